@@ -1,0 +1,80 @@
+// Elementwise activations z = s(a). With s' and s'' written in terms of z where possible:
+//   backward        da  = s'(a) dz
+//   tangentForward  z'  = s'(a) a'
+//   tangentBackward da' = s''(a) a' dz + s'(a) dz'
+import type { Arr } from '../kernels.js';
+import type { Layer, Shape } from './layer.js';
+
+export type ActivationName = 'sigmoid' | 'tanh' | 'relu';
+export const ACTIVATIONS: readonly ActivationName[] = ['sigmoid', 'tanh', 'relu'];
+
+/** Per-element rule: value, first and second derivative given the input a and output z. */
+interface Rule {
+  f(a: number): number;
+  d1(a: number, z: number): number;
+  d2(a: number, z: number): number;
+}
+
+const RULES: Record<ActivationName, Rule> = {
+  // s = 1/(1+e^-a), s' = s(1-s), s'' = s'(1-2s)
+  sigmoid: {
+    f: (a) => 1 / (1 + Math.exp(-a)),
+    d1: (_a, z) => z * (1 - z),
+    d2: (_a, z) => z * (1 - z) * (1 - 2 * z),
+  },
+  // tanh' = 1 - z^2, tanh'' = -2 z (1 - z^2)
+  tanh: {
+    f: Math.tanh,
+    d1: (_a, z) => 1 - z * z,
+    d2: (_a, z) => -2 * z * (1 - z * z),
+  },
+  // relu' = [a > 0] (0 at a = 0, as PyTorch), relu'' = 0
+  relu: {
+    f: (a) => (a > 0 ? a : 0),
+    d1: (a) => (a > 0 ? 1 : 0),
+    d2: () => 0,
+  },
+};
+
+export class Activation implements Layer {
+  readonly kind: string;
+  readonly outShape: Shape;
+  readonly paramShapes = [];
+  private readonly rule: Rule;
+
+  constructor(readonly fn: ActivationName, readonly inShape: Shape) {
+    this.kind = fn;
+    this.outShape = inShape;
+    this.rule = RULES[fn];
+  }
+
+  bind(): void {}
+
+  forward(a: Arr, z: Arr): void {
+    const f = this.rule.f;
+    for (let i = 0; i < a.length; i++) z[i] = f(a[i]);
+  }
+
+  backward(a: Arr, z: Arr, dz: Arr, da: Arr | null): void {
+    if (!da) return;
+    const d1 = this.rule.d1;
+    for (let i = 0; i < a.length; i++) da[i] = d1(a[i], z[i]) * dz[i];
+  }
+
+  tangentForward(a: Arr, adot: Arr | null, z: Arr, zdot: Arr): void {
+    if (!adot) return void zdot.fill(0);
+    const d1 = this.rule.d1;
+    for (let i = 0; i < a.length; i++) zdot[i] = d1(a[i], z[i]) * adot[i];
+  }
+
+  tangentBackward(
+    a: Arr, adot: Arr | null, z: Arr, _zdot: Arr, dz: Arr, dzdot: Arr, dadot: Arr | null,
+  ): void {
+    if (!dadot) return;
+    const { d1, d2 } = this.rule;
+    for (let i = 0; i < a.length; i++) {
+      const second = adot ? d2(a[i], z[i]) * adot[i] * dz[i] : 0;
+      dadot[i] = second + d1(a[i], z[i]) * dzdot[i];
+    }
+  }
+}

@@ -1,0 +1,62 @@
+// linear: z[B,out] = a[B,in] W[out,in]^T + b
+import type { Arr, Kernels } from '../kernels.js';
+import type { Layer, ParamSlot, Shape } from './layer.js';
+import { addBias, sumBias } from './bias.js';
+
+export class Linear implements Layer {
+  readonly kind = 'linear';
+  readonly inShape: Shape;
+  readonly outShape: Shape;
+  readonly paramShapes;
+  private w!: ParamSlot;
+  private b!: ParamSlot;
+
+  constructor(private readonly k: Kernels, readonly inFeatures: number, readonly outFeatures: number) {
+    this.inShape = [inFeatures];
+    this.outShape = [outFeatures];
+    this.paramShapes = [
+      { suffix: 'weight', shape: [outFeatures, inFeatures] },
+      { suffix: 'bias', shape: [outFeatures] },
+    ];
+  }
+
+  bind([w, b]: ParamSlot[]): void {
+    this.w = w;
+    this.b = b;
+  }
+
+  forward(a: Arr, z: Arr, B: number): void {
+    this.k.gemmNT(B, this.outFeatures, this.inFeatures, a, this.w.value, z, false);
+    addBias(z, this.b.value, B, this.outFeatures, 1);
+  }
+
+  backward(a: Arr, _z: Arr, dz: Arr, da: Arr | null, B: number): void {
+    const { k, inFeatures: I, outFeatures: O } = this;
+    k.gemmTN(O, I, B, dz, a, this.w.grad, false); // dW = dz^T a
+    sumBias(dz, this.b.grad, B, O, 1);
+    if (da) k.gemmNN(B, I, O, dz, this.w.value, da, false); // da = dz W
+  }
+
+  tangentForward(a: Arr, adot: Arr | null, _z: Arr, zdot: Arr, B: number): void {
+    const { k, inFeatures: I, outFeatures: O } = this;
+    k.gemmNT(B, O, I, a, this.w.dir, zdot, false); // z' = a W'^T + a' W^T + b'
+    if (adot) k.gemmNT(B, O, I, adot, this.w.value, zdot, true);
+    addBias(zdot, this.b.dir, B, O, 1);
+  }
+
+  tangentBackward(
+    a: Arr, adot: Arr | null, _z: Arr, _zdot: Arr, dz: Arr, dzdot: Arr,
+    dadot: Arr | null, withParams: boolean, B: number,
+  ): void {
+    const { k, inFeatures: I, outFeatures: O } = this;
+    if (dadot) {
+      k.gemmNN(B, I, O, dz, this.w.dir, dadot, false); // da' = dz W' + dz' W
+      k.gemmNN(B, I, O, dzdot, this.w.value, dadot, true);
+    }
+    if (withParams) {
+      k.gemmTN(O, I, B, dzdot, a, this.w.hess, false); // dW' = dz'^T a + dz^T a'
+      if (adot) k.gemmTN(O, I, B, dz, adot, this.w.hess, true);
+      sumBias(dzdot, this.b.hess, B, O, 1);
+    }
+  }
+}
