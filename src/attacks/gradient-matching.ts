@@ -1,0 +1,92 @@
+// The one gradient-matching loop (DESIGN 6): optimise dummy data x' (and, for a joint label,
+// dummy label logits y') so that the message they would produce matches the observed one.
+// Every named attack (DLG, iDLG, ...) is a preset of this loop's parameters.
+import type { MessageFunction } from '../fl/message.js';
+import type { LabelInput } from '../engine/loss.js';
+import { objectiveByName, type ObjectiveName } from './objective.js';
+import { Lbfgs } from '../optim/lbfgs.js';
+import { Adam } from '../optim/adam.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import { Prng } from '../util/prng.js';
+
+export type LabelStrategy =
+  | { kind: 'joint' } // DLG: y' ~ N(0,1) optimised with x', target softmax(y')
+  | { kind: 'fixed'; classes: number[] }; // iDLG (inferred) or known labels: hard one-hot target
+
+export interface MatchingOptions {
+  objective: ObjectiveName;
+  label: LabelStrategy;
+  optimizer: 'lbfgs' | 'adam';
+  lr: number;
+  iterations: number;
+  seed: number;
+  /** Record the objective (and call onLog) every this many iterations, and at 0 and the end. */
+  logEvery: number;
+}
+
+export interface MatchingState {
+  iteration: number;
+  evaluations: number;
+  objective: number;
+  x: Float64Array;
+  labelLogits: Float64Array | null;
+}
+
+export interface MatchingResult {
+  x: Float64Array;
+  labelLogits: Float64Array | null;
+  iterations: number;
+  evaluations: number;
+  objective: number;
+  diverged: boolean;
+}
+
+export function matchMessage(
+  fn: MessageFunction,
+  observed: ArrayLike<number>,
+  opts: MatchingOptions,
+  onLog: (s: MatchingState) => void = () => {},
+): MatchingResult {
+  const net = fn.net;
+  const nx = net.inputSize;
+  const ny = opts.label.kind === 'joint' ? net.batch * net.numClasses : 0;
+  if (observed.length !== fn.size) throw new Error(`observed message has ${observed.length} values, the model expects ${fn.size}`);
+  // z = [x', y']: x' ~ N(0,1), then y' ~ N(0,1), drawn in this order from the seed
+  const z = new Prng(opts.seed).fillNormal(new Float64Array(nx + ny));
+  const x = z.subarray(0, nx);
+  const y = ny > 0 ? z.subarray(nx) : null;
+  const label = (): LabelInput => (y ? { kind: 'soft', logits: y } : { kind: 'hard', classes: (opts.label as { classes: number[] }).classes });
+  const objective = objectiveByName(opts.objective);
+  const dm = new Float64Array(fn.size);
+
+  const closure = (v: Float64Array, grad: Float64Array): number => {
+    const D = objective(fn.message(v.subarray(0, nx), label()), observed, dm);
+    fn.vjp(dm, grad.subarray(0, nx), ny > 0 ? grad.subarray(nx) : null);
+    return D;
+  };
+  // the objective at the current point, without its gradient (for logging; not counted)
+  const current = (): number => objective(fn.message(x, label()), observed, dm);
+
+  const optimizer: Optimizer = opts.optimizer === 'adam' ? new Adam(z, { lr: opts.lr }) : new Lbfgs(z, { lr: opts.lr });
+  let D = current();
+  let diverged = !Number.isFinite(D);
+  const log = (iteration: number) => onLog({ iteration, evaluations: optimizer.evaluations, objective: D, x, labelLogits: y });
+  log(0);
+  let it = 0;
+  while (it < opts.iterations && !diverged) {
+    optimizer.step(closure);
+    it++;
+    const logged = it % opts.logEvery === 0 || it === opts.iterations;
+    if (logged || !allFinite(z)) {
+      D = current();
+      diverged = !Number.isFinite(D) || !allFinite(z);
+      log(it);
+    }
+  }
+  return { x, labelLogits: y, iterations: it, evaluations: optimizer.evaluations, objective: D, diverged };
+}
+
+function allFinite(a: Float64Array): boolean {
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return false;
+  return true;
+}

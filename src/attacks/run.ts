@@ -1,0 +1,127 @@
+// Runs one named attack on one private image end to end: the client's FedSGD gradient, the
+// matching loop, and the scores against the ground truth at every logged iteration.
+import type { Dataset } from '../data/dataset.js';
+import { createNetwork, type EngineOptions } from '../engine/backend.js';
+import { FedSgdMessage } from '../fl/message.js';
+import { lenet, type ModelSpec } from '../models/spec.js';
+import { mse, psnr, ssim } from '../metrics/image.js';
+import { Prng } from '../util/prng.js';
+import { matchMessage, type MatchingState } from './gradient-matching.js';
+import { preset, type AttackName } from './presets.js';
+
+export interface AttackConfig {
+  attack: AttackName;
+  dataset: string;
+  split: string;
+  index: number;
+  iterations: number;
+  seed: number;
+  logEvery: number;
+  modelSeed: number;
+  engine: EngineOptions;
+}
+
+export interface HistoryRow {
+  iteration: number;
+  evaluations: number;
+  objective: number;
+  mse: number;
+  psnr: number;
+  ssim: number;
+}
+
+export interface AttackOutcome {
+  config: AttackConfig;
+  model: ModelSpec;
+  shape: [number, number, number];
+  groundTruth: Float64Array;
+  history: HistoryRow[];
+  snapshots: { iteration: number; image: Float64Array }[];
+  metrics: {
+    attack: AttackName;
+    dataset: string;
+    index: number;
+    seed: number;
+    iterations: number;
+    evaluations: number;
+    seconds: number;
+    objective: number;
+    mse: number;
+    psnr: number;
+    ssim: number;
+    label_true: number;
+    label_pred: number;
+    label_correct: boolean;
+    diverged: boolean;
+  };
+}
+
+/** The model the attack targets: DLG's LeNet with weights U(-0.5, 0.5) drawn from `modelSeed`. */
+export function targetModel(shape: [number, number, number], numClasses: number) {
+  return lenet(shape, numClasses, 'sigmoid');
+}
+
+export function initialWeights(paramCount: number, modelSeed: number): Float64Array {
+  return new Prng(modelSeed).fillUniform(new Float64Array(paramCount), -0.5, 0.5);
+}
+
+export function runAttack(
+  cfg: AttackConfig,
+  data: Dataset,
+  onProgress: (row: HistoryRow) => void = () => {},
+): AttackOutcome {
+  const started = performance.now();
+  const example = data.get(cfg.index);
+  const model = targetModel(data.shape, data.numClasses);
+  const net = createNetwork(model, 1, cfg.engine);
+  net.setParams(initialWeights(net.paramCount, cfg.modelSeed));
+  const fn = new FedSgdMessage(net);
+  // the client's message: the gradient of its private example with its true (hard) label
+  const observed = Float64Array.from(fn.message(example.image, { kind: 'hard', classes: [example.label] }));
+  const { options, inferred } = preset(cfg.attack, net, observed);
+
+  const history: HistoryRow[] = [];
+  const snapshots: AttackOutcome['snapshots'] = [];
+  const shape = data.shape;
+  const score = (s: MatchingState) => {
+    const m = mse(s.x, example.image);
+    const row = { iteration: s.iteration, evaluations: s.evaluations, objective: s.objective, mse: m, psnr: psnr(m), ssim: ssim(s.x, example.image, shape) };
+    history.push(row);
+    snapshots.push({ iteration: s.iteration, image: Float64Array.from(s.x) });
+    onProgress(row);
+  };
+  const result = matchMessage(fn, observed, { ...options, iterations: cfg.iterations, seed: cfg.seed, logEvery: cfg.logEvery }, score);
+  const last = history[history.length - 1];
+  const labelPred = inferred ? inferred.label : argmax(result.labelLogits!);
+  return {
+    config: cfg,
+    model,
+    shape,
+    groundTruth: example.image,
+    history,
+    snapshots,
+    metrics: {
+      attack: cfg.attack,
+      dataset: cfg.dataset,
+      index: cfg.index,
+      seed: cfg.seed,
+      iterations: result.iterations,
+      evaluations: result.evaluations,
+      seconds: (performance.now() - started) / 1000,
+      objective: result.objective,
+      mse: last.mse,
+      psnr: last.psnr,
+      ssim: last.ssim,
+      label_true: example.label,
+      label_pred: labelPred,
+      label_correct: labelPred === example.label,
+      diverged: result.diverged,
+    },
+  };
+}
+
+function argmax(a: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < a.length; i++) if (a[i] > a[best]) best = i;
+  return best;
+}

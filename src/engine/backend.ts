@@ -1,0 +1,32 @@
+// Chooses the kernels behind a network: WebAssembly SIMD (default) or the plain-TS reference.
+import { ReferenceKernels, type Arr, type DType, type Kernels } from './kernels.js';
+import { WasmKernels } from './wasm-kernels.js';
+import { Network } from './network.js';
+import type { ModelSpec } from '../models/spec.js';
+
+export type BackendName = 'wasm' | 'ts';
+export const BACKENDS: readonly BackendName[] = ['wasm', 'ts'];
+export const DTYPES: readonly DType[] = ['float32', 'float64'];
+
+export interface EngineOptions {
+  backend: BackendName;
+  dtype: DType;
+}
+
+/** Reference kernels that also count what a network allocates, to size WebAssembly memory. */
+class CountingKernels extends ReferenceKernels {
+  allocated = 0;
+  override alloc(n: number): Arr {
+    this.allocated += n + 4; // + alignment
+    return super.alloc(n);
+  }
+}
+
+/** A network on fresh kernels with room for the network plus `extraElements` of buffers. */
+export function createNetwork(spec: ModelSpec, batch: number, engine: EngineOptions, extraElements = 0): Network {
+  if (engine.backend === 'ts') return new Network(spec, new ReferenceKernels(engine.dtype), batch);
+  const counter = new CountingKernels(engine.dtype);
+  new Network(spec, counter, batch);
+  const kernels: Kernels = new WasmKernels(engine.dtype, counter.allocated + extraElements + 1024);
+  return new Network(spec, kernels, batch);
+}

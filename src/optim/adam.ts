@@ -1,0 +1,40 @@
+// Adam (Kingma & Ba 2015) with bias correction; one step() = one evaluation.
+import type { Closure, Optimizer } from './optimizer.js';
+
+export interface AdamOptions {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+}
+
+export class Adam implements Optimizer {
+  readonly opts: AdamOptions;
+  evaluations = 0;
+  private readonly grad: Float64Array;
+  private readonly m: Float64Array;
+  private readonly v: Float64Array;
+  private t = 0;
+
+  constructor(readonly x: Float64Array, options: Partial<AdamOptions> = {}) {
+    this.opts = { lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8, ...options };
+    this.grad = new Float64Array(x.length);
+    this.m = new Float64Array(x.length);
+    this.v = new Float64Array(x.length);
+  }
+
+  step(closure: Closure): number {
+    const { x, grad, m, v } = this;
+    const { lr, beta1, beta2, eps } = this.opts;
+    const loss = closure(x, grad);
+    this.evaluations++;
+    this.t++;
+    const c1 = 1 - beta1 ** this.t, c2 = 1 - beta2 ** this.t;
+    for (let i = 0; i < x.length; i++) {
+      m[i] = beta1 * m[i] + (1 - beta1) * grad[i];
+      v[i] = beta2 * v[i] + (1 - beta2) * grad[i] * grad[i];
+      x[i] -= (lr * (m[i] / c1)) / (Math.sqrt(v[i] / c2) + eps);
+    }
+    return loss;
+  }
+}

@@ -1,0 +1,159 @@
+// L-BFGS with the semantics of torch.optim.LBFGS (PyTorch 1.13) without line search, so that
+// "300 steps, lr 1" means what it means in the DLG/iDLG papers. One step() runs up to max_iter
+// inner iterations and max_eval closure evaluations; the first inner iteration of the very first
+// step uses t = min(1, 1/|g|_1) * lr, later ones t = lr. History pairs (s, y) are kept when
+// y.s > 1e-10, H0 = y.s / y.y (Nocedal & Wright, Alg. 7.4 two-loop recursion).
+// Everything is preallocated: the history is a ring of reused vectors.
+import type { Closure, Optimizer } from './optimizer.js';
+
+export interface LbfgsOptions {
+  lr: number;
+  maxIter: number;
+  maxEval: number;
+  toleranceGrad: number;
+  toleranceChange: number;
+  historySize: number;
+}
+
+export const TORCH_LBFGS_DEFAULTS: LbfgsOptions = {
+  lr: 1, maxIter: 20, maxEval: 25, toleranceGrad: 1e-7, toleranceChange: 1e-9, historySize: 100,
+};
+
+export class Lbfgs implements Optimizer {
+  readonly opts: LbfgsOptions;
+  evaluations = 0;
+  private iterations = 0; // state['n_iter'] in torch: inner iterations over all steps
+  private readonly grad: Float64Array;
+  private readonly prevGrad: Float64Array;
+  private readonly d: Float64Array;
+  private readonly q: Float64Array;
+  private t = 0;
+  private readonly ys: Float64Array[]; // y_i = g_{k+1} - g_k (torch: old_dirs)
+  private readonly ss: Float64Array[]; // s_i = t d (torch: old_stps)
+  private yNew: Float64Array;
+  private sNew: Float64Array;
+  private readonly ro: Float64Array;
+  private readonly al: Float64Array;
+  private head = 0; // ring position of the oldest pair
+  private count = 0;
+  private hDiag = 1;
+  private loss = NaN;
+
+  constructor(readonly x: Float64Array, options: Partial<LbfgsOptions> = {}) {
+    this.opts = { ...TORCH_LBFGS_DEFAULTS, ...options };
+    if (options.maxIter !== undefined && options.maxEval === undefined) this.opts.maxEval = Math.floor((options.maxIter * 5) / 4);
+    const n = x.length, h = this.opts.historySize;
+    this.grad = new Float64Array(n);
+    this.prevGrad = new Float64Array(n);
+    this.d = new Float64Array(n);
+    this.q = new Float64Array(n);
+    this.ys = Array.from({ length: h }, () => new Float64Array(n));
+    this.ss = Array.from({ length: h }, () => new Float64Array(n));
+    this.yNew = new Float64Array(n);
+    this.sNew = new Float64Array(n);
+    this.ro = new Float64Array(h);
+    this.al = new Float64Array(h);
+  }
+
+  step(closure: Closure): number {
+    const { x, grad, prevGrad, d, opts } = this;
+    const origLoss = closure(x, grad);
+    this.loss = origLoss;
+    this.evaluations++;
+    let currentEvals = 1;
+    if (maxAbs(grad) <= opts.toleranceGrad) return origLoss;
+    let nIter = 0;
+    while (nIter < opts.maxIter) {
+      nIter++;
+      this.iterations++;
+      if (this.iterations === 1) {
+        for (let i = 0; i < d.length; i++) d[i] = -grad[i];
+        this.count = 0;
+        this.head = 0;
+        this.hDiag = 1;
+      } else {
+        this.updateHistory();
+        this.twoLoop();
+      }
+      prevGrad.set(grad);
+      const prevLoss = this.loss;
+      this.t = this.iterations === 1 ? Math.min(1, 1 / sumAbs(grad)) * opts.lr : opts.lr;
+      if (dot(grad, d) > -opts.toleranceChange) break; // not a descent direction
+      for (let i = 0; i < x.length; i++) x[i] += this.t * d[i];
+      let optCond = false;
+      if (nIter !== opts.maxIter) {
+        this.loss = closure(x, grad);
+        this.evaluations++;
+        currentEvals++;
+        optCond = maxAbs(grad) <= opts.toleranceGrad;
+      }
+      if (nIter === opts.maxIter || currentEvals >= opts.maxEval || optCond) break;
+      if (this.t * maxAbs(d) <= opts.toleranceChange) break;
+      if (Math.abs(this.loss - prevLoss) < opts.toleranceChange) break;
+      if (!Number.isFinite(this.loss)) break;
+    }
+    return origLoss;
+  }
+
+  /** Adds (s, y) = (t d, g - g_prev) to the history if the curvature condition y.s > 1e-10 holds. */
+  private updateHistory(): void {
+    const { grad, prevGrad, d, t, opts } = this;
+    const y = this.yNew, s = this.sNew;
+    let ys = 0, yy = 0;
+    for (let i = 0; i < y.length; i++) {
+      y[i] = grad[i] - prevGrad[i];
+      s[i] = d[i] * t;
+      ys += y[i] * s[i];
+      yy += y[i] * y[i];
+    }
+    if (!(ys > 1e-10)) return;
+    if (this.count === opts.historySize) {
+      this.head = (this.head + 1) % opts.historySize; // drop the oldest pair
+      this.count--;
+    }
+    const slot = (this.head + this.count) % opts.historySize;
+    // swap buffers instead of copying: the slot's old arrays become the next scratch pair
+    [this.ys[slot], this.yNew] = [y, this.ys[slot]];
+    [this.ss[slot], this.sNew] = [s, this.ss[slot]];
+    this.ro[slot] = 1 / ys;
+    this.hDiag = ys / yy;
+    this.count++;
+  }
+
+  /** d = -H g by the two-loop recursion over the history, oldest pair first in the second loop. */
+  private twoLoop(): void {
+    const { grad, q, d, al, ro, ys, ss, count } = this;
+    const h = this.opts.historySize;
+    for (let i = 0; i < q.length; i++) q[i] = -grad[i];
+    for (let j = count - 1; j >= 0; j--) {
+      const k = (this.head + j) % h;
+      al[k] = dot(ss[k], q) * ro[k];
+      axpy(-al[k], ys[k], q);
+    }
+    for (let i = 0; i < q.length; i++) d[i] = q[i] * this.hDiag;
+    for (let j = 0; j < count; j++) {
+      const k = (this.head + j) % h;
+      const be = dot(ys[k], d) * ro[k];
+      axpy(al[k] - be, ss[k], d);
+    }
+  }
+}
+
+function dot(a: Float64Array, b: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+function axpy(alpha: number, x: Float64Array, y: Float64Array): void {
+  for (let i = 0; i < y.length; i++) y[i] += alpha * x[i];
+}
+function maxAbs(a: Float64Array): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
+  return m;
+}
+function sumAbs(a: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += Math.abs(a[i]);
+  return s;
+}
