@@ -40,8 +40,10 @@ export class Lbfgs implements Optimizer {
   private loss = NaN;
 
   constructor(readonly x: Float64Array, options: Partial<LbfgsOptions> = {}) {
-    this.opts = { ...TORCH_LBFGS_DEFAULTS, ...options };
-    if (options.maxIter !== undefined && options.maxEval === undefined) this.opts.maxEval = Math.floor((options.maxIter * 5) / 4);
+    const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+    this.opts = { ...TORCH_LBFGS_DEFAULTS, ...given };
+    // torch: max_eval defaults to max_iter * 5 // 4
+    if (given.maxIter !== undefined && given.maxEval === undefined) this.opts.maxEval = Math.floor((this.opts.maxIter * 5) / 4);
     const n = x.length, h = this.opts.historySize;
     this.grad = new Float64Array(n);
     this.prevGrad = new Float64Array(n);
