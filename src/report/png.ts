@@ -155,17 +155,73 @@ async function drawText(canvas: RasterImage, items: TextItem[]): Promise<void> {
   }
 }
 
+export interface GridLayout {
+  width: number;
+  height: number;
+  scale: number;
+  gap: number;
+  nRows: number;
+  nCols: number;
+  cellW: number;
+  cellH: number;
+  /** Width of the row-label column (0 without row labels). */
+  labelW: number;
+  /** Height of the column-label band (0 without column labels). */
+  headerH: number;
+  colFont: number;
+  rowFont: number;
+  /** Left x of column j's cells. */
+  cellX(j: number): number;
+  /** Top y of row i's cells. */
+  cellY(i: number): number;
+}
+
+/** Pixel layout of a grid (canvas size and cell positions), as used by writeImageGrid. */
+export function gridLayout(grid: ImageGrid): GridLayout {
+  const [, H, W] = grid.shape;
+  const scale = grid.scale ?? defaultScale(grid.shape);
+  if (!(Number.isInteger(scale) && scale >= 1)) throw new RangeError(`writeImageGrid: scale must be a positive integer, got ${scale}`);
+  const gap = grid.gap ?? 4;
+  if (!(Number.isInteger(gap) && gap >= 0)) throw new RangeError(`writeImageGrid: gap must be a non-negative integer, got ${gap}`);
+  const nRows = grid.rows.length;
+  const nCols = Math.max(0, grid.columnLabels?.length ?? 0, ...grid.rows.map((r) => r.images.length));
+  const cellW = W * scale;
+  const cellH = H * scale;
+  const rowFont = 13;
+  const colLabels = grid.columnLabels ?? [];
+  const maxColLen = Math.max(0, ...colLabels.map((l) => l.length));
+  // Column labels shrink (down to 8 px) so that the longest fits the cell width.
+  const colFont = maxColLen ? Math.max(8, Math.min(13, Math.floor(cellW / (0.6 * maxColLen)))) : 0;
+  const headerH = colLabels.some((l) => l.length > 0) ? colFont + 8 : 0;
+  const rowLabels = grid.rows.map((r) => r.label ?? '');
+  const labelW = rowLabels.some((l) => l.length > 0)
+    ? Math.ceil(Math.max(...rowLabels.map((l) => textWidth(l, rowFont)))) + 8
+    : 0;
+  return {
+    width: labelW + gap + nCols * (cellW + gap),
+    height: headerH + gap + nRows * (cellH + gap),
+    scale,
+    gap,
+    nRows,
+    nCols,
+    cellW,
+    cellH,
+    labelW,
+    headerH,
+    colFont,
+    rowFont,
+    cellX: (j) => labelW + gap + j * (cellW + gap),
+    cellY: (i) => headerH + gap + i * (cellH + gap),
+  };
+}
+
 /** Rasterises a grid (see writeImageGrid) into an interleaved 8-bit buffer. */
 export async function renderImageGrid(grid: ImageGrid): Promise<RasterImage> {
   const shape = grid.shape;
   checkShape(shape, 'writeImageGrid');
   const [C, H, W] = shape;
-  const scale = grid.scale ?? defaultScale(shape);
-  if (!(Number.isInteger(scale) && scale >= 1)) throw new RangeError(`writeImageGrid: scale must be a positive integer, got ${scale}`);
-  const gap = grid.gap ?? 4;
-  const nRows = grid.rows.length;
-  const nCols = Math.max(0, grid.columnLabels?.length ?? 0, ...grid.rows.map((r) => r.images.length));
-  if (nRows === 0 || nCols === 0) throw new RangeError('writeImageGrid: the grid has no images');
+  const L = gridLayout(grid);
+  if (L.nRows === 0 || L.nCols === 0) throw new RangeError('writeImageGrid: the grid has no images');
   grid.rows.forEach((r, i) =>
     r.images.forEach((img, j) => {
       if (img.length !== C * H * W) {
@@ -173,34 +229,18 @@ export async function renderImageGrid(grid: ImageGrid): Promise<RasterImage> {
       }
     }),
   );
-
-  const cellW = W * scale;
-  const cellH = H * scale;
-  const rowFont = 13;
-  const colLabels = grid.columnLabels ?? [];
-  const maxColLen = Math.max(0, ...colLabels.map((l) => l.length));
-  const colFont = maxColLen ? Math.max(8, Math.min(13, Math.floor(cellW / (0.6 * maxColLen)))) : 0;
-  const headerH = colLabels.some((l) => l.length > 0) ? colFont + 8 : 0;
-  const rowLabels = grid.rows.map((r) => r.label ?? '');
-  const labelW = rowLabels.some((l) => l.length > 0)
-    ? Math.ceil(Math.max(...rowLabels.map((l) => textWidth(l, rowFont)))) + 8
-    : 0;
-
-  const width = labelW + gap + nCols * (cellW + gap);
-  const height = headerH + gap + nRows * (cellH + gap);
+  const { width, height, cellW, cellH, cellX, cellY, labelW, headerH, colFont, rowFont } = L;
   const channels: 1 | 3 = C === 1 ? 1 : 3;
   const data = Buffer.alloc(width * height * channels, 255);
   const raster: RasterImage = { data, width, height, channels };
-
-  const cellX = (j: number): number => labelW + gap + j * (cellW + gap);
-  const cellY = (i: number): number => headerH + gap + i * (cellH + gap);
-  grid.rows.forEach((r, i) => r.images.forEach((img, j) => blit(data, width, channels, img, shape, scale, cellX(j), cellY(i))));
+  grid.rows.forEach((r, i) => r.images.forEach((img, j) => blit(data, width, channels, img, shape, L.scale, cellX(j), cellY(i))));
 
   const text: TextItem[] = [];
-  colLabels.forEach((l, j) => {
-    if (l) text.push({ x: cellX(j) + cellW / 2, y: headerH - 5 + gap / 2, anchor: 'middle', size: colFont, text: l });
+  (grid.columnLabels ?? []).forEach((l, j) => {
+    if (l) text.push({ x: cellX(j) + cellW / 2, y: headerH - 4 + Math.floor(L.gap / 2), anchor: 'middle', size: colFont, text: l });
   });
-  rowLabels.forEach((l, i) => {
+  grid.rows.forEach((r, i) => {
+    const l = r.label ?? '';
     if (l) text.push({ x: labelW - 4, y: Math.round(cellY(i) + cellH / 2 + rowFont * 0.35), anchor: 'end', size: rowFont, text: l });
   });
   await drawText(raster, text);
@@ -210,9 +250,10 @@ export async function renderImageGrid(grid: ImageGrid): Promise<RasterImage> {
 async function writeRaster(path: string, r: RasterImage): Promise<void> {
   try {
     fs.mkdirSync(nodePath.dirname(path), { recursive: true });
-    await sharp(r.data, { raw: { width: r.width, height: r.height, channels: r.channels } })
-      .png()
-      .toFile(path);
+    let img = sharp(r.data, { raw: { width: r.width, height: r.height, channels: r.channels } });
+    // Without this sharp would write a 1-channel raw input as an RGB PNG.
+    if (r.channels === 1) img = img.toColourspace('b-w');
+    await img.png().toFile(path);
   } catch (err) {
     throw new UserError(`${path}: cannot write PNG (${(err as Error).message.split('\n')[0]})`);
   }

@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+// gradleak command line. Bad input: one line on stderr, exit 2, never a stack trace.
+import { Command, CommanderError } from 'commander';
+import { UserError } from '../util/errors.js';
+import { GRADLEAK_VERSION } from '../util/version.js';
+import { attackCommand } from './attack-command.js';
+import { verifyCommand } from './verify-command.js';
+import { benchCommand } from './bench-command.js';
+import { demoCommand } from './demo-command.js';
+
+const program = new Command('gradleak')
+  .description('How much private training data leaks from federated-learning messages: gradient-inversion attacks')
+  .version(GRADLEAK_VERSION)
+  .showHelpAfterError(false)
+  .exitOverride()
+  .configureOutput({ writeErr: () => {} }); // errors are printed once, below
+
+for (const cmd of [attackCommand(), verifyCommand(), benchCommand(), demoCommand()]) {
+  program.addCommand(cmd.exitOverride().configureOutput({ writeErr: () => {} }));
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    if (e.exitCode === 0) process.exit(0); // --help, --version
+    console.error(`gradleak: ${e.message.replace(/^error: /, '').split('\n')[0]}`);
+    process.exit(2);
+  }
+  if (e instanceof UserError) {
+    console.error(`gradleak: ${e.message}`);
+    process.exit(2);
+  }
+  console.error(`gradleak: internal error: ${(e as Error)?.message ?? e} (please report; rerun with GRADLEAK_DEBUG=1 for details)`);
+  if (process.env.GRADLEAK_DEBUG) console.error(e);
+  process.exit(3);
+}

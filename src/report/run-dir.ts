@@ -1,0 +1,90 @@
+// Writes a run directory (DESIGN 8): config.json, metrics.json, history.csv, snapshots.png,
+// curves.svg, report.html. Everything except metrics.seconds is a function of the config.
+import { accessSync, constants, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '../util/errors.js';
+import { GRADLEAK_VERSION } from '../util/version.js';
+import type { AttackOutcome, HistoryRow } from '../attacks/run.js';
+import { writeImageGrid } from './png.js';
+import { panelsSvg } from './svg.js';
+import { escapeXml } from './svg.js';
+
+const HISTORY_COLUMNS: (keyof HistoryRow)[] = ['iteration', 'evaluations', 'objective', 'mse', 'psnr', 'ssim'];
+/** Most snapshot columns in snapshots.png (ground truth excluded); chosen evenly from the logged ones. */
+export const MAX_SNAPSHOT_COLUMNS = 11;
+
+/** Creates `dir` and checks it is writable, before any long computation starts. */
+export function prepareOutDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (e) {
+    throw new UserError(`--out ${dir}: cannot create or write the directory (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
+function writeText(path: string, text: string): void {
+  try {
+    writeFileSync(path, text);
+  } catch (e) {
+    throw new UserError(`${path}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
+/** Indices of at most `max` items of `n`, evenly spread, first and last included. */
+export function evenlySpread(n: number, max: number): number[] {
+  if (n <= max) return Array.from({ length: n }, (_, i) => i);
+  return Array.from({ length: max }, (_, i) => Math.round((i * (n - 1)) / (max - 1)));
+}
+
+export function historyCsv(rows: HistoryRow[]): string {
+  const lines = [HISTORY_COLUMNS.join(',')];
+  for (const r of rows) lines.push(HISTORY_COLUMNS.map((c) => String(r[c])).join(','));
+  return lines.join('\n') + '\n';
+}
+
+export function runConfigJson(o: AttackOutcome): string {
+  return JSON.stringify({ gradleak: GRADLEAK_VERSION, node: process.version, ...o.config, model: o.model }, null, 2) + '\n';
+}
+
+export async function writeRunDir(dir: string, o: AttackOutcome): Promise<void> {
+  prepareOutDir(dir);
+  writeText(join(dir, 'config.json'), runConfigJson(o));
+  writeText(join(dir, 'metrics.json'), JSON.stringify(o.metrics, null, 2) + '\n');
+  writeText(join(dir, 'history.csv'), historyCsv(o.history));
+  const picks = evenlySpread(o.snapshots.length, MAX_SNAPSHOT_COLUMNS).map((i) => o.snapshots[i]);
+  await writeImageGrid(join(dir, 'snapshots.png'), {
+    shape: o.shape,
+    rows: [{ label: o.config.attack.toUpperCase(), images: [o.groundTruth, ...picks.map((s) => s.image)] }],
+    columnLabels: ['ground truth', ...picks.map((s) => `iter ${s.iteration}`)],
+  });
+  writeText(join(dir, 'curves.svg'), curvesSvg(o));
+  writeText(join(dir, 'report.html'), reportHtml(o));
+}
+
+/** The seed's Fig. 2 for one run: gradient distance and MSE against iteration (log scale). */
+export function curvesSvg(o: AttackOutcome): string {
+  const name = o.config.attack.toUpperCase();
+  const series = (key: 'objective' | 'mse') => [{ name, points: o.history.map((r) => [r.iteration, r[key]] as [number, number]) }];
+  return panelsSvg([
+    { title: 'Gradient distance', xLabel: 'iteration', yLabel: 'objective D', logY: true, series: series('objective') },
+    { title: 'Reconstruction MSE', xLabel: 'iteration', yLabel: 'MSE', logY: true, series: series('mse') },
+  ]);
+}
+
+function reportHtml(o: AttackOutcome): string {
+  const m = o.metrics;
+  const rows = Object.entries(m).map(([k, v]) => `<tr><th>${escapeXml(k)}</th><td>${escapeXml(String(v))}</td></tr>`).join('\n');
+  return `<!doctype html>
+<html><head><meta charset="utf-8"><title>gradleak: ${escapeXml(m.attack)} on ${escapeXml(m.dataset)} #${m.index}</title>
+<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse}th,td{padding:2px 10px;text-align:left;border-bottom:1px solid #ddd}</style>
+</head><body>
+<h1>${escapeXml(m.attack.toUpperCase())} on ${escapeXml(m.dataset)} ${escapeXml(o.config.split)} image ${m.index} (dummy seed ${m.seed})</h1>
+<p>${m.diverged ? '<strong>The optimisation diverged (the objective became NaN/Inf); the outputs show the run up to that point.</strong>' : ''}</p>
+<img src="snapshots.png" alt="ground truth and reconstructions">
+<img src="curves.svg" alt="objective and MSE against iteration">
+<table>${rows}</table>
+<p>Config: <a href="config.json">config.json</a>, per-iteration history: <a href="history.csv">history.csv</a>.</p>
+</body></html>
+`;
+}
