@@ -65,14 +65,26 @@ export function initialWeights(paramCount: number, modelSeed: number): Float64Ar
   return new Prng(modelSeed).fillUniform(new Float64Array(paramCount), -0.5, 0.5);
 }
 
+/** One private example and the task it belongs to. */
+export interface PrivateExample {
+  image: Float64Array;
+  label: number;
+  shape: [number, number, number];
+  numClasses: number;
+}
+
+export function exampleOf(data: Dataset, index: number): PrivateExample {
+  const { image, label } = data.get(index);
+  return { image, label, shape: data.shape, numClasses: data.numClasses };
+}
+
 export function runAttack(
   cfg: AttackConfig,
-  data: Dataset,
+  example: PrivateExample,
   onProgress: (row: HistoryRow) => void = () => {},
 ): AttackOutcome {
   const started = performance.now();
-  const example = data.get(cfg.index);
-  const model = targetModel(data.shape, data.numClasses);
+  const model = targetModel(example.shape, example.numClasses);
   const net = createNetwork(model, 1, cfg.engine);
   net.setParams(initialWeights(net.paramCount, cfg.modelSeed));
   const fn = new FedSgdMessage(net);
@@ -82,7 +94,7 @@ export function runAttack(
 
   const history: HistoryRow[] = [];
   const snapshots: AttackOutcome['snapshots'] = [];
-  const shape = data.shape;
+  const shape = example.shape;
   const score = (s: MatchingState) => {
     const m = mse(s.x, example.image);
     const row = { iteration: s.iteration, evaluations: s.evaluations, objective: s.objective, mse: m, psnr: psnr(m), ssim: ssim(s.x, example.image, shape) };

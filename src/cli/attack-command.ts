@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { join } from 'node:path';
 import { ATTACKS, ATTACK_DESCRIPTIONS, type AttackName } from '../attacks/presets.js';
-import { runAttack, type AttackConfig, type AttackOutcome } from '../attacks/run.js';
+import { exampleOf, runAttack, type AttackConfig, type AttackOutcome } from '../attacks/run.js';
 import { openDataset, DATASETS, SPLITS } from '../data/open.js';
 import { BACKENDS, DTYPES, type BackendName } from '../engine/backend.js';
 import type { DType } from '../engine/kernels.js';
@@ -31,8 +31,7 @@ export async function attackToDir(cfg: AttackConfig, out: string, dataDir?: stri
   const bar = progressBar(cfg.iterations, `${cfg.attack} ${cfg.dataset}#${cfg.index}`);
   let outcome: AttackOutcome;
   try {
-    data.get(cfg.index); // fail fast on a bad index, before any work
-    outcome = runAttack(cfg, data, (r) => bar.update(r.iteration, { D: r.objective.toExponential(2), MSE: r.mse.toExponential(2) }));
+    outcome = runAttack(cfg, exampleOf(data, cfg.index), (r) => bar.update(r.iteration, { D: r.objective.toExponential(2), MSE: r.mse.toExponential(2) }));
   } finally {
     bar.stop();
     data.close?.();

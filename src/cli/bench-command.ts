@@ -1,4 +1,161 @@
+// gradleak bench (npm run bench): gradleak against PyTorch on the same machine in the same run.
+//  1. one DLG evaluation, LeNet CIFAR-100 shape and MNIST shape, B = 1, a fixed synthetic image;
+//  2. full 300-step DLG and iDLG attacks on the same images and dummy seeds;
+//  3. with --success: MNIST test images 0-9 x dummy seeds 0-2, success rates side by side.
+// Ratios are gradleak time / PyTorch time (below 1: gradleak is faster).
 import { Command } from 'commander';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { syntheticRgb, syntheticStroke, quantise8 } from '../bench/synthetic.js';
+import { benchAttack, timeDlgEvaluation } from '../bench/gradleak-bench.js';
+import { DEFAULT_TORCH_SCRIPT, runTorch, torchUnavailable, type TorchAttack } from '../bench/torch-reference.js';
+import { exampleOf, type PrivateExample } from '../attacks/run.js';
+import type { AttackName } from '../attacks/presets.js';
+import { openMnist } from '../data/mnist.js';
+import { writeImagePng } from '../report/png.js';
+import type { DType } from '../engine/kernels.js';
+import { DEFAULT_DTYPE } from './attack-command.js';
+import { SUCCESS_MSE } from './demo-command.js';
+import { positiveInt } from './parse.js';
+import { formatTable } from './table.js';
+
+const SHAPES = {
+  cifar: { shape: [3, 32, 32] as [number, number, number], numClasses: 100 },
+  mnist: { shape: [1, 28, 28] as [number, number, number], numClasses: 10 },
+};
+type ShapeName = keyof typeof SHAPES;
+const METHODS: AttackName[] = ['dlg', 'idlg'];
+
+interface AttackStats {
+  runs: number;
+  success: number;
+  medianEvals: number;
+  meanSeconds: number;
+  msPerEval: number;
+}
+
+function stats(runs: { evals: number; seconds: number; mse: number }[]): AttackStats {
+  const evals = runs.map((r) => r.evals).sort((a, b) => a - b);
+  const seconds = runs.reduce((s, r) => s + r.seconds, 0);
+  return {
+    runs: runs.length,
+    success: runs.filter((r) => r.mse < SUCCESS_MSE).length,
+    medianEvals: evals[Math.floor(evals.length / 2)],
+    meanSeconds: seconds / runs.length,
+    msPerEval: (1000 * seconds) / evals.reduce((s, e) => s + e, 0),
+  };
+}
+
+const fromTorch = (a: TorchAttack) => ({ evals: a.evals, seconds: a.attack_seconds, mse: a.final_mse });
+const ratio = (a: number, b: number | undefined) => (b ? (a / b).toFixed(2) : '-');
+const f = (v: number | undefined, d = 2) => (v === undefined ? '-' : v.toFixed(d));
+
 export function benchCommand(): Command {
-  return new Command('bench').description('benchmark (being written)');
+  return new Command('bench')
+    .description('time gradleak against PyTorch (../shared/bench/torch_dlg.py) on the same settings, and print the ratios')
+    .option('--json', 'print all numbers as one JSON line at the end')
+    .option('--quick', 'one dummy seed and fewer timing repetitions')
+    .option('--seeds <n>', 'dummy seeds 0..n-1 for the full attacks', positiveInt, 3)
+    .option('--steps <n>', 'L-BFGS steps per attack', positiveInt, 300)
+    .option('--reps <n>', 'repetitions of the single-evaluation timing', positiveInt, 200)
+    .option('--success', 'also run MNIST test images 0-9 x seeds 0-2 for success rates (slow with PyTorch)')
+    .option('--no-torch', 'do not run PyTorch')
+    .option('--python <path>', 'python with torch', '/usr/bin/python3')
+    .option('--torch-script <path>', 'the PyTorch reference script', DEFAULT_TORCH_SCRIPT)
+    .action(async (o) => {
+      const seeds = Array.from({ length: o.quick ? 1 : o.seeds }, (_, i) => i);
+      const reps = o.quick ? Math.min(o.reps, 50) : o.reps;
+      const dir = mkdtempSync(join(tmpdir(), 'gradleak-bench-'));
+      const torchWhyNot = o.torch ? torchUnavailable(o.python, o.torchScript) : 'disabled by --no-torch';
+      const log = (s: string) => process.stderr.write(s + '\n');
+      if (torchWhyNot) log(`PyTorch reference skipped: ${torchWhyNot}`);
+      const report: Record<string, unknown> = { seeds, steps: o.steps, torch: torchWhyNot ?? 'ran', evaluation: [], attacks: [] };
+      const evalRows: string[][] = [], attackRows: string[][] = [];
+      try {
+        for (const name of Object.keys(SHAPES) as ShapeName[]) {
+          const { shape, numClasses } = SHAPES[name];
+          const image = quantise8(name === 'cifar' ? syntheticRgb(32, 0) : syntheticStroke(28));
+          const example: PrivateExample = { image, label: 7, shape, numClasses };
+          const png = join(dir, `${name}.png`);
+          await writeImagePng(png, image, shape, 1);
+          log(`[${name}] timing one DLG evaluation (${reps} reps)...`);
+          const ms: Record<DType, number> = {
+            float64: timeDlgEvaluation(example, { backend: 'wasm', dtype: 'float64' }, reps),
+            float32: timeDlgEvaluation(example, { backend: 'wasm', dtype: 'float32' }, reps),
+          };
+          const torch = torchWhyNot ? null : (log(`[${name}] PyTorch: ${seeds.length} seeds x dlg, idlg...`),
+            runTorch({ python: o.python, script: o.torchScript, shape: name, image: png, label: 7, seeds, methods: METHODS, steps: o.steps, timingReps: reps, jsonOut: join(dir, `${name}.json`), attacks: true }));
+          const tms = torch?.closureMedianMs.dlg;
+          evalRows.push([`DLG ${name} B=1`, f(ms.float64, 3), f(ms.float32, 3), f(tms, 3), ratio(ms.float64, tms), ratio(ms.float32, tms)]);
+          (report.evaluation as unknown[]).push({ shape: name, gradleak_ms: ms, torch_ms: tms ?? null });
+          for (const method of METHODS) {
+            log(`[${name}] gradleak ${method}: ${seeds.length} seeds...`);
+            const ours = stats(seeds.map((s) => {
+              const m = benchAttack(method, example, s, { backend: 'wasm', dtype: DEFAULT_DTYPE }, o.steps).metrics;
+              return { evals: m.evaluations, seconds: m.seconds, mse: m.mse };
+            }));
+            const theirs = torch ? stats(torch.attacks.filter((a) => a.method === method).map(fromTorch)) : undefined;
+            attackRows.push([
+              `${method} ${name}`, String(ours.medianEvals), f(ours.msPerEval), f(ours.meanSeconds), `${ours.success}/${ours.runs}`,
+              theirs ? String(theirs.medianEvals) : '-', f(theirs?.msPerEval), f(theirs?.meanSeconds), theirs ? `${theirs.success}/${theirs.runs}` : '-',
+              ratio(ours.msPerEval, theirs?.msPerEval), ratio(ours.meanSeconds, theirs?.meanSeconds),
+            ]);
+            (report.attacks as unknown[]).push({ shape: name, method, precision: DEFAULT_DTYPE, gradleak: ours, torch: theirs ?? null });
+          }
+        }
+        console.log('\nOne DLG evaluation (D and dD/dx\', dD/dy\'), median ms; ratio = gradleak / PyTorch (1 thread)');
+        console.log(formatTable(['setting', 'gradleak f64', 'gradleak f32', 'PyTorch', 'ratio f64', 'ratio f32'], evalRows));
+        console.log(`\nFull attacks, ${o.steps} L-BFGS steps, seeds ${seeds.join(',')}, gradleak ${DEFAULT_DTYPE}; success = MSE < ${SUCCESS_MSE}`);
+        console.log(formatTable(['attack', 'evals', 'ms/eval', 's/attack', 'success', 'torch evals', 'ms/eval', 's/attack', 'success', 'ratio/eval', 'ratio/attack'], attackRows));
+        if (o.success) report.success = await successTable(o, torchWhyNot, dir, log);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+      if (o.json) console.log(JSON.stringify(report));
+    });
+}
+
+/** MNIST test images 0-9 x dummy seeds 0-2: DLG and iDLG success rate and label accuracy. */
+async function successTable(o: { steps: number; python: string; torchScript: string }, torchWhyNot: string | null, dir: string, log: (s: string) => void) {
+  const seeds = [0, 1, 2];
+  const data = openMnist('test');
+  const rows: string[][] = [];
+  const result: Record<string, unknown> = {};
+  const ours: Record<string, { ok: number; label: number; n: number }> = {};
+  const theirs: Record<string, { ok: number; label: number; n: number }> = {};
+  for (const m of METHODS) ours[m] = { ok: 0, label: 0, n: 0 }, theirs[m] = { ok: 0, label: 0, n: 0 };
+  for (let index = 0; index < 10; index++) {
+    const example = exampleOf(data, index);
+    for (const method of METHODS) {
+      for (const seed of seeds) {
+        const m = benchAttack(method, example, seed, { backend: 'wasm', dtype: DEFAULT_DTYPE }, o.steps).metrics;
+        ours[method].n++;
+        ours[method].ok += m.mse < SUCCESS_MSE ? 1 : 0;
+        ours[method].label += m.label_correct ? 1 : 0;
+      }
+    }
+    if (!torchWhyNot) {
+      log(`[success] MNIST test #${index}: PyTorch...`);
+      const png = join(dir, `mnist-${index}.png`);
+      await writeImagePng(png, example.image, example.shape, 1);
+      const t = runTorch({ python: o.python, script: o.torchScript, shape: 'mnist', image: png, label: example.label, seeds, methods: METHODS, steps: o.steps, timingReps: 5, jsonOut: join(dir, `s${index}.json`), attacks: true });
+      for (const a of t.attacks) {
+        const r = theirs[a.method];
+        r.n++;
+        r.ok += a.final_mse < SUCCESS_MSE ? 1 : 0;
+        const pred = a.method === 'idlg' ? t.inferredLabel : a.dummy_label_argmax?.[0];
+        r.label += pred === example.label ? 1 : 0;
+      }
+    } else log(`[success] MNIST test #${index} done`);
+  }
+  data.close();
+  for (const m of METHODS) {
+    const a = ours[m], b = theirs[m];
+    rows.push([m, `${a.ok}/${a.n}`, `${a.label}/${a.n}`, b.n ? `${b.ok}/${b.n}` : '-', b.n ? `${b.label}/${b.n}` : '-']);
+    result[m] = { gradleak: a, torch: b.n ? b : null };
+  }
+  console.log(`\nMNIST test images 0-9 x dummy seeds 0-2, ${o.steps} steps: success (MSE < ${SUCCESS_MSE}) and label accuracy`);
+  console.log(formatTable(['attack', 'gradleak success', 'gradleak label', 'PyTorch success', 'PyTorch label'], rows));
+  return result;
 }

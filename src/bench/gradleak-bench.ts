@@ -1,0 +1,37 @@
+// gradleak's side of the benchmark: the cost of one DLG objective evaluation (D and its
+// gradient w.r.t. x' and y') and of full attacks, on the LeNet shapes of the DLG paper.
+import { createNetwork, type EngineOptions } from '../engine/backend.js';
+import { FedSgdMessage } from '../fl/message.js';
+import { l2 } from '../attacks/objective.js';
+import { initialWeights, runAttack, targetModel, type AttackOutcome, type PrivateExample } from '../attacks/run.js';
+import type { AttackName } from '../attacks/presets.js';
+import { Prng } from '../util/prng.js';
+
+/** Median milliseconds of one DLG evaluation (forward, backward, objective, hvp). */
+export function timeDlgEvaluation(example: PrivateExample, engine: EngineOptions, reps: number, modelSeed = 1234): number {
+  const net = createNetwork(targetModel(example.shape, example.numClasses), 1, engine);
+  net.setParams(initialWeights(net.paramCount, modelSeed));
+  const fn = new FedSgdMessage(net);
+  const observed = Float64Array.from(fn.message(example.image, { kind: 'hard', classes: [example.label] }));
+  const rng = new Prng(12345);
+  const x = rng.fillNormal(new Float64Array(net.inputSize));
+  const y = rng.fillNormal(new Float64Array(net.numClasses));
+  const dm = new Float64Array(fn.size), dx = new Float64Array(net.inputSize), dy = new Float64Array(net.numClasses);
+  const once = () => {
+    l2(fn.message(x, { kind: 'soft', logits: y }), observed, dm);
+    fn.vjp(dm, dx, dy);
+  };
+  for (let i = 0; i < Math.max(3, reps / 10); i++) once();
+  const times: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t = performance.now();
+    once();
+    times.push(performance.now() - t);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+export function benchAttack(attack: AttackName, example: PrivateExample, seed: number, engine: EngineOptions, iterations: number): AttackOutcome {
+  return runAttack({ attack, dataset: 'synthetic', split: '-', index: 0, iterations, seed, logEvery: iterations, modelSeed: 1234, engine }, example);
+}

@@ -1,0 +1,61 @@
+// Runs PyTorch's reference (../shared/bench/torch_dlg.py) in the same benchmark run, if
+// /usr/bin/python3 can import torch. PyTorch is a yardstick here, never a dependency.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const DEFAULT_TORCH_SCRIPT = fileURLToPath(new URL('../../../../shared/bench/torch_dlg.py', import.meta.url));
+
+export interface TorchAttack {
+  method: 'dlg' | 'idlg';
+  seed: number;
+  evals: number;
+  attack_seconds: number;
+  ms_per_eval_in_attack: number;
+  final_mse: number;
+  dummy_label_argmax?: number[];
+}
+
+export interface TorchResult {
+  closureMedianMs: Record<string, number>;
+  attacks: TorchAttack[];
+  inferredLabel: number | null;
+}
+
+/** Why PyTorch cannot be used, or null if it can. */
+export function torchUnavailable(python: string, script: string): string | null {
+  if (!existsSync(script)) return `${script} not found`;
+  const r = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' });
+  if (r.status !== 0) return `${python} cannot import torch (apt-get install -y python3-torch)`;
+  return null;
+}
+
+export interface TorchRunOptions {
+  python: string;
+  script: string;
+  shape: 'cifar' | 'mnist';
+  image: string; // PNG of the private image
+  label: number;
+  seeds: number[];
+  methods: ('dlg' | 'idlg')[];
+  steps: number;
+  timingReps: number;
+  jsonOut: string;
+  attacks: boolean;
+}
+
+export function runTorch(o: TorchRunOptions): TorchResult {
+  const args = [
+    o.script, '--dataset-shape', o.shape, '--batch', '1', '--threads', '1', '--steps', String(o.steps),
+    '--seeds', o.seeds.join(',') + (o.seeds.length === 1 ? ',' : ''), '--methods', o.methods.join(','),
+    '--image', o.image, '--label', String(o.label), '--timing-reps', String(o.timingReps),
+    '--timing-warmup', String(Math.max(1, Math.floor(o.timingReps / 10))), '--json-out', o.jsonOut,
+    ...(o.attacks ? [] : ['--no-attack']),
+  ];
+  execFileSync(o.python, args, { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 64 << 20 });
+  const out = JSON.parse(readFileSync(o.jsonOut, 'utf8'));
+  const entry = out.results[0];
+  const closureMedianMs: Record<string, number> = {};
+  for (const [k, v] of Object.entries(entry.timing as Record<string, { median_ms: number }>)) closureMedianMs[k] = v.median_ms;
+  return { closureMedianMs, attacks: entry.attacks, inferredLabel: entry.idlg_inferred_label ?? null };
+}

@@ -1,0 +1,50 @@
+// gradleak attack end to end: run directory contents, --json line, determinism.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gradleak } from './helpers.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'gradleak-attack-'));
+const KEYS = ['attack', 'dataset', 'index', 'seed', 'iterations', 'evaluations', 'seconds', 'objective', 'mse', 'psnr', 'ssim', 'label_true', 'label_pred', 'label_correct'];
+
+function run(out: string, attack = 'idlg') {
+  return gradleak(['attack', '--dataset', 'mnist', '--split', 'test', '--index', '1', '--attack', attack, '--iterations', '25', '--seed', '3', '--log-every', '5', '--out', out, '--json']);
+}
+
+test('attack writes the run directory and a JSON summary line; same command, same bits', () => {
+  const a = run(join(tmp, 'a')), b = run(join(tmp, 'b'));
+  assert.equal(a.code, 0, a.stderr);
+  assert.equal(b.code, 0, b.stderr);
+  const lines = a.stdout.trim().split('\n');
+  const j = JSON.parse(lines[lines.length - 1]);
+  for (const k of KEYS) assert.ok(k in j, `key ${k}`);
+  assert.equal(j.attack, 'idlg');
+  assert.equal(j.index, 1);
+  assert.equal(j.iterations, 25);
+  assert.equal(j.label_true, 2); // MNIST test image 1 is a 2
+  assert.equal(j.label_correct, j.label_pred === j.label_true);
+  assert.ok(j.evaluations > 25, 'L-BFGS steps take several evaluations');
+  for (const f of ['config.json', 'metrics.json', 'history.csv', 'snapshots.png', 'curves.svg', 'report.html']) {
+    assert.ok(existsSync(join(tmp, 'a', f)), f);
+  }
+  const history = readFileSync(join(tmp, 'a', 'history.csv'), 'utf8').trim().split('\n');
+  assert.equal(history[0], 'iteration,evaluations,objective,mse,psnr,ssim');
+  assert.equal(history.length, 1 + 6, 'iterations 0, 5, ..., 25');
+  assert.equal(readFileSync(join(tmp, 'a', 'history.csv'), 'utf8'), readFileSync(join(tmp, 'b', 'history.csv'), 'utf8'));
+  const strip = (f: string) => ({ ...JSON.parse(readFileSync(f, 'utf8')), seconds: 0 });
+  assert.deepEqual(strip(join(tmp, 'a', 'metrics.json')), strip(join(tmp, 'b', 'metrics.json')));
+  const config = JSON.parse(readFileSync(join(tmp, 'a', 'config.json'), 'utf8'));
+  assert.equal(config.seed, 3);
+  assert.equal(config.model.layers.length, 8);
+});
+
+test('iDLG reconstructs MNIST test image 1 within 300 iterations', () => {
+  const r = gradleak(['attack', '--index', '1', '--attack', 'idlg', '--out', join(tmp, 'c'), '--json', '--log-every', '50']);
+  assert.equal(r.code, 0, r.stderr);
+  const j = JSON.parse(r.stdout.trim().split('\n').pop()!);
+  assert.equal(j.label_correct, true);
+  assert.ok(j.mse < 1e-3, `mse ${j.mse}`);
+  assert.ok(j.ssim > 0.99, `ssim ${j.ssim}`);
+});

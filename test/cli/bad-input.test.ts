@@ -1,0 +1,45 @@
+// Every bad input: one line on stderr naming the problem, exit code 2, no stack trace.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gradleak } from './helpers.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'gradleak-cli-'));
+const aFile = join(tmp, 'a-file');
+writeFileSync(aFile, 'x');
+
+const CASES: [string, string[], RegExp][] = [
+  ['unknown dataset', ['attack', '--dataset', 'imagenet'], /imagenet/],
+  ['unknown attack', ['attack', '--attack', 'magic'], /magic/],
+  ['unknown flag', ['attack', '--frobnicate'], /frobnicate/],
+  ['unknown command', ['attak'], /attak/],
+  ['index out of range', ['attack', '--index', '10000', '--out', join(tmp, 'r1')], /index 10000 out of range/],
+  ['non-numeric iterations', ['attack', '--iterations', 'abc'], /abc/],
+  ['negative seed', ['attack', '--seed', '-1'], /-1/],
+  ['zero iterations', ['attack', '--iterations', '0'], /positive integer/],
+  ['fractional index', ['attack', '--index', '1.5'], /1\.5/],
+  ['unknown precision', ['attack', '--precision', 'float16'], /float16/],
+  ['unwritable --out (a file)', ['attack', '--iterations', '1', '--out', join(aFile, 'run')], /--out/],
+  ['missing fixture file', ['verify-fixture', join(tmp, 'nope.json')], /nope\.json/],
+  ['fixture that is not JSON', ['verify-fixture', aFile], /not valid JSON/],
+];
+
+for (const [name, args, pattern] of CASES) {
+  test(`bad input: ${name} -> exit 2 with a one-line message`, () => {
+    const r = gradleak(args);
+    assert.equal(r.code, 2, `exit code (stderr: ${r.stderr})`);
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, `one line: ${r.stderr}`);
+    assert.match(lines[0], /^gradleak: /);
+    assert.match(lines[0], pattern);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  });
+}
+
+test('--help exits 0 and lists the commands', () => {
+  const r = gradleak(['--help']);
+  assert.equal(r.code, 0);
+  for (const c of ['attack', 'verify-fixture', 'bench', 'demo']) assert.match(r.stdout, new RegExp(c));
+});
