@@ -646,3 +646,46 @@ export function col2imAdd_f64(
 ): void {
   col2imAdd<f64>(col, C, H, W, k, stride, pad, Ho, Wo, x);
 }
+
+// ---------------------------------------------------------------------------------
+// level-1 vector operations (the optimiser's two-loop recursion)
+
+/** sum_i a[i] * b[i], two vector accumulators. */
+function vdot<T>(a: usize, b: usize, n: i32): T {
+  const S = <usize>sizeof<T>(), L = <i32>(16 / sizeof<T>());
+  let s0 = zero<T>(), s1 = zero<T>();
+  let i = 0;
+  for (; i + 2 * L <= n; i += 2 * L) {
+    const o = <usize>i * S;
+    s0 = madd<T>(s0, v128.load(a + o), v128.load(b + o));
+    s1 = madd<T>(s1, v128.load(a + o + 16), v128.load(b + o + 16));
+  }
+  let s: T = hsum<T>(v128.add<T>(s0, s1));
+  for (; i < n; i++) s += load<T>(a + <usize>i * S) * load<T>(b + <usize>i * S);
+  return s;
+}
+
+/** y[i] += alpha * x[i] */
+function vaxpy<T>(alpha: T, x: usize, y: usize, n: i32): void {
+  const S = <usize>sizeof<T>(), L = <i32>(16 / sizeof<T>());
+  const va = v128.splat<T>(alpha);
+  let i = 0;
+  for (; i + L <= n; i += L) {
+    const o = <usize>i * S;
+    v128.store(y + o, madd<T>(v128.load(y + o), va, v128.load(x + o)));
+  }
+  for (; i < n; i++) store<T>(y + <usize>i * S, load<T>(y + <usize>i * S) + alpha * load<T>(x + <usize>i * S));
+}
+
+export function dot_f32(a: usize, b: usize, n: i32): f32 {
+  return vdot<f32>(a, b, n);
+}
+export function dot_f64(a: usize, b: usize, n: i32): f64 {
+  return vdot<f64>(a, b, n);
+}
+export function axpy_f32(alpha: f32, x: usize, y: usize, n: i32): void {
+  vaxpy<f32>(alpha, x, y, n);
+}
+export function axpy_f64(alpha: f64, x: usize, y: usize, n: i32): void {
+  vaxpy<f64>(alpha, x, y, n);
+}

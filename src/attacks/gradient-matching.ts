@@ -5,6 +5,7 @@ import type { MessageFunction } from '../fl/message.js';
 import type { LabelInput } from '../engine/loss.js';
 import { objectiveByName, type ObjectiveName } from './objective.js';
 import { Lbfgs } from '../optim/lbfgs.js';
+import { vectorKernelsLike } from '../engine/backend.js';
 import { Adam } from '../optim/adam.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { Prng } from '../util/prng.js';
@@ -67,7 +68,7 @@ export function matchMessage(
   // the objective at the current point, without its gradient (for logging; not counted)
   const current = (): number => objective(fn.message(x, label()), observed, dm);
 
-  const optimizer: Optimizer = opts.optimizer === 'adam' ? new Adam(z, { lr: opts.lr }) : new Lbfgs(z, { lr: opts.lr });
+  const optimizer: Optimizer = opts.optimizer === 'adam' ? new Adam(z, { lr: opts.lr }) : new Lbfgs(z, { lr: opts.lr }, vectorKernelsLike(net.kernels, Lbfgs.elementsNeeded(z.length)));
   let D = current();
   let diverged = !Number.isFinite(D);
   const log = (iteration: number) => onLog({ iteration, evaluations: optimizer.evaluations, objective: D, x, labelLogits: y });

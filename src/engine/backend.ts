@@ -30,3 +30,8 @@ export function createNetwork(spec: ModelSpec, batch: number, engine: EngineOpti
   const kernels: Kernels = new WasmKernels(engine.dtype, counter.allocated + extraElements + 1024);
   return new Network(spec, kernels, batch);
 }
+
+/** float64 kernels of the same kind as `like` (for an optimiser's vectors), with room for n elements. */
+export function vectorKernelsLike(like: Kernels, elements: number): Kernels {
+  return like instanceof WasmKernels ? new WasmKernels('float64', elements) : new ReferenceKernels('float64');
+}

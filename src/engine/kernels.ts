@@ -39,6 +39,10 @@ export interface Kernels {
   im2col(x: Arr, g: ConvGeometry, col: Arr): void;
   /** x[C,H,W] += the transpose of im2col applied to col (scatter-add of patches). */
   col2imAdd(col: Arr, g: ConvGeometry, x: Arr): void;
+  /** sum_i a[i] b[i] over a.length elements (b at least as long). */
+  dot(a: Arr, b: Arr): number;
+  /** y[i] += alpha x[i] over y.length elements (x at least as long). */
+  axpy(alpha: number, x: Arr, y: Arr): void;
 }
 
 export class ReferenceKernels implements Kernels {
@@ -118,6 +122,16 @@ export class ReferenceKernels implements Kernels {
         }
       }
     }
+  }
+
+  dot(a: Arr, b: Arr): number {
+    let s = 0;
+    for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+    return s;
+  }
+
+  axpy(alpha: number, x: Arr, y: Arr): void {
+    for (let i = 0; i < y.length; i++) y[i] += alpha * x[i];
   }
 }
 

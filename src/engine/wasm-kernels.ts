@@ -17,6 +17,9 @@ type ConvFn = (
   stride: number, pad: number, Ho: number, Wo: number, dst: number,
 ) => void;
 
+type DotFn = (a: number, b: number, n: number) => number;
+type AxpyFn = (alpha: number, x: number, y: number, n: number) => void;
+
 interface KernelExports {
   heapBase(): number;
   gemmNN_f32: GemmFn;
@@ -29,6 +32,10 @@ interface KernelExports {
   im2col_f64: ConvFn;
   col2imAdd_f32: ConvFn;
   col2imAdd_f64: ConvFn;
+  dot_f32: DotFn;
+  dot_f64: DotFn;
+  axpy_f32: AxpyFn;
+  axpy_f64: AxpyFn;
 }
 
 const PAGE = 65536;
@@ -86,6 +93,8 @@ export class WasmKernels implements Kernels {
   private readonly fnNT: GemmFn;
   private readonly fnIm2col: ConvFn;
   private readonly fnCol2im: ConvFn;
+  private readonly fnDot: DotFn;
+  private readonly fnAxpy: AxpyFn;
 
   constructor(
     readonly dtype: DType,
@@ -116,6 +125,8 @@ export class WasmKernels implements Kernels {
     this.fnNT = f32 ? ex.gemmNT_f32 : ex.gemmNT_f64;
     this.fnIm2col = f32 ? ex.im2col_f32 : ex.im2col_f64;
     this.fnCol2im = f32 ? ex.col2imAdd_f32 : ex.col2imAdd_f64;
+    this.fnDot = f32 ? ex.dot_f32 : ex.dot_f64;
+    this.fnAxpy = f32 ? ex.axpy_f32 : ex.axpy_f64;
   }
 
   /** Elements still available to `alloc`. */
@@ -205,5 +216,13 @@ export class WasmKernels implements Kernels {
       this.ptr(col, C * k * k * Ho * Wo, 'col'), C, H, W, k, stride, padding, Ho, Wo,
       this.ptr(x, C * H * W, 'x'),
     );
+  }
+
+  dot(a: Arr, b: Arr): number {
+    return this.fnDot(this.ptr(a, a.length, 'a'), this.ptr(b, a.length, 'b'), a.length);
+  }
+
+  axpy(alpha: number, x: Arr, y: Arr): void {
+    this.fnAxpy(alpha, this.ptr(x, y.length, 'x'), this.ptr(y, y.length, 'y'), y.length);
   }
 }

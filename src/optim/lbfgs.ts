@@ -3,8 +3,10 @@
 // inner iterations and max_eval closure evaluations; the first inner iteration of the very first
 // step uses t = min(1, 1/|g|_1) * lr, later ones t = lr. History pairs (s, y) are kept when
 // y.s > 1e-10, H0 = y.s / y.y (Nocedal & Wright, Alg. 7.4 two-loop recursion).
-// Everything is preallocated: the history is a ring of reused vectors.
+// Everything is preallocated: the history is a ring of reused vectors, allocated from a float64
+// `Kernels` whose dot/axpy run the two-loop recursion (WebAssembly SIMD or plain TS).
 import type { Closure, Optimizer } from './optimizer.js';
+import { ReferenceKernels, type Kernels } from '../engine/kernels.js';
 
 export interface LbfgsOptions {
   lr: number;
@@ -39,20 +41,27 @@ export class Lbfgs implements Optimizer {
   private hDiag = 1;
   private loss = NaN;
 
-  constructor(readonly x: Float64Array, options: Partial<LbfgsOptions> = {}) {
+  /** float64 elements the optimiser allocates from its kernels for n variables. */
+  static elementsNeeded(n: number, historySize = TORCH_LBFGS_DEFAULTS.historySize): number {
+    return (2 * historySize + 6) * (n + 8);
+  }
+
+  constructor(readonly x: Float64Array, options: Partial<LbfgsOptions> = {}, private readonly vec: Kernels = new ReferenceKernels('float64')) {
+    if (vec.dtype !== 'float64') throw new Error('L-BFGS needs float64 vector kernels');
     const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
     this.opts = { ...TORCH_LBFGS_DEFAULTS, ...given };
     // torch: max_eval defaults to max_iter * 5 // 4
     if (given.maxIter !== undefined && given.maxEval === undefined) this.opts.maxEval = Math.floor((this.opts.maxIter * 5) / 4);
     const n = x.length, h = this.opts.historySize;
-    this.grad = new Float64Array(n);
-    this.prevGrad = new Float64Array(n);
-    this.d = new Float64Array(n);
-    this.q = new Float64Array(n);
-    this.ys = Array.from({ length: h }, () => new Float64Array(n));
-    this.ss = Array.from({ length: h }, () => new Float64Array(n));
-    this.yNew = new Float64Array(n);
-    this.sNew = new Float64Array(n);
+    const alloc = () => vec.alloc(n) as Float64Array;
+    this.grad = alloc();
+    this.prevGrad = alloc();
+    this.d = alloc();
+    this.q = alloc();
+    this.ys = Array.from({ length: h }, alloc);
+    this.ss = Array.from({ length: h }, alloc);
+    this.yNew = alloc();
+    this.sNew = alloc();
     this.ro = new Float64Array(h);
     this.al = new Float64Array(h);
   }
@@ -80,7 +89,7 @@ export class Lbfgs implements Optimizer {
       prevGrad.set(grad);
       const prevLoss = this.loss;
       this.t = this.iterations === 1 ? Math.min(1, 1 / sumAbs(grad)) * opts.lr : opts.lr;
-      if (dot(grad, d) > -opts.toleranceChange) break; // not a descent direction
+      if (this.vec.dot(grad, d) > -opts.toleranceChange) break; // not a descent direction
       for (let i = 0; i < x.length; i++) x[i] += this.t * d[i];
       let optCond = false;
       if (nIter !== opts.maxIter) {
@@ -101,13 +110,11 @@ export class Lbfgs implements Optimizer {
   private updateHistory(): void {
     const { grad, prevGrad, d, t, opts } = this;
     const y = this.yNew, s = this.sNew;
-    let ys = 0, yy = 0;
     for (let i = 0; i < y.length; i++) {
       y[i] = grad[i] - prevGrad[i];
       s[i] = d[i] * t;
-      ys += y[i] * s[i];
-      yy += y[i] * y[i];
     }
+    const ys = this.vec.dot(y, s), yy = this.vec.dot(y, y);
     if (!(ys > 1e-10)) return;
     if (this.count === opts.historySize) {
       this.head = (this.head + 1) % opts.historySize; // drop the oldest pair
@@ -124,31 +131,23 @@ export class Lbfgs implements Optimizer {
 
   /** d = -H g by the two-loop recursion over the history, oldest pair first in the second loop. */
   private twoLoop(): void {
-    const { grad, q, d, al, ro, ys, ss, count } = this;
+    const { grad, q, d, al, ro, ys, ss, count, vec } = this;
     const h = this.opts.historySize;
     for (let i = 0; i < q.length; i++) q[i] = -grad[i];
     for (let j = count - 1; j >= 0; j--) {
       const k = (this.head + j) % h;
-      al[k] = dot(ss[k], q) * ro[k];
-      axpy(-al[k], ys[k], q);
+      al[k] = vec.dot(ss[k], q) * ro[k];
+      vec.axpy(-al[k], ys[k], q);
     }
     for (let i = 0; i < q.length; i++) d[i] = q[i] * this.hDiag;
     for (let j = 0; j < count; j++) {
       const k = (this.head + j) % h;
-      const be = dot(ys[k], d) * ro[k];
-      axpy(al[k] - be, ss[k], d);
+      const be = vec.dot(ys[k], d) * ro[k];
+      vec.axpy(al[k] - be, ss[k], d);
     }
   }
 }
 
-function dot(a: Float64Array, b: Float64Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
-  return s;
-}
-function axpy(alpha: number, x: Float64Array, y: Float64Array): void {
-  for (let i = 0; i < y.length; i++) y[i] += alpha * x[i];
-}
 function maxAbs(a: Float64Array): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));

@@ -270,3 +270,29 @@ test('WasmKernels kernels work when the arrays use the whole capacity (x allocat
     assertClose(x, xr, TOL[dtype], `${dtype} col2imAdd at the end of the capacity`);
   }
 });
+
+for (const dtype of DTYPES) {
+  test(`WasmKernels(${dtype}) dot and axpy match ReferenceKernels (lengths 0..37, offsets)`, () => {
+    const wasm = new WasmKernels(dtype, 1000);
+    const ref = new ReferenceKernels(dtype);
+    const rand = rng(99);
+    const a = wasm.alloc(40), b = wasm.alloc(40), y = wasm.alloc(40);
+    for (let n = 0; n <= 37; n++) {
+      for (const off of [0, 1, 3]) {
+        fillRandom(a, rand);
+        fillRandom(b, rand);
+        fillRandom(y, rand);
+        const av = a.subarray(off, off + n), bv = b.subarray(off, off + n), yv = y.subarray(off, off + n);
+        const want = ref.dot(Float64Array.from(av), Float64Array.from(bv));
+        const got = wasm.dot(av, bv);
+        assert.ok(Math.abs(got - want) <= TOL[dtype] * Math.max(1, Math.abs(want)) * n, `dot n=${n}: ${got} vs ${want}`);
+        const yRef = Float64Array.from(yv);
+        ref.axpy(0.37, Float64Array.from(av), yRef);
+        const before = y[off + n];
+        wasm.axpy(0.37, av, yv);
+        assertClose(yv, yRef, TOL[dtype], `axpy n=${n}`);
+        if (off + n < y.length) assert.equal(y[off + n], before, 'axpy writes nothing past y');
+      }
+    }
+  });
+}

@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Lbfgs } from '../../src/optim/lbfgs.js';
 import { Adam } from '../../src/optim/adam.js';
+import { ReferenceKernels, type Kernels } from '../../src/engine/kernels.js';
+import { WasmKernels } from '../../src/engine/wasm-kernels.js';
 
 const golden = JSON.parse(readFileSync(fileURLToPath(new URL('../../../test/data/lbfgs_torch_golden.json', import.meta.url)), 'utf8'));
 
@@ -47,14 +49,19 @@ const FUNCTIONS: Record<string, Fn> = { quartic, rosen };
 // 2e-8 after step 3, measured), so its bound is looser; the evaluation counts still match exactly.
 const TOLERANCE: Record<string, number> = { quartic: 1e-9, rosen: 1e-5 };
 
-for (const c of golden.cases) {
-  test(`L-BFGS matches torch.optim.LBFGS: ${c.name}`, () => {
+const VECTOR_KERNELS: [string, () => Kernels][] = [
+  ['ts', () => new ReferenceKernels('float64')],
+  ['wasm', () => new WasmKernels('float64', Lbfgs.elementsNeeded(8))],
+];
+
+for (const c of golden.cases) for (const [backend, vec] of VECTOR_KERNELS) {
+  test(`L-BFGS (${backend} vectors) matches torch.optim.LBFGS: ${c.name}`, () => {
     const x = Float64Array.from(c.x0);
     let evals = 0;
     const fn = FUNCTIONS[c.function];
     const closure: Fn = (v, g) => (evals++, fn(v, g));
     const o = c.options;
-    const opt = new Lbfgs(x, { lr: o.lr, historySize: o.history_size, maxIter: o.max_iter });
+    const opt = new Lbfgs(x, { lr: o.lr, historySize: o.history_size, maxIter: o.max_iter }, vec());
     for (const step of c.steps) {
       const loss = opt.step(closure);
       assert.equal(evals, step.evals, 'closure evaluations');
