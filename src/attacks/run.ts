@@ -6,7 +6,7 @@ import { FedSgdMessage } from '../fl/message.js';
 import { lenet, type ModelSpec } from '../models/spec.js';
 import { mse, psnr, ssim } from '../metrics/image.js';
 import { Prng } from '../util/prng.js';
-import { matchMessage, type MatchingState } from './gradient-matching.js';
+import { matchMessage, type MatchingResult, type MatchingState } from './gradient-matching.js';
 import { preset, type AttackName } from './presets.js';
 
 export interface AttackConfig {
@@ -19,6 +19,8 @@ export interface AttackConfig {
   logEvery: number;
   modelSeed: number;
   engine: EngineOptions;
+  /** Independent dummy initialisations; the one with the lowest final objective is kept (never chosen by the ground truth). */
+  restarts: number;
 }
 
 export interface HistoryRow {
@@ -53,6 +55,11 @@ export interface AttackOutcome {
     label_pred: number;
     label_correct: boolean;
     diverged: boolean;
+    restarts: number;
+    /** Which restart was kept, its dummy seed, and the final objective of every restart. */
+    chosen_restart: number;
+    chosen_seed: number;
+    restart_objectives: number[];
   };
 }
 
@@ -81,7 +88,7 @@ export function exampleOf(data: Dataset, index: number): PrivateExample {
 export function runAttack(
   cfg: AttackConfig,
   example: PrivateExample,
-  onProgress: (row: HistoryRow) => void = () => {},
+  onProgress: (row: HistoryRow, restart: number) => void = () => {},
 ): AttackOutcome {
   const started = performance.now();
   const model = targetModel(example.shape, example.numClasses);
@@ -92,17 +99,27 @@ export function runAttack(
   const observed = Float64Array.from(fn.message(example.image, { kind: 'hard', classes: [example.label] }));
   const { options, inferred } = preset(cfg.attack, net, observed);
 
-  const history: HistoryRow[] = [];
-  const snapshots: AttackOutcome['snapshots'] = [];
   const shape = example.shape;
-  const score = (s: MatchingState) => {
-    const m = mse(s.x, example.image);
-    const row = { iteration: s.iteration, evaluations: s.evaluations, objective: s.objective, mse: m, psnr: psnr(m), ssim: ssim(s.x, example.image, shape) };
-    history.push(row);
-    snapshots.push({ iteration: s.iteration, image: Float64Array.from(s.x) });
-    onProgress(row);
-  };
-  const result = matchMessage(fn, observed, { ...options, iterations: cfg.iterations, seed: cfg.seed, logEvery: cfg.logEvery }, score);
+  type Run = { result: MatchingResult; history: HistoryRow[]; snapshots: AttackOutcome['snapshots']; seed: number };
+  const runs: Run[] = [];
+  let evaluations = 0;
+  for (let r = 0; r < cfg.restarts; r++) {
+    const run: Run = { history: [], snapshots: [], seed: restartSeed(cfg.seed, r), result: undefined as unknown as MatchingResult };
+    const score = (s: MatchingState) => {
+      const m = mse(s.x, example.image);
+      const row = { iteration: s.iteration, evaluations: s.evaluations, objective: s.objective, mse: m, psnr: psnr(m), ssim: ssim(s.x, example.image, shape) };
+      run.history.push(row);
+      run.snapshots.push({ iteration: s.iteration, image: Float64Array.from(s.x) });
+      onProgress(row, r);
+    };
+    run.result = matchMessage(fn, observed, { ...options, iterations: cfg.iterations, seed: run.seed, logEvery: cfg.logEvery }, score);
+    evaluations += run.result.evaluations;
+    runs.push(run);
+  }
+  // best of the restarts by the matching objective alone (NaN counts as worst)
+  const rank = (r: Run) => (Number.isNaN(r.result.objective) ? Infinity : r.result.objective);
+  const chosen = runs.reduce((best, r, i) => (rank(r) < rank(runs[best]) ? i : best), 0);
+  const { result, history, snapshots } = runs[chosen];
   const last = history[history.length - 1];
   const labelPred = inferred ? inferred.label : argmax(result.labelLogits!);
   return {
@@ -118,7 +135,7 @@ export function runAttack(
       index: cfg.index,
       seed: cfg.seed,
       iterations: result.iterations,
-      evaluations: result.evaluations,
+      evaluations,
       seconds: (performance.now() - started) / 1000,
       objective: result.objective,
       mse: last.mse,
@@ -128,8 +145,21 @@ export function runAttack(
       label_pred: labelPred,
       label_correct: labelPred === example.label,
       diverged: result.diverged,
+      restarts: cfg.restarts,
+      chosen_restart: chosen,
+      chosen_seed: runs[chosen].seed,
+      restart_objectives: runs.map((r) => r.result.objective),
     },
   };
+}
+
+/** Dummy seed of restart r: the seed itself for r = 0, else a splitmix32-style hash of (seed, r). */
+export function restartSeed(seed: number, r: number): number {
+  if (r === 0) return seed;
+  let z = (Math.imul(seed ^ 0x5bd1e995, 0x9e3779b1) + Math.imul(r, 0x85ebca6b)) >>> 0;
+  z = Math.imul(z ^ (z >>> 16), 0x7feb352d) >>> 0;
+  z = Math.imul(z ^ (z >>> 15), 0x846ca68b) >>> 0;
+  return (z ^ (z >>> 16)) >>> 0;
 }
 
 function argmax(a: ArrayLike<number>): number {

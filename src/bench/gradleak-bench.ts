@@ -32,6 +32,6 @@ export function timeDlgEvaluation(example: PrivateExample, engine: EngineOptions
   return times[Math.floor(times.length / 2)];
 }
 
-export function benchAttack(attack: AttackName, example: PrivateExample, seed: number, engine: EngineOptions, iterations: number): AttackOutcome {
-  return runAttack({ attack, dataset: 'synthetic', split: '-', index: 0, iterations, seed, logEvery: iterations, modelSeed: 1234, engine }, example);
+export function benchAttack(attack: AttackName, example: PrivateExample, seed: number, engine: EngineOptions, iterations: number, restarts = 1): AttackOutcome {
+  return runAttack({ attack, dataset: 'synthetic', split: '-', index: 0, iterations, seed, logEvery: iterations, modelSeed: 1234, engine, restarts }, example);
 }

@@ -28,10 +28,10 @@ export function addEngineOptions(cmd: Command): Command {
 export async function attackToDir(cfg: AttackConfig, out: string, dataDir?: string): Promise<AttackOutcome> {
   prepareOutDir(out);
   const data = openDataset(cfg.dataset, cfg.split, dataDir);
-  const bar = progressBar(cfg.iterations, `${cfg.attack} ${cfg.dataset}#${cfg.index}`);
+  const bar = progressBar(cfg.iterations * cfg.restarts, `${cfg.attack} ${cfg.dataset}#${cfg.index}`);
   let outcome: AttackOutcome;
   try {
-    outcome = runAttack(cfg, exampleOf(data, cfg.index), (r) => bar.update(r.iteration, { D: r.objective.toExponential(2), MSE: r.mse.toExponential(2) }));
+    outcome = runAttack(cfg, exampleOf(data, cfg.index), (r, restart) => bar.update(restart * cfg.iterations + r.iteration, { D: r.objective.toExponential(2), MSE: r.mse.toExponential(2) }));
   } finally {
     bar.stop();
     data.close?.();
@@ -50,6 +50,7 @@ export function attackCommand(): Command {
     .option('--iterations <n>', 'optimiser steps (L-BFGS steps of up to 20 evaluations)', positiveInt, 300)
     .option('--seed <s>', 'seed of the dummy data x\', y\' ~ N(0,1)', nonNegativeInt, 0)
     .option('--model-seed <s>', 'seed of the model weights U(-0.5, 0.5)', nonNegativeInt, 1234)
+    .option('--restarts <n>', 'independent dummy initialisations; keep the one with the lowest final objective', positiveInt, 1)
     .option('--log-every <k>', 'record metrics and a snapshot every k iterations', positiveInt, 10)
     .option('--out <dir>', 'run directory (default runs/<attack>-<dataset>-<index>-s<seed>)')
     .option('--json', 'print the result as one JSON line (last line of stdout)');
@@ -58,7 +59,7 @@ export function attackCommand(): Command {
     const cfg: AttackConfig = {
       attack: o.attack as AttackName, dataset: o.dataset, split: o.split, index: o.index,
       iterations: o.iterations, seed: o.seed, logEvery: o.logEvery, modelSeed: o.modelSeed,
-      engine: { backend: o.backend, dtype: o.precision },
+      engine: { backend: o.backend, dtype: o.precision }, restarts: o.restarts,
     };
     const out: string = o.out ?? join('runs', `${cfg.attack}-${cfg.dataset}-${cfg.index}-s${cfg.seed}`);
     const { metrics: m } = await attackToDir(cfg, out);

@@ -16,6 +16,7 @@ export function demoCommand(): Command {
     .description('run DLG and iDLG on the first MNIST test images (embedded data, no download) and summarise')
     .option('--images <n>', 'how many MNIST test images (from index 0)', positiveInt, 4)
     .option('--iterations <n>', 'L-BFGS steps per attack', positiveInt, 300)
+    .option('--restarts <n>', 'dummy initialisations per attack, best final objective kept', positiveInt, 1)
     .option('--out <dir>', 'output directory', join('runs', 'demo'));
   addEngineOptions(cmd);
   cmd.action(async (o) => {
@@ -25,7 +26,7 @@ export function demoCommand(): Command {
       for (let index = 0; index < o.images; index++) {
         const cfg = {
           attack, dataset: 'mnist', split: 'test', index, iterations: o.iterations, seed: 0, logEvery: 10,
-          modelSeed: 1234, engine: { backend: o.backend, dtype: o.precision },
+          modelSeed: 1234, engine: { backend: o.backend, dtype: o.precision }, restarts: o.restarts,
         };
         outcomes.push(await attackToDir(cfg, join(o.out, `${attack}-${index}`)));
       }
