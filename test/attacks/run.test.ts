@@ -1,0 +1,27 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { runAttack, restartSeed, type PrivateExample } from '../../src/attacks/run.js';
+import { syntheticStroke, quantise8 } from '../../src/bench/synthetic.js';
+
+const example: PrivateExample = { image: quantise8(syntheticStroke(28)), label: 7, shape: [1, 28, 28], numClasses: 10 };
+const base = { attack: 'dlg' as const, dataset: 'synthetic', split: '-', index: 0, iterations: 15, seed: 5, logEvery: 5, modelSeed: 1234, engine: { backend: 'wasm' as const, dtype: 'float64' as const } };
+
+test('restarts: keeps the restart with the lowest final objective, restart 0 is the plain seed', () => {
+  const one = runAttack({ ...base, restarts: 1 }, example);
+  const three = runAttack({ ...base, restarts: 3 }, example);
+  const objs = three.metrics.restart_objectives;
+  assert.equal(objs.length, 3);
+  assert.equal(objs[0], one.metrics.objective, 'restart 0 = the run without restarts');
+  assert.equal(three.metrics.chosen_restart, objs.indexOf(Math.min(...objs)));
+  assert.equal(three.metrics.objective, Math.min(...objs));
+  assert.equal(three.metrics.chosen_seed, restartSeed(5, three.metrics.chosen_restart));
+  assert.ok(three.metrics.evaluations > one.metrics.evaluations, 'evaluations of all restarts are counted');
+  assert.equal(three.history[three.history.length - 1].objective, three.metrics.objective, 'history is the chosen run');
+});
+
+test('restart seeds are distinct and deterministic', () => {
+  const seeds = [0, 1, 2, 3].map((r) => restartSeed(42, r));
+  assert.equal(new Set(seeds).size, 4);
+  assert.equal(seeds[0], 42);
+  assert.deepEqual(seeds, [0, 1, 2, 3].map((r) => restartSeed(42, r)));
+});
