@@ -54,30 +54,26 @@ export class ReferenceKernels implements Kernels {
   }
 
   gemmNN(M: number, N: number, K: number, A: Arr, B: Arr, C: Arr, accumulate: boolean): void {
-    for (let i = 0; i < M; i++) {
-      for (let j = 0; j < N; j++) {
-        let s = accumulate ? C[i * N + j] : 0;
-        for (let k = 0; k < K; k++) s += A[i * K + k] * B[k * N + j];
-        C[i * N + j] = s;
-      }
-    }
+    this.gemm(M, N, K, A, K, 1, B, N, 1, C, accumulate);
   }
 
   gemmTN(M: number, N: number, K: number, A: Arr, B: Arr, C: Arr, accumulate: boolean): void {
-    for (let i = 0; i < M; i++) {
-      for (let j = 0; j < N; j++) {
-        let s = accumulate ? C[i * N + j] : 0;
-        for (let k = 0; k < K; k++) s += A[k * M + i] * B[k * N + j];
-        C[i * N + j] = s;
-      }
-    }
+    this.gemm(M, N, K, A, 1, M, B, N, 1, C, accumulate);
   }
 
   gemmNT(M: number, N: number, K: number, A: Arr, B: Arr, C: Arr, accumulate: boolean): void {
+    this.gemm(M, N, K, A, K, 1, B, 1, K, C, accumulate);
+  }
+
+  /** C[i,j] (+)= sum_k A[i*ai + k*ak] * B[k*bk + j*bj]: the three GEMMs differ only in strides. */
+  private gemm(
+    M: number, N: number, K: number, A: Arr, ai: number, ak: number, B: Arr, bk: number, bj: number,
+    C: Arr, accumulate: boolean,
+  ): void {
     for (let i = 0; i < M; i++) {
       for (let j = 0; j < N; j++) {
         let s = accumulate ? C[i * N + j] : 0;
-        for (let k = 0; k < K; k++) s += A[i * K + k] * B[j * K + k];
+        for (let k = 0; k < K; k++) s += A[i * ai + k * ak] * B[k * bk + j * bj];
         C[i * N + j] = s;
       }
     }
