@@ -32,6 +32,15 @@ export function timeDlgEvaluation(example: PrivateExample, engine: EngineOptions
   return times[Math.floor(times.length / 2)];
 }
 
-export function benchAttack(attack: AttackName, example: PrivateExample, seed: number, engine: EngineOptions, iterations: number, restarts = 1): AttackOutcome {
-  return runAttack({ attack, dataset: 'synthetic', split: '-', index: 0, iterations, seed, logEvery: iterations, modelSeed: 1234, engine, restarts }, example);
+export interface BenchedAttack extends AttackOutcome {
+  /** Resident set size (MB) after the first and the last logged iteration: flat means no per-step allocation. */
+  rssMb: { start: number; end: number };
+}
+
+export function benchAttack(attack: AttackName, example: PrivateExample, seed: number, engine: EngineOptions, iterations: number, restarts = 1): BenchedAttack {
+  const rss: number[] = [];
+  const logEvery = Math.max(1, Math.floor(iterations / 10));
+  const outcome = runAttack({ attack, dataset: 'synthetic', split: '-', index: 0, iterations, seed, logEvery, modelSeed: 1234, engine, restarts }, example,
+    (row) => rss.push(process.memoryUsage().rss / 2 ** 20));
+  return { ...outcome, rssMb: { start: rss[1] ?? rss[0], end: rss[rss.length - 1] } };
 }

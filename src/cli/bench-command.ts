@@ -29,6 +29,7 @@ const METHODS: AttackName[] = ['dlg', 'idlg'];
 
 interface AttackStats {
   runs: number;
+  rssMb?: { start: number; end: number };
   success: number;
   medianEvals: number;
   meanSeconds: number;
@@ -91,23 +92,28 @@ export function benchCommand(): Command {
           (report.evaluation as unknown[]).push({ shape: name, gradleak_ms: ms, torch_ms: tms ?? null });
           for (const method of METHODS) {
             log(`[${name}] gradleak ${method}: ${seeds.length} seeds...`);
-            const ours = stats(seeds.map((s) => {
-              const m = benchAttack(method, example, s, { backend: 'wasm', dtype: DEFAULT_DTYPE }, o.steps).metrics;
-              return { evals: m.evaluations, seconds: m.seconds, mse: m.mse };
+            let rssMb = { start: 0, end: 0 };
+            const ours: AttackStats = stats(seeds.map((s) => {
+              const b = benchAttack(method, example, s, { backend: 'wasm', dtype: DEFAULT_DTYPE }, o.steps);
+              rssMb = b.rssMb;
+              return { evals: b.metrics.evaluations, seconds: b.metrics.seconds, mse: b.metrics.mse };
             }));
+            ours.rssMb = rssMb;
             const theirs = torch ? stats(torch.attacks.filter((a) => a.method === method).map(fromTorch)) : undefined;
             attackRows.push([
               `${method} ${name}`, String(ours.medianEvals), f(ours.msPerEval), f(ours.meanSeconds), `${ours.success}/${ours.runs}`,
               theirs ? String(theirs.medianEvals) : '-', f(theirs?.msPerEval), f(theirs?.meanSeconds), theirs ? `${theirs.success}/${theirs.runs}` : '-',
               ratio(ours.msPerEval, theirs?.msPerEval), ratio(ours.meanSeconds, theirs?.meanSeconds),
+              `${rssMb.start.toFixed(0)}->${rssMb.end.toFixed(0)}`,
             ]);
             (report.attacks as unknown[]).push({ shape: name, method, precision: DEFAULT_DTYPE, gradleak: ours, torch: theirs ?? null });
           }
         }
         console.log('\nOne DLG evaluation (D and dD/dx\', dD/dy\'), median ms; ratio = gradleak / PyTorch (1 thread)');
         console.log(formatTable(['setting', 'gradleak f64', 'gradleak f32', 'PyTorch', 'ratio f64', 'ratio f32'], evalRows));
-        console.log(`\nFull attacks, ${o.steps} L-BFGS steps, seeds ${seeds.join(',')}, gradleak ${DEFAULT_DTYPE}; success = MSE < ${SUCCESS_MSE}`);
-        console.log(formatTable(['attack', 'evals', 'ms/eval', 's/attack', 'success', 'torch evals', 'ms/eval', 's/attack', 'success', 'ratio/eval', 'ratio/attack'], attackRows));
+        console.log(`\nFull attacks, ${o.steps} L-BFGS steps, seeds ${seeds.join(',')}, gradleak ${DEFAULT_DTYPE}; success = MSE < ${SUCCESS_MSE};`);
+        console.log('RSS: gradleak resident memory after the first and the last tenth of the last attack');
+        console.log(formatTable(['attack', 'evals', 'ms/eval', 's/attack', 'success', 'torch evals', 'ms/eval', 's/attack', 'success', 'ratio/eval', 'ratio/attack', 'RSS MB'], attackRows));
         if (o.success) report.success = await successTable(o, torchWhyNot, dir, log);
       } finally {
         rmSync(dir, { recursive: true, force: true });
