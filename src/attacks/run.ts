@@ -6,6 +6,7 @@ import { FedSgdMessage } from '../fl/message.js';
 import { lenet, type ModelSpec } from '../models/spec.js';
 import { mse, psnr, ssim } from '../metrics/image.js';
 import { Prng } from '../util/prng.js';
+import { readWeightsFile } from '../models/weights.js';
 import { matchMessage, type MatchingResult, type MatchingState } from './gradient-matching.js';
 import { preset, type AttackName } from './presets.js';
 
@@ -18,6 +19,8 @@ export interface AttackConfig {
   seed: number;
   logEvery: number;
   modelSeed: number;
+  /** Weights from a JSON file instead of U(-0.5, 0.5) from modelSeed (see models/weights.ts). */
+  weightsFile?: string;
   engine: EngineOptions;
   /** Independent dummy initialisations; the one with the lowest final objective is kept (never chosen by the ground truth). */
   restarts: number;
@@ -93,7 +96,7 @@ export function runAttack(
   const started = performance.now();
   const model = targetModel(example.shape, example.numClasses);
   const net = createNetwork(model, 1, cfg.engine);
-  net.setParams(initialWeights(net.paramCount, cfg.modelSeed));
+  net.setParams(cfg.weightsFile ? readWeightsFile(cfg.weightsFile, net.params) : initialWeights(net.paramCount, cfg.modelSeed));
   const fn = new FedSgdMessage(net);
   // the client's message: the gradient of its private example with its true (hard) label
   const observed = Float64Array.from(fn.message(example.image, { kind: 'hard', classes: [example.label] }));

@@ -37,10 +37,19 @@ export interface BenchedAttack extends AttackOutcome {
   rssMb: { start: number; end: number };
 }
 
-export function benchAttack(attack: AttackName, example: PrivateExample, seed: number, engine: EngineOptions, iterations: number, restarts = 1): BenchedAttack {
+export interface BenchAttackOptions {
+  engine: EngineOptions;
+  iterations: number;
+  restarts?: number;
+  /** The model's weights (e.g. PyTorch's); default U(-0.5, 0.5) from model seed 1234. */
+  weightsFile?: string;
+}
+
+export function benchAttack(attack: AttackName, example: PrivateExample, seed: number, o: BenchAttackOptions): BenchedAttack {
   const rss: number[] = [];
-  const logEvery = Math.max(1, Math.floor(iterations / 10));
-  const outcome = runAttack({ attack, dataset: 'synthetic', split: '-', index: 0, iterations, seed, logEvery, modelSeed: 1234, engine, restarts }, example,
-    (row) => rss.push(process.memoryUsage().rss / 2 ** 20));
+  const logEvery = Math.max(1, Math.floor(o.iterations / 10));
+  const cfg = { attack, dataset: 'synthetic', split: '-', index: 0, iterations: o.iterations, seed, logEvery, modelSeed: 1234, weightsFile: o.weightsFile, engine: o.engine, restarts: o.restarts ?? 1 };
+  const outcome = runAttack(cfg, example,
+    () => rss.push(process.memoryUsage().rss / 2 ** 20));
   return { ...outcome, rssMb: { start: rss[1] ?? rss[0], end: rss[rss.length - 1] } };
 }

@@ -3,6 +3,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { dirname } from 'node:path';
 
 export const DEFAULT_TORCH_SCRIPT = fileURLToPath(new URL('../../../../shared/bench/torch_dlg.py', import.meta.url));
 
@@ -58,4 +59,16 @@ export function runTorch(o: TorchRunOptions): TorchResult {
   const closureMedianMs: Record<string, number> = {};
   for (const [k, v] of Object.entries(entry.timing as Record<string, { median_ms: number }>)) closureMedianMs[k] = v.median_ms;
   return { closureMedianMs, attacks: entry.attacks, inferredLabel: entry.idlg_inferred_label ?? null };
+}
+
+/** Writes the reference's LeNet weights (torch.Generator seed, U(-0.5, 0.5)) as [{name, shape, data}] JSON, so both sides attack the same model. */
+export function dumpTorchWeights(python: string, script: string, shape: 'cifar' | 'mnist', modelSeed: number, out: string): void {
+  const code = [
+    'import sys, json',
+    'sys.path.insert(0, sys.argv[1])',
+    'import torch_dlg as t',
+    'net = t.make_model(t.SHAPES[sys.argv[2]], int(sys.argv[3]))',
+    'json.dump([dict(name=n, shape=list(p.shape), data=p.detach().double().flatten().tolist()) for n, p in net.named_parameters()], open(sys.argv[4], "w"))',
+  ].join('\n');
+  execFileSync(python, ['-c', code, dirname(script), shape, String(modelSeed), out], { stdio: ['ignore', 'ignore', 'pipe'] });
 }

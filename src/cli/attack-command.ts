@@ -50,6 +50,7 @@ export function attackCommand(): Command {
     .option('--iterations <n>', 'optimiser steps (L-BFGS steps of up to 20 evaluations)', positiveInt, 300)
     .option('--seed <s>', 'seed of the dummy data x\', y\' ~ N(0,1)', nonNegativeInt, 0)
     .option('--model-seed <s>', 'seed of the model weights U(-0.5, 0.5)', nonNegativeInt, 1234)
+    .option('--weights <file>', 'model weights (JSON: flat list, or [{name, shape, data}] in parameter order) instead of --model-seed')
     .option('--restarts <n>', 'independent dummy initialisations; keep the one with the lowest final objective', positiveInt, 1)
     .option('--log-every <k>', 'record metrics and a snapshot every k iterations', positiveInt, 10)
     .option('--out <dir>', 'run directory (default runs/<attack>-<dataset>-<index>-s<seed>)')
@@ -58,7 +59,7 @@ export function attackCommand(): Command {
   cmd.action(async (o) => {
     const cfg: AttackConfig = {
       attack: o.attack as AttackName, dataset: o.dataset, split: o.split, index: o.index,
-      iterations: o.iterations, seed: o.seed, logEvery: o.logEvery, modelSeed: o.modelSeed,
+      iterations: o.iterations, seed: o.seed, logEvery: o.logEvery, modelSeed: o.modelSeed, weightsFile: o.weights,
       engine: { backend: o.backend, dtype: o.precision }, restarts: o.restarts,
     };
     const out: string = o.out ?? join('runs', `${cfg.attack}-${cfg.dataset}-${cfg.index}-s${cfg.seed}`);

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { syntheticRgb, syntheticStroke, quantise8 } from '../bench/synthetic.js';
 import { benchAttack, timeDlgEvaluation } from '../bench/gradleak-bench.js';
-import { DEFAULT_TORCH_SCRIPT, runTorch, torchUnavailable, type TorchAttack } from '../bench/torch-reference.js';
+import { DEFAULT_TORCH_SCRIPT, dumpTorchWeights, runTorch, torchUnavailable, type TorchAttack } from '../bench/torch-reference.js';
 import { exampleOf, type PrivateExample } from '../attacks/run.js';
 import type { AttackName } from '../attacks/presets.js';
 import { openMnist } from '../data/mnist.js';
@@ -46,6 +46,14 @@ function stats(runs: { evals: number; seconds: number; mse: number }[]): AttackS
     meanSeconds: seconds / runs.length,
     msPerEval: (1000 * seconds) / evals.reduce((s, e) => s + e, 0),
   };
+}
+
+/** PyTorch's model weights as a JSON file (null without PyTorch: gradleak then uses its own seeded weights). */
+function torchWeights(o: { python: string; torchScript: string }, torchWhyNot: string | null, shape: ShapeName, dir: string): string | undefined {
+  if (torchWhyNot) return undefined;
+  const file = join(dir, `${shape}-weights.json`);
+  dumpTorchWeights(o.python, o.torchScript, shape, 1234, file);
+  return file;
 }
 
 const fromTorch = (a: TorchAttack) => ({ evals: a.evals, seconds: a.attack_seconds, mse: a.final_mse });
@@ -88,13 +96,14 @@ export function benchCommand(): Command {
           const torch = torchWhyNot ? null : (log(`[${name}] PyTorch: ${seeds.length} seeds x dlg, idlg...`),
             runTorch({ python: o.python, script: o.torchScript, shape: name, image: png, label: 7, seeds, methods: METHODS, steps: o.steps, timingReps: reps, jsonOut: join(dir, `${name}.json`), attacks: true }));
           const tms = torch?.closureMedianMs.dlg;
+          const weightsFile = torchWeights(o, torchWhyNot, name, dir);
           evalRows.push([`DLG ${name} B=1`, f(ms.float64, 3), f(ms.float32, 3), f(tms, 3), ratio(ms.float64, tms), ratio(ms.float32, tms)]);
           (report.evaluation as unknown[]).push({ shape: name, gradleak_ms: ms, torch_ms: tms ?? null });
           for (const method of METHODS) {
             log(`[${name}] gradleak ${method}: ${seeds.length} seeds...`);
             let rssMb = { start: 0, end: 0 };
             const ours: AttackStats = stats(seeds.map((s) => {
-              const b = benchAttack(method, example, s, { backend: 'wasm', dtype: DEFAULT_DTYPE }, o.steps);
+              const b = benchAttack(method, example, s, { engine: { backend: 'wasm', dtype: DEFAULT_DTYPE }, iterations: o.steps, weightsFile });
               rssMb = b.rssMb;
               return { evals: b.metrics.evaluations, seconds: b.metrics.seconds, mse: b.metrics.mse };
             }));
@@ -113,6 +122,7 @@ export function benchCommand(): Command {
         console.log(formatTable(['setting', 'gradleak f64', 'gradleak f32', 'PyTorch', 'ratio f64', 'ratio f32'], evalRows));
         console.log(`\nFull attacks, ${o.steps} L-BFGS steps, seeds ${seeds.join(',')}, gradleak ${DEFAULT_DTYPE}; success = MSE < ${SUCCESS_MSE};`);
         console.log('RSS: gradleak resident memory after the first and the last tenth of the last attack');
+        console.log(torchWhyNot ? 'Model: gradleak\'s LeNet weights (model seed 1234).' : 'Model: both attack the same LeNet, PyTorch\'s weights (torch seed 1234); only the dummy initialisation streams differ.');
         console.log(formatTable(['attack', 'evals', 'ms/eval', 's/attack', 'success', 'torch evals', 'ms/eval', 's/attack', 'success', 'ratio/eval', 'ratio/attack', 'RSS MB'], attackRows));
         if (o.success) report.success = await successTable(o, torchWhyNot, dir, log);
       } finally {
@@ -140,6 +150,7 @@ async function successTable(o: { steps: number; python: string; torchScript: str
   };
   const ours = variants.map(tally);
   const theirs = tally();
+  const weightsFile = torchWeights(o, torchWhyNot, 'mnist', dir);
   const data = openMnist('test');
   for (let index = 0; index < 10; index++) {
     const example = exampleOf(data, index);
@@ -147,7 +158,7 @@ async function successTable(o: { steps: number; python: string; torchScript: str
     for (const method of METHODS) {
       variants.forEach((v, i) => {
         for (const seed of seeds) {
-          const m = benchAttack(method, example, seed, { backend: 'wasm', dtype: v.dtype }, o.steps, v.restarts).metrics;
+          const m = benchAttack(method, example, seed, { engine: { backend: 'wasm', dtype: v.dtype }, iterations: o.steps, restarts: v.restarts, weightsFile }).metrics;
           add(ours[i][method], m.mse, m.label_correct);
         }
       });

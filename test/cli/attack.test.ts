@@ -48,3 +48,17 @@ test('iDLG reconstructs MNIST test image 1 within 300 iterations', () => {
   assert.ok(j.mse < 1e-3, `mse ${j.mse}`);
   assert.ok(j.ssim > 0.99, `ssim ${j.ssim}`);
 });
+
+test('--weights: a model given as a list of tensors is used instead of the seeded one', async () => {
+  const { readFileSync: read, writeFileSync } = await import('node:fs');
+  const fixture = JSON.parse(read(new URL('../../../test/data/fixtures/lenet_mnist_sigmoid_b1.json', import.meta.url), 'utf8'));
+  const weights = join(tmp, 'weights.json');
+  writeFileSync(weights, JSON.stringify(fixture.params));
+  const args = ['attack', '--attack', 'idlg', '--iterations', '3', '--log-every', '3', '--json'];
+  const a = gradleak([...args, '--weights', weights, '--out', join(tmp, 'w1')]);
+  const b = gradleak([...args, '--out', join(tmp, 'w2')]);
+  assert.equal(a.code, 0, a.stderr);
+  const ja = JSON.parse(a.stdout.trim().split('\n').pop()!), jb = JSON.parse(b.stdout.trim().split('\n').pop()!);
+  assert.notEqual(ja.objective, jb.objective, 'different model, different objective');
+  assert.equal(JSON.parse(read(join(tmp, 'w1', 'config.json'), 'utf8')).weightsFile, weights);
+});

@@ -9,6 +9,8 @@ import { gradleak } from './helpers.js';
 const tmp = mkdtempSync(join(tmpdir(), 'gradleak-cli-'));
 const aFile = join(tmp, 'a-file');
 writeFileSync(aFile, 'x');
+const shortWeights = join(tmp, 'short.json');
+writeFileSync(shortWeights, '[1, 2, 3]');
 
 const CASES: [string, string[], RegExp][] = [
   ['unknown dataset', ['attack', '--dataset', 'imagenet'], /imagenet/],
@@ -22,6 +24,8 @@ const CASES: [string, string[], RegExp][] = [
   ['fractional index', ['attack', '--index', '1.5'], /1\.5/],
   ['unknown precision', ['attack', '--precision', 'float16'], /float16/],
   ['unwritable --out (a file)', ['attack', '--iterations', '1', '--out', join(aFile, 'run')], /--out/],
+  ['missing weights file', ['attack', '--weights', join(tmp, 'w.json'), '--out', join(tmp, 'r2')], /w\.json/],
+  ['weights of the wrong size', ['attack', '--weights', shortWeights, '--out', join(tmp, 'r3')], /3 weights, the model has/],
   ['missing fixture file', ['verify-fixture', join(tmp, 'nope.json')], /nope\.json/],
   ['fixture that is not JSON', ['verify-fixture', aFile], /not valid JSON/],
 ];
