@@ -80,44 +80,16 @@ export class ReferenceKernels implements Kernels {
   }
 
   im2col(x: Arr, g: ConvGeometry, col: Arr): void {
-    const { channels, height, width, kernel, stride, padding, outHeight, outWidth } = g;
-    const P = outHeight * outWidth;
-    for (let c = 0; c < channels; c++) {
-      for (let i = 0; i < kernel; i++) {
-        for (let j = 0; j < kernel; j++) {
-          const row = ((c * kernel + i) * kernel + j) * P;
-          for (let oy = 0; oy < outHeight; oy++) {
-            const y = oy * stride - padding + i;
-            for (let ox = 0; ox < outWidth; ox++) {
-              const xx = ox * stride - padding + j;
-              const inside = y >= 0 && y < height && xx >= 0 && xx < width;
-              col[row + oy * outWidth + ox] = inside ? x[(c * height + y) * width + xx] : 0;
-            }
-          }
-        }
-      }
-    }
+    col.fill(0, 0, g.channels * g.kernel * g.kernel * g.outHeight * g.outWidth);
+    forEachPatchPixel(g, (ci, xi) => {
+      col[ci] = x[xi];
+    });
   }
 
   col2imAdd(col: Arr, g: ConvGeometry, x: Arr): void {
-    const { channels, height, width, kernel, stride, padding, outHeight, outWidth } = g;
-    const P = outHeight * outWidth;
-    for (let c = 0; c < channels; c++) {
-      for (let i = 0; i < kernel; i++) {
-        for (let j = 0; j < kernel; j++) {
-          const row = ((c * kernel + i) * kernel + j) * P;
-          for (let oy = 0; oy < outHeight; oy++) {
-            const y = oy * stride - padding + i;
-            if (y < 0 || y >= height) continue;
-            for (let ox = 0; ox < outWidth; ox++) {
-              const xx = ox * stride - padding + j;
-              if (xx < 0 || xx >= width) continue;
-              x[(c * height + y) * width + xx] += col[row + oy * outWidth + ox];
-            }
-          }
-        }
-      }
-    }
+    forEachPatchPixel(g, (ci, xi) => {
+      x[xi] += col[ci];
+    });
   }
 
   dot(a: Arr, b: Arr): number {
@@ -128,6 +100,30 @@ export class ReferenceKernels implements Kernels {
 
   axpy(alpha: number, x: Arr, y: Arr): void {
     for (let i = 0; i < y.length; i++) y[i] += alpha * x[i];
+  }
+}
+
+/**
+ * Visits every pair (index in col, index in x) of im2col that lies inside the image
+ * (padding positions are skipped): col row r = (c*k + i)*k + j, column p = oy*Wo + ox.
+ */
+function forEachPatchPixel(g: ConvGeometry, visit: (colIndex: number, xIndex: number) => void): void {
+  const { channels, height, width, kernel, stride, padding, outHeight, outWidth } = g;
+  const P = outHeight * outWidth;
+  for (let c = 0; c < channels; c++) {
+    for (let i = 0; i < kernel; i++) {
+      for (let j = 0; j < kernel; j++) {
+        const row = ((c * kernel + i) * kernel + j) * P;
+        for (let oy = 0; oy < outHeight; oy++) {
+          const y = oy * stride - padding + i;
+          if (y < 0 || y >= height) continue;
+          for (let ox = 0; ox < outWidth; ox++) {
+            const xx = ox * stride - padding + j;
+            if (xx >= 0 && xx < width) visit(row + oy * outWidth + ox, (c * height + y) * width + xx);
+          }
+        }
+      }
+    }
   }
 }
 
