@@ -4,12 +4,14 @@ import { join } from 'node:path';
 import { ATTACKS } from '../attacks/presets.js';
 import type { AttackOutcome } from '../attacks/run.js';
 import { writeImageGrid } from '../report/png.js';
-import { evenlySpread, prepareOutDir } from '../report/run-dir.js';
+import { prepareOutDir } from '../report/run-dir.js';
 import { addEngineOptions, attackToDir } from './attack-command.js';
 import { positiveInt } from './parse.js';
 import { formatTable } from './table.js';
 
 export const SUCCESS_MSE = 1e-3;
+/** Snapshot columns of the summary picture: dense early, where the reconstruction forms. */
+const DEMO_COLUMNS = [0, 1, 2, 3, 5, 8, 13, 21, 34, 300];
 
 export function demoCommand(): Command {
   const cmd = new Command('demo')
@@ -25,7 +27,7 @@ export function demoCommand(): Command {
     for (const attack of ATTACKS) {
       for (let index = 0; index < o.images; index++) {
         const cfg = {
-          attack, dataset: 'mnist', split: 'test', index, iterations: o.iterations, seed: 0, logEvery: 10,
+          attack, dataset: 'mnist', split: 'test', index, iterations: o.iterations, seed: 0, logEvery: 1,
           modelSeed: 1234, engine: { backend: o.backend, dtype: o.precision }, restarts: o.restarts,
         };
         outcomes.push(await attackToDir(cfg, join(o.out, `${attack}-${index}`)));
@@ -37,12 +39,14 @@ export function demoCommand(): Command {
     ]);
     console.log(formatTable(['attack', 'image', 'label pred/true', 'evals', 'seconds', 'MSE', 'PSNR', 'SSIM', `MSE<${SUCCESS_MSE}`], rows));
     const grid = join(o.out, 'snapshots.png');
-    const first = outcomes[0];
-    const picks = evenlySpread(first.snapshots.length, 8);
+    const columns = DEMO_COLUMNS.filter((i) => i < o.iterations).concat(o.iterations);
     await writeImageGrid(grid, {
-      shape: first.shape,
-      columnLabels: ['ground truth', ...picks.map((i) => `iter ${first.snapshots[i]?.iteration ?? ''}`)],
-      rows: outcomes.map((x) => ({ label: `${x.metrics.attack} #${x.metrics.index}`, images: [x.groundTruth, ...picks.filter((i) => i < x.snapshots.length).map((i) => x.snapshots[i].image)] })),
+      shape: outcomes[0].shape,
+      columnLabels: ['ground truth', ...columns.map((i) => `iter ${i}`)],
+      rows: outcomes.map((x) => ({
+        label: `${x.metrics.attack} #${x.metrics.index}`,
+        images: [x.groundTruth, ...columns.map((i) => x.snapshots.find((s) => s.iteration === i)?.image).filter((im) => im !== undefined)],
+      })),
     });
     console.log(`\nPictures: ${grid} (all runs), and per run ${o.out}/<attack>-<image>/report.html`);
   });
