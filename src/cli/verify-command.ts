@@ -28,7 +28,8 @@ function formatReport(r: FixtureReport): string {
   // group per quantity: the worst error over its per-parameter entries
   const groups = new Map<string, number>();
   for (const [k, v] of Object.entries(r.max_rel_err)) {
-    const key = k.startsWith('grad_') ? k.split('.')[0] : k;
+    const parts = k.split('.');
+    const key = parts.length === 3 ? parts[0] : k; // per-parameter entries, e.g. grad_true.conv1.weight
     groups.set(key, Math.max(groups.get(key) ?? 0, v));
   }
   const parts = [...groups].map(([k, v]) => `${k} ${v.toExponential(1)}`).join(', ');

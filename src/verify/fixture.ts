@@ -7,7 +7,8 @@ import { Network } from '../engine/network.js';
 import type { Arr, Kernels } from '../engine/kernels.js';
 import type { ModelSpec } from '../models/spec.js';
 import { objectiveByName, type ObjectiveName } from '../attacks/objective.js';
-import { FedSgdMessage } from '../fl/message.js';
+import { FedSgdMessage, type MessageFunction } from '../fl/message.js';
+import { LocalStepsMessage } from '../fl/local-steps.js';
 import { inferLabelIdlg } from '../attacks/label-inference.js';
 import type { LabelInput } from '../engine/loss.js';
 
@@ -37,7 +38,14 @@ export interface Fixture {
   grad_dummy?: NamedTensor[];
   objectives?: Record<string, FixtureObjective>;
   idlg?: { inferred_label: number };
-  protocol?: { kind: string };
+  protocol?: { kind: 'fedavg' | 'fedadmm'; steps: number; lr: number; rho?: number };
+  alpha?: NamedTensor[];
+  update_true?: NamedTensor[];
+  update_dummy?: NamedTensor[];
+  increment_true?: NamedTensor[];
+  increment_dummy?: NamedTensor[];
+  w_final_true?: NamedTensor[];
+  alpha_new_true?: NamedTensor[];
 }
 
 export interface FixtureReport {
@@ -124,24 +132,64 @@ export function verifyFixture(file: string, kernels: Kernels, f: Fixture = readF
     errs.idlg_label = hardLabel === f.idlg.inferred_label ? 0 : Infinity;
   }
   const msg = new FedSgdMessage(net);
-  for (const [name, obj] of Object.entries(f.objectives ?? {})) {
-    const fedsgd = !f.protocol && (name === 'l2' || name === 'cosine' || name === 'l2_hardlabel');
-    if (!fedsgd || (name === 'l2_hardlabel' && hardLabel === null)) {
-      skipped.push(name);
-      continue;
+  const params = flattenParams(net, f.params, file, 'params');
+  const protocol = f.protocol ? protocolMessage(net, f, params, file) : null;
+  if (protocol) {
+    const { fn, name, trueKey, dummyKey } = protocol;
+    const hard: LabelInput = { kind: 'hard', classes: f.y_true };
+    perParam(net, fn.message(xTrue, hard), flattenParams(net, f[trueKey]!, file, trueKey), trueKey, errs);
+    if (f.w_final_true) perParam(net, fn.finalWeights, flattenParams(net, f.w_final_true, file, 'w_final_true'), 'w_final_true', errs);
+    if (f.alpha_new_true) {
+      const alpha = fn.p.alpha ?? new Float64Array(net.paramCount);
+      const alphaNew = alpha.map((a, i) => a + fn.p.rho * (fn.finalWeights[i] - params[i]));
+      perParam(net, alphaNew, flattenParams(net, f.alpha_new_true, file, 'alpha_new_true'), 'alpha_new_true', errs);
     }
-    const label: LabelInput = name === 'l2_hardlabel' ? { kind: 'hard', classes: [hardLabel!] } : soft;
+    if (f[dummyKey]) perParam(net, fn.message(xDummy, soft), flattenParams(net, f[dummyKey]!, file, dummyKey), dummyKey, errs);
+    net.setParams(params);
+    const observed = flattenParams(net, f[trueKey]!, file, trueKey);
+    const asGradient = observed.map((v) => -v / fn.p.lr);
+    for (const [objName, obj] of Object.entries(f.objectives ?? {})) {
+      if (objName === name) checkObjective(fn, observed, obj, objName);
+      else if (objName === 'l2_increment_as_gradient') checkObjective(msg, asGradient, obj, objName);
+      else skipped.push(objName);
+    }
+  } else {
+    for (const [name, obj] of Object.entries(f.objectives ?? {})) {
+      const fedsgd = !f.protocol && (name === 'l2' || name === 'cosine' || name === 'l2_hardlabel');
+      if (!fedsgd || (name === 'l2_hardlabel' && hardLabel === null)) {
+        skipped.push(name);
+        continue;
+      }
+      const label: LabelInput = name === 'l2_hardlabel' ? { kind: 'hard', classes: [hardLabel!] } : soft;
+      checkObjective(msg, gradTrue, obj, name, label);
+    }
+  }
+
+  /** D and its gradients for the dummy point, against the fixture's objective entry. */
+  function checkObjective(fn: MessageFunction, observed: ArrayLike<number>, obj: FixtureObjective, name: string, label: LabelInput = soft): void {
     const objective = objectiveByName(name === 'cosine' ? 'cosine' : ('l2' as ObjectiveName));
-    const dm = new Float64Array(msg.size);
-    const D = objective(msg.message(xDummy, label), gradTrue, dm);
+    const dm = new Float64Array(fn.size);
+    const D = objective(fn.message(xDummy, label), observed, dm);
     const dx = new Float64Array(net.inputSize), dy = new Float64Array(B * K);
-    msg.vjp(dm, dx, label.kind === 'soft' ? dy : null);
+    fn.vjp(dm, dx, label.kind === 'soft' ? dy : null);
     errs[`${name}.D`] = relErr([D], [obj.D]);
     errs[`${name}.dD_dx`] = relErr(dx, tensorData(obj.dD_dx, net.inputSize, file, `${name}.dD_dx`));
     if (obj.dD_dy && label.kind === 'soft') errs[`${name}.dD_dy`] = relErr(dy, tensorData(obj.dD_dy, B * K, file, `${name}.dD_dy`));
   }
   const ok = Object.values(errs).every((e) => e <= FIXTURE_TOLERANCE);
   return { file, case: f.case, max_rel_err: errs, skipped, ok };
+}
+
+/** The unrolled client update a protocol fixture describes, and the fixture keys that go with it. */
+function protocolMessage(net: Network, f: Fixture, theta: Float64Array, file: string) {
+  const p = f.protocol!;
+  if (p.kind !== 'fedavg' && p.kind !== 'fedadmm') throw new UserError(`${file}: unknown protocol kind '${(p as { kind: string }).kind}'`);
+  const admm = p.kind === 'fedadmm';
+  const alpha = admm && f.alpha ? flattenParams(net, f.alpha, file, 'alpha') : null;
+  const fn = new LocalStepsMessage(net, theta, { steps: p.steps, lr: p.lr, rho: admm ? p.rho ?? NaN : 0, alpha, output: admm ? 'admm-increment' : 'update' });
+  return admm
+    ? { fn, name: 'l2_increment_unrolled', trueKey: 'increment_true' as const, dummyKey: 'increment_dummy' as const }
+    : { fn, name: 'l2', trueKey: 'update_true' as const, dummyKey: 'update_dummy' as const };
 }
 
 function perParam(net: Network, got: Arr, want: Float64Array, what: string, errs: Record<string, number>): void {

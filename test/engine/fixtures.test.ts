@@ -20,3 +20,20 @@ for (const name of CASES) {
     for (const [q, e] of Object.entries(report.max_rel_err)) assert.ok(e <= 1e-9, `${name} ${q}: relative error ${e}`);
   });
 }
+
+const PROTOCOL_CASES: [string, string[]][] = [
+  ['fedavg_unrolled_mnist', ['update_true.fc.weight', 'w_final_true.conv1.weight', 'update_dummy.fc.bias', 'l2.D', 'l2.dD_dx', 'l2.dD_dy']],
+  ['fedadmm_unrolled_mnist', ['increment_true.fc.weight', 'alpha_new_true.conv2.weight', 'increment_dummy.conv1.bias',
+    'l2_increment_unrolled.D', 'l2_increment_unrolled.dD_dx', 'l2_increment_unrolled.dD_dy',
+    'l2_increment_as_gradient.D', 'l2_increment_as_gradient.dD_dx', 'l2_increment_as_gradient.dD_dy']],
+];
+
+for (const [name, required] of PROTOCOL_CASES) {
+  test(`protocol fixture ${name}: unrolled client update and its derivatives within 1e-9`, () => {
+    const file = FIXTURE_DIR + name + '.json';
+    const report = verifyFixture(file, new ReferenceKernels('float64'), readFixture(file));
+    for (const q of required) assert.ok(q in report.max_rel_err, `${q} checked`);
+    assert.deepEqual(report.skipped, []);
+    for (const [q, e] of Object.entries(report.max_rel_err)) assert.ok(e <= 1e-9, `${name} ${q}: relative error ${e}`);
+  });
+}

@@ -1,0 +1,103 @@
+// A client update of E local steps, as a differentiable function of the client's data (DESIGN 3, 5).
+//
+//   w_0 = theta,   w_{t+1} = w_t - lr * ( g(w_t; x, y) + alpha + rho (w_t - theta) ),   g = dL/dW
+//
+// FedAvg (McMahan et al. 2017): rho = 0, alpha = 0, message U = w_0 - w_E.
+// FedADMM (Gong, Li, Freris 2022): dual alpha_i, penalty rho; then alpha_new = alpha + rho (w_E - theta)
+// and the message is the increment Delta = (w_E + alpha_new/rho) - (theta + alpha/rho), computed
+// literally in this order (algebraically 2 (w_E - theta)).
+//
+// vjp() differentiates the message through all E steps by the adjoint recurrence, one exact
+// Hessian-vector product per step:  with lambda_E = dD/dw_E,
+//   dD/dx += -lr H_xW(w_t) lambda_{t+1},   dD/dy += -lr H_yW(w_t) lambda_{t+1},
+//   lambda_t = (1 - lr rho) lambda_{t+1} - lr H_WW(w_t) lambda_{t+1}.
+import type { LabelInput } from '../engine/loss.js';
+import type { Network } from '../engine/network.js';
+import type { MessageFunction } from './message.js';
+
+export interface LocalStepsParams {
+  steps: number; // E
+  lr: number; // eta
+  rho: number; // 0 for FedAvg
+  /** The client's dual (FedADMM), null for zero. */
+  alpha: Float64Array | null;
+  output: 'update' | 'admm-increment';
+}
+
+export class LocalStepsMessage implements MessageFunction {
+  readonly size: number;
+  private readonly iterates: Float64Array[]; // w_0 .. w_{E-1}
+  private readonly w: Float64Array;
+  private readonly out: Float64Array;
+  private readonly lambda: Float64Array;
+  private lastX: ArrayLike<number> | null = null;
+  private lastLabel: LabelInput | null = null;
+
+  constructor(readonly net: Network, readonly theta: Float64Array, readonly p: LocalStepsParams) {
+    this.size = net.paramCount;
+    if (theta.length !== this.size) throw new Error(`theta has ${theta.length} values, the model ${this.size}`);
+    if (p.alpha && p.alpha.length !== this.size) throw new Error(`alpha has ${p.alpha.length} values, the model ${this.size}`);
+    if (p.output === 'admm-increment' && !(p.rho > 0)) throw new Error('the ADMM increment needs rho > 0');
+    this.iterates = Array.from({ length: p.steps }, () => new Float64Array(this.size));
+    this.w = new Float64Array(this.size);
+    this.out = new Float64Array(this.size);
+    this.lambda = new Float64Array(this.size);
+  }
+
+  /** Runs the E local steps from theta; leaves w_E in `finalWeights`. */
+  message(x: ArrayLike<number>, label: LabelInput): Float64Array {
+    const { net, theta, w, p } = this;
+    const alpha = p.alpha;
+    w.set(theta);
+    for (let t = 0; t < p.steps; t++) {
+      this.iterates[t].set(w);
+      net.setParams(w);
+      net.evaluate(x, label);
+      const g = net.grad;
+      for (let i = 0; i < w.length; i++) w[i] -= p.lr * (g[i] + (alpha ? alpha[i] : 0) + p.rho * (w[i] - theta[i]));
+    }
+    this.lastX = x;
+    this.lastLabel = label;
+    const out = this.out;
+    if (p.output === 'update') {
+      for (let i = 0; i < out.length; i++) out[i] = theta[i] - w[i];
+    } else {
+      for (let i = 0; i < out.length; i++) {
+        const a = alpha ? alpha[i] : 0;
+        const alphaNew = a + p.rho * (w[i] - theta[i]);
+        out[i] = w[i] + alphaNew / p.rho - (theta[i] + a / p.rho);
+      }
+    }
+    return out;
+  }
+
+  /** w_E of the last message() call. */
+  get finalWeights(): Float64Array {
+    return this.w;
+  }
+
+  vjp(dm: Float64Array, dx: Float64Array, dy: Float64Array | null): void {
+    const { net, p, lambda } = this;
+    if (!this.lastX || !this.lastLabel) throw new Error('vjp() needs a preceding message()');
+    // lambda_E = dD/dw_E: U = theta - w_E gives -dm; Delta = 2 w_E + const gives 2 dm
+    const scale = p.output === 'update' ? -1 : 2;
+    for (let i = 0; i < lambda.length; i++) lambda[i] = scale * dm[i];
+    dx.fill(0);
+    dy?.fill(0);
+    for (let t = p.steps - 1; t >= 0; t--) {
+      if (t < p.steps - 1) {
+        // the network still holds the primal state of w_{E-1} from message(); earlier steps are recomputed
+        net.setParams(this.iterates[t]);
+        net.evaluate(this.lastX, this.lastLabel);
+      }
+      net.hvp(lambda, { params: t > 0, input: true, label: dy !== null });
+      const hx = net.hvpInput;
+      for (let i = 0; i < dx.length; i++) dx[i] -= p.lr * hx[i];
+      if (dy) for (let i = 0; i < dy.length; i++) dy[i] -= p.lr * net.hvpLabel[i];
+      if (t > 0) {
+        const h = net.hess;
+        for (let i = 0; i < lambda.length; i++) lambda[i] = (1 - p.lr * p.rho) * lambda[i] - p.lr * h[i];
+      }
+    }
+  }
+}
