@@ -1,32 +1,100 @@
-// Named attacks as presets of the one matching loop (DESIGN 6).
+// Named attacks as presets of the one matching loop (DESIGN 6): which message function the attacker
+// differentiates, what it matches that function against, and how the label is handled.
 import { UserError } from '../util/errors.js';
 import type { Network } from '../engine/network.js';
+import type { MessageFunction } from '../fl/message.js';
+import { messageFunction, type ProtocolName, type ProtocolParams } from '../fl/protocol.js';
 import type { MatchingOptions } from './gradient-matching.js';
 import { inferLabelIdlg, type InferredLabel } from './label-inference.js';
 
-export const ATTACKS = ['dlg', 'idlg'] as const;
+export const ATTACKS = ['dlg', 'idlg', 'dlg-admm', 'idlg-admm', 'admm-aware', 'fedavg-unrolled'] as const;
 export type AttackName = (typeof ATTACKS)[number];
-
-export interface PresetChoice {
-  options: Omit<MatchingOptions, 'iterations' | 'seed' | 'logEvery'>;
-  inferred: InferredLabel | null;
-}
 
 export const ATTACK_DESCRIPTIONS: Record<AttackName, string> = {
   dlg: 'DLG (Zhu et al. 2019): x\' and soft label y\' jointly, L2 gradient distance, L-BFGS lr 1',
-  idlg: 'iDLG (Zhao et al. 2020): label from the last layer\'s weight gradient, then x\' only, L-BFGS lr 1',
+  idlg: 'iDLG (Zhao et al. 2020): label from the last layer\'s weight gradient, then x\' only',
+  'dlg-admm': 'the seed\'s DLG-ADMM: DLG against -Delta/eta taken as a gradient',
+  'idlg-admm': 'the seed\'s iDLG-ADMM: iDLG against -Delta/eta taken as a gradient',
+  'admm-aware': 'matches the FedADMM increment through the unrolled client update (rho, eta, E, alpha known or rebuilt)',
+  'fedavg-unrolled': 'matches the FedAvg update through the unrolled E local steps',
 };
 
-/** The matching options of a named attack against an observed gradient. */
-export function preset(name: AttackName, net: Network, observedGradient: ArrayLike<number>): PresetChoice {
-  const lbfgs = { objective: 'l2', optimizer: 'lbfgs', lr: 1 } as const;
+/** The protocol whose messages each attack consumes. */
+export const ATTACK_PROTOCOL: Record<AttackName, ProtocolName> = {
+  dlg: 'fedsgd', idlg: 'fedsgd', 'dlg-admm': 'fedadmm', 'idlg-admm': 'fedadmm', 'admm-aware': 'fedadmm', 'fedavg-unrolled': 'fedavg',
+};
+
+/** What the attacker knows: the model, the global weights, the protocol, the client's dual, the message. */
+export interface AttackContext {
+  net: Network;
+  theta: Float64Array;
+  protocol: ProtocolParams;
+  alpha: Float64Array | null;
+  observed: Float64Array;
+}
+
+export interface PresetChoice {
+  fn: MessageFunction;
+  target: Float64Array;
+  options: Omit<MatchingOptions, 'iterations' | 'seed' | 'logEvery'>;
+  /** The inferred label, or null when the label is optimised jointly. */
+  inferred: InferredLabel | null;
+}
+
+const LBFGS = { objective: 'l2', optimizer: 'lbfgs', lr: 1 } as const;
+
+export function preset(name: AttackName, ctx: AttackContext): PresetChoice {
+  const { net, theta, protocol: p, alpha, observed } = ctx;
+  if (ATTACK_PROTOCOL[name] !== p.kind) throw new UserError(`attack ${name} needs --protocol ${ATTACK_PROTOCOL[name]} messages, got ${p.kind}`);
+  const gradientAt = () => messageFunction(net, theta, { ...p, kind: 'fedsgd' }, null);
   switch (name) {
     case 'dlg':
-      return { options: { ...lbfgs, label: { kind: 'joint' } }, inferred: null };
-    case 'idlg': {
-      if (net.batch !== 1) throw new UserError(`idlg infers the label of one sample; batch size is ${net.batch}`);
-      const inferred = inferLabelIdlg(net.params, observedGradient);
-      return { options: { ...lbfgs, label: { kind: 'fixed', classes: [inferred.label] } }, inferred };
+      return joint(gradientAt(), observed);
+    case 'idlg':
+      return fixedFrom(gradientAt(), observed, inferSingle(net, observed, 1, true)!);
+    case 'dlg-admm':
+      return joint(gradientAt(), seedGradient(observed, p.lr)); // the seed's Algorithm 2: -Delta/eta as a gradient
+    case 'idlg-admm': {
+      const target = seedGradient(observed, p.lr);
+      return fixedFrom(gradientAt(), target, inferSingle(net, target, 1, true)!);
     }
+    case 'admm-aware': {
+      // E = 1: Delta = -2 eta (g + alpha) exactly, so g = -Delta/(2 eta) - alpha; for E > 1 an estimate
+      const g = observed.map((d, i) => -d / (2 * p.lr * p.steps) - (alpha ? alpha[i] : 0));
+      return orJoint(messageFunction(net, theta, p, alpha), observed, inferSingle(net, g, 1, false));
+    }
+    case 'fedavg-unrolled':
+      // U = w_0 - w_E is about eta E g: same sign as the gradient
+      return orJoint(messageFunction(net, theta, p, null), observed, inferSingle(net, observed, 1, false));
   }
+}
+
+/** -Delta/eta, the seed's stand-in for the gradient. */
+function seedGradient(increment: Float64Array, lr: number): Float64Array {
+  return increment.map((d) => -d / lr);
+}
+
+/**
+ * iDLG's rule on a gradient-like message. With `force`, the argmin is taken as the paper does;
+ * otherwise it counts only when exactly one row sum is negative (one sample, non-negative features).
+ */
+function inferSingle(net: Network, gradientLike: ArrayLike<number>, sign: number, force: boolean): InferredLabel | null {
+  if (net.batch !== 1) {
+    if (force) throw new UserError(`iDLG-style label inference needs batch size 1, got ${net.batch}`);
+    return null;
+  }
+  const inferred = inferLabelIdlg(net.params, gradientLike, sign);
+  return force || inferred.negativeRows === 1 ? inferred : null;
+}
+
+function joint(fn: MessageFunction, target: Float64Array): PresetChoice {
+  return { fn, target, options: { ...LBFGS, label: { kind: 'joint' } }, inferred: null };
+}
+
+function fixedFrom(fn: MessageFunction, target: Float64Array, inferred: InferredLabel): PresetChoice {
+  return { fn, target, options: { ...LBFGS, label: { kind: 'fixed', classes: [inferred.label] } }, inferred };
+}
+
+function orJoint(fn: MessageFunction, target: Float64Array, inferred: InferredLabel | null): PresetChoice {
+  return inferred ? fixedFrom(fn, target, inferred) : joint(fn, target);
 }

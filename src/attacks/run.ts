@@ -2,7 +2,7 @@
 // matching loop, and the scores against the ground truth at every logged iteration.
 import type { Dataset } from '../data/dataset.js';
 import { createNetwork, type EngineOptions } from '../engine/backend.js';
-import { FedSgdMessage } from '../fl/message.js';
+import { clientUpdate, type ProtocolParams } from '../fl/protocol.js';
 import { lenet, type ModelSpec } from '../models/spec.js';
 import { mse, psnr, ssim } from '../metrics/image.js';
 import { Prng } from '../util/prng.js';
@@ -22,6 +22,8 @@ export interface AttackConfig {
   /** Weights from a JSON file instead of U(-0.5, 0.5) from modelSeed (see models/weights.ts). */
   weightsFile?: string;
   engine: EngineOptions;
+  /** The client's protocol; the attacker knows its public parameters. */
+  protocol: ProtocolParams;
   /** Independent dummy initialisations; the one with the lowest final objective is kept (never chosen by the ground truth). */
   restarts: number;
 }
@@ -57,6 +59,8 @@ export interface AttackOutcome {
     label_true: number;
     label_pred: number;
     label_correct: boolean;
+    /** true when the label was inferred from the message (iDLG rule), false when optimised jointly */
+    label_inferred: boolean;
     diverged: boolean;
     restarts: number;
     /** Which restart was kept, its dummy seed, and the final objective of every restart. */
@@ -97,10 +101,10 @@ export function runAttack(
   const model = targetModel(example.shape, example.numClasses);
   const net = createNetwork(model, 1, cfg.engine);
   net.setParams(cfg.weightsFile ? readWeightsFile(cfg.weightsFile, net.params) : initialWeights(net.paramCount, cfg.modelSeed));
-  const fn = new FedSgdMessage(net);
-  // the client's message: the gradient of its private example with its true (hard) label
-  const observed = Float64Array.from(fn.message(example.image, { kind: 'hard', classes: [example.label] }));
-  const { options, inferred } = preset(cfg.attack, net, observed);
+  const theta = Float64Array.from(net.theta);
+  // the client's message for its private example with its true (hard) label, at its first participation
+  const { message: observed } = clientUpdate(net, theta, cfg.protocol, example.image, [example.label], { alpha: null });
+  const { fn, target, options, inferred } = preset(cfg.attack, { net, theta, protocol: cfg.protocol, alpha: null, observed });
 
   const shape = example.shape;
   type Run = { result: MatchingResult; history: HistoryRow[]; snapshots: AttackOutcome['snapshots']; seed: number };
@@ -115,7 +119,7 @@ export function runAttack(
       run.snapshots.push({ iteration: s.iteration, image: Float64Array.from(s.x) });
       onProgress(row, r);
     };
-    run.result = matchMessage(fn, observed, { ...options, iterations: cfg.iterations, seed: run.seed, logEvery: cfg.logEvery }, score);
+    run.result = matchMessage(fn, target, { ...options, iterations: cfg.iterations, seed: run.seed, logEvery: cfg.logEvery }, score);
     evaluations += run.result.evaluations;
     runs.push(run);
   }
@@ -147,6 +151,7 @@ export function runAttack(
       label_true: example.label,
       label_pred: labelPred,
       label_correct: labelPred === example.label,
+      label_inferred: inferred !== null,
       diverged: result.diverged,
       restarts: cfg.restarts,
       chosen_restart: chosen,

@@ -6,6 +6,7 @@ import { l2 } from '../attacks/objective.js';
 import { initialWeights, runAttack, targetModel, type AttackOutcome, type PrivateExample } from '../attacks/run.js';
 import type { AttackName } from '../attacks/presets.js';
 import { Prng } from '../util/prng.js';
+import { DEFAULT_PROTOCOL } from '../fl/protocol.js';
 
 /** Median milliseconds of one DLG evaluation (forward, backward, objective, hvp). */
 export function timeDlgEvaluation(example: PrivateExample, engine: EngineOptions, reps: number, modelSeed = 1234): number {
@@ -48,7 +49,7 @@ export interface BenchAttackOptions {
 export function benchAttack(attack: AttackName, example: PrivateExample, seed: number, o: BenchAttackOptions): BenchedAttack {
   const rss: number[] = [];
   const logEvery = Math.max(1, Math.floor(o.iterations / 10));
-  const cfg = { attack, dataset: 'synthetic', split: '-', index: 0, iterations: o.iterations, seed, logEvery, modelSeed: 1234, weightsFile: o.weightsFile, engine: o.engine, restarts: o.restarts ?? 1 };
+  const cfg = { attack, dataset: 'synthetic', split: '-', index: 0, iterations: o.iterations, seed, logEvery, modelSeed: 1234, weightsFile: o.weightsFile, engine: o.engine, restarts: o.restarts ?? 1, protocol: DEFAULT_PROTOCOL };
   const outcome = runAttack(cfg, example,
     () => rss.push(process.memoryUsage().rss / 2 ** 20));
   return { ...outcome, rssMb: { start: rss[1] ?? rss[0], end: rss[rss.length - 1] } };

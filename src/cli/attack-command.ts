@@ -1,13 +1,14 @@
 // gradleak attack: one attack on one dataset image, written to a run directory.
 import { Command } from 'commander';
 import { join } from 'node:path';
-import { ATTACKS, ATTACK_DESCRIPTIONS, type AttackName } from '../attacks/presets.js';
+import { ATTACKS, ATTACK_DESCRIPTIONS, ATTACK_PROTOCOL, type AttackName } from '../attacks/presets.js';
+import { checkProtocol, DEFAULT_PROTOCOL, PROTOCOLS } from '../fl/protocol.js';
 import { exampleOf, runAttack, type AttackConfig, type AttackOutcome } from '../attacks/run.js';
 import { openDataset, DATASETS, SPLITS } from '../data/open.js';
 import { BACKENDS, DTYPES, type BackendName } from '../engine/backend.js';
 import type { DType } from '../engine/kernels.js';
 import { prepareOutDir, writeRunDir } from '../report/run-dir.js';
-import { nonNegativeInt, oneOf, positiveInt } from './parse.js';
+import { nonNegativeInt, oneOf, positiveInt, positiveNumber } from './parse.js';
 import { progressBar } from './progress.js';
 
 /** The default precision of attacks (see README, "Precision"). */
@@ -50,6 +51,10 @@ export function attackCommand(): Command {
     .option('--iterations <n>', 'optimiser steps (L-BFGS steps of up to 20 evaluations)', positiveInt, 300)
     .option('--seed <s>', 'seed of the dummy data x\', y\' ~ N(0,1)', nonNegativeInt, 0)
     .option('--model-seed <s>', 'seed of the model weights U(-0.5, 0.5)', nonNegativeInt, 1234)
+    .option('--protocol <name>', `what the client sends: ${PROTOCOLS.join(', ')} (default: the attack's)`, oneOf(PROTOCOLS))
+    .option('--local-steps <E>', 'local steps of FedAvg / FedADMM', positiveInt, DEFAULT_PROTOCOL.steps)
+    .option('--lr <eta>', 'client learning rate', positiveNumber, DEFAULT_PROTOCOL.lr)
+    .option('--rho <rho>', 'FedADMM penalty', positiveNumber, DEFAULT_PROTOCOL.rho)
     .option('--weights <file>', 'model weights (JSON: flat list, or [{name, shape, data}] in parameter order) instead of --model-seed')
     .option('--restarts <n>', 'independent dummy initialisations; keep the one with the lowest final objective', positiveInt, 1)
     .option('--log-every <k>', 'record metrics and a snapshot every k iterations', positiveInt, 10)
@@ -61,6 +66,7 @@ export function attackCommand(): Command {
       attack: o.attack as AttackName, dataset: o.dataset, split: o.split, index: o.index,
       iterations: o.iterations, seed: o.seed, logEvery: o.logEvery, modelSeed: o.modelSeed, weightsFile: o.weights,
       engine: { backend: o.backend, dtype: o.precision }, restarts: o.restarts,
+      protocol: checkProtocol({ kind: o.protocol ?? ATTACK_PROTOCOL[o.attack as AttackName], steps: o.localSteps, lr: o.lr, rho: o.rho }),
     };
     const out: string = o.out ?? join('runs', `${cfg.attack}-${cfg.dataset}-${cfg.index}-s${cfg.seed}`);
     const { metrics: m } = await attackToDir(cfg, out);

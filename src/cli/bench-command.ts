@@ -25,7 +25,7 @@ const SHAPES = {
   mnist: { shape: [1, 28, 28] as [number, number, number], numClasses: 10 },
 };
 type ShapeName = keyof typeof SHAPES;
-const METHODS: AttackName[] = ['dlg', 'idlg'];
+const METHODS: ('dlg' | 'idlg')[] = ['dlg', 'idlg'];
 
 interface AttackStats {
   runs: number;
@@ -142,7 +142,7 @@ async function successTable(o: { steps: number; python: string; torchScript: str
     { name: 'float64 best-of-3', dtype: 'float64' as DType, restarts: 3 },
   ];
   type Tally = { ok: number; label: number; n: number };
-  const tally = () => Object.fromEntries(METHODS.map((m) => [m, { ok: 0, label: 0, n: 0 }])) as Record<AttackName, Tally>;
+  const tally = () => Object.fromEntries(METHODS.map((m) => [m, { ok: 0, label: 0, n: 0 }])) as Record<(typeof METHODS)[number], Tally>;
   const add = (t: Tally, mse: number, labelOk: boolean) => {
     t.n++;
     t.ok += mse < SUCCESS_MSE ? 1 : 0;

@@ -1,7 +1,7 @@
 // gradleak demo (npm start): DLG and iDLG on a few MNIST test images, a summary table, pictures.
 import { Command } from 'commander';
 import { join } from 'node:path';
-import { ATTACKS } from '../attacks/presets.js';
+import { DEFAULT_PROTOCOL } from '../fl/protocol.js';
 import type { AttackOutcome } from '../attacks/run.js';
 import { writeImageGrid } from '../report/png.js';
 import { prepareOutDir } from '../report/run-dir.js';
@@ -24,11 +24,11 @@ export function demoCommand(): Command {
   cmd.action(async (o) => {
     prepareOutDir(o.out);
     const outcomes: AttackOutcome[] = [];
-    for (const attack of ATTACKS) {
+    for (const attack of ['dlg', 'idlg'] as const) {
       for (let index = 0; index < o.images; index++) {
         const cfg = {
           attack, dataset: 'mnist', split: 'test', index, iterations: o.iterations, seed: 0, logEvery: 1,
-          modelSeed: 1234, engine: { backend: o.backend, dtype: o.precision }, restarts: o.restarts,
+          modelSeed: 1234, engine: { backend: o.backend, dtype: o.precision }, restarts: o.restarts, protocol: DEFAULT_PROTOCOL,
         };
         outcomes.push(await attackToDir(cfg, join(o.out, `${attack}-${index}`)));
       }
