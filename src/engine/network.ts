@@ -99,15 +99,22 @@ export class Network {
     return this.loss.target;
   }
 
+  /** Forward pass only: the logits [B, K] (a view, valid until the next call). */
+  predict(x: ArrayLike<number>): Arr {
+    if (x.length !== this.inputSize) throw new Error(`input: expected ${this.inputSize} values, got ${x.length}`);
+    const { layers, acts, batch: B } = this;
+    acts[0].set(x);
+    for (let i = 0; i < layers.length; i++) layers[i].forward(acts[i], acts[i + 1], B);
+    this.evaluated = false; // the cached backward state no longer matches
+    return acts[layers.length];
+  }
+
   /** Forward and backward pass: returns L and fills `grad` (and `gradInput`, `gradLabel`). */
   evaluate(x: ArrayLike<number>, label: LabelInput, wantInput = false): number {
-    if (x.length !== this.inputSize) throw new Error(`input: expected ${this.inputSize} values, got ${x.length}`);
     const { layers, acts, adj, batch: B } = this;
     const L = layers.length;
     this.loss.setLabel(label);
-    acts[0].set(x);
-    for (let i = 0; i < L; i++) layers[i].forward(acts[i], acts[i + 1], B);
-    const value = this.loss.forward(acts[L]);
+    const value = this.loss.forward(this.predict(x));
     this.loss.backward(adj[L], this.gradLabel);
     for (let i = L - 1; i >= 0; i--) {
       const da = i > 0 || wantInput ? adj[i] : null;
