@@ -26,6 +26,10 @@ const CASES: [string, string[], RegExp][] = [
   ['unwritable --out (a file)', ['attack', '--iterations', '1', '--out', join(aFile, 'run')], /--out/],
   ['missing weights file', ['attack', '--weights', join(tmp, 'w.json'), '--out', join(tmp, 'r2')], /w\.json/],
   ['weights of the wrong size', ['attack', '--weights', shortWeights, '--out', join(tmp, 'r3')], /3 weights, the model has/],
+  ['attack on the wrong protocol', ['attack', '--attack', 'admm-aware', '--protocol', 'fedsgd'], /admm-aware needs --protocol fedadmm/],
+  ['zero local steps', ['attack', '--attack', 'admm-aware', '--local-steps', '0'], /positive integer/],
+  ['negative rho', ['attack', '--attack', 'admm-aware', '--rho', '-0.1'], /positive number/],
+  ['zero learning rate', ['attack', '--attack', 'fedavg-unrolled', '--lr', '0'], /positive number/],
   ['missing fixture file', ['verify-fixture', join(tmp, 'nope.json')], /nope\.json/],
   ['fixture that is not JSON', ['verify-fixture', aFile], /not valid JSON/],
 ];
