@@ -7,6 +7,7 @@ import { attackCommand } from './attack-command.js';
 import { verifyCommand } from './verify-command.js';
 import { benchCommand } from './bench-command.js';
 import { demoCommand } from './demo-command.js';
+import { simulateCommand } from './simulate-command.js';
 import { reproduceCommand } from './reproduce-command.js';
 
 const program = new Command('gradleak')
@@ -16,7 +17,7 @@ const program = new Command('gradleak')
   .exitOverride()
   .configureOutput({ writeErr: () => {} }); // errors are printed once, below
 
-for (const cmd of [attackCommand(), reproduceCommand(), verifyCommand(), benchCommand(), demoCommand()]) {
+for (const cmd of [attackCommand(), reproduceCommand(), verifyCommand(), benchCommand(), demoCommand(), simulateCommand()]) {
   program.addCommand(cmd.exitOverride().configureOutput({ writeErr: () => {} }));
 }
 

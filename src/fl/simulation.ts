@@ -54,7 +54,7 @@ export interface SimulationOptions {
 export const SIMULATION_DEFAULTS = {
   clients: 10, rounds: 20, fraction: 1, partition: 'iid' as PartitionName, beta: 0.5, batchSize: 32,
   serverLr: 1, seed: 0, trainSamples: 6000, testSamples: 1000, activation: 'sigmoid' as ActivationName,
-  init: 'default' as InitName,
+  init: 'dlg' as InitName,
 };
 
 export interface RoundResult {
