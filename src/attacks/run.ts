@@ -4,11 +4,12 @@ import type { Dataset } from '../data/dataset.js';
 import { createNetwork, type EngineOptions } from '../engine/backend.js';
 import { clientUpdate, type ProtocolParams } from '../fl/protocol.js';
 import { lenet, type ModelSpec } from '../models/spec.js';
-import { mse, psnr, ssim } from '../metrics/image.js';
+import { alignedScores } from '../metrics/batch-alignment.js';
+import { messageFileAlpha, type MessageFile } from '../fl/message-file.js';
 import { Prng } from '../util/prng.js';
 import { readWeightsFile } from '../models/weights.js';
 import { matchMessage, type MatchingResult, type MatchingState } from './gradient-matching.js';
-import { preset, type AttackName } from './presets.js';
+import { preset, type AttackName, type PresetChoice } from './presets.js';
 
 export interface AttackConfig {
   attack: AttackName;
@@ -19,6 +20,10 @@ export interface AttackConfig {
   seed: number;
   logEvery: number;
   modelSeed: number;
+  /** A captured message file attacked instead of a dataset example (see runMessageAttack). */
+  messageFile?: string;
+  /** FedADMM dual the attacker uses for a captured message: rebuilt from past increments (default) or assumed zero (ablation). */
+  dual?: 'rebuilt' | 'zero';
   /** Weights from a JSON file instead of U(-0.5, 0.5) from modelSeed (see models/weights.ts). */
   weightsFile?: string;
   engine: EngineOptions;
@@ -41,7 +46,10 @@ export interface AttackOutcome {
   config: AttackConfig;
   model: ModelSpec;
   shape: [number, number, number];
+  /** The true batch [B, C, H, W] (B = 1 for a dataset example). */
   groundTruth: Float64Array;
+  /** order[i] = the dummy sample matched to true sample i (a batch gradient ignores sample order). */
+  order: number[];
   history: HistoryRow[];
   snapshots: { iteration: number; image: Float64Array }[];
   metrics: {
@@ -56,8 +64,9 @@ export interface AttackOutcome {
     mse: number;
     psnr: number;
     ssim: number;
-    label_true: number;
-    label_pred: number;
+    /** a number for one sample, a list (in the true batch order) for a batch */
+    label_true: number | number[];
+    label_pred: number | number[];
     label_correct: boolean;
     /** true when the label was inferred from the message (iDLG rule), false when optimised jointly */
     label_inferred: boolean;
@@ -92,6 +101,14 @@ export function exampleOf(data: Dataset, index: number): PrivateExample {
   return { image, label, shape: data.shape, numClasses: data.numClasses };
 }
 
+/** Everything an attack run needs: the attacker's side (message function, target, options) and the truth for scoring. */
+interface AttackSetup {
+  model: ModelSpec;
+  preset: PresetChoice;
+  truth: { images: Float64Array; labels: number[]; shape: [number, number, number] };
+}
+
+/** Attack one private example: the client's message is computed here, at its first participation. */
 export function runAttack(
   cfg: AttackConfig,
   example: PrivateExample,
@@ -102,19 +119,43 @@ export function runAttack(
   const net = createNetwork(model, 1, cfg.engine);
   net.setParams(cfg.weightsFile ? readWeightsFile(cfg.weightsFile, net.params) : initialWeights(net.paramCount, cfg.modelSeed));
   const theta = Float64Array.from(net.theta);
-  // the client's message for its private example with its true (hard) label, at its first participation
+  // the client's message for its private example with its true (hard) label; its dual is zero
   const { message: observed } = clientUpdate(net, theta, cfg.protocol, example.image, [example.label], { alpha: null });
-  const { fn, target, options, inferred } = preset(cfg.attack, { net, theta, protocol: cfg.protocol, alpha: null, observed });
+  const choice = preset(cfg.attack, { net, theta, protocol: cfg.protocol, alpha: null, observed });
+  const truth = { images: example.image, labels: [example.label], shape: example.shape };
+  return execute(cfg, { model, preset: choice, truth }, started, onProgress);
+}
 
-  const shape = example.shape;
-  type Run = { result: MatchingResult; history: HistoryRow[]; snapshots: AttackOutcome['snapshots']; seed: number };
+/** Attack a captured message (gradleak simulate --capture): the server's knowledge only; the dual is rebuilt from past increments. */
+export function runMessageAttack(
+  cfg: AttackConfig,
+  m: MessageFile,
+  onProgress: (row: HistoryRow, restart: number) => void = () => {},
+): AttackOutcome {
+  const started = performance.now();
+  const net = createNetwork(m.model, m.batchSize, cfg.engine);
+  const alpha = cfg.dual === 'zero' ? null : messageFileAlpha(m);
+  const choice = preset(cfg.attack, { net, theta: m.theta, protocol: m.protocol, alpha, observed: m.message });
+  const images = new Float64Array(m.groundTruth.images.reduce((n, im) => n + im.length, 0));
+  m.groundTruth.images.forEach((im, i) => images.set(im, i * im.length));
+  return execute(cfg, { model: m.model, preset: choice, truth: { images, labels: m.groundTruth.labels, shape: m.groundTruth.shape } }, started, onProgress);
+}
+
+function execute(
+  cfg: AttackConfig, setup: AttackSetup, started: number, onProgress: (row: HistoryRow, restart: number) => void,
+): AttackOutcome {
+  const { fn, target, options, inferred } = setup.preset;
+  const { shape, labels } = setup.truth;
+  const B = labels.length;
+  type Run = { result: MatchingResult; history: HistoryRow[]; snapshots: AttackOutcome['snapshots']; seed: number; order: number[] };
   const runs: Run[] = [];
   let evaluations = 0;
   for (let r = 0; r < cfg.restarts; r++) {
-    const run: Run = { history: [], snapshots: [], seed: restartSeed(cfg.seed, r), result: undefined as unknown as MatchingResult };
+    const run: Run = { history: [], snapshots: [], seed: restartSeed(cfg.seed, r), result: undefined as unknown as MatchingResult, order: [] };
     const score = (s: MatchingState) => {
-      const m = mse(s.x, example.image);
-      const row = { iteration: s.iteration, evaluations: s.evaluations, objective: s.objective, mse: m, psnr: psnr(m), ssim: ssim(s.x, example.image, shape) };
+      const sc = alignedScores(s.x, setup.truth.images, shape, B);
+      const row = { iteration: s.iteration, evaluations: s.evaluations, objective: s.objective, mse: sc.mse, psnr: sc.psnr, ssim: sc.ssim };
+      run.order = sc.order;
       run.history.push(row);
       run.snapshots.push({ iteration: s.iteration, image: Float64Array.from(s.x) });
       onProgress(row, r);
@@ -126,14 +167,18 @@ export function runAttack(
   // best of the restarts by the matching objective alone (NaN counts as worst)
   const rank = (r: Run) => (Number.isNaN(r.result.objective) ? Infinity : r.result.objective);
   const chosen = runs.reduce((best, r, i) => (rank(r) < rank(runs[best]) ? i : best), 0);
-  const { result, history, snapshots } = runs[chosen];
+  const { result, history, snapshots, order } = runs[chosen];
   const last = history[history.length - 1];
-  const labelPred = inferred ? inferred.label : argmax(result.labelLogits!);
+  const K = fn.net.numClasses;
+  // predicted label of the dummy matched to true sample i
+  const predicted = labels.map((_, i) => (inferred ? inferred.label : argmax(result.labelLogits!.subarray(order[i] * K, (order[i] + 1) * K))));
+  const one = <T>(a: T[]): T | T[] => (a.length === 1 ? a[0] : a);
   return {
     config: cfg,
-    model,
+    model: setup.model,
     shape,
-    groundTruth: example.image,
+    groundTruth: setup.truth.images,
+    order,
     history,
     snapshots,
     metrics: {
@@ -148,9 +193,9 @@ export function runAttack(
       mse: last.mse,
       psnr: last.psnr,
       ssim: last.ssim,
-      label_true: example.label,
-      label_pred: labelPred,
-      label_correct: labelPred === example.label,
+      label_true: one(labels),
+      label_pred: one(predicted),
+      label_correct: predicted.every((p, i) => p === labels[i]),
       label_inferred: inferred !== null,
       diverged: result.diverged,
       restarts: cfg.restarts,

@@ -1,9 +1,10 @@
 // gradleak attack: one attack on one dataset image, written to a run directory.
 import { Command } from 'commander';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { readMessageFile } from '../fl/message-file.js';
 import { ATTACKS, ATTACK_DESCRIPTIONS, ATTACK_PROTOCOL, type AttackName } from '../attacks/presets.js';
 import { checkProtocol, DEFAULT_PROTOCOL, PROTOCOLS } from '../fl/protocol.js';
-import { exampleOf, runAttack, type AttackConfig, type AttackOutcome } from '../attacks/run.js';
+import { exampleOf, runAttack, runMessageAttack, type AttackConfig, type AttackOutcome, type HistoryRow } from '../attacks/run.js';
 import { openDataset, DATASETS, SPLITS } from '../data/open.js';
 import { BACKENDS, DTYPES, type BackendName } from '../engine/backend.js';
 import type { DType } from '../engine/kernels.js';
@@ -28,14 +29,16 @@ export function addEngineOptions(cmd: Command): Command {
 /** Runs one attack with a progress bar and writes its run directory. */
 export async function attackToDir(cfg: AttackConfig, out: string, dataDir?: string): Promise<AttackOutcome> {
   prepareOutDir(out);
-  const data = openDataset(cfg.dataset, cfg.split, dataDir);
-  const bar = progressBar(cfg.iterations * cfg.restarts, `${cfg.attack} ${cfg.dataset}#${cfg.index}`);
+  const data = cfg.messageFile ? null : openDataset(cfg.dataset, cfg.split, dataDir);
+  const message = cfg.messageFile ? readMessageFile(cfg.messageFile) : null;
+  const bar = progressBar(cfg.iterations * cfg.restarts, `${cfg.attack} ${cfg.messageFile ?? `${cfg.dataset}#${cfg.index}`}`);
+  const progress = (r: HistoryRow, restart: number) => bar.update(restart * cfg.iterations + r.iteration, { D: r.objective.toExponential(2), MSE: r.mse.toExponential(2) });
   let outcome: AttackOutcome;
   try {
-    outcome = runAttack(cfg, exampleOf(data, cfg.index), (r, restart) => bar.update(restart * cfg.iterations + r.iteration, { D: r.objective.toExponential(2), MSE: r.mse.toExponential(2) }));
+    outcome = message ? runMessageAttack(cfg, message, progress) : runAttack(cfg, exampleOf(data!, cfg.index), progress);
   } finally {
     bar.stop();
-    data.close?.();
+    data?.close?.();
   }
   await writeRunDir(out, outcome);
   return outcome;
@@ -55,6 +58,8 @@ export function attackCommand(): Command {
     .option('--local-steps <E>', 'local steps of FedAvg / FedADMM', positiveInt, DEFAULT_PROTOCOL.steps)
     .option('--lr <eta>', 'client learning rate', positiveNumber, DEFAULT_PROTOCOL.lr)
     .option('--rho <rho>', 'FedADMM penalty', positiveNumber, DEFAULT_PROTOCOL.rho)
+    .option('--message <file>', 'attack a captured message (gradleak simulate --capture): model, weights, protocol and the client\'s past increments come from the file')
+    .option('--dual <how>', 'with --message on FedADMM: the client\'s dual rebuilt from its past increments, or assumed zero (ablation)', oneOf(['rebuilt', 'zero'] as const), 'rebuilt')
     .option('--weights <file>', 'model weights (JSON: flat list, or [{name, shape, data}] in parameter order) instead of --model-seed')
     .option('--restarts <n>', 'independent dummy initialisations; keep the one with the lowest final objective', positiveInt, 1)
     .option('--log-every <k>', 'record metrics and a snapshot every k iterations', positiveInt, 10)
@@ -62,13 +67,15 @@ export function attackCommand(): Command {
     .option('--json', 'print the result as one JSON line (last line of stdout)');
   addEngineOptions(cmd);
   cmd.action(async (o) => {
+    const captured = o.message ? readMessageFile(o.message) : null; // validated before any work
     const cfg: AttackConfig = {
-      attack: o.attack as AttackName, dataset: o.dataset, split: o.split, index: o.index,
+      attack: o.attack as AttackName, messageFile: o.message, dual: o.message ? o.dual : undefined,
+      dataset: captured?.groundTruth.dataset ?? o.dataset, split: captured?.groundTruth.split ?? o.split, index: captured?.groundTruth.indices[0] ?? o.index,
       iterations: o.iterations, seed: o.seed, logEvery: o.logEvery, modelSeed: o.modelSeed, weightsFile: o.weights,
       engine: { backend: o.backend, dtype: o.precision }, restarts: o.restarts,
-      protocol: checkProtocol({ kind: o.protocol ?? ATTACK_PROTOCOL[o.attack as AttackName], steps: o.localSteps, lr: o.lr, rho: o.rho }),
+      protocol: captured?.protocol ?? checkProtocol({ kind: o.protocol ?? ATTACK_PROTOCOL[o.attack as AttackName], steps: o.localSteps, lr: o.lr, rho: o.rho }),
     };
-    const out: string = o.out ?? join('runs', `${cfg.attack}-${cfg.dataset}-${cfg.index}-s${cfg.seed}`);
+    const out: string = o.out ?? join('runs', o.message ? `${cfg.attack}-${basename(o.message, '.json')}-s${cfg.seed}` : `${cfg.attack}-${cfg.dataset}-${cfg.index}-s${cfg.seed}`);
     const { metrics: m } = await attackToDir(cfg, out);
     if (o.json) {
       console.log(JSON.stringify({ ...m, out }));

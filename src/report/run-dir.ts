@@ -53,9 +53,15 @@ export async function writeRunDir(dir: string, o: AttackOutcome): Promise<void> 
   writeText(join(dir, 'metrics.json'), JSON.stringify(o.metrics, null, 2) + '\n');
   writeText(join(dir, 'history.csv'), historyCsv(o.history));
   const picks = evenlySpread(o.snapshots.length, MAX_SNAPSHOT_COLUMNS).map((i) => o.snapshots[i]);
+  const n = o.shape[0] * o.shape[1] * o.shape[2];
+  const sample = (a: Float64Array, b: number) => a.subarray(b * n, (b + 1) * n);
   await writeImageGrid(join(dir, 'snapshots.png'), {
     shape: o.shape,
-    rows: [{ label: o.config.attack.toUpperCase(), images: [o.groundTruth, ...picks.map((s) => s.image)] }],
+    // one row per sample of the batch: the true image, then its matched dummy image
+    rows: o.order.map((d, b) => ({
+      label: o.order.length > 1 ? `${o.config.attack.toUpperCase()} #${b}` : o.config.attack.toUpperCase(),
+      images: [sample(o.groundTruth, b), ...picks.map((s) => sample(s.image, d))],
+    })),
     columnLabels: ['ground truth', ...picks.map((s) => `iter ${s.iteration}`)],
   });
   writeText(join(dir, 'curves.svg'), curvesSvg(o));
