@@ -8,7 +8,8 @@ import { exampleOf, runAttack, runMessageAttack, type AttackConfig, type AttackO
 import { openDataset, DATASETS, SPLITS } from '../data/open.js';
 import { BACKENDS, DTYPES, type BackendName } from '../engine/backend.js';
 import type { DType } from '../engine/kernels.js';
-import { prepareOutDir, writeRunDir } from '../report/run-dir.js';
+import { writeRunDir } from '../report/run-dir.js';
+import { prepareOutDir } from '../util/files.js';
 import { nonNegativeInt, oneOf, positiveInt, positiveNumber } from './parse.js';
 import { progressBar } from './progress.js';
 

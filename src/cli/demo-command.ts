@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DEFAULT_PROTOCOL } from '../fl/protocol.js';
 import type { AttackOutcome } from '../attacks/run.js';
 import { writeImageGrid } from '../report/png.js';
-import { prepareOutDir } from '../report/run-dir.js';
+import { prepareOutDir } from '../util/files.js';
 import { addEngineOptions, attackToDir } from './attack-command.js';
 import { positiveInt } from './parse.js';
 import { formatTable } from './table.js';

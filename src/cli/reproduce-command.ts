@@ -3,12 +3,12 @@ import { Command } from 'commander';
 import { join } from 'node:path';
 import { openDataset } from '../data/open.js';
 import { reproduceDataset, summarise, type DatasetResult, type ReproduceOptions } from '../experiments/reproduce.js';
-import { prepareOutDir } from '../report/run-dir.js';
+import { prepareOutDir } from '../util/files.js';
 import { writeReproduceOutputs, type SkippedDataset } from '../report/reproduce-report.js';
 import { checkProtocol, DEFAULT_PROTOCOL } from '../fl/protocol.js';
 import { GRADLEAK_VERSION } from '../util/version.js';
 import { UserError } from '../util/errors.js';
-import { writeFileSync } from 'node:fs';
+import { writeText } from '../util/files.js';
 import { addEngineOptions } from './attack-command.js';
 import { nonNegativeInt, positiveInt, positiveIntList, positiveNumber } from './parse.js';
 import { progressBar } from './progress.js';
@@ -52,7 +52,7 @@ export function reproduceCommand(): Command {
       logEvery: o.logEvery, modelSeed: o.modelSeed, engine: { backend: o.backend, dtype: o.precision },
     };
     prepareOutDir(o.out);
-    writeFileSync(join(o.out, 'config.json'), JSON.stringify({ gradleak: GRADLEAK_VERSION, node: process.version, datasets, ...opts, snapshotEvery: o.snapshotEvery }, null, 2) + '\n');
+    writeText(join(o.out, 'config.json'), JSON.stringify({ gradleak: GRADLEAK_VERSION, node: process.version, datasets, ...opts, snapshotEvery: o.snapshotEvery }, null, 2) + '\n');
     const skipped: SkippedDataset[] = datasets.filter((d) => NOT_YET[d]).map((d) => ({ dataset: d, reason: NOT_YET[d] }));
     for (const s of skipped) console.error(`gradleak: skipping ${s.dataset}: ${s.reason}`);
     const results: DatasetResult[] = [];

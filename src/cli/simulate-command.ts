@@ -2,7 +2,7 @@
 // writes the accuracy curve and, on request, captured client messages for later attacks.
 import { Command, Option } from 'commander';
 import { join } from 'node:path';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { prepareOutDir, writeText } from '../util/files.js';
 import { checkProtocol, PROTOCOLS, type ProtocolName } from '../fl/protocol.js';
 import {
   INITS, PARTITIONS, SIMULATION_DEFAULTS as D, parseCaptures, runSimulation, checkSimulation,
@@ -10,7 +10,6 @@ import {
 } from '../fl/simulation.js';
 import { writeMessageFile } from '../fl/message-file.js';
 import { ACTIVATIONS } from '../engine/layers/activation.js';
-import { prepareOutDir } from '../report/run-dir.js';
 import { lineChartSvg } from '../report/svg.js';
 import { UserError } from '../util/errors.js';
 import { GRADLEAK_VERSION } from '../util/version.js';
@@ -27,14 +26,6 @@ export function accuracyCsv(rounds: readonly RoundResult[]): string {
   return lines.join('\n') + '\n';
 }
 
-function writeText(path: string, text: string): void {
-  try {
-    writeFileSync(path, text);
-  } catch (e) {
-    throw new UserError(`${path}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-}
-
 export function writeSimulationDir(out: string, o: SimulationOptions, res: SimulationResult): string[] {
   writeText(join(out, 'accuracy.csv'), accuracyCsv(res.rounds));
   writeText(join(out, 'accuracy.svg'), lineChartSvg({
@@ -47,11 +38,7 @@ export function writeSimulationDir(out: string, o: SimulationOptions, res: Simul
   const files: string[] = [];
   if (res.captured.length > 0) {
     const dir = join(out, 'messages');
-    try {
-      mkdirSync(dir, { recursive: true });
-    } catch (e) {
-      throw new UserError(`${dir}: cannot create (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-    }
+    prepareOutDir(dir, 'messages folder');
     for (const m of res.captured) {
       const f = join(dir, `client${m.client}-round${m.round}.json`);
       writeMessageFile(f, m);

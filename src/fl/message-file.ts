@@ -12,7 +12,8 @@
 // Doubles are written by JSON.stringify (shortest round-trip form), so they read back bit-exactly
 // (except that -0 reads back as 0). Reading validates everything; any problem is a UserError
 // naming the file.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeText } from '../util/files.js';
 import { UserError } from '../util/errors.js';
 import { GRADLEAK_VERSION } from '../util/version.js';
 import { ReferenceKernels } from '../engine/kernels.js';
@@ -84,11 +85,7 @@ export function messageFileJson(m: MessageFile): string {
 }
 
 export function writeMessageFile(path: string, m: MessageFile): void {
-  try {
-    writeFileSync(path, messageFileJson(m));
-  } catch (e) {
-    throw new UserError(`${path}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
+  writeText(path, messageFileJson(m));
 }
 
 type Json = Record<string, unknown>;

@@ -1,9 +1,8 @@
 // Outputs of `gradleak reproduce`: Fig. 1 (snapshots) per dataset, Fig. 2 (MSE and objective against
 // iteration, median and interquartile band over images and seeds), results.csv, summary.csv, and
 // report.html with one paragraph per finding, written from the measured numbers.
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../util/errors.js';
+import { writeText as write } from '../util/files.js';
 import { escapeXml, panelsSvg, type Series } from './svg.js';
 import { writeImageGrid } from './png.js';
 import { quantile, SUCCESS_MSE, type DatasetResult, type ReproduceOptions, type VariantSummary } from '../experiments/reproduce.js';
@@ -12,14 +11,6 @@ import { findings } from './findings.js';
 export interface SkippedDataset {
   dataset: string;
   reason: string;
-}
-
-function write(path: string, text: string): void {
-  try {
-    writeFileSync(path, text);
-  } catch (e) {
-    throw new UserError(`${path}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
 }
 
 /** Snapshot columns of Fig. 1: iterations 0, every, 2*every, ... below the last iteration. */

@@ -1,35 +1,15 @@
 // Writes a run directory (DESIGN 8): config.json, metrics.json, history.csv, snapshots.png,
 // curves.svg, report.html. Everything except metrics.seconds is a function of the config.
-import { accessSync, constants, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../util/errors.js';
+import { prepareOutDir, writeText } from '../util/files.js';
 import { GRADLEAK_VERSION } from '../util/version.js';
 import type { AttackOutcome, HistoryRow } from '../attacks/run.js';
 import { writeImageGrid } from './png.js';
-import { panelsSvg } from './svg.js';
-import { escapeXml } from './svg.js';
+import { escapeXml, panelsSvg } from './svg.js';
 
 const HISTORY_COLUMNS: (keyof HistoryRow)[] = ['iteration', 'evaluations', 'objective', 'mse', 'psnr', 'ssim'];
 /** Most snapshot columns in snapshots.png (ground truth excluded); chosen evenly from the logged ones. */
 export const MAX_SNAPSHOT_COLUMNS = 11;
-
-/** Creates `dir` and checks it is writable, before any long computation starts. */
-export function prepareOutDir(dir: string): void {
-  try {
-    mkdirSync(dir, { recursive: true });
-    accessSync(dir, constants.W_OK);
-  } catch (e) {
-    throw new UserError(`--out ${dir}: cannot create or write the directory (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-}
-
-function writeText(path: string, text: string): void {
-  try {
-    writeFileSync(path, text);
-  } catch (e) {
-    throw new UserError(`${path}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-}
 
 /** Indices of at most `max` items of `n`, evenly spread, first and last included. */
 export function evenlySpread(n: number, max: number): number[] {
