@@ -12,6 +12,7 @@ import { writeText } from '../util/files.js';
 import { addEngineOptions } from './attack-command.js';
 import { nonNegativeInt, positiveInt, positiveIntList, positiveNumber } from './parse.js';
 import { progressBar } from './progress.js';
+import { defaultWorkers } from '../experiments/pool.js';
 import { formatTable } from './table.js';
 
 const REPRODUCE_DATASETS = ['mnist', 'cifar100', 'lfw'];
@@ -41,6 +42,7 @@ export function reproduceCommand(): Command {
     .option('--snapshot-every <k>', 'Fig. 1 column spacing (must be a multiple of --log-every)', positiveInt, 40)
     .option('--model-seed <s>', 'seed of the LeNet weights U(-0.5, 0.5)', nonNegativeInt, 1234)
     .option('--out <dir>', 'output directory', join('runs', 'reproduce'))
+    .option('--workers <n>', 'worker threads (default: one per core)', positiveInt, defaultWorkers())
     .option('--json', 'print the summary as one JSON line');
   addEngineOptions(cmd);
   cmd.action(async (o) => {
@@ -61,7 +63,7 @@ export function reproduceCommand(): Command {
       if (o.images > data.count) throw new UserError(`--images ${o.images}: ${name} test has ${data.count} images`);
       let bar: ReturnType<typeof progressBar> | null = null;
       try {
-        results.push(reproduceDataset(name, data, opts, (r, done, total) => {
+        results.push(await reproduceDataset(name, data, opts, o.workers, (r, done, total) => {
           bar ??= progressBar(total, `reproduce ${name}`);
           bar.update(done, { last: `${r.variant} #${r.image} s${r.seed}` });
         }));

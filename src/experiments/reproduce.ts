@@ -1,6 +1,7 @@
 // The seed paper's experiments: every attack variant on K images x S dummy seeds per dataset,
 // with the histories kept for Fig. 2 and the snapshots of the first image and seed for Fig. 1.
 import type { Dataset } from '../data/dataset.js';
+import { mapOnWorkers } from './pool.js';
 import type { EngineOptions } from '../engine/backend.js';
 import { exampleOf, runAttack, type AttackOutcome, type HistoryRow } from '../attacks/run.js';
 import type { AttackName } from '../attacks/presets.js';
@@ -62,30 +63,55 @@ export interface DatasetResult {
   figure: { variant: Variant; outcome: AttackOutcome }[];
 }
 
-/** Runs every variant x image x seed on one dataset (test split, images 0..K-1). */
-export function reproduceDataset(
-  name: string, data: Dataset, o: ReproduceOptions, onRun: (r: RunRecord, done: number, total: number) => void = () => {},
-): DatasetResult {
-  const list = variants(o);
-  const records: RunRecord[] = [];
-  const figure: DatasetResult['figure'] = [];
-  const total = list.length * o.images * o.seeds;
+/** One attack run of the experiment grid. */
+export interface ReproduceJob {
+  dataset: string;
+  variant: string;
+  image: number;
+  seed: number;
+}
+
+export interface JobResult {
+  record: RunRecord;
+  /** Kept for Fig. 1 (image 0, seed 0) only: the snapshots are large. */
+  outcome: AttackOutcome | null;
+}
+
+export function jobsFor(dataset: string, o: ReproduceOptions): ReproduceJob[] {
+  const jobs: ReproduceJob[] = [];
   for (let image = 0; image < o.images; image++) {
-    const example = exampleOf(data, image);
-    for (const v of list) {
-      for (let seed = 0; seed < o.seeds; seed++) {
-        const outcome = runAttack({
-          attack: v.attack, dataset: name, split: data.split, index: image, iterations: o.iterations, seed, logEvery: o.logEvery,
-          modelSeed: o.modelSeed, engine: o.engine, restarts: 1, protocol: v.protocol,
-        }, example);
-        if (image === 0 && seed === 0) figure.push({ variant: v, outcome });
-        const record = { dataset: name, variant: v.id, image, seed, metrics: outcome.metrics, history: outcome.history };
-        records.push(record);
-        onRun(record, records.length, total);
-      }
-    }
+    for (const v of variants(o)) for (let seed = 0; seed < o.seeds; seed++) jobs.push({ dataset, variant: v.id, image, seed });
   }
-  return { dataset: name, shape: data.shape, records, figure };
+  return jobs;
+}
+
+export function runJob(job: ReproduceJob, o: ReproduceOptions, data: Dataset): JobResult {
+  const v = variants(o).find((x) => x.id === job.variant)!;
+  const outcome = runAttack({
+    attack: v.attack, dataset: job.dataset, split: data.split, index: job.image, iterations: o.iterations, seed: job.seed,
+    logEvery: o.logEvery, modelSeed: o.modelSeed, engine: o.engine, restarts: 1, protocol: v.protocol,
+  }, exampleOf(data, job.image));
+  const record = { dataset: job.dataset, variant: v.id, image: job.image, seed: job.seed, metrics: outcome.metrics, history: outcome.history };
+  return { record, outcome: job.image === 0 && job.seed === 0 ? outcome : null };
+}
+
+/** Runs every variant x image x seed on one dataset (test split, images 0..K-1), on `workers` threads. */
+export async function reproduceDataset(
+  name: string, data: Dataset, o: ReproduceOptions, workers: number, onRun: (r: RunRecord, done: number, total: number) => void = () => {},
+): Promise<DatasetResult> {
+  const jobs = jobsFor(name, o);
+  let done = 0;
+  const report = (r: JobResult) => onRun(r.record, ++done, jobs.length);
+  const results = workers <= 1
+    ? jobs.map((j) => {
+      const r = runJob(j, o, data);
+      report(r);
+      return r;
+    })
+    : await mapOnWorkers<ReproduceJob, JobResult>(new URL('./reproduce-worker.js', import.meta.url), o, jobs, workers, report);
+  const list = variants(o);
+  const figure = list.map((variant) => ({ variant, outcome: results.find((r) => r.outcome && r.record.variant === variant.id)!.outcome! }));
+  return { dataset: name, shape: data.shape, records: results.map((r) => r.record), figure };
 }
 
 export interface VariantSummary {

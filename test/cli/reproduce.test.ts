@@ -32,3 +32,16 @@ test('reproduce rejects bad parameters with one line and exit 2', () => {
     assert.equal(r.stderr.trim().split('\n').length, 1);
   }
 });
+
+test('reproduce on 2 worker threads gives the same results as on 1', () => {
+  const base = mkdtempSync(join(tmpdir(), 'gradleak-rep-w-'));
+  const args = ['reproduce', '--images', '1', '--seeds', '2', '--iterations', '20', '--local-steps', '1', '--snapshot-every', '10'];
+  const one = gradleak([...args, '--workers', '1', '--out', join(base, 'w1')]);
+  const two = gradleak([...args, '--workers', '2', '--out', join(base, 'w2')]);
+  assert.equal(one.code, 0, one.stderr);
+  assert.equal(two.code, 0, two.stderr);
+  // everything but the timing column
+  const strip = (dir: string) => readFileSync(join(dir, 'results.csv'), 'utf8').split('\n').map((l) => l.split(',').filter((_, i) => i !== 12).join(','));
+  assert.deepEqual(strip(join(base, 'w2')), strip(join(base, 'w1')));
+  assert.ok(readFileSync(join(base, 'w1', 'fig1-mnist.png')).equals(readFileSync(join(base, 'w2', 'fig1-mnist.png'))));
+});
