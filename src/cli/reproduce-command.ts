@@ -17,8 +17,8 @@ import { formatTable } from './table.js';
 
 const REPRODUCE_DATASETS = ['mnist', 'cifar100', 'lfw'];
 const NOT_YET: Record<string, string> = {
-  cifar100: 'no CIFAR-100 loader yet (it arrives with the datasets issue); rerun with --datasets mnist,cifar100 once it is there',
-  lfw: 'no LFW loader yet (it arrives with the datasets issue); rerun with --datasets mnist,lfw once it is there',
+  cifar100: 'no CIFAR-100 loader yet, it arrives with the datasets issue',
+  lfw: 'no LFW loader yet, it arrives with the datasets issue',
 };
 
 function datasetList(value: string): string[] {

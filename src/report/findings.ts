@@ -36,7 +36,7 @@ export function findings(summaries: VariantSummary[]): string[] {
     const seeded = [dlg, idlg].filter((s): s is VariantSummary => s !== undefined);
     if (seeded.length && seeded[0].successBySeed.length > 1) {
       const text = seeded.map((s) => `${escapeXml(s.label)} succeeds for ${s.successBySeed.join(' / ')} images with seeds ${s.successBySeed.map((_, i) => i).join(' / ')}, and on ${s.imagesDependingOnSeed} image(s) some seeds succeed while others fail`).join('; ');
-      out.push(`<strong>${D}: how much does the seed matter?</strong> ${text}. The dummy initialisation decides success as much as the image does; success rates need many seeds, and best-of-N restarts chosen by the matching objective (gradleak attack --restarts N) recover most failures.`);
+      out.push(`<strong>${D}: how much does the seed matter?</strong> ${text}. The dummy initialisation decides success as much as the image does, so success rates need many seeds; best-of-N restarts chosen by the matching objective alone (gradleak attack --restarts N) are the remedy, measured by gradleak bench --success.`);
     }
     const labelled = summaries.filter((s) => s.dataset === dataset);
     if (labelled.length) {
