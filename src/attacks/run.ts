@@ -96,8 +96,8 @@ export interface PrivateExample {
   numClasses: number;
 }
 
-export function exampleOf(data: Dataset, index: number): PrivateExample {
-  const { image, label } = data.get(index);
+export async function exampleOf(data: Dataset, index: number): Promise<PrivateExample> {
+  const { image, label } = await data.get(index);
   return { image, label, shape: data.shape, numClasses: data.numClasses };
 }
 

@@ -36,7 +36,7 @@ export async function attackToDir(cfg: AttackConfig, out: string, dataDir?: stri
   const progress = (r: HistoryRow, restart: number) => bar.update(restart * cfg.iterations + r.iteration, { D: r.objective.toExponential(2), MSE: r.mse.toExponential(2) });
   let outcome: AttackOutcome;
   try {
-    outcome = message ? runMessageAttack(cfg, message, progress) : runAttack(cfg, exampleOf(data!, cfg.index), progress);
+    outcome = message ? runMessageAttack(cfg, message, progress) : runAttack(cfg, await exampleOf(data!, cfg.index), progress);
   } finally {
     bar.stop();
     data?.close?.();

@@ -153,7 +153,7 @@ async function successTable(o: { steps: number; python: string; torchScript: str
   const weightsFile = torchWeights(o, torchWhyNot, 'mnist', dir);
   const data = openMnist('test');
   for (let index = 0; index < 10; index++) {
-    const example = exampleOf(data, index);
+    const example = await exampleOf(data, index);
     log(`[success] MNIST test #${index}: gradleak...`);
     for (const method of METHODS) {
       variants.forEach((v, i) => {

@@ -23,7 +23,7 @@ export interface Dataset {
    * Example `index` (an integer in 0..count-1, else UserError). Loaders read lazily,
    * so this may do file I/O; the returned image is a fresh array the caller may modify.
    */
-  get(index: number): Example;
+  get(index: number): Promise<Example>;
   /** Releases open file handles, if any. The dataset must not be used afterwards. */
   close?(): void;
 }

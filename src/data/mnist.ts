@@ -16,6 +16,8 @@ export interface MnistDataset extends Dataset {
   readonly split: MnistSplit;
   readonly shape: [1, 28, 28];
   readonly numClasses: 10;
+  /** get() without the promise: MNIST records are plain reads at an offset. */
+  read(index: number): Example;
   /** Closes both IDX files. */
   close(): void;
 }
@@ -84,7 +86,10 @@ export function openMnist(split: MnistSplit, dataDir?: string): MnistDataset {
     count: images.count,
     shape: [1, 28, 28],
     numClasses: 10,
-    get(index: number): Example {
+    async get(index: number): Promise<Example> {
+      return ds.read(index);
+    },
+    read(index: number): Example {
       checkIndex(ds, index);
       labels.readRecord(index, lab);
       const label = lab[0]!;

@@ -8,10 +8,10 @@ import { runJob, type ReproduceJob, type ReproduceOptions } from './reproduce.js
 const options = workerData as ReproduceOptions;
 const datasets = new Map<string, Dataset>();
 
-parentPort!.on('message', ({ index, job }: { index: number; job: ReproduceJob }) => {
+parentPort!.on('message', async ({ index, job }: { index: number; job: ReproduceJob }) => {
   try {
     if (!datasets.has(job.dataset)) datasets.set(job.dataset, openDataset(job.dataset, 'test'));
-    parentPort!.postMessage({ index, result: runJob(job, options, datasets.get(job.dataset)!) });
+    parentPort!.postMessage({ index, result: await runJob(job, options, datasets.get(job.dataset)!) });
   } catch (e) {
     parentPort!.postMessage({ index, error: { message: (e as Error).message, user: e instanceof UserError } });
   }

@@ -85,12 +85,12 @@ export function jobsFor(dataset: string, o: ReproduceOptions): ReproduceJob[] {
   return jobs;
 }
 
-export function runJob(job: ReproduceJob, o: ReproduceOptions, data: Dataset): JobResult {
+export async function runJob(job: ReproduceJob, o: ReproduceOptions, data: Dataset): Promise<JobResult> {
   const v = variants(o).find((x) => x.id === job.variant)!;
   const outcome = runAttack({
     attack: v.attack, dataset: job.dataset, split: data.split, index: job.image, iterations: o.iterations, seed: job.seed,
     logEvery: o.logEvery, modelSeed: o.modelSeed, engine: o.engine, restarts: 1, protocol: v.protocol,
-  }, exampleOf(data, job.image));
+  }, await exampleOf(data, job.image));
   const record = { dataset: job.dataset, variant: v.id, image: job.image, seed: job.seed, metrics: outcome.metrics, history: outcome.history };
   return { record, outcome: job.image === 0 && job.seed === 0 ? outcome : null };
 }
@@ -103,8 +103,8 @@ export async function reproduceDataset(
   let done = 0;
   const report = (r: JobResult) => onRun(r.record, ++done, jobs.length);
   const results = workers <= 1
-    ? jobs.map((j) => {
-      const r = runJob(j, o, data);
+    ? await sequentially(jobs, async (j) => {
+      const r = await runJob(j, o, data);
       report(r);
       return r;
     })
@@ -112,6 +112,12 @@ export async function reproduceDataset(
   const list = variants(o);
   const figure = list.map((variant) => ({ variant, outcome: results.find((r) => r.outcome && r.record.variant === variant.id)!.outcome! }));
   return { dataset: name, shape: data.shape, records: results.map((r) => r.record), figure };
+}
+
+async function sequentially<J, R>(jobs: J[], f: (j: J) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (const j of jobs) out.push(await f(j));
+  return out;
 }
 
 export interface VariantSummary {

@@ -149,7 +149,7 @@ interface Split {
 function load(ds: MnistDataset, indices: number[]): Split {
   const images: Float64Array[] = [], labels: number[] = [];
   for (const i of indices) {
-    const e = ds.get(i);
+    const e = ds.read(i);
     images.push(e.image);
     labels.push(e.label);
   }

