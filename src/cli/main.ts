@@ -9,6 +9,7 @@ import { benchCommand } from './bench-command.js';
 import { demoCommand } from './demo-command.js';
 import { simulateCommand } from './simulate-command.js';
 import { reproduceCommand } from './reproduce-command.js';
+import { datasetsCommand } from './datasets-command.js';
 
 const program = new Command('gradleak')
   .description('How much private training data leaks from federated-learning messages: gradient-inversion attacks')
@@ -17,7 +18,7 @@ const program = new Command('gradleak')
   .exitOverride()
   .configureOutput({ writeErr: () => {} }); // errors are printed once, below
 
-for (const cmd of [attackCommand(), reproduceCommand(), verifyCommand(), benchCommand(), demoCommand(), simulateCommand()]) {
+for (const cmd of [attackCommand(), reproduceCommand(), verifyCommand(), benchCommand(), demoCommand(), simulateCommand(), datasetsCommand()]) {
   program.addCommand(cmd.exitOverride().configureOutput({ writeErr: () => {} }));
 }
 
