@@ -20,6 +20,9 @@ export interface AttackConfig {
   seed: number;
   logEvery: number;
   modelSeed: number;
+  /** Where the data came from: --data-dir and --image, when given. */
+  dataDir?: string;
+  imageFile?: string;
   /** A captured message file attacked instead of a dataset example (see runMessageAttack). */
   messageFile?: string;
   /** FedADMM dual the attacker uses for a captured message: rebuilt from past increments (default) or assumed zero (ablation). */

@@ -5,7 +5,8 @@ import { readMessageFile } from '../fl/message-file.js';
 import { ATTACKS, ATTACK_DESCRIPTIONS, ATTACK_PROTOCOL, type AttackName } from '../attacks/presets.js';
 import { checkProtocol, DEFAULT_PROTOCOL, PROTOCOLS } from '../fl/protocol.js';
 import { exampleOf, runAttack, runMessageAttack, type AttackConfig, type AttackOutcome, type HistoryRow } from '../attacks/run.js';
-import { openDataset, DATASETS, SPLITS } from '../data/open.js';
+import { DATASETS, DEFAULT_IMAGE_SHAPE, SPLITS } from '../data/open.js';
+import { addDataOptions, datasetName, openFromFlags, type DataFlags } from './data-options.js';
 import { BACKENDS, DTYPES, type BackendName } from '../engine/backend.js';
 import type { DType } from '../engine/kernels.js';
 import { writeRunDir } from '../report/run-dir.js';
@@ -28,9 +29,9 @@ export function addEngineOptions(cmd: Command): Command {
 }
 
 /** Runs one attack with a progress bar and writes its run directory. */
-export async function attackToDir(cfg: AttackConfig, out: string, dataDir?: string): Promise<AttackOutcome> {
+export async function attackToDir(cfg: AttackConfig, out: string, flags: DataFlags = { inputShape: DEFAULT_IMAGE_SHAPE }): Promise<AttackOutcome> {
   prepareOutDir(out);
-  const data = cfg.messageFile ? null : openDataset(cfg.dataset, cfg.split, dataDir);
+  const data = cfg.messageFile ? null : await openFromFlags(cfg.dataset, cfg.split, flags);
   const message = cfg.messageFile ? readMessageFile(cfg.messageFile) : null;
   const bar = progressBar(cfg.iterations * cfg.restarts, `${cfg.attack} ${cfg.messageFile ?? `${cfg.dataset}#${cfg.index}`}`);
   const progress = (r: HistoryRow, restart: number) => bar.update(restart * cfg.iterations + r.iteration, { D: r.objective.toExponential(2), MSE: r.mse.toExponential(2) });
@@ -67,17 +68,18 @@ export function attackCommand(): Command {
     .option('--out <dir>', 'run directory (default runs/<attack>-<dataset>-<index>-s<seed>)')
     .option('--json', 'print the result as one JSON line (last line of stdout)');
   addEngineOptions(cmd);
+  addDataOptions(cmd);
   cmd.action(async (o) => {
     const captured = o.message ? readMessageFile(o.message) : null; // validated before any work
     const cfg: AttackConfig = {
       attack: o.attack as AttackName, messageFile: o.message, dual: o.message ? o.dual : undefined,
-      dataset: captured?.groundTruth.dataset ?? o.dataset, split: captured?.groundTruth.split ?? o.split, index: captured?.groundTruth.indices[0] ?? o.index,
+      dataset: captured?.groundTruth.dataset ?? datasetName(o.dataset, o), dataDir: o.dataDir, imageFile: o.image, split: captured?.groundTruth.split ?? o.split, index: captured?.groundTruth.indices[0] ?? o.index,
       iterations: o.iterations, seed: o.seed, logEvery: o.logEvery, modelSeed: o.modelSeed, weightsFile: o.weights,
       engine: { backend: o.backend, dtype: o.precision }, restarts: o.restarts,
       protocol: captured?.protocol ?? checkProtocol({ kind: o.protocol ?? ATTACK_PROTOCOL[o.attack as AttackName], steps: o.localSteps, lr: o.lr, rho: o.rho }),
     };
     const out: string = o.out ?? join('runs', o.message ? `${cfg.attack}-${basename(o.message, '.json')}-s${cfg.seed}` : `${cfg.attack}-${cfg.dataset}-${cfg.index}-s${cfg.seed}`);
-    const { metrics: m } = await attackToDir(cfg, out);
+    const { metrics: m } = await attackToDir(cfg, out, o);
     if (o.json) {
       console.log(JSON.stringify({ ...m, out }));
     } else {

@@ -1,7 +1,9 @@
 // gradleak reproduce: the seed's Fig. 1, Fig. 2 and success table, plus the ADMM-aware attack.
 import { Command } from 'commander';
 import { join } from 'node:path';
-import { openDataset } from '../data/open.js';
+import { DEFAULT_IMAGE_SHAPE, openDataset, type OpenOptions } from '../data/open.js';
+import type { Dataset } from '../data/dataset.js';
+import { resolveData } from './data-options.js';
 import { reproduceDataset, summarise, type DatasetResult, type ReproduceOptions } from '../experiments/reproduce.js';
 import { prepareOutDir } from '../util/files.js';
 import { writeReproduceOutputs, type SkippedDataset } from '../report/reproduce-report.js';
@@ -16,10 +18,6 @@ import { defaultWorkers } from '../experiments/pool.js';
 import { formatTable } from './table.js';
 
 const REPRODUCE_DATASETS = ['mnist', 'cifar100', 'lfw'];
-const NOT_YET: Record<string, string> = {
-  cifar100: 'no CIFAR-100 loader yet, it arrives with the datasets issue',
-  lfw: 'no LFW loader yet, it arrives with the datasets issue',
-};
 
 function datasetList(value: string): string[] {
   const names = value.split(',').map((s) => s.trim()).filter(Boolean);
@@ -45,7 +43,11 @@ export function reproduceCommand(): Command {
     .option('--workers <n>', 'worker threads (default: one per core)', positiveInt, defaultWorkers())
     .option('--json', 'print the summary as one JSON line');
   addEngineOptions(cmd);
+  cmd.option('--data-dir <dir>', 'data root for cifar100 and lfw (default: $GRADLEAK_DATA, else ~/.cache/gradleak/data)')
+    .option('--download', 'download missing datasets (official archives, MD5-checked)')
+    .option('--mirror <url>', 'base URL to download from instead of the official one');
   cmd.action(async (o) => {
+    o.inputShape = DEFAULT_IMAGE_SHAPE;
     const datasets = datasetList(o.datasets);
     if (o.snapshotEvery % o.logEvery !== 0) throw new UserError(`--snapshot-every ${o.snapshotEvery} must be a multiple of --log-every ${o.logEvery}`);
     for (const E of o.localSteps) checkProtocol({ kind: 'fedadmm', steps: E, lr: o.lr, rho: o.rho });
@@ -55,15 +57,24 @@ export function reproduceCommand(): Command {
     };
     prepareOutDir(o.out);
     writeText(join(o.out, 'config.json'), JSON.stringify({ gradleak: GRADLEAK_VERSION, node: process.version, datasets, ...opts, snapshotEvery: o.snapshotEvery }, null, 2) + '\n');
-    const skipped: SkippedDataset[] = datasets.filter((d) => NOT_YET[d]).map((d) => ({ dataset: d, reason: NOT_YET[d] }));
-    for (const s of skipped) console.error(`gradleak: skipping ${s.dataset}: ${s.reason}`);
+    const skipped: SkippedDataset[] = [];
     const results: DatasetResult[] = [];
-    for (const name of datasets.filter((d) => !NOT_YET[d])) {
-      const data = openDataset(name, 'test');
-      if (o.images > data.count) throw new UserError(`--images ${o.images}: ${name} test has ${data.count} images`);
+    for (const name of datasets) {
+      let open: OpenOptions, data: Dataset;
+      try {
+        open = await resolveData(name, o);
+        data = await openDataset(name, 'test', open);
+      } catch (e) {
+        // a dataset that is not on disk is skipped with the reason (which says how to get it), unless --download was asked for
+        if (!(e instanceof UserError) || o.download || name === 'mnist') throw e;
+        skipped.push({ dataset: name, reason: e.message });
+        console.error(`gradleak: skipping ${name}: ${e.message}`);
+        continue;
+      }
+      if (o.images > data.count) throw new UserError(`--images ${o.images}: ${name} ${data.split} has ${data.count} images`);
       let bar: ReturnType<typeof progressBar> | null = null;
       try {
-        results.push(await reproduceDataset(name, data, opts, o.workers, (r, done, total) => {
+        results.push(await reproduceDataset(name, data, open, opts, o.workers, (r, done, total) => {
           bar ??= progressBar(total, `reproduce ${name}`);
           bar.update(done, { last: `${r.variant} #${r.image} s${r.seed}` });
         }));

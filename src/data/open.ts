@@ -1,13 +1,47 @@
-// Opens a dataset by name (the CLI's --dataset).
+// Opens a dataset by name (the CLI's --dataset) from an already resolved data root.
+// Downloading is the caller's business (cli/data-options.ts): nothing here touches the network.
 import { UserError } from '../util/errors.js';
 import type { Dataset } from './dataset.js';
 import { openMnist } from './mnist.js';
+import { openCifar } from './cifar.js';
+import { openLfw } from './lfw.js';
+import { openImageFolder } from './folder.js';
+import { openImageFile, type ImageShape } from './image-file.js';
 
-export const DATASETS = ['mnist'] as const;
+export const DATASETS = ['mnist', 'cifar100', 'cifar10', 'lfw', 'folder', 'image'] as const;
+export type DatasetName = (typeof DATASETS)[number];
 export const SPLITS = ['train', 'test'] as const;
 
-export function openDataset(name: string, split: string, dataDir?: string): Dataset {
+export interface OpenOptions {
+  /** The data root (flag, $GRADLEAK_DATA or default), for cifar100, cifar10 and lfw. */
+  root: string;
+  /** The folder of `--dataset folder` (class subfolders of images). */
+  folder?: string;
+  /** The one image of `--dataset image`. */
+  image?: { file: string; label: number; numClasses: number };
+  /** The model input [C,H,W] that folder and single images are resized to. */
+  shape: ImageShape;
+}
+
+export const DEFAULT_IMAGE_SHAPE: ImageShape = [3, 32, 32];
+
+export async function openDataset(name: string, split: string, o: OpenOptions): Promise<Dataset> {
   if (!(DATASETS as readonly string[]).includes(name)) throw new UserError(`unknown dataset '${name}' (available: ${DATASETS.join(', ')})`);
   if (!(SPLITS as readonly string[]).includes(split)) throw new UserError(`unknown split '${split}' (available: ${SPLITS.join(', ')})`);
-  return openMnist(split as 'train' | 'test', dataDir);
+  const s = split as (typeof SPLITS)[number];
+  switch (name as DatasetName) {
+    case 'mnist':
+      return openMnist(s);
+    case 'cifar100':
+    case 'cifar10':
+      return openCifar(name as 'cifar100' | 'cifar10', s, o.root);
+    case 'lfw':
+      return openLfw(o.root, { shape: [3, 32, 32] });
+    case 'folder':
+      if (!o.folder) throw new UserError('--dataset folder needs --data-dir DIR (a folder with one subfolder of images per class)');
+      return openImageFolder(o.folder, o.shape);
+    case 'image':
+      if (!o.image) throw new UserError('--dataset image needs --image FILE --label K --num-classes C');
+      return openImageFile(o.image.file, o.image.label, o.image.numClasses, o.shape);
+  }
 }

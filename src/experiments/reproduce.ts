@@ -1,6 +1,7 @@
 // The seed paper's experiments: every attack variant on K images x S dummy seeds per dataset,
 // with the histories kept for Fig. 2 and the snapshots of the first image and seed for Fig. 1.
 import type { Dataset } from '../data/dataset.js';
+import type { OpenOptions } from '../data/open.js';
 import { mapOnWorkers } from './pool.js';
 import type { EngineOptions } from '../engine/backend.js';
 import { exampleOf, runAttack, type AttackOutcome, type HistoryRow } from '../attacks/run.js';
@@ -97,7 +98,7 @@ export async function runJob(job: ReproduceJob, o: ReproduceOptions, data: Datas
 
 /** Runs every variant x image x seed on one dataset (test split, images 0..K-1), on `workers` threads. */
 export async function reproduceDataset(
-  name: string, data: Dataset, o: ReproduceOptions, workers: number, onRun: (r: RunRecord, done: number, total: number) => void = () => {},
+  name: string, data: Dataset, open: OpenOptions, o: ReproduceOptions, workers: number, onRun: (r: RunRecord, done: number, total: number) => void = () => {},
 ): Promise<DatasetResult> {
   const jobs = jobsFor(name, o);
   let done = 0;
@@ -108,7 +109,7 @@ export async function reproduceDataset(
       report(r);
       return r;
     })
-    : await mapOnWorkers<ReproduceJob, JobResult>(new URL('./reproduce-worker.js', import.meta.url), o, jobs, workers, report);
+    : await mapOnWorkers<ReproduceJob, JobResult>(new URL('./reproduce-worker.js', import.meta.url), { options: o, open }, jobs, workers, report);
   const list = variants(o);
   const figure = list.map((variant) => ({ variant, outcome: results.find((r) => r.outcome && r.record.variant === variant.id)!.outcome! }));
   return { dataset: name, shape: data.shape, records: results.map((r) => r.record), figure };

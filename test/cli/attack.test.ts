@@ -62,3 +62,27 @@ test('--weights: a model given as a list of tensors is used instead of the seede
   assert.notEqual(ja.objective, jb.objective, 'different model, different objective');
   assert.equal(JSON.parse(read(join(tmp, 'w1', 'config.json'), 'utf8')).weightsFile, weights);
 });
+
+test('attack on one image file and on a folder of class subfolders', async () => {
+  const sharp = (await import('sharp')).default;
+  const { mkdirSync } = await import('node:fs');
+  const folder = join(tmp, 'folder');
+  for (const cls of ['cat', 'dog']) {
+    mkdirSync(join(folder, cls), { recursive: true });
+    const px = Buffer.alloc(40 * 40 * 3, cls === 'cat' ? 60 : 200);
+    await sharp(px, { raw: { width: 40, height: 40, channels: 3 } }).png().toFile(join(folder, cls, 'a.png'));
+  }
+  const one = gradleak(['attack', '--image', join(folder, 'dog', 'a.png'), '--label', '3', '--num-classes', '5', '--attack', 'idlg', '--iterations', '5', '--out', join(tmp, 'img'), '--json']);
+  assert.equal(one.code, 0, one.stderr);
+  const j1 = JSON.parse(one.stdout.trim().split('\n').pop()!);
+  assert.equal(j1.dataset, 'image');
+  assert.equal(j1.label_true, 3);
+  const config = JSON.parse(readFileSync(join(tmp, 'img', 'config.json'), 'utf8'));
+  assert.deepEqual(config.model.in_shape, [3, 32, 32]);
+  assert.equal(config.model.num_classes, 5);
+  const f = gradleak(['attack', '--dataset', 'folder', '--data-dir', folder, '--index', '1', '--input-shape', '1,28,28', '--attack', 'idlg', '--iterations', '5', '--out', join(tmp, 'fold'), '--json']);
+  assert.equal(f.code, 0, f.stderr);
+  const j2 = JSON.parse(f.stdout.trim().split('\n').pop()!);
+  assert.equal(j2.label_true, 1, 'dog is the second class');
+  assert.deepEqual(JSON.parse(readFileSync(join(tmp, 'fold', 'config.json'), 'utf8')).model.in_shape, [1, 28, 28]);
+});

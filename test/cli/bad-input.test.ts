@@ -9,6 +9,7 @@ import { gradleak } from './helpers.js';
 const tmp = mkdtempSync(join(tmpdir(), 'gradleak-cli-'));
 const aFile = join(tmp, 'a-file');
 writeFileSync(aFile, 'x');
+const emptyDir = mkdtempSync(join(tmpdir(), 'gradleak-empty-'));
 const shortWeights = join(tmp, 'short.json');
 writeFileSync(shortWeights, '[1, 2, 3]');
 
@@ -30,6 +31,11 @@ const CASES: [string, string[], RegExp][] = [
   ['zero local steps', ['attack', '--attack', 'admm-aware', '--local-steps', '0'], /positive integer/],
   ['negative rho', ['attack', '--attack', 'admm-aware', '--rho', '-0.1'], /positive number/],
   ['zero learning rate', ['attack', '--attack', 'fedavg-unrolled', '--lr', '0'], /positive number/],
+  ['--image without --label', ['attack', '--image', aFile, '--num-classes', '10'], /--image needs --label/],
+  ['--image that is not an image', ['attack', '--image', aFile, '--label', '1', '--num-classes', '10', '--out', join(tmp, 'r4')], /a-file/],
+  ['missing dataset without --download', ['attack', '--dataset', 'cifar100', '--data-dir', tmp, '--out', join(tmp, 'r5')], /gradleak datasets download cifar100/],
+  ['--dataset folder on an empty folder', ['attack', '--dataset', 'folder', '--data-dir', emptyDir, '--out', join(tmp, 'r6')], /empty/],
+  ['bad --input-shape', ['attack', '--input-shape', '2,32,32'], /input-shape/],
   ['missing fixture file', ['verify-fixture', join(tmp, 'nope.json')], /nope\.json/],
   ['fixture that is not JSON', ['verify-fixture', aFile], /not valid JSON/],
 ];

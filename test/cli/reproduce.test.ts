@@ -8,7 +8,8 @@ import { gradleak } from './helpers.js';
 
 test('reproduce writes Fig. 1, Fig. 2, results, summary and a report; skips datasets it cannot load', () => {
   const out = join(mkdtempSync(join(tmpdir(), 'gradleak-rep-')), 'rep');
-  const r = gradleak(['reproduce', '--datasets', 'mnist,lfw', '--images', '1', '--seeds', '2', '--iterations', '40', '--local-steps', '1', '--snapshot-every', '20', '--out', out, '--json']);
+  const emptyRoot = mkdtempSync(join(tmpdir(), 'gradleak-rep-data-'));
+  const r = gradleak(['reproduce', '--datasets', 'mnist,lfw', '--data-dir', emptyRoot, '--images', '1', '--seeds', '2', '--iterations', '40', '--local-steps', '1', '--snapshot-every', '20', '--out', out, '--json']);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /skipping lfw/);
   const j = JSON.parse(r.stdout.trim().split('\n').pop()!);
@@ -18,7 +19,7 @@ test('reproduce writes Fig. 1, Fig. 2, results, summary and a report; skips data
   assert.equal(results.length, 1 + 5 * 2, 'one row per attack x seed');
   const html = readFileSync(join(out, 'report.html'), 'utf8');
   assert.match(html, /does FedADMM resist a correct attack/);
-  assert.match(html, /lfw \(no LFW loader yet/);
+  assert.match(html, /lfw \(lfw not found under .*gradleak datasets download lfw/);
   const aware = j.summary.find((s: { variant: string }) => s.variant === 'admm-aware-E1');
   assert.ok(html.includes(`${aware.success}/${aware.runs}`), 'the findings quote the measured success');
   const fig2 = readFileSync(join(out, 'fig2-mnist.svg'), 'utf8');
