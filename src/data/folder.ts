@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../util/errors.js';
+import { isFolder, readFolder } from '../util/files.js';
 import { checkIndex, type Dataset, type Example } from './dataset.js';
 import { checkShape, decodeImage, IMAGE_EXTENSIONS, isImageName, type ImageShape } from './image-file.js';
 
@@ -19,33 +20,15 @@ export interface ImageFolderDataset extends Dataset {
 
 const byCodeUnit = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-function isDir(full: string, d: fs.Dirent): boolean {
-  if (d.isDirectory()) return true;
-  if (!d.isSymbolicLink()) return false;
-  try {
-    return fs.statSync(full).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-function readDir(dir: string): fs.Dirent[] {
-  try {
-    return fs.readdirSync(dir, { withFileTypes: true });
-  } catch (e) {
-    throw new UserError(`${dir}: cannot read the folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-}
-
 /** Image files under `dir`, recursively, sorted by relative path. */
 function listImages(dir: string, out: string[] = [], depth = 0): string[] {
   if (depth > 16) return out;
-  const entries = readDir(dir)
+  const entries = readFolder(dir)
     .filter((d) => !d.name.startsWith('.'))
     .sort((a, b) => byCodeUnit(a.name, b.name));
   for (const d of entries) {
     const full = path.join(dir, d.name);
-    if (isDir(full, d)) listImages(full, out, depth + 1);
+    if (isFolder(full, d)) listImages(full, out, depth + 1);
     else if (isImageName(d.name)) out.push(full);
   }
   return out;
@@ -62,9 +45,9 @@ export function openImageFolder(dir: string, shape: ImageShape): ImageFolderData
   }
   if (!st.isDirectory()) throw new UserError(`${dir}: not a folder (--dataset folder expects a folder with one subfolder of images per class)`);
   const root = path.resolve(dir);
-  const entries = readDir(root).filter((d) => !d.name.startsWith('.'));
+  const entries = readFolder(root).filter((d) => !d.name.startsWith('.'));
   if (entries.length === 0) throw new UserError(`${dir}: empty folder (expected one subfolder of images per class)`);
-  const classDirs = entries.filter((d) => isDir(path.join(root, d.name), d)).map((d) => d.name).sort(byCodeUnit);
+  const classDirs = entries.filter((d) => isFolder(path.join(root, d.name), d)).map((d) => d.name).sort(byCodeUnit);
   const classes: string[] = [];
   const files: string[] = [];
   const labelList: number[] = [];
@@ -79,7 +62,7 @@ export function openImageFolder(dir: string, shape: ImageShape): ImageFolderData
     }
   }
   if (files.length === 0) {
-    const loose = entries.some((d) => !isDir(path.join(root, d.name), d) && isImageName(d.name));
+    const loose = entries.some((d) => !isFolder(path.join(root, d.name), d) && isImageName(d.name));
     if (loose) throw new UserError(`${dir}: images must be in one subfolder per class (labels come from subfolder names); for a single image use --image FILE --label K --num-classes C`);
     throw new UserError(`${dir}: no images found in its subfolders (looked for ${IMAGE_EXTENSIONS.join(' ')})`);
   }

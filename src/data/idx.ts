@@ -12,6 +12,7 @@
 
 import * as fs from 'node:fs';
 import { UserError } from '../util/errors.js';
+import { openForReading } from '../util/files.js';
 
 /** Type byte for unsigned 8-bit data, the only one MNIST uses. */
 export const IDX_TYPE_UBYTE = 0x08;
@@ -52,15 +53,7 @@ function hex(n: number, digits: number): string {
  * header size + product(dims).
  */
 export function openIdx(path: string, expect: IdxExpect = {}): IdxFile {
-  let fd: number;
-  try {
-    fd = fs.openSync(path, 'r');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new UserError(`${path}: file not found`);
-    if (code === 'EISDIR') throw new UserError(`${path}: is a directory, expected an IDX file`);
-    throw new UserError(`${path}: cannot open (${(err as Error).message})`);
-  }
+  const fd = openForReading(path);
   try {
     const st = fs.fstatSync(fd);
     if (st.isDirectory()) throw new UserError(`${path}: is a directory, expected an IDX file`);

@@ -11,6 +11,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../util/errors.js';
+import { isFolder, readFolder } from '../util/files.js';
 import { checkIndex, type Dataset, type Example } from './dataset.js';
 import { checkShape, decodeImage, type ImageShape } from './image-file.js';
 import { extractTarGz } from './archive.js';
@@ -48,31 +49,13 @@ export interface OpenLfwOptions {
 const byCodeUnit = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const JPG = /\.jpe?g$/i;
 
-function readDirents(dir: string): fs.Dirent[] {
-  try {
-    return fs.readdirSync(dir, { withFileTypes: true });
-  } catch (e) {
-    throw new UserError(`${dir}: cannot read the folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-}
-
-function isDir(full: string, d: fs.Dirent): boolean {
-  if (d.isDirectory()) return true;
-  if (!d.isSymbolicLink()) return false;
-  try {
-    return fs.statSync(full).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
 /** True if some subfolder of `dir` (checking the first few) holds a .jpg: it looks like people folders. */
 function looksLikeLfw(dir: string): boolean {
   let n = 0;
-  for (const d of readDirents(dir)) {
+  for (const d of readFolder(dir)) {
     if (d.name.startsWith('.')) continue;
     const full = path.join(dir, d.name);
-    if (!isDir(full, d)) continue;
+    if (!isFolder(full, d)) continue;
     if (++n > 20) break;
     try {
       if (fs.readdirSync(full).some((f) => JPG.test(f) && !f.startsWith('.'))) return true;
@@ -107,7 +90,7 @@ export function findLfwDir(root: string, only?: string): string | null {
       for (const d of ents) {
         if (d.name.startsWith('.')) continue;
         const full = path.join(dir, d.name);
-        if (isDir(full, d)) next.push(full);
+        if (isFolder(full, d)) next.push(full);
       }
       if (next.length > 2000) break;
     }
@@ -145,13 +128,13 @@ export async function openLfw(root: string, opts: OpenLfwOptions = {}): Promise<
   const names: string[] = [];
   const files: string[] = [];
   const labelList: number[] = [];
-  const people = readDirents(dir)
-    .filter((d) => !d.name.startsWith('.') && isDir(path.join(dir!, d.name), d))
+  const people = readFolder(dir)
+    .filter((d) => !d.name.startsWith('.') && isFolder(path.join(dir!, d.name), d))
     .map((d) => d.name)
     .sort(byCodeUnit);
   for (const person of people) {
     const pdir = path.join(dir, person);
-    const jpgs = readDirents(pdir)
+    const jpgs = readFolder(pdir)
       .filter((d) => !d.name.startsWith('.') && JPG.test(d.name) && !d.isDirectory())
       .map((d) => d.name)
       .sort(byCodeUnit);

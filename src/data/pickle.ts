@@ -43,6 +43,7 @@
 
 import * as fs from 'node:fs';
 import { UserError } from '../util/errors.js';
+import { openForReading } from '../util/files.js';
 
 /** A Python byte string (Python 2 `str`, Python 3 `bytes`). */
 export interface PyBytes {
@@ -791,14 +792,7 @@ function rawUnicodeEscape(b: Uint8Array): string {
  * missing or unreadable file and on anything outside the accepted subset.
  */
 export function readPickleFile(path: string, options: PickleOptions = {}): PyValue {
-  let fd: number;
-  try {
-    fd = fs.openSync(path, 'r');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new UserError(`${path}: file not found`);
-    throw new UserError(`${path}: cannot open (${(err as Error).message})`);
-  }
+  const fd = openForReading(path);
   try {
     const st = fs.fstatSync(fd);
     if (st.isDirectory()) throw new UserError(`${path}: is a directory, expected a pickle file`);

@@ -1,5 +1,5 @@
 // Writing outputs: a failure is the user's problem to fix (path, permissions, disk), so it is a one-line UserError.
-import { accessSync, constants, mkdirSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, openSync, readdirSync, statSync, writeFileSync, type Dirent } from 'node:fs';
 import { UserError } from './errors.js';
 
 function why(e: unknown): string {
@@ -21,5 +21,37 @@ export function writeText(path: string, text: string): void {
     writeFileSync(path, text);
   } catch (e) {
     throw new UserError(`${path}: cannot write (${why(e)})`);
+  }
+}
+
+/** Opens a file for reading; a missing or unreadable file is a UserError naming it. */
+export function openForReading(path: string): number {
+  try {
+    return openSync(path, 'r');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UserError(`${path}: file not found`);
+    if (code === 'EISDIR') throw new UserError(`${path}: is a directory, expected a file`);
+    throw new UserError(`${path}: cannot open (${why(e)})`);
+  }
+}
+
+/** The entries of a folder; an unreadable folder is a UserError naming it. */
+export function readFolder(dir: string): Dirent[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true });
+  } catch (e) {
+    throw new UserError(`${dir}: cannot read the folder (${why(e)})`);
+  }
+}
+
+/** True for a folder entry, following a symbolic link to a folder. */
+export function isFolder(full: string, d: Dirent): boolean {
+  if (d.isDirectory()) return true;
+  if (!d.isSymbolicLink()) return false;
+  try {
+    return statSync(full).isDirectory();
+  } catch {
+    return false;
   }
 }

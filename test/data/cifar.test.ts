@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openCifar, locateCifar, type CifarKind } from '../../src/data/cifar.js';
 import { UserError } from '../../src/util/errors.js';
+import { throwsUser } from '../helpers/user-error.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** test/data/cifar in the source tree (tests run from dist/test/data). */
@@ -72,16 +73,6 @@ function makeBin10(root: string): string {
   return d;
 }
 
-/** Asserts fn throws a one-line UserError naming `file` and matching re. */
-function throwsUser(fn: () => unknown, file: string, re: RegExp): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof UserError, `expected UserError, got ${String(err)}`);
-    assert.ok(err.message.includes(file), `message should name ${file}: ${err.message}`);
-    assert.match(err.message, re);
-    assert.ok(!err.message.includes('\n'), 'message should be one line');
-    return true;
-  });
-}
 
 /** Checks every record of an open split against the generating formulas. */
 async function checkRecords(kind: CifarKind, root: string, split: 'train' | 'test', want: [seed: number, n: number][]): Promise<void> {

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { encodeIdx, openIdx } from '../../src/data/idx.js';
 import { openMnist } from '../../src/data/mnist.js';
 import { UserError } from '../../src/util/errors.js';
+import { throwsUser } from '../helpers/user-error.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gradleak-idx-'));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -16,16 +17,6 @@ function write(name: string, data: Uint8Array | Buffer): string {
   return p;
 }
 
-/** Asserts fn throws a UserError whose single-line message names `file` and matches `re`. */
-function throwsUser(fn: () => unknown, file: string, re: RegExp): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof UserError, `expected UserError, got ${String(err)}`);
-    assert.ok(err.message.includes(file), `message should name ${file}: ${err.message}`);
-    assert.match(err.message, re);
-    assert.ok(!err.message.includes('\n'), 'message should be one line');
-    return true;
-  });
-}
 
 function tinyImages(n: number, h: number, w: number): Uint8Array {
   const d = new Uint8Array(n * h * w);
