@@ -23,6 +23,8 @@ export interface MatchingOptions {
   seed: number;
   /** Record the objective (and call onLog) every this many iterations, and at 0 and the end. */
   logEvery: number;
+  /** Match only these entries of the message (1 = use): an attacker who knows which entries a defense kept. */
+  mask?: Uint8Array;
 }
 
 export interface MatchingState {
@@ -60,13 +62,23 @@ export function matchMessage(
   const objective = objectiveByName(opts.objective);
   const dm = new Float64Array(fn.size);
 
+  const mask = opts.mask;
+  const masked = mask ? new Float64Array(fn.size) : null;
+  // D(m), or D(m * mask) for a masked match (then dD/dm = mask * dD/d(m * mask))
+  const distance = (m: ArrayLike<number>): number => {
+    if (!mask || !masked) return objective(m as Float64Array, observed, dm);
+    for (let i = 0; i < masked.length; i++) masked[i] = mask[i] ? m[i] : 0;
+    const D = objective(masked, observed, dm);
+    for (let i = 0; i < dm.length; i++) if (!mask[i]) dm[i] = 0;
+    return D;
+  };
   const closure = (v: Float64Array, grad: Float64Array): number => {
-    const D = objective(fn.message(v.subarray(0, nx), label()), observed, dm);
+    const D = distance(fn.message(v.subarray(0, nx), label()));
     fn.vjp(dm, grad.subarray(0, nx), ny > 0 ? grad.subarray(nx) : null);
     return D;
   };
   // the objective at the current point, without its gradient (for logging; not counted)
-  const current = (): number => objective(fn.message(x, label()), observed, dm);
+  const current = (): number => distance(fn.message(x, label()));
 
   const optimizer: Optimizer = opts.optimizer === 'adam' ? new Adam(z, { lr: opts.lr }) : new Lbfgs(z, { lr: opts.lr }, vectorKernelsLike(net.kernels, Lbfgs.elementsNeeded(z.length)));
   let D = current();

@@ -8,6 +8,7 @@ import { alignedScores } from '../metrics/batch-alignment.js';
 import { messageFileAlpha, type MessageFile } from '../fl/message-file.js';
 import { Prng } from '../util/prng.js';
 import { readWeightsFile } from '../models/weights.js';
+import { applyDefense, NO_DEFENSE, survivingMask, type DefenseSpec } from '../defenses/defense.js';
 import { matchMessage, type MatchingResult, type MatchingState } from './gradient-matching.js';
 import { preset, type AttackName, type PresetChoice } from './presets.js';
 
@@ -32,6 +33,8 @@ export interface AttackConfig {
   engine: EngineOptions;
   /** The client's protocol; the attacker knows its public parameters. */
   protocol: ProtocolParams;
+  /** What the client does to its message before sending it (default none). */
+  defense?: DefenseSpec;
   /** Independent dummy initialisations; the one with the lowest final objective is kept (never chosen by the ground truth). */
   restarts: number;
 }
@@ -123,8 +126,11 @@ export function runAttack(
   net.setParams(cfg.weightsFile ? readWeightsFile(cfg.weightsFile, net.params) : initialWeights(net.paramCount, cfg.modelSeed));
   const theta = Float64Array.from(net.theta);
   // the client's message for its private example with its true (hard) label; its dual is zero
-  const { message: observed } = clientUpdate(net, theta, cfg.protocol, example.image, [example.label], { alpha: null });
-  const choice = preset(cfg.attack, { net, theta, protocol: cfg.protocol, alpha: null, observed });
+  const { message } = clientUpdate(net, theta, cfg.protocol, example.image, [example.label], { alpha: null });
+  // the client's noise is its own: seeded by the image and model, not by the attacker's dummy seed
+  const defense = cfg.defense ?? NO_DEFENSE;
+  const observed = applyDefense(message, defense, net.params, cfg.index * 7919 + cfg.modelSeed);
+  const choice = adaptTo(defense, preset(cfg.attack, { net, theta, protocol: cfg.protocol, alpha: null, observed }));
   const truth = { images: example.image, labels: [example.label], shape: example.shape };
   return execute(cfg, { model, preset: choice, truth }, started, onProgress);
 }
@@ -207,6 +213,14 @@ function execute(
       restart_objectives: runs.map((r) => r.result.objective),
     },
   };
+}
+
+/** The adaptive attacker (DefenseSpec.adaptive): match only the entries pruning kept; against DP's clipping, use the scale-free cosine. */
+function adaptTo(d: DefenseSpec, choice: PresetChoice): PresetChoice {
+  if (!d.adaptive) return choice;
+  if (d.name === 'prune') return { ...choice, options: { ...choice.options, mask: survivingMask(choice.target) } };
+  if (d.name === 'dp') return { ...choice, options: { ...choice.options, objective: 'cosine' } };
+  return choice;
 }
 
 /** Dummy seed of restart r: the seed itself for r = 0, else a splitmix32-style hash of (seed, r). */

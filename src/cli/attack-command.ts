@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { basename, join } from 'node:path';
 import { readMessageFile } from '../fl/message-file.js';
+import { checkDefense, DEFENSES } from '../defenses/defense.js';
 import { ATTACKS, ATTACK_DESCRIPTIONS, ATTACK_PROTOCOL, type AttackName } from '../attacks/presets.js';
 import { checkProtocol, DEFAULT_PROTOCOL, PROTOCOLS } from '../fl/protocol.js';
 import { exampleOf, runAttack, runMessageAttack, type AttackConfig, type AttackOutcome, type HistoryRow } from '../attacks/run.js';
@@ -61,6 +62,10 @@ export function attackCommand(): Command {
     .option('--lr <eta>', 'client learning rate', positiveNumber, DEFAULT_PROTOCOL.lr)
     .option('--rho <rho>', 'FedADMM penalty', positiveNumber, DEFAULT_PROTOCOL.rho)
     .option('--message <file>', 'attack a captured message (gradleak simulate --capture): model, weights, protocol and the client\'s past increments come from the file')
+    .option('--defense <name>', `what the client does to its message: ${DEFENSES.join(', ')}`, oneOf(DEFENSES), 'none')
+    .option('--defense-strength <x>', 'noise variance (gaussian, laplacian), pruned fraction (prune), noise multiplier (dp)', Number, 0)
+    .option('--dp-clip <C>', 'clipping norm of the dp defense', positiveNumber)
+    .option('--adaptive', 'the attacker knows the defense: matches only unpruned entries (prune), scale-free cosine (dp)')
     .option('--dual <how>', 'with --message on FedADMM: the client\'s dual rebuilt from its past increments, or assumed zero (ablation)', oneOf(['rebuilt', 'zero'] as const), 'rebuilt')
     .option('--weights <file>', 'model weights (JSON: flat list, or [{name, shape, data}] in parameter order) instead of --model-seed')
     .option('--restarts <n>', 'independent dummy initialisations; keep the one with the lowest final objective', positiveInt, 1)
@@ -76,6 +81,7 @@ export function attackCommand(): Command {
       dataset: captured?.groundTruth.dataset ?? datasetName(o.dataset, o), dataDir: o.dataDir, imageFile: o.image, split: captured?.groundTruth.split ?? o.split, index: captured?.groundTruth.indices[0] ?? o.index,
       iterations: o.iterations, seed: o.seed, logEvery: o.logEvery, modelSeed: o.modelSeed, weightsFile: o.weights,
       engine: { backend: o.backend, dtype: o.precision }, restarts: o.restarts,
+      defense: checkDefense({ name: o.defense, strength: o.defenseStrength, adaptive: o.adaptive ?? false, clip: o.dpClip }),
       protocol: captured?.protocol ?? checkProtocol({ kind: o.protocol ?? ATTACK_PROTOCOL[o.attack as AttackName], steps: o.localSteps, lr: o.lr, rho: o.rho }),
     };
     const out: string = o.out ?? join('runs', o.message ? `${cfg.attack}-${basename(o.message, '.json')}-s${cfg.seed}` : `${cfg.attack}-${cfg.dataset}-${cfg.index}-s${cfg.seed}`);
