@@ -4,6 +4,7 @@ import { Command, Option } from 'commander';
 import { join } from 'node:path';
 import { prepareOutDir, writeText } from '../util/files.js';
 import { checkProtocol, PROTOCOLS, type ProtocolName } from '../fl/protocol.js';
+import { checkDefense, DEFENSES } from '../defenses/defense.js';
 import {
   INITS, PARTITIONS, SIMULATION_DEFAULTS as D, parseCaptures, runSimulation, checkSimulation,
   type SimulationOptions, type SimulationResult, type RoundResult,
@@ -68,6 +69,9 @@ export function simulateCommand(): Command {
     .option('--init <kind>', 'initial weights: dlg = U(-0.5, 0.5); default = PyTorch U(+-1/sqrt(fan_in)) (stalls with sigmoid)', oneOf(INITS), D.init)
     .option('--seed <s>', 'seed of every random choice (data subset, partition, init, clients, batches)', nonNegativeInt, D.seed)
     .option('--capture <c:r...>', 'save the message of client c (from 0) at round r (from 1); repeatable or comma list', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--defense <name>', `what every client does to its message: ${DEFENSES.join(', ')}`, oneOf(DEFENSES), 'none')
+    .option('--defense-strength <x>', 'noise variance (gaussian, laplacian), pruned fraction (prune), noise multiplier (dp)', Number, 0)
+    .option('--dp-clip <C>', 'clipping norm of the dp defense (of each client\'s whole message)', positiveNumber)
     .option('--out <dir>', 'output directory (default runs/simulate-<protocol>-s<seed>)')
     .option('--json', 'print the result as one JSON line (last line of stdout)');
   cmd.action(async (o) => {
@@ -76,6 +80,7 @@ export function simulateCommand(): Command {
       protocol, clients: o.clients, rounds: o.rounds, fraction: o.fraction, partition: o.partition, beta: o.beta,
       batchSize: o.batchSize, serverLr: o.serverLr, seed: o.seed, trainSamples: o.trainSamples, testSamples: o.testSamples,
       activation: o.activation, init: o.init, captures: parseCaptures(o.capture ?? []),
+      defense: checkDefense({ name: o.defense, strength: o.defenseStrength, adaptive: false, clip: o.dpClip }),
     };
     checkSimulation(opts);
     const out: string = o.out ?? join('runs', `simulate-${protocol.kind}-s${opts.seed}`);

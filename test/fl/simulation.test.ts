@@ -252,3 +252,14 @@ for (const [name, args, pattern] of [
     assert.match(lines[0], pattern);
   });
 }
+
+test('simulate --defense: the server aggregates and captures the defended message', async () => {
+  const { applyDefense } = await import('../../src/defenses/defense.js');
+  const base = small({ rounds: 1, captures: [{ client: 0, round: 1 }] });
+  const plain = runSimulation(base);
+  const pruned = runSimulation({ ...base, defense: { name: 'prune', strength: 0.5, adaptive: false } });
+  const m = pruned.captured[0].message;
+  assert.equal(m.filter((v) => v === 0).length, Math.floor(0.5 * m.length), 'half of the captured message is pruned');
+  assert.deepEqual(applyDefense(plain.captured[0].message, { name: 'prune', strength: 0.5, adaptive: false }, [], 0), m, 'the same pruning of the same message');
+  assert.ok(plain.captured[0].message.some((v) => v === 0) === false || plain.captured[0].message.filter((v) => v === 0).length < m.filter((v) => v === 0).length);
+});
