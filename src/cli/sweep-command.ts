@@ -1,0 +1,109 @@
+// gradleak sweep --config FILE.(json|yaml) --out DIR: the grid of attacks x protocols x defenses x strengths
+// x images x seeds x restarts, resumable (results.jsonl), in parallel on worker threads, then summary.csv,
+// plots against defense strength and report.html.
+import { Command } from 'commander';
+import { join } from 'node:path';
+import cliProgress from 'cli-progress';
+import { loadSweepConfig, type SweepConfig } from '../sweep/config.js';
+import { expandGrid, localExecutor, runSweep, RESULTS_FILE, type Executor, type SweepRun } from '../sweep/run-sweep.js';
+import { summarise, type CellSummary } from '../sweep/summary.js';
+import { writeSweepOutputs } from '../report/sweep-report.js';
+import { defaultWorkers } from '../experiments/pool.js';
+import { DEFAULT_IMAGE_SHAPE, openDataset } from '../data/open.js';
+import { dataRoot } from '../data/locate.js';
+import { prepareOutDir, writeText } from '../util/files.js';
+import { UserError } from '../util/errors.js';
+import { GRADLEAK_VERSION } from '../util/version.js';
+import { positiveInt } from './parse.js';
+import { formatTable } from './table.js';
+
+export interface SweepCommandOptions {
+  config: SweepConfig;
+  out: string;
+  executor: Executor;
+  /** How the executor runs jobs, for the messages and the report (e.g. 2, or 'queue redis://...'). */
+  workers: number | string;
+  json?: boolean;
+}
+
+/** The images must exist before hours of jobs start (datasets other than mnist also need their root). */
+async function checkImages(c: SweepConfig): Promise<void> {
+  const data = await openDataset(c.dataset, c.split, { root: c.dataRoot ?? '', shape: DEFAULT_IMAGE_SHAPE });
+  try {
+    const bad = c.images.find((i) => i >= data.count);
+    if (bad !== undefined) throw new UserError(`images: index ${bad} out of range: ${c.dataset} ${c.split} has ${data.count} images (0..${data.count - 1})`);
+  } finally {
+    data.close?.();
+  }
+}
+
+function progress(label: string): { update(done: number, total: number, info: string): void; stop(): void } {
+  if (!process.stderr.isTTY) return { update() {}, stop() {} };
+  const bar = new cliProgress.SingleBar({
+    format: `${label} [{bar}] {value}/{total} | ETA {eta_formatted} | {info}`, stream: process.stderr, hideCursor: true, clearOnComplete: true, etaBuffer: 50, fps: 5,
+  }, cliProgress.Presets.shades_classic);
+  let started = false;
+  return {
+    update(done, total, info) {
+      if (!started) {
+        bar.start(total, done, { info });
+        started = true;
+      } else bar.update(done, { info });
+    },
+    stop: () => started && bar.stop(),
+  };
+}
+
+/** Runs (or resumes) the sweep and writes its outputs; shared by every executor. */
+export async function executeSweep(o: SweepCommandOptions): Promise<{ run: SweepRun; cells: CellSummary[]; html: string }> {
+  // the data root of cifar10, cifar100, lfw: the config's, else $GRADLEAK_DATA, else the default (not part of job keys)
+  const c: SweepConfig = o.config.dataset === 'mnist' || o.config.dataRoot !== undefined ? o.config : { ...o.config, dataRoot: dataRoot().root };
+  const jobs = expandGrid(c);
+  prepareOutDir(o.out);
+  await checkImages(c);
+  writeText(join(o.out, 'config.json'), JSON.stringify({ gradleak: GRADLEAK_VERSION, node: process.version, jobs: jobs.length, config: c }, null, 2) + '\n');
+  const bar = progress('sweep');
+  let run: SweepRun;
+  try {
+    run = await runSweep({
+      dir: o.out, jobs, executor: o.executor,
+      onProgress: (p) => bar.update(p.done, p.total, p.last ? `${p.last.job.attack} ${p.last.job.defense.name} #${p.last.job.image} s${p.last.job.seed}` : ''),
+    });
+  } finally {
+    bar.stop();
+  }
+  if (run.partialBytes > 0) console.error(`gradleak: ${join(o.out, RESULTS_FILE)}: cut away a partial last line (${run.partialBytes} bytes) from an interrupted run`);
+  if (run.badLines > 0) console.error(`gradleak: ${join(o.out, RESULTS_FILE)}: skipped ${run.badLines} unreadable line(s); their jobs were run again`);
+  if (run.foreign > 0) console.error(`gradleak: ${join(o.out, RESULTS_FILE)}: ${run.foreign} result(s) from another grid are kept in the file but left out of the summary`);
+  const cells = summarise(run.results);
+  const { html } = writeSweepOutputs(o.out, c, cells, { total: run.total, resumed: run.resumed, ran: run.ran, seconds: run.seconds, jobsPerMinute: run.jobsPerMinute, workers: o.workers });
+  return { run, cells, html };
+}
+
+export function sweepCommand(): Command {
+  return new Command('sweep')
+    .description('run a grid of attacks x protocols x defenses x strengths x images x seeds from a config file (resumable)')
+    .requiredOption('--config <file>', 'sweep configuration, .json or .yaml (see examples/)')
+    .option('--out <dir>', 'output directory (results.jsonl, summary.csv, plot-*.svg, report.html); rerun to resume', join('runs', 'sweep'))
+    .option('--workers <n>', 'worker threads (default: one per core)', positiveInt, defaultWorkers())
+    .option('--json', 'print the summary as one JSON line')
+    .action(async (o: { config: string; out: string; workers: number; json?: boolean }) => {
+      const config = loadSweepConfig(o.config);
+      const { run, cells, html } = await executeSweep({ config, out: o.out, executor: localExecutor(o.workers), workers: o.workers, json: o.json });
+      printSummary(run, cells, html, o.workers, o.json);
+    });
+}
+
+export function printSummary(run: SweepRun, cells: CellSummary[], html: string, workers: number | string, json?: boolean): void {
+  const rate = Number.isFinite(run.jobsPerMinute) ? run.jobsPerMinute : null;
+  if (json) {
+    console.log(JSON.stringify({ report: html, total: run.total, resumed: run.resumed, ran: run.ran, seconds: run.seconds, jobsPerMinute: rate, workers, cells }));
+    return;
+  }
+  console.log(formatTable(
+    ['attack', 'protocol', 'defense', 'strength', 'restarts', 'success', 'labels', 'median PSNR', 'median SSIM'],
+    cells.map((x) => [x.attack, x.protocol, x.defense, String(x.strength), String(x.restarts), `${x.success}/${x.runs}`, `${(100 * x.labelAccuracy).toFixed(0)}%`, x.medianPsnr.toFixed(1), x.medianSsim.toFixed(3)]),
+  ));
+  const speed = rate === null ? 'nothing left to run' : `${run.ran} job(s) in ${run.seconds.toFixed(1)} s: ${rate.toFixed(1)} jobs/minute on ${workers} worker(s)`;
+  console.log(`\n${run.total} jobs (${run.resumed} already finished); ${speed}.\nReport: ${html} (summary.csv, results.jsonl)`);
+}

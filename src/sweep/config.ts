@@ -1,0 +1,256 @@
+// The sweep configuration file (JSON or YAML), validated with zod. Every error is one line naming
+// the file and the key path (`defenses[1].strengths[2]: 50 out of range for gaussian: ...`).
+// Axes are lists without duplicates and never empty; unknown keys are rejected everywhere.
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { z } from 'zod';
+import YAML from 'yaml';
+import { ATTACKS, ATTACK_PROTOCOL, type AttackName } from '../attacks/presets.js';
+import { checkDefense, DEFENSES, type DefenseName, type DefenseSpec } from '../defenses/defense.js';
+import { checkProtocol, DEFAULT_PROTOCOL, PROTOCOLS, type ProtocolParams } from '../fl/protocol.js';
+import { UserError } from '../util/errors.js';
+
+/** Datasets a sweep can draw images from (labelled image datasets with a train/test split). */
+export const SWEEP_DATASETS = ['mnist', 'cifar10', 'cifar100', 'lfw'] as const;
+
+/** Defenses without a strength parameter. */
+const NO_STRENGTH: readonly DefenseName[] = ['none', 'fp16', 'int8'];
+
+const available = (xs: readonly string[]) => xs.join(', ');
+const quoted = (v: unknown) => (typeof v === 'string' ? `'${v}'` : JSON.stringify(v));
+
+/** An integer axis: an explicit list, or `{count: N, start: S}` meaning S, S+1, ..., S+N-1. */
+const intAxis = (what: string, min: number) => z.union([
+  z.array(z.number().int().min(min)),
+  z.strictObject({ count: z.number().int().min(1), start: z.number().int().min(min).default(min) })
+    .transform(({ count, start }) => Array.from({ length: count }, (_, i) => start + i)),
+], { error: () => `expected a list of integers >= ${min} or {count: N, start: S} (${what})` });
+
+const protocolSchema = z.preprocess((v) => (typeof v === 'string' ? { kind: v } : v), z.strictObject({
+  kind: z.enum(PROTOCOLS, { error: (i) => `unknown protocol ${quoted(i.input)} (available: ${available(PROTOCOLS)})` }),
+  steps: z.number().optional(),
+  lr: z.number().optional(),
+  rho: z.number().optional(),
+}, { error: (i) => (i.code === 'invalid_type' ? 'expected a protocol name or {kind, steps, lr, rho}' : undefined) }))
+  .transform((p): ProtocolParams => ({ ...DEFAULT_PROTOCOL, ...p }));
+
+const defenseSchema = z.preprocess((v) => (typeof v === 'string' ? { name: v } : v), z.strictObject({
+  name: z.enum(DEFENSES, { error: (i) => `unknown defense ${quoted(i.input)} (available: ${available(DEFENSES)})` }),
+  strengths: z.array(z.number()).optional(),
+  adaptive: z.boolean().optional(),
+  clip: z.number().optional(),
+}, { error: (i) => (i.code === 'invalid_type' ? 'expected a defense name or {name, strengths, adaptive, clip}' : undefined) }));
+
+const schema = z.strictObject({
+  attacks: z.array(z.enum(ATTACKS, { error: (i) => `unknown attack ${quoted(i.input)} (available: ${available(ATTACKS)})` })).default(['dlg']),
+  protocols: z.array(protocolSchema).optional(),
+  /** Attack x protocol pairs whose protocol the attack does not consume: an error unless true (then left out of the grid). */
+  skipIncompatible: z.boolean().default(false),
+  defenses: z.array(defenseSchema).default([{ name: 'none' }]),
+  dataset: z.enum(SWEEP_DATASETS, { error: (i) => `unknown dataset ${quoted(i.input)} (available: ${available(SWEEP_DATASETS)})` }).default('mnist'),
+  split: z.enum(['train', 'test']).default('test'),
+  /** Data root for cifar10, cifar100, lfw (default: $GRADLEAK_DATA, else ~/.cache/gradleak/data). */
+  dataRoot: z.string().min(1).optional(),
+  images: intAxis('image indices', 0).default([0]),
+  seeds: intAxis('dummy seeds', 0).default([0]),
+  restarts: z.array(z.number().int().min(1)).default([1]),
+  iterations: z.number().int().min(1).default(300),
+  modelSeed: z.number().int().min(0).default(1234),
+  precision: z.enum(['float64', 'float32']).default('float64'),
+});
+
+/** One defense variant of the grid with its strengths (`[0]` for the strength-free defenses). */
+export interface DefenseAxis {
+  name: DefenseName;
+  strengths: number[];
+  adaptive: boolean;
+  clip?: number;
+}
+
+export interface SweepConfig {
+  attacks: AttackName[];
+  protocols: ProtocolParams[];
+  skipIncompatible: boolean;
+  defenses: DefenseAxis[];
+  dataset: (typeof SWEEP_DATASETS)[number];
+  split: 'train' | 'test';
+  dataRoot?: string;
+  images: number[];
+  seeds: number[];
+  restarts: number[];
+  iterations: number;
+  modelSeed: number;
+  precision: 'float64' | 'float32';
+}
+
+type Path = readonly PropertyKey[];
+
+/** `defenses[1].strengths[2]`; the root is `config`. */
+export function formatPath(path: Path): string {
+  let s = '';
+  for (const p of path) s += typeof p === 'number' ? `[${p}]` : `${s ? '.' : ''}${String(p)}`;
+  return s || 'config';
+}
+
+class ConfigError extends Error {
+  constructor(readonly path: Path, message: string) {
+    super(message);
+  }
+}
+
+/** The checkDefense / checkProtocol messages speak of command-line flags; here the keys are config keys. */
+function asKey(message: string): string {
+  return message
+    .replace(/^--defense-strength (\S+) /, '$1 ')
+    .replace(/^--defense-strength must/, 'strength must')
+    .replace(/^--dp-clip must/, 'clip must')
+    .replace(/ \(--adaptive applies to /, ' (adaptive applies to ')
+    .replace(/^--local-steps must/, 'steps must')
+    .replace(/^--lr must/, 'lr must')
+    .replace(/^--rho must/, 'rho must');
+}
+
+function rethrowAt(path: Path, fn: () => unknown): void {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof UserError) throw new ConfigError(path, asKey(e.message));
+    throw e;
+  }
+}
+
+/** Rejects an empty axis and duplicate values (compared by `key`). */
+function checkAxis<T>(path: Path, values: readonly T[], key: (v: T) => string = (v) => JSON.stringify(v), what = 'value'): void {
+  if (values.length === 0) throw new ConfigError(path, 'empty axis: give at least one value');
+  const seen = new Map<string, number>();
+  values.forEach((v, i) => {
+    const k = key(v);
+    const j = seen.get(k);
+    if (j !== undefined) throw new ConfigError([...path, i], `duplicate ${what} ${k} (same as ${formatPath([...path, j])})`);
+    seen.set(k, i);
+  });
+}
+
+type Issue = z.core.$ZodIssue;
+
+/** Issues with union branches resolved: the branch that got past the type check tells what is wrong. */
+function flatten(issues: readonly Issue[], prefix: Path = []): Issue[] {
+  return issues.flatMap((iss): Issue[] => {
+    const path = [...prefix, ...iss.path];
+    if (iss.code === 'invalid_union') {
+      const branch = iss.errors.find((b) => b.length > 0 && !b.every((x) => x.code === 'invalid_type' && x.path.length === 0));
+      if (branch) return flatten(branch, path);
+    }
+    return [{ ...iss, path } as Issue];
+  });
+}
+
+function zodMessage(err: z.ZodError): string {
+  const issues = flatten(err.issues);
+  const parts = issues.slice(0, 3).map((iss) => {
+    if (iss.code === 'unrecognized_keys') {
+      return `${formatPath(iss.path)}: unknown key${iss.keys.length > 1 ? 's' : ''} ${iss.keys.map((k) => `'${k}'`).join(', ')}`;
+    }
+    const got = ['too_small', 'too_big', 'invalid_type', 'invalid_value'].includes(iss.code) && 'input' in iss && !/unknown /.test(iss.message)
+      ? ` (got ${iss.input === undefined ? 'nothing' : JSON.stringify(iss.input)})` : '';
+    return `${formatPath(iss.path)}: ${iss.message}${got}`;
+  });
+  const more = issues.length > 3 ? ` (and ${issues.length - 3} more)` : '';
+  return parts.join('; ') + more;
+}
+
+/** Validates a parsed configuration object; `source` (the file name) starts every error message. */
+export function parseSweepConfig(raw: unknown, source = 'config'): SweepConfig {
+  const parsed = schema.safeParse(raw ?? {}, { reportInput: true });
+  if (!parsed.success) throw new UserError(`${source}: ${zodMessage(parsed.error)}`);
+  const c = parsed.data;
+  try {
+    return semanticChecks(c);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new UserError(`${source}: ${formatPath(e.path)}: ${e.message}`);
+    throw e;
+  }
+}
+
+function semanticChecks(c: z.output<typeof schema>): SweepConfig {
+  checkAxis(['attacks'], c.attacks, (a) => a, 'attack');
+  // protocols: by default each attack with the protocol it consumes (default parameters), pairs implied
+  const implied = c.protocols === undefined;
+  const protocols = c.protocols ?? [...new Set(c.attacks.map((a) => ATTACK_PROTOCOL[a]))].map((kind) => ({ ...DEFAULT_PROTOCOL, kind }));
+  const skipIncompatible = c.skipIncompatible || implied;
+  checkAxis(['protocols'], protocols, (p) => JSON.stringify([p.kind, p.steps, p.lr, p.rho]), 'protocol');
+  protocols.forEach((p, i) => rethrowAt(['protocols', i], () => checkProtocol(p)));
+  // attack x protocol compatibility
+  c.attacks.forEach((a, i) => {
+    const j = protocols.findIndex((p) => p.kind === ATTACK_PROTOCOL[a]);
+    if (j < 0) throw new ConfigError(['attacks', i], `attack ${a} needs ${ATTACK_PROTOCOL[a]} messages, but protocols has no ${ATTACK_PROTOCOL[a]}`);
+    if (skipIncompatible) return;
+    const bad = protocols.findIndex((p) => p.kind !== ATTACK_PROTOCOL[a]);
+    if (bad >= 0) {
+      throw new ConfigError(['attacks', i], `attack ${a} consumes ${ATTACK_PROTOCOL[a]} messages only, not protocols[${bad}] (${protocols[bad].kind}); `
+        + 'list compatible protocols only, or set skipIncompatible: true to leave such pairs out of the grid');
+    }
+  });
+  protocols.forEach((p, j) => {
+    if (!c.attacks.some((a) => ATTACK_PROTOCOL[a] === p.kind)) throw new ConfigError(['protocols', j], `no attack in attacks consumes ${p.kind} messages`);
+  });
+  // defenses: strengths per family, validated by checkDefense
+  const defenses: DefenseAxis[] = c.defenses.map((d, i) => {
+    const full = { adaptive: false, ...d } as { name: DefenseName; strengths?: number[]; adaptive: boolean; clip?: number };
+    const path = ['defenses', i];
+    let strengths: number[];
+    if (NO_STRENGTH.includes(full.name)) {
+      if (full.strengths !== undefined) throw new ConfigError([...path, 'strengths'], `defense ${full.name} takes no strength`);
+      strengths = [0];
+    } else {
+      if (full.strengths === undefined) throw new ConfigError(path, `defense ${full.name} needs strengths (a list)`);
+      checkAxis([...path, 'strengths'], full.strengths, String, 'strength');
+      strengths = full.strengths;
+    }
+    strengths.forEach((s, k) => rethrowAt(full.strengths ? [...path, 'strengths', k] : path, () => checkDefense({ name: full.name, strength: s, adaptive: false, clip: full.clip })));
+    rethrowAt([...path, 'adaptive'], () => checkDefense({ name: full.name, strength: strengths[0], adaptive: full.adaptive }));
+    if (full.clip !== undefined && full.name !== 'dp') throw new ConfigError([...path, 'clip'], `clip applies to the dp defense only, not ${full.name}`);
+    return { name: full.name, strengths, adaptive: full.adaptive, ...(full.clip !== undefined ? { clip: full.clip } : {}) };
+  });
+  checkAxis(['defenses'], defenses, (d) => `${d.name}${d.adaptive ? ' (adaptive)' : ''}${d.clip !== undefined ? ` clip ${d.clip}` : ''}`, 'defense');
+  checkAxis(['images'], c.images, String, 'image');
+  checkAxis(['seeds'], c.seeds, String, 'seed');
+  checkAxis(['restarts'], c.restarts, String, 'restarts value');
+  return {
+    attacks: c.attacks, protocols, skipIncompatible: c.skipIncompatible, defenses, dataset: c.dataset, split: c.split,
+    ...(c.dataRoot !== undefined ? { dataRoot: c.dataRoot } : {}),
+    images: c.images, seeds: c.seeds, restarts: c.restarts, iterations: c.iterations, modelSeed: c.modelSeed, precision: c.precision,
+  };
+}
+
+/** Reads FILE.json, FILE.yaml or FILE.yml; a missing or malformed file is a one-line UserError naming it. */
+export function loadSweepConfig(file: string): SweepConfig {
+  const ext = extname(file).toLowerCase();
+  if (!['.json', '.yaml', '.yml'].includes(ext)) throw new UserError(`--config ${file}: expected a .json, .yaml or .yml file`);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UserError(`--config ${file}: ${code === 'ENOENT' ? 'file not found' : `cannot read (${code ?? (e as Error).message})`}`);
+  }
+  let raw: unknown;
+  try {
+    if (ext === '.json') {
+      raw = JSON.parse(text);
+    } else {
+      const doc = YAML.parseDocument(text, { uniqueKeys: true });
+      if (doc.errors.length) throw doc.errors[0];
+      raw = doc.toJS();
+    }
+  } catch (e) {
+    throw new UserError(`${file}: invalid ${ext === '.json' ? 'JSON' : 'YAML'}: ${(e as Error).message.split('\n')[0]}`);
+  }
+  if (raw !== null && raw !== undefined && (typeof raw !== 'object' || Array.isArray(raw))) throw new UserError(`${file}: expected a mapping of keys (attacks, defenses, images, ...) at the top level`);
+  return parseSweepConfig(raw, file);
+}
+
+/** The defense specs of one axis entry, one per strength. */
+export function defenseSpecs(d: DefenseAxis): DefenseSpec[] {
+  return d.strengths.map((strength) => ({ name: d.name, strength, adaptive: d.adaptive, ...(d.clip !== undefined ? { clip: d.clip } : {}) }));
+}

@@ -1,0 +1,171 @@
+// A sweep: the grid of jobs from a config, the jobs still missing from results.jsonl, and an executor
+// that runs them. The executor is pluggable (local worker threads here; a queue can post the same
+// plain-data jobs elsewhere): it calls onResult once per finished job, in any order, on the main
+// thread, and the runner appends each result to the log before counting it done.
+import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ATTACK_PROTOCOL } from '../attacks/presets.js';
+import { mapOnWorkers } from '../experiments/pool.js';
+import { UserError } from '../util/errors.js';
+import { defenseSpecs, type SweepConfig } from './config.js';
+import { jobKey, runSweepJob, type SweepJob, type SweepResult } from './job.js';
+import { ResultsLog } from './results-log.js';
+
+/**
+ * Runs `jobs` (all distinct, none finished yet) and calls `onResult` on the main thread for each finished
+ * job, in any order; resolves when all are done, rejects on the first failure (finished results are kept).
+ */
+export type Executor = (jobs: SweepJob[], onResult: (r: SweepResult) => void) => Promise<void>;
+
+/** The grid in a fixed order: attack, protocol, defense, strength, restarts, image, seed. */
+export function expandGrid(c: SweepConfig): SweepJob[] {
+  const jobs: SweepJob[] = [];
+  for (const attack of c.attacks) {
+    for (const protocol of c.protocols) {
+      if (ATTACK_PROTOCOL[attack] !== protocol.kind) continue; // rejected by the config unless skipIncompatible
+      for (const axis of c.defenses) {
+        for (const defense of defenseSpecs(axis)) {
+          for (const restarts of c.restarts) {
+            for (const image of c.images) {
+              for (const seed of c.seeds) {
+                jobs.push({
+                  attack, protocol: { ...protocol }, defense: { ...defense }, dataset: c.dataset, split: c.split, image, seed, restarts,
+                  iterations: c.iterations, modelSeed: c.modelSeed, precision: c.precision, ...(c.dataRoot !== undefined ? { dataRoot: c.dataRoot } : {}),
+                });
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  const keys = new Set(jobs.map(jobKey));
+  if (keys.size !== jobs.length) throw new Error(`internal: ${jobs.length - keys.size} grid jobs share a key`);
+  return jobs;
+}
+
+/** Worker threads on this machine, one job at a time per thread. */
+export function localExecutor(workers: number): Executor {
+  const script = new URL('./sweep-worker.js', import.meta.url);
+  return async (jobs, onResult) => {
+    if (jobs.length === 0) return;
+    await mapOnWorkers<SweepJob, SweepResult>(script, null, jobs, workers, (r) => onResult(r));
+  };
+}
+
+/** Runs the jobs in this thread one after another (tests, debugging). */
+export const inlineExecutor: Executor = async (jobs, onResult) => {
+  for (const j of jobs) onResult(await runSweepJob(j));
+};
+
+export interface SweepProgress {
+  /** Finished jobs of the grid (including those finished by earlier runs). */
+  done: number;
+  total: number;
+  last: SweepResult | null;
+}
+
+export interface SweepRun {
+  /** All results of the grid, in grid order. */
+  results: SweepResult[];
+  total: number;
+  /** Jobs found finished in results.jsonl at the start. */
+  resumed: number;
+  /** Jobs run now. */
+  ran: number;
+  /** Wall time of this run's jobs. */
+  seconds: number;
+  /** Jobs per minute of this run (NaN when nothing ran). */
+  jobsPerMinute: number;
+  /** Bytes of a partial last line cut away at the start (a crash mid-write). */
+  partialBytes: number;
+  /** Lines of results.jsonl that are not part of this grid (kept in the file, left out of the summary). */
+  foreign: number;
+  /** Complete lines of results.jsonl that could not be read (skipped). */
+  badLines: number;
+}
+
+export interface RunSweepOptions {
+  dir: string;
+  jobs: SweepJob[];
+  executor: Executor;
+  onProgress?: (p: SweepProgress) => void;
+}
+
+export const RESULTS_FILE = 'results.jsonl';
+const LOCK_FILE = '.sweep.lock';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** One sweep process per directory: a second one would run the same jobs twice. A dead owner's lock is taken over. */
+function lock(dir: string): () => void {
+  const path = join(dir, LOCK_FILE);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(path, `${process.pid}\n`, { flag: 'wx' });
+      return () => {
+        try {
+          if (readFileSync(path, 'utf8').trim() === String(process.pid)) unlinkSync(path);
+        } catch { /* already gone */ }
+      };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new UserError(`${path}: cannot create the lock file (${(e as NodeJS.ErrnoException).code})`);
+      const owner = Number(readFileSync(path, 'utf8').trim());
+      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) {
+        throw new UserError(`${dir}: another sweep (pid ${owner}) is running in this directory; wait for it or stop it first`);
+      }
+      try { unlinkSync(path); } catch { /* raced */ }
+    }
+  }
+  throw new UserError(`${path}: cannot take the lock`);
+}
+
+/** Runs the jobs of the grid that results.jsonl does not hold yet, appending each result as it finishes. */
+export async function runSweep(o: RunSweepOptions): Promise<SweepRun> {
+  const unlock = lock(o.dir);
+  const log = ResultsLog.open(join(o.dir, RESULTS_FILE));
+  try {
+    const byKey = new Map<string, SweepResult>();
+    const grid = new Set(o.jobs.map(jobKey));
+    let foreign = 0;
+    for (const r of log.contents.results) {
+      if (grid.has(r.key)) byKey.set(r.key, r);
+      else foreign++;
+    }
+    const resumed = byKey.size;
+    const pending = o.jobs.filter((j) => !byKey.has(jobKey(j)));
+    const total = o.jobs.length;
+    o.onProgress?.({ done: resumed, total, last: null });
+    const t0 = performance.now();
+    let ran = 0;
+    await o.executor(pending, (r) => {
+      if (byKey.has(r.key) || !grid.has(r.key)) return; // an executor delivering twice (e.g. a queue retry) is harmless
+      log.append(r);
+      byKey.set(r.key, r);
+      ran++;
+      o.onProgress?.({ done: byKey.size, total, last: r });
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    const missing = o.jobs.filter((j) => !byKey.has(jobKey(j)));
+    if (missing.length) throw new Error(`the executor finished without ${missing.length} job(s), e.g. ${jobKey(missing[0])}`);
+    return {
+      results: o.jobs.map((j) => byKey.get(jobKey(j))!), total, resumed, ran, seconds,
+      jobsPerMinute: ran > 0 ? (60 * ran) / seconds : NaN,
+      partialBytes: log.contents.partialBytes, foreign, badLines: log.contents.badLines,
+    };
+  } finally {
+    log.close();
+    unlock();
+  }
+}
+
+export function hasResults(dir: string): boolean {
+  return existsSync(join(dir, RESULTS_FILE));
+}

@@ -1,0 +1,240 @@
+// gradleak sweep: config validation, the crash-safe results log, resume semantics with a fake executor,
+// and end to end: SIGKILL in the middle then rerun loses and duplicates nothing.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gradleak, CLI } from '../cli/helpers.js';
+import { loadSweepConfig, parseSweepConfig } from '../../src/sweep/config.js';
+import { expandGrid, runSweep, type Executor } from '../../src/sweep/run-sweep.js';
+import { decodeResult, encodeResult, ResultsLog } from '../../src/sweep/results-log.js';
+import { jobKey, type SweepJob, type SweepResult } from '../../src/sweep/job.js';
+import { summarise, summaryCsv } from '../../src/sweep/summary.js';
+import { UserError } from '../../src/util/errors.js';
+
+const tmp = (p: string) => mkdtempSync(join(tmpdir(), `gradleak-sweep-${p}-`));
+
+function rejects(raw: unknown, re: RegExp): void {
+  assert.throws(() => parseSweepConfig(raw, 'cfg.yaml'), (e: unknown) => {
+    assert.ok(e instanceof UserError, String(e));
+    assert.match(e.message, /^cfg\.yaml: /);
+    assert.match(e.message, re);
+    assert.ok(!e.message.includes('\n'));
+    return true;
+  });
+}
+
+test('config: defaults, count axes, grid size and stable keys', () => {
+  const c = parseSweepConfig({
+    attacks: ['dlg', 'idlg'],
+    defenses: ['none', { name: 'gaussian', strengths: [1e-4, 1e-3] }, { name: 'prune', strengths: [0.1], adaptive: true }, 'fp16'],
+    images: { count: 2 }, seeds: { count: 3, start: 5 }, restarts: [1, 3], iterations: 5,
+  });
+  assert.deepEqual(c.images, [0, 1]);
+  assert.deepEqual(c.seeds, [5, 6, 7]);
+  assert.equal(c.dataset, 'mnist');
+  assert.equal(c.modelSeed, 1234);
+  const jobs = expandGrid(c);
+  assert.equal(jobs.length, 2 * (1 + 2 + 1 + 1) * 2 * 2 * 3);
+  assert.equal(new Set(jobs.map(jobKey)).size, jobs.length);
+  assert.deepEqual(expandGrid(c).map(jobKey), jobs.map(jobKey), 'same config, same keys in the same order');
+  // each attack gets the protocol it consumes when protocols are not given
+  const mixed = expandGrid(parseSweepConfig({ attacks: ['dlg', 'admm-aware'], iterations: 5 }));
+  assert.deepEqual(mixed.map((j) => [j.attack, j.protocol.kind]), [['dlg', 'fedsgd'], ['admm-aware', 'fedadmm']]);
+});
+
+test('config: bad input names the key path', () => {
+  rejects({ defenses: [{ name: 'none' }, { name: 'gaussian', strengths: [1e-4, 1e-3, 50] }] }, /defenses\[1\]\.strengths\[2\]: 50 out of range for gaussian/);
+  rejects({ defenses: ['blur'] }, /defenses\[0\]\.name: unknown defense 'blur' \(available: none, gaussian/);
+  rejects({ defenses: [{ name: 'prune', strengths: [0.1, 0.1] }] }, /defenses\[0\]\.strengths\[1\]: duplicate strength 0\.1/);
+  rejects({ defenses: [{ name: 'gaussian', strengths: [] }] }, /defenses\[0\]\.strengths: empty axis/);
+  rejects({ defenses: [{ name: 'gaussian' }] }, /defenses\[0\]: defense gaussian needs strengths/);
+  rejects({ defenses: [{ name: 'fp16', strengths: [1] }] }, /defenses\[0\]\.strengths: defense fp16 takes no strength/);
+  rejects({ defenses: [{ name: 'gaussian', strengths: [0.1], adaptive: true }] }, /defenses\[0\]\.adaptive: defense gaussian has no adaptive attack/);
+  rejects({ defenses: ['none', 'none'] }, /defenses\[1\]: duplicate defense none/);
+  rejects({ attacks: [] }, /attacks: empty axis/);
+  rejects({ attacks: ['dlg', 'dlg'] }, /attacks\[1\]: duplicate attack dlg/);
+  rejects({ attacks: ['dgl'] }, /attacks\[0\]: unknown attack 'dgl'/);
+  rejects({ images: [0, 1, 0] }, /images\[2\]: duplicate image 0/);
+  rejects({ seeds: [] }, /seeds: empty axis/);
+  rejects({ images: { count: 0 } }, /images\.count: .*>=1/);
+  rejects({ iterations: 0 }, /iterations: /);
+  rejects({ attack: ['dlg'] }, /config: unknown key 'attack'/);
+  rejects({ defenses: [{ name: 'none', strength: 1 }] }, /defenses\[0\]: unknown key 'strength'/);
+  rejects({ attacks: ['dlg'], protocols: ['fedsgd', 'fedadmm'] }, /attacks\[0\]: attack dlg consumes fedsgd messages only, not protocols\[1\] \(fedadmm\).*skipIncompatible/);
+  rejects({ attacks: ['dlg'], protocols: ['fedadmm'] }, /attacks\[0\]: attack dlg needs fedsgd messages/);
+  rejects({ attacks: ['admm-aware'], protocols: [{ kind: 'fedadmm', steps: 0 }] }, /protocols\[0\]: steps must be an integer >= 1/);
+  const ok = parseSweepConfig({ attacks: ['dlg', 'dlg-admm'], protocols: ['fedsgd', { kind: 'fedadmm', steps: 2 }], skipIncompatible: true });
+  assert.deepEqual(expandGrid(ok).map((j) => [j.attack, j.protocol.kind, j.protocol.steps]), [['dlg', 'fedsgd', 1], ['dlg-admm', 'fedadmm', 2]]);
+});
+
+test('config files: YAML and JSON, parse errors name the file', () => {
+  const dir = tmp('cfg');
+  writeFileSync(join(dir, 'a.yaml'), 'attacks: [dlg]\ndefenses:\n  - none\n  - {name: laplacian, strengths: [1.0e-3]}\nseeds: {count: 2}\n');
+  assert.equal(expandGrid(loadSweepConfig(join(dir, 'a.yaml'))).length, 4);
+  writeFileSync(join(dir, 'b.json'), JSON.stringify({ attacks: ['idlg'] }));
+  assert.equal(expandGrid(loadSweepConfig(join(dir, 'b.json'))).length, 1);
+  writeFileSync(join(dir, 'c.yaml'), 'attacks: [dlg\n');
+  assert.throws(() => loadSweepConfig(join(dir, 'c.yaml')), /c\.yaml: invalid YAML/);
+  writeFileSync(join(dir, 'd.yaml'), 'attacks: [dlg]\nattacks: [idlg]\n');
+  assert.throws(() => loadSweepConfig(join(dir, 'd.yaml')), /d\.yaml: invalid YAML/);
+  assert.throws(() => loadSweepConfig(join(dir, 'missing.yaml')), /missing\.yaml: file not found/);
+  assert.throws(() => loadSweepConfig(join(dir, 'x.toml')), /expected a \.json, \.yaml or \.yml file/);
+  // the shipped examples
+  const examples = new URL('../../../examples/', import.meta.url);
+  assert.equal(expandGrid(loadSweepConfig(new URL('defenses-mnist.yaml', examples).pathname)).length, 5 * 3 * (1 + 4 + 4 + 1 + 1 + 6));
+  assert.equal(expandGrid(loadSweepConfig(new URL('seed-sensitivity.yaml', examples).pathname)).length, 2 * 10 * 20 * 2);
+});
+
+function fakeResult(job: SweepJob, mse = 1e-4): SweepResult {
+  return {
+    key: jobKey(job), job, metrics: {
+      attack: job.attack, dataset: job.dataset, index: job.image, seed: job.seed, iterations: job.iterations, evaluations: 1, seconds: 0.01,
+      objective: 0, mse, psnr: mse === 0 ? Infinity : -10 * Math.log10(mse), ssim: 0.9, label_true: 1, label_pred: 1, label_correct: true,
+      label_inferred: false, diverged: false, restarts: 1, chosen_restart: 0, chosen_seed: job.seed, restart_objectives: [0],
+    } as unknown as SweepResult['metrics'],
+  };
+}
+
+const fakeExecutor = (ran: string[], failAfter = Infinity): Executor => async (jobs, onResult) => {
+  for (const j of jobs) {
+    if (ran.length >= failAfter) throw new Error('worker crashed');
+    ran.push(jobKey(j));
+    onResult(fakeResult(j, j.seed === 0 ? 0 : 1e-2));
+    onResult(fakeResult(j)); // a second delivery (queue retry) is ignored
+  }
+};
+
+test('results log: whole lines, a partial last line is cut away, Infinity survives', () => {
+  const dir = tmp('log');
+  const path = join(dir, 'results.jsonl');
+  const jobs = expandGrid(parseSweepConfig({ seeds: { count: 3 }, iterations: 5 }));
+  const log = ResultsLog.open(path);
+  log.append(fakeResult(jobs[0], 0));
+  log.append(fakeResult(jobs[1]));
+  log.close();
+  assert.equal(decodeResult(encodeResult(fakeResult(jobs[0], 0))).metrics.psnr, Infinity);
+  appendFileSync(path, encodeResult(fakeResult(jobs[2])).slice(0, 40)); // a crash in the middle of a write
+  const again = ResultsLog.open(path);
+  assert.deepEqual(again.contents.results.map((r) => r.key), [jobs[0], jobs[1]].map(jobKey));
+  assert.ok(again.contents.partialBytes === 40);
+  again.append(fakeResult(jobs[2]));
+  again.close();
+  const lines = readFileSync(path, 'utf8').split('\n');
+  assert.equal(lines.pop(), '');
+  assert.deepEqual(lines.map((l) => JSON.parse(l).key), jobs.map(jobKey));
+});
+
+test('runSweep resumes after a failure, runs each job once, ignores duplicate deliveries', async () => {
+  const dir = tmp('resume');
+  const jobs = expandGrid(parseSweepConfig({ attacks: ['dlg', 'idlg'], defenses: ['none', { name: 'gaussian', strengths: [1e-3, 1e-2] }], seeds: { count: 2 }, iterations: 5 }));
+  const ran: string[] = [];
+  await assert.rejects(runSweep({ dir, jobs, executor: fakeExecutor(ran, 5) }), /worker crashed/);
+  assert.equal(readFileSync(join(dir, 'results.jsonl'), 'utf8').trim().split('\n').length, 5);
+  const progress: number[] = [];
+  const run = await runSweep({ dir, jobs, executor: fakeExecutor(ran), onProgress: (p) => progress.push(p.done) });
+  assert.equal(run.resumed, 5);
+  assert.equal(run.ran, jobs.length - 5);
+  assert.deepEqual(ran.sort(), jobs.map(jobKey).sort(), 'every job ran exactly once over both invocations');
+  assert.equal(progress[0], 5);
+  assert.equal(progress[progress.length - 1], jobs.length);
+  assert.deepEqual(run.results.map((r) => r.key), jobs.map(jobKey), 'grid order');
+  const third = await runSweep({ dir, jobs, executor: fakeExecutor(ran) });
+  assert.equal(third.ran, 0);
+  assert.ok(Number.isNaN(third.jobsPerMinute));
+  const cells = summarise(run.results);
+  assert.equal(cells.length, 2 * 3);
+  assert.deepEqual(cells.map((c) => [c.runs, c.success]), Array(6).fill([2, 1]), 'seed 0 succeeds (mse 0), seed 1 does not');
+  assert.equal(cells[0].medianPsnr, Infinity);
+  assert.match(summaryCsv(cells).split('\n')[1], /^dlg,fedsgd,none,0,1,2,1,0\.5,1,Infinity,Infinity,/);
+});
+
+const TINY = 'attacks: [dlg, idlg]\ndefenses: [none, {name: gaussian, strengths: [1.0e-3]}]\nimages: [0]\nseeds: {count: 3}\niterations: 15\n';
+const TINY_JOBS = 2 * 2 * 3;
+
+function keysOf(out: string): string[] {
+  return readFileSync(join(out, 'results.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).key);
+}
+
+async function untilLines(path: string, n: number, timeoutMs: number): Promise<void> {
+  const t0 = Date.now();
+  while (Date.now() - t0 < timeoutMs) {
+    if (existsSync(path) && readFileSync(path, 'utf8').split('\n').length - 1 >= n) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`${path}: no ${n} line(s) after ${timeoutMs} ms`);
+}
+
+test('sweep end to end: SIGKILL mid-run, rerun finishes the rest; a truncated last line is rerun; outputs written', async () => {
+  const dir = tmp('e2e');
+  const cfg = join(dir, 'tiny.yaml');
+  writeFileSync(cfg, TINY);
+  const out = join(dir, 'out');
+  const child = spawn(process.execPath, [CLI, 'sweep', '--config', cfg, '--out', out, '--workers', '2'], { stdio: 'ignore' });
+  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+  await untilLines(join(out, 'results.jsonl'), 1, 60_000);
+  child.kill('SIGKILL');
+  assert.equal(await exited, 'SIGKILL');
+  const before = keysOf(out).length;
+  assert.ok(before >= 1 && before < TINY_JOBS, `killed after ${before} of ${TINY_JOBS} jobs`);
+
+  const r = gradleak(['sweep', '--config', cfg, '--out', out, '--workers', '2', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const j = JSON.parse(r.stdout.trim().split('\n').pop()!);
+  assert.equal(j.total, TINY_JOBS);
+  assert.equal(j.resumed, before);
+  assert.equal(j.ran, TINY_JOBS - before);
+  assert.ok(j.jobsPerMinute > 0);
+  const keys = keysOf(out);
+  assert.equal(keys.length, TINY_JOBS);
+  assert.equal(new Set(keys).size, TINY_JOBS, 'no key twice');
+  assert.deepEqual(new Set(keys), new Set(expandGrid(loadSweepConfig(cfg)).map(jobKey)));
+  for (const f of ['summary.csv', 'report.html', 'plot-gaussian.svg', 'config.json']) assert.ok(existsSync(join(out, f)), f);
+  assert.equal(readFileSync(join(out, 'summary.csv'), 'utf8').trim().split('\n').length, 1 + 4);
+  const svg = readFileSync(join(out, 'plot-gaussian.svg'), 'utf8');
+  assert.equal((svg.match(/class="series"/g) ?? []).length, 2 * 2, 'two charts, one line per attack');
+  const html = readFileSync(join(out, 'report.html'), 'utf8');
+  const none = j.cells.find((c: { attack: string; defense: string }) => c.attack === 'dlg' && c.defense === 'none');
+  assert.ok(html.includes(`${none.success}/${none.runs}`), 'the report quotes the measured numbers');
+
+  // cut the last line in half: that job (only) runs again, on one worker, with the same result
+  const path = join(out, 'results.jsonl');
+  const text = readFileSync(path, 'utf8');
+  const lastStart = text.lastIndexOf('\n', text.length - 2) + 1;
+  const lost = JSON.parse(text.slice(lastStart));
+  truncateSync(path, lastStart + Math.floor((text.length - lastStart) / 2));
+  const r2 = gradleak(['sweep', '--config', cfg, '--out', out, '--workers', '1', '--json']);
+  assert.equal(r2.code, 0, r2.stderr);
+  assert.match(r2.stderr, /cut away a partial last line/);
+  const j2 = JSON.parse(r2.stdout.trim().split('\n').pop()!);
+  assert.equal(j2.ran, 1);
+  const after = readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  assert.equal(after.length, TINY_JOBS);
+  assert.equal(new Set(after.map((x) => x.key)).size, TINY_JOBS);
+  const rerun = after.find((x) => x.key === lost.key);
+  assert.equal(rerun.metrics.mse, lost.metrics.mse, 'deterministic: the rerun job reproduces its result on another worker count');
+});
+
+test('sweep rejects bad configs with one line and exit 2', () => {
+  const dir = tmp('bad');
+  const cases: [string, RegExp][] = [
+    ['defenses: [{name: blur}]\n', /defenses\[0\]\.name: unknown defense 'blur'/],
+    ['defenses: [{name: gaussian, strengths: [1.0e-4, 50]}]\n', /defenses\[0\]\.strengths\[1\]: 50 out of range for gaussian/],
+    ['seeds: [1, 2, 1]\n', /seeds\[2\]: duplicate seed 1/],
+    ['attacks: []\n', /attacks: empty axis/],
+    ['images: [100000]\n', /images: index 100000 out of range: mnist test has 10000 images/],
+  ];
+  cases.forEach(([yaml, re], i) => {
+    const cfg = join(dir, `c${i}.yaml`);
+    writeFileSync(cfg, yaml);
+    const r = gradleak(['sweep', '--config', cfg, '--out', join(dir, `o${i}`)]);
+    assert.equal(r.code, 2, `${yaml}: ${r.stderr}`);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, re);
+  });
+  const r = gradleak(['sweep', '--out', join(dir, 'o')]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--config/);
+});
