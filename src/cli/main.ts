@@ -10,6 +10,8 @@ import { demoCommand } from './demo-command.js';
 import { simulateCommand } from './simulate-command.js';
 import { reproduceCommand } from './reproduce-command.js';
 import { datasetsCommand } from './datasets-command.js';
+import { sweepCommand } from './sweep-command.js';
+import { workerCommand } from './worker-command.js';
 
 const program = new Command('gradleak')
   .description('How much private training data leaks from federated-learning messages: gradient-inversion attacks')
@@ -18,7 +20,7 @@ const program = new Command('gradleak')
   .exitOverride()
   .configureOutput({ writeErr: () => {} }); // errors are printed once, below
 
-for (const cmd of [attackCommand(), reproduceCommand(), verifyCommand(), benchCommand(), demoCommand(), simulateCommand(), datasetsCommand()]) {
+for (const cmd of [attackCommand(), reproduceCommand(), verifyCommand(), benchCommand(), demoCommand(), simulateCommand(), datasetsCommand(), sweepCommand(), workerCommand()]) {
   program.addCommand(cmd.exitOverride().configureOutput({ writeErr: () => {} }));
 }
 

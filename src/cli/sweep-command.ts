@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { loadSweepConfig, type SweepConfig } from '../sweep/config.js';
+import { DEFAULT_QUEUE_NAME, queueExecutor, sweepId } from '../sweep/queue.js';
 import { expandGrid, localExecutor, runSweep, RESULTS_FILE, type Executor, type SweepRun } from '../sweep/run-sweep.js';
 import { summarise, type CellSummary } from '../sweep/summary.js';
 import { writeSweepOutputs } from '../report/sweep-report.js';
@@ -86,11 +87,16 @@ export function sweepCommand(): Command {
     .requiredOption('--config <file>', 'sweep configuration, .json or .yaml (see examples/)')
     .option('--out <dir>', 'output directory (results.jsonl, summary.csv, plot-*.svg, report.html); rerun to resume', join('runs', 'sweep'))
     .option('--workers <n>', 'worker threads (default: one per core)', positiveInt, defaultWorkers())
+    .option('--queue <url>', 'distribute the jobs on a BullMQ queue at redis://HOST:PORT; run `gradleak worker --queue URL` on any machines')
+    .option('--queue-name <name>', 'BullMQ queue name (the workers must use the same)', DEFAULT_QUEUE_NAME)
     .option('--json', 'print the summary as one JSON line')
-    .action(async (o: { config: string; out: string; workers: number; json?: boolean }) => {
+    .action(async (o: { config: string; out: string; workers: number; queue?: string; queueName: string; json?: boolean }) => {
       const config = loadSweepConfig(o.config);
-      const { run, cells, html } = await executeSweep({ config, out: o.out, executor: localExecutor(o.workers), workers: o.workers, json: o.json });
-      printSummary(run, cells, html, o.workers, o.json);
+      // the queue is named after the whole grid, so a resumed sweep finds the jobs a crashed one queued
+      const executor = o.queue ? queueExecutor(o.queue, { sweepId: sweepId(expandGrid(config)), queueName: o.queueName }) : localExecutor(o.workers);
+      const label = o.queue ? `queue ${o.queue}` : o.workers;
+      const { run, cells, html } = await executeSweep({ config, out: o.out, executor, workers: label, json: o.json });
+      printSummary(run, cells, html, label, o.json);
     });
 }
 
