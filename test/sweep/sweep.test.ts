@@ -84,7 +84,7 @@ test('config files: YAML and JSON, parse errors name the file', () => {
   assert.throws(() => loadSweepConfig(join(dir, 'x.toml')), /expected a \.json, \.yaml or \.yml file/);
   // the shipped examples
   const examples = new URL('../../../examples/', import.meta.url);
-  assert.equal(expandGrid(loadSweepConfig(new URL('defenses-mnist.yaml', examples).pathname)).length, 5 * 3 * (1 + 4 + 4 + 1 + 1 + 6));
+  assert.equal(expandGrid(loadSweepConfig(new URL('defenses-mnist.yaml', examples).pathname)).length, 5 * 3 * (1 + 4 + 4 + 1 + 1 + 6 + 3));
   assert.equal(expandGrid(loadSweepConfig(new URL('seed-sensitivity.yaml', examples).pathname)).length, 2 * 10 * 20 * 2);
 });
 
