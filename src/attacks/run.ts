@@ -6,7 +6,8 @@ import { clientUpdate, type ProtocolParams } from '../fl/protocol.js';
 import { lenet, type ModelSpec } from '../models/spec.js';
 import { alignedScores } from '../metrics/batch-alignment.js';
 import { messageFileAlpha, type MessageFile } from '../fl/message-file.js';
-import { Prng } from '../util/prng.js';
+import { initWeights } from '../models/init.js';
+import type { Network } from '../engine/network.js';
 import { readWeightsFile } from '../models/weights.js';
 import { applyDefense, NO_DEFENSE, survivingMask, type DefenseSpec } from '../defenses/defense.js';
 import { matchMessage, type MatchingResult, type MatchingState } from './gradient-matching.js';
@@ -90,8 +91,9 @@ export function targetModel(shape: [number, number, number], numClasses: number)
   return lenet(shape, numClasses, 'sigmoid');
 }
 
-export function initialWeights(paramCount: number, modelSeed: number): Float64Array {
-  return new Prng(modelSeed).fillUniform(new Float64Array(paramCount), -0.5, 0.5);
+/** The DLG paper's U(-0.5, 0.5) weights of a network, from `modelSeed`. */
+export function initialWeights(net: Network, modelSeed: number): Float64Array {
+  return initWeights(net, 'dlg', modelSeed);
 }
 
 /** One private example and the task it belongs to. */
@@ -123,7 +125,7 @@ export function runAttack(
   const started = performance.now();
   const model = targetModel(example.shape, example.numClasses);
   const net = createNetwork(model, 1, cfg.engine);
-  net.setParams(cfg.weightsFile ? readWeightsFile(cfg.weightsFile, net.params) : initialWeights(net.paramCount, cfg.modelSeed));
+  net.setParams(cfg.weightsFile ? readWeightsFile(cfg.weightsFile, net.params) : initialWeights(net, cfg.modelSeed));
   const theta = Float64Array.from(net.theta);
   // the client's message for its private example with its true (hard) label; its dual is zero
   const { message } = clientUpdate(net, theta, cfg.protocol, example.image, [example.label], { alpha: null });

@@ -11,7 +11,7 @@ import { DEFAULT_PROTOCOL } from '../fl/protocol.js';
 /** Median milliseconds of one DLG evaluation (forward, backward, objective, hvp). */
 export function timeDlgEvaluation(example: PrivateExample, engine: EngineOptions, reps: number, modelSeed = 1234): number {
   const net = createNetwork(targetModel(example.shape, example.numClasses), 1, engine);
-  net.setParams(initialWeights(net.paramCount, modelSeed));
+  net.setParams(initialWeights(net, modelSeed));
   const fn = new FedSgdMessage(net);
   const observed = Float64Array.from(fn.message(example.image, { kind: 'hard', classes: [example.label] }));
   const rng = new Prng(12345);

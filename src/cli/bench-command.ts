@@ -16,7 +16,7 @@ import { openMnist } from '../data/mnist.js';
 import { writeImagePng } from '../report/png.js';
 import type { DType } from '../engine/kernels.js';
 import { DEFAULT_DTYPE } from './attack-command.js';
-import { SUCCESS_MSE } from './demo-command.js';
+import { SUCCESS_MSE } from '../metrics/success.js';
 import { positiveInt } from './parse.js';
 import { formatTable } from './table.js';
 

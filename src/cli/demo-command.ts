@@ -9,7 +9,7 @@ import { addEngineOptions, attackToDir } from './attack-command.js';
 import { positiveInt } from './parse.js';
 import { formatTable } from './table.js';
 
-export const SUCCESS_MSE = 1e-3;
+import { SUCCESS_MSE } from '../metrics/success.js';
 /** Snapshot columns of the summary picture: dense early, where the reconstruction forms. */
 const DEMO_COLUMNS = [0, 1, 2, 3, 5, 8, 13, 21, 34, 300];
 

@@ -3,12 +3,14 @@
 import type { Dataset } from '../data/dataset.js';
 import type { OpenOptions } from '../data/open.js';
 import { mapOnWorkers } from './pool.js';
+import { median } from '../util/stats.js';
 import type { EngineOptions } from '../engine/backend.js';
 import { exampleOf, runAttack, type AttackOutcome, type HistoryRow } from '../attacks/run.js';
 import type { AttackName } from '../attacks/presets.js';
 import type { ProtocolParams } from '../fl/protocol.js';
 
-export const SUCCESS_MSE = 1e-3;
+import { SUCCESS_MSE } from '../metrics/success.js';
+export { SUCCESS_MSE };
 
 export interface ReproduceOptions {
   images: number;
@@ -159,18 +161,3 @@ export function summarise(result: DatasetResult, o: Pick<ReproduceOptions, 'loca
   });
 }
 
-/** Median of the finite values (NaN if none; +Infinity counts, e.g. PSNR of an exact reconstruction). */
-export function median(values: number[]): number {
-  const v = values.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
-  if (v.length === 0) return NaN;
-  const m = Math.floor(v.length / 2);
-  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
-}
-
-/** Quantile q of the non-NaN values (linear interpolation). */
-export function quantile(values: number[], q: number): number {
-  const v = values.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
-  if (v.length === 0) return NaN;
-  const pos = q * (v.length - 1), lo = Math.floor(pos), hi = Math.ceil(pos);
-  return v[lo] + (v[hi] - v[lo]) * (pos - lo);
-}

@@ -9,6 +9,7 @@
 // change the partition): data subset, partition, weight init, client sampling, batch sampling.
 import { UserError } from '../util/errors.js';
 import { Prng } from '../util/prng.js';
+import { initWeights, type InitName } from '../models/init.js';
 import { createNetwork } from '../engine/backend.js';
 import type { Network } from '../engine/network.js';
 import type { ActivationName } from '../engine/layers/activation.js';
@@ -21,8 +22,7 @@ import { applyDefense, NO_DEFENSE, type DefenseSpec } from '../defenses/defense.
 
 export const PARTITIONS = ['iid', 'dirichlet'] as const;
 export type PartitionName = (typeof PARTITIONS)[number];
-export const INITS = ['default', 'dlg'] as const;
-export type InitName = (typeof INITS)[number];
+export { INITS, initWeights, type InitName } from '../models/init.js';
 
 export interface Capture {
   client: number;
@@ -88,24 +88,6 @@ export function streamSeed(seed: number, stream: number): number {
   return (Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(stream + 1, 0x85ebca6b)) >>> 0;
 }
 const STREAM = { subset: 1, partition: 2, init: 3, clients: 4, batches: 5 } as const;
-
-/**
- * Initial weights. 'default': PyTorch's default for conv and linear layers, weight and bias
- * ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (fan_in = inputs per output). 'dlg': U(-0.5, 0.5), the DLG
- * paper's init for attacks, which is large for a sigmoid LeNet trained by SGD (saturated units).
- */
-export function initWeights(net: Network, init: InitName, seed: number): Float64Array {
-  const rng = new Prng(seed);
-  const theta = new Float64Array(net.paramCount);
-  if (init === 'dlg') return rng.fillUniform(theta, -0.5, 0.5);
-  let fanIn = 1;
-  for (const p of net.params) {
-    if (p.shape.length >= 2) fanIn = p.shape.slice(1).reduce((a, b) => a * b, 1); // weight [out, in, ...]
-    const bound = 1 / Math.sqrt(fanIn); // a bias uses the fan_in of the weight before it
-    rng.fillUniform(theta.subarray(p.offset, p.offset + p.size), -bound, bound);
-  }
-  return theta;
-}
 
 /** Checks the options that are the user's to get right. */
 export function checkSimulation(o: SimulationOptions): void {

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { writeText as write } from '../util/files.js';
 import { escapeXml, panelsSvg, type Series } from './svg.js';
 import { writeImageGrid } from './png.js';
-import { quantile, SUCCESS_MSE, type DatasetResult, type ReproduceOptions, type VariantSummary } from '../experiments/reproduce.js';
+import { quantile } from '../util/stats.js';
+import { SUCCESS_MSE, type DatasetResult, type ReproduceOptions, type VariantSummary } from '../experiments/reproduce.js';
 import { findings } from './findings.js';
 
 export interface SkippedDataset {

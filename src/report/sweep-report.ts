@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { writeText } from '../util/files.js';
 import { escapeXml, panelsSvg, type LineChartOptions, type Series } from './svg.js';
-import { SUCCESS_MSE } from '../experiments/reproduce.js';
+import { SUCCESS_MSE } from '../metrics/success.js';
 import { summaryCsv, type CellSummary } from '../sweep/summary.js';
 import type { SweepConfig } from '../sweep/config.js';
 

@@ -1,5 +1,6 @@
 // Per-cell statistics of a sweep: attack x protocol x defense x strength x restarts, over images and seeds.
-import { quantile, SUCCESS_MSE } from '../experiments/reproduce.js';
+import { SUCCESS_MSE } from '../metrics/success.js';
+import { mean, median } from '../util/stats.js';
 import type { SweepResult } from './job.js';
 import type { ProtocolParams } from '../fl/protocol.js';
 import type { DefenseSpec } from '../defenses/defense.js';
@@ -32,7 +33,6 @@ export function defenseLabel(d: DefenseSpec): string {
   return `${d.name}${d.adaptive ? ' adaptive' : ''}${d.clip !== undefined ? ` C=${d.clip}` : ''}`;
 }
 
-const mean = (xs: number[]) => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : NaN);
 
 /** Cells in the order of their first result (grid order when the results are). */
 export function summarise(results: readonly SweepResult[]): CellSummary[] {
@@ -54,7 +54,7 @@ export function summarise(results: readonly SweepResult[]): CellSummary[] {
     return {
       ...head.get(k)!, runs: rs.length, success, successRate: success / rs.length,
       labelAccuracy: m.filter((x) => x.label_correct).length / rs.length,
-      meanPsnr: mean(psnr), medianPsnr: quantile(psnr, 0.5), meanSsim: mean(ssim), medianSsim: quantile(ssim, 0.5),
+      meanPsnr: mean(psnr), medianPsnr: median(psnr), meanSsim: mean(ssim), medianSsim: median(ssim),
       meanSeconds: mean(m.map((x) => x.seconds)), diverged: m.filter((x) => x.diverged).length,
     };
   });

@@ -1,0 +1,24 @@
+// Initial weights, drawn from a seed (src/util/prng.ts).
+import { Prng } from '../util/prng.js';
+import type { ParamSlot } from '../engine/layers/layer.js';
+
+export const INITS = ['dlg', 'default'] as const;
+export type InitName = (typeof INITS)[number];
+
+/**
+ * 'dlg': every weight and bias ~ U(-0.5, 0.5), the DLG paper's init (the model the attacks target).
+ * 'default': PyTorch's default for conv and linear layers, weight and bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+ * (fan_in = inputs per output; a bias uses the fan_in of the weight before it).
+ */
+export function initWeights(net: { paramCount: number; params: readonly ParamSlot[] }, init: InitName, seed: number): Float64Array {
+  const rng = new Prng(seed);
+  const theta = new Float64Array(net.paramCount);
+  if (init === 'dlg') return rng.fillUniform(theta, -0.5, 0.5);
+  let fanIn = 1;
+  for (const p of net.params) {
+    if (p.shape.length >= 2) fanIn = p.shape.slice(1).reduce((a, b) => a * b, 1); // weight [out, in, ...]
+    const bound = 1 / Math.sqrt(fanIn);
+    rng.fillUniform(theta.subarray(p.offset, p.offset + p.size), -bound, bound);
+  }
+  return theta;
+}
