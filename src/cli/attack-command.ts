@@ -49,7 +49,7 @@ export async function attackToDir(cfg: AttackConfig, out: string, flags: DataFla
 
 export function attackCommand(): Command {
   const cmd = new Command('attack')
-    .description('reconstruct one private image from its FedSGD gradient (' + ATTACKS.join(', ') + ')')
+    .description('reconstruct private data from what a client sends: gradient, FedAvg update or FedADMM increment (' + ATTACKS.join(', ') + ')')
     .option('--dataset <name>', DATASETS.join(', '), oneOf(DATASETS), 'mnist')
     .option('--split <split>', SPLITS.join(' or '), oneOf(SPLITS), 'test')
     .option('--index <i>', 'image index in the split', nonNegativeInt, 0)
