@@ -14,8 +14,10 @@ import { Worker as Thread } from 'node:worker_threads';
 import { Queue, QueueEvents, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { UserError } from '../util/errors.js';
 import { jobKey, type SweepJob, type SweepResult } from './job.js';
+import { decodeResult, encodeResult } from './results-log.js';
 
-export type SweepExecutor = (jobs: SweepJob[], onResult: (r: SweepResult) => void) => Promise<void>;
+import type { Executor } from './run-sweep.js';
+export type SweepExecutor = Executor;
 
 /** The queue workers and sweeps share (one per Redis database). */
 export const DEFAULT_QUEUE_NAME = 'gradleak';
@@ -127,13 +129,9 @@ function connection(t: RedisTarget, blocking: boolean): ConnectionOptions {
   return { ...t, connectTimeout: CONNECT_TIMEOUT_MS, ...(blocking ? { maxRetriesPerRequest: null } : {}) };
 }
 
-// Return values travel as JSON: keep non-finite metrics (PSNR of a perfect reconstruction is Infinity).
-function encodeResult(r: SweepResult): unknown {
-  return JSON.parse(JSON.stringify(r, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? { $num: String(v) } : v)));
-}
-
-function decodeResult(v: unknown): SweepResult {
-  return JSON.parse(JSON.stringify(v), (_k, x) => (x && typeof x === 'object' && !Array.isArray(x) && Object.keys(x).length === 1 && typeof x.$num === 'string' ? Number(x.$num) : x));
+// Results travel as one results.jsonl line (results-log.ts keeps non-finite metrics: PSNR can be Infinity).
+interface QueueReturn {
+  line: string;
 }
 
 /** A sweep's id: a hash of its sorted job keys (the same jobs → the same id → re-adding is a no-op). */
@@ -215,7 +213,7 @@ export function queueExecutor(url: string, opts: QueueExecutorOptions = {}): Swe
       const key = keyOfId.get(id);
       if (key === undefined || delivered.has(key) || finished) return;
       try {
-        const r = decodeResult(typeof value === 'string' ? JSON.parse(value) : value);
+        const r = decodeResult((typeof value === 'string' ? (JSON.parse(value) as QueueReturn) : (value as QueueReturn)).line);
         if (r?.key !== key) throw new Error(`job ${key}: the worker returned a result for ${String(r?.key)}`);
         delivered.add(key);
         onResult(r);
@@ -227,7 +225,8 @@ export function queueExecutor(url: string, opts: QueueExecutorOptions = {}): Swe
     const failed = (id: string, reason: string) => {
       const key = keyOfId.get(id);
       if (key === undefined || delivered.has(key)) return;
-      fail(reason.startsWith(USER_ERROR_PREFIX) ? new UserError(`job ${key}: ${reason.slice(USER_ERROR_PREFIX.length)}`) : new QueueJobFailed(key, reason, attempts));
+      // a job's UserError already names the job (sweep-worker.ts)
+      fail(reason.startsWith(USER_ERROR_PREFIX) ? new UserError(reason.slice(USER_ERROR_PREFIX.length)) : new QueueJobFailed(key, reason, attempts));
     };
     // Connection problems after the check: BullMQ reconnects by itself; say so once, don't crash.
     let warned = false;
@@ -303,31 +302,18 @@ export function queueExecutor(url: string, opts: QueueExecutorOptions = {}): Swe
 
 // ---- workers ------------------------------------------------------------------------------------
 
-// A thread that runs the jobs it is sent (one at a time) and posts back results or errors.
-const THREAD_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const loaded = import(workerData.jobModule);
-parentPort.on('message', async (job) => {
-  try {
-    const { runSweepJob } = await loaded;
-    parentPort.postMessage({ result: await runSweepJob(job) });
-  } catch (e) {
-    parentPort.postMessage({ error: (e && e.message) || String(e), user: !!e && e.name === 'UserError' });
-  }
-});
-`;
-
+// A worker thread (sweep-worker.ts, the local pool's) that runs the jobs it is sent, one at a time.
 class ThreadSlot {
   private thread: Thread | null = null;
   private pending: { resolve: (r: SweepResult) => void; reject: (e: Error) => void } | null = null;
 
   run(job: SweepJob): Promise<SweepResult> {
     if (!this.thread) {
-      const t = new Thread(THREAD_SOURCE, { eval: true, workerData: { jobModule: new URL('./job.js', import.meta.url).href } });
-      t.on('message', (m: { result?: SweepResult; error?: string; user?: boolean }) => {
+      const t = new Thread(new URL('./sweep-worker.js', import.meta.url));
+      t.on('message', (m: { result?: SweepResult; error?: { message: string; user: boolean } }) => {
         const p = this.pending;
         this.pending = null;
-        if (m.error !== undefined) p?.reject(m.user ? new UserError(m.error) : new Error(m.error));
+        if (m.error !== undefined) p?.reject(m.error.user ? new UserError(m.error.message) : new Error(m.error.message));
         else p?.resolve(m.result!);
       });
       const lost = (why: string) => {
@@ -343,7 +329,7 @@ class ThreadSlot {
     }
     return new Promise((resolve, reject) => {
       this.pending = { resolve, reject };
-      this.thread!.postMessage(job);
+      this.thread!.postMessage({ index: 0, job });
     });
   }
 
@@ -410,7 +396,7 @@ export async function runQueueWorker(url: string, opts: QueueWorkerOptions = {})
       const result = await slot.run(job.data.job);
       if (result.key !== key) throw new Error(`job key mismatch: queued as ${key}, computed ${result.key} (different gradleak versions?)`);
       emit({ type: 'completed', key, seconds: (performance.now() - t0) / 1000, result });
-      return encodeResult(result);
+      return { line: encodeResult(result) } satisfies QueueReturn;
     } catch (e) {
       emit({ type: 'failed', key, seconds: (performance.now() - t0) / 1000, error: (e as Error).message });
       throw e instanceof UserError ? new UnrecoverableError(USER_ERROR_PREFIX + e.message) : e;
