@@ -10,6 +10,7 @@ import { findLfwDir, LFW_FOLDERS, openLfw } from '../data/lfw.js';
 import { defaultMnistDir, openMnist } from '../data/mnist.js';
 import { progressBar, type Progress } from './progress.js';
 import { oneOf } from './parse.js';
+import { locateCifar, openCifar } from '../data/cifar.js';
 
 export const KNOWN_DATASETS = ['mnist', 'cifar100', 'cifar10', 'lfw'] as const;
 export type KnownDataset = (typeof KNOWN_DATASETS)[number];
@@ -20,11 +21,6 @@ export const EXPECTED: Record<KnownDataset, { samples: number; classes: number; 
   cifar10: { samples: 60000, classes: 10, detail: '50000 train + 10000 test' },
   cifar100: { samples: 60000, classes: 100, detail: '50000 train + 10000 test' },
   lfw: { samples: 13233, classes: 5749, detail: '13233 images of 5749 people' },
-};
-
-const CIFAR_FILES: Record<'cifar10' | 'cifar100', string[]> = {
-  cifar10: ['batches.meta', 'data_batch_1', 'data_batch_2', 'data_batch_3', 'data_batch_4', 'data_batch_5', 'test_batch'],
-  cifar100: ['meta', 'train', 'test'],
 };
 
 export interface DatasetStatus {
@@ -90,22 +86,6 @@ function expectedMd5(name: DownloadableDataset, file: string): string | undefine
   return [src.file, ...Object.values(src.variants ?? {})].find((f) => f.file === file)?.md5;
 }
 
-type CifarModule = {
-  locateCifar(kind: string, root: string): { format: string; dir: string };
-  openCifar(kind: string, split: string, root: string): { count: number; numClasses: number; close?(): void };
-};
-
-/** src/data/cifar.ts (written separately), loaded dynamically; null if it is missing or has another API. */
-async function cifarModule(): Promise<CifarModule | null> {
-  try {
-    const spec = '../data/cifar.js';
-    const mod = (await import(spec)) as Partial<CifarModule>;
-    return typeof mod.openCifar === 'function' && typeof mod.locateCifar === 'function' ? (mod as CifarModule) : null;
-  } catch {
-    return null;
-  }
-}
-
 /** What is on disk for dataset `name` under `root`. `checkMd5` also hashes the archive if present. */
 export async function datasetStatus(name: KnownDataset, root: DataRoot, opts: { checkMd5?: boolean } = {}): Promise<DatasetStatus> {
   if (name === 'mnist') {
@@ -152,25 +132,22 @@ export async function datasetStatus(name: KnownDataset, root: DataRoot, opts: { 
     }
   } else {
     const archiveFile = path.join(r, src.file);
-    const cifar = await cifarModule();
     let dir = path.join(r, src.extractsTo);
     let present = fs.existsSync(dir);
-    if (cifar) {
-      // the CIFAR reader knows both the python and the binary layouts
-      try {
-        dir = cifar.locateCifar(name, r).dir;
-        present = true;
-      } catch {
-        /* not found: keep the python folder as "looked for" */
-      }
+    // the CIFAR reader knows both the python and the binary layouts
+    try {
+      dir = locateCifar(name, r).dir;
+      present = true;
+    } catch {
+      /* not found: keep the python folder as "looked for" */
     }
     st = { name, lookedFor: dir, present, usable: false, valid: false, bytes: present ? sizeOnDisk(dir) : 0 };
     if (fs.existsSync(archiveFile)) st.archive = { path: archiveFile, bytes: fs.statSync(archiveFile).size };
-    if (present && cifar) {
+    if (present) {
       try {
         let samples = 0;
-        for (const split of ['train', 'test']) {
-          const ds = cifar.openCifar(name, split, r);
+        for (const split of ['train', 'test'] as const) {
+          const ds = openCifar(name, split, r);
           samples += ds.count;
           st.classes = ds.numClasses;
           ds.close?.();
@@ -180,10 +157,6 @@ export async function datasetStatus(name: KnownDataset, root: DataRoot, opts: { 
       } catch (e) {
         st.problem = (e as Error).message;
       }
-    } else if (present) {
-      const missing = CIFAR_FILES[name].filter((f) => !fs.existsSync(path.join(dir, f)));
-      if (missing.length) st.problem = `${dir}: missing ${missing.join(', ')}`;
-      else st.valid = st.usable = true;
     }
   }
   if (!st.present && !st.problem) st.problem = `not found; ${howToGet(name, root)}`;
