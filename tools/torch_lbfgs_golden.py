@@ -45,5 +45,8 @@ cases = [
     run("quartic_history3", f_quartic, [0.5, -1.0, 2.0, 0.0, 1.5, -0.5], 6, lr=1, history_size=3),
     run("quartic_lr05_iter7", f_quartic, [1.0, 1.0, -1.0, 2.0, 0.3, 0.1], 5, lr=0.5, max_iter=7),
     run("rosen_default", f_rosen, [-1.2, 1.0, -0.5, 0.8], 5, lr=1),
+    run("quartic_wolfe", f_quartic, [0.5, -1.0, 2.0, 0.0, 1.5, -0.5], 4, lr=1, line_search_fn="strong_wolfe"),
+    run("rosen_wolfe", f_rosen, [-1.2, 1.0, -0.5, 0.8], 4, lr=1, line_search_fn="strong_wolfe"),
+    run("rosen_wolfe_iter5", f_rosen, [-1.2, 1.0], 6, lr=1, max_iter=5, line_search_fn="strong_wolfe"),
 ]
 json.dump(dict(torch=torch.__version__, cases=cases), open(sys.argv[1] if len(sys.argv) > 1 else "test/data/lbfgs_torch_golden.json", "w"))

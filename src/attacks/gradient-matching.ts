@@ -25,6 +25,8 @@ export interface MatchingOptions {
   logEvery: number;
   /** Match only these entries of the message (1 = use): an attacker who knows which entries a defense kept. */
   mask?: Uint8Array;
+  /** L-BFGS line search: none (the papers' setting, default) or strong-wolfe. */
+  lineSearch?: 'none' | 'strong-wolfe';
 }
 
 export interface MatchingState {
@@ -80,7 +82,7 @@ export function matchMessage(
   // the objective at the current point, without its gradient (for logging; not counted)
   const current = (): number => distance(fn.message(x, label()));
 
-  const optimizer: Optimizer = opts.optimizer === 'adam' ? new Adam(z, { lr: opts.lr }) : new Lbfgs(z, { lr: opts.lr }, vectorKernelsLike(net.kernels, Lbfgs.elementsNeeded(z.length)));
+  const optimizer: Optimizer = opts.optimizer === 'adam' ? new Adam(z, { lr: opts.lr }) : new Lbfgs(z, { lr: opts.lr, lineSearch: opts.lineSearch }, vectorKernelsLike(net.kernels, Lbfgs.elementsNeeded(z.length)));
   let D = current();
   let diverged = !Number.isFinite(D);
   const log = (iteration: number) => onLog({ iteration, evaluations: optimizer.evaluations, objective: D, x, labelLogits: y });

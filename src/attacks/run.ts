@@ -36,6 +36,8 @@ export interface AttackConfig {
   protocol: ProtocolParams;
   /** What the client does to its message before sending it (default none). */
   defense?: DefenseSpec;
+  /** L-BFGS line search (default none, as in the DLG/iDLG papers). */
+  lineSearch?: 'none' | 'strong-wolfe';
   /** Independent dummy initialisations; the one with the lowest final objective is kept (never chosen by the ground truth). */
   restarts: number;
 }
@@ -171,7 +173,7 @@ function execute(
       run.snapshots.push({ iteration: s.iteration, image: Float64Array.from(s.x) });
       onProgress(row, r);
     };
-    run.result = matchMessage(fn, target, { ...options, iterations: cfg.iterations, seed: run.seed, logEvery: cfg.logEvery }, score);
+    run.result = matchMessage(fn, target, { ...options, lineSearch: cfg.lineSearch, iterations: cfg.iterations, seed: run.seed, logEvery: cfg.logEvery }, score);
     evaluations += run.result.evaluations;
     runs.push(run);
   }

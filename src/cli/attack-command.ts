@@ -62,6 +62,7 @@ export function attackCommand(): Command {
     .option('--lr <eta>', 'client learning rate', positiveNumber, DEFAULT_PROTOCOL.lr)
     .option('--rho <rho>', 'FedADMM penalty', positiveNumber, DEFAULT_PROTOCOL.rho)
     .option('--message <file>', 'attack a captured message (gradleak simulate --capture): model, weights, protocol and the client\'s past increments come from the file')
+    .option('--line-search <kind>', 'L-BFGS line search: none (the papers\' setting) or strong-wolfe (torch\'s line_search_fn)', oneOf(['none', 'strong-wolfe'] as const), 'none')
     .option('--defense <name>', `what the client does to its message: ${DEFENSES.join(', ')}`, oneOf(DEFENSES), 'none')
     .option('--defense-strength <x>', 'noise variance (gaussian, laplacian), pruned fraction (prune), noise multiplier (dp)', Number, 0)
     .option('--dp-clip <C>', 'clipping norm of the dp defense', positiveNumber)
@@ -81,6 +82,7 @@ export function attackCommand(): Command {
       dataset: captured?.groundTruth.dataset ?? datasetName(o.dataset, o), dataDir: o.dataDir, imageFile: o.image, split: captured?.groundTruth.split ?? o.split, index: captured?.groundTruth.indices[0] ?? o.index,
       iterations: o.iterations, seed: o.seed, logEvery: o.logEvery, modelSeed: o.modelSeed, weightsFile: o.weights,
       engine: { backend: o.backend, dtype: o.precision }, restarts: o.restarts,
+      lineSearch: o.lineSearch,
       defense: checkDefense({ name: o.defense, strength: o.defenseStrength, adaptive: o.adaptive ?? false, clip: o.dpClip }),
       protocol: captured?.protocol ?? checkProtocol({ kind: o.protocol ?? ATTACK_PROTOCOL[o.attack as AttackName], steps: o.localSteps, lr: o.lr, rho: o.rho }),
     };

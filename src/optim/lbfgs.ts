@@ -6,6 +6,7 @@
 // Everything is preallocated: the history is a ring of reused vectors, allocated from a float64
 // `Kernels` whose dot/axpy run the two-loop recursion (WebAssembly SIMD or plain TS).
 import type { Closure, Optimizer } from './optimizer.js';
+import { strongWolfe } from './strong-wolfe.js';
 import { ReferenceKernels, type Kernels } from '../engine/kernels.js';
 
 export interface LbfgsOptions {
@@ -15,10 +16,12 @@ export interface LbfgsOptions {
   toleranceGrad: number;
   toleranceChange: number;
   historySize: number;
+  /** 'none' (torch's default, the DLG papers' setting) or 'strong-wolfe' (line_search_fn='strong_wolfe'). */
+  lineSearch: 'none' | 'strong-wolfe';
 }
 
 export const TORCH_LBFGS_DEFAULTS: LbfgsOptions = {
-  lr: 1, maxIter: 20, maxEval: 25, toleranceGrad: 1e-7, toleranceChange: 1e-9, historySize: 100,
+  lr: 1, maxIter: 20, maxEval: 25, toleranceGrad: 1e-7, toleranceChange: 1e-9, historySize: 100, lineSearch: 'none',
 };
 
 export class Lbfgs implements Optimizer {
@@ -29,6 +32,7 @@ export class Lbfgs implements Optimizer {
   private readonly prevGrad: Float64Array;
   private readonly d: Float64Array;
   private readonly q: Float64Array;
+  private readonly xInit: Float64Array;
   private t = 0;
   private readonly ys: Float64Array[]; // y_i = g_{k+1} - g_k (torch: old_dirs)
   private readonly ss: Float64Array[]; // s_i = t d (torch: old_stps)
@@ -43,7 +47,7 @@ export class Lbfgs implements Optimizer {
 
   /** float64 elements the optimiser allocates from its kernels for n variables. */
   static elementsNeeded(n: number, historySize = TORCH_LBFGS_DEFAULTS.historySize): number {
-    return (2 * historySize + 6) * (n + 8);
+    return (2 * historySize + 7) * (n + 8);
   }
 
   constructor(readonly x: Float64Array, options: Partial<LbfgsOptions> = {}, private readonly vec: Kernels = new ReferenceKernels('float64')) {
@@ -58,6 +62,7 @@ export class Lbfgs implements Optimizer {
     this.prevGrad = alloc();
     this.d = alloc();
     this.q = alloc();
+    this.xInit = alloc();
     this.ys = Array.from({ length: h }, alloc);
     this.ss = Array.from({ length: h }, alloc);
     this.yNew = alloc();
@@ -89,10 +94,28 @@ export class Lbfgs implements Optimizer {
       prevGrad.set(grad);
       const prevLoss = this.loss;
       this.t = this.iterations === 1 ? Math.min(1, 1 / sumAbs(grad)) * opts.lr : opts.lr;
-      if (this.vec.dot(grad, d) > -opts.toleranceChange) break; // not a descent direction
-      for (let i = 0; i < x.length; i++) x[i] += this.t * d[i];
+      const gtd = this.vec.dot(grad, d);
+      if (gtd > -opts.toleranceChange) break; // not a descent direction
       let optCond = false;
-      if (nIter !== opts.maxIter) {
+      if (opts.lineSearch === 'strong-wolfe') {
+        this.xInit.set(x);
+        const atStep = (t: number, g: Float64Array): number => {
+          for (let i = 0; i < x.length; i++) x[i] = this.xInit[i] + t * d[i];
+          const f = closure(x, g);
+          x.set(this.xInit);
+          return f;
+        };
+        const ls = strongWolfe(atStep, d, this.t, this.loss, grad, gtd, grad, 1e-4, 0.9, opts.toleranceChange);
+        this.t = ls.t;
+        this.loss = ls.f;
+        for (let i = 0; i < x.length; i++) x[i] += this.t * d[i];
+        this.evaluations += ls.evaluations;
+        currentEvals += ls.evaluations;
+        optCond = maxAbs(grad) <= opts.toleranceGrad;
+      } else {
+        for (let i = 0; i < x.length; i++) x[i] += this.t * d[i];
+      }
+      if (opts.lineSearch === 'none' && nIter !== opts.maxIter) {
         this.loss = closure(x, grad);
         this.evaluations++;
         currentEvals++;

@@ -61,7 +61,8 @@ for (const c of golden.cases) for (const [backend, vec] of VECTOR_KERNELS) {
     const fn = FUNCTIONS[c.function];
     const closure: Fn = (v, g) => (evals++, fn(v, g));
     const o = c.options;
-    const opt = new Lbfgs(x, { lr: o.lr, historySize: o.history_size, maxIter: o.max_iter }, vec());
+    const lineSearch = o.line_search_fn === 'strong_wolfe' ? 'strong-wolfe' : undefined;
+    const opt = new Lbfgs(x, { lr: o.lr, historySize: o.history_size, maxIter: o.max_iter, lineSearch }, vec());
     for (const step of c.steps) {
       const loss = opt.step(closure);
       assert.equal(evals, step.evals, 'closure evaluations');
