@@ -54,6 +54,8 @@ const schema = z.strictObject({
   images: intAxis('image indices', 0).default([0]),
   seeds: intAxis('dummy seeds', 0).default([0]),
   restarts: z.array(z.number().int().min(1)).default([1]),
+  /** L-BFGS line search per job: none (the papers' setting) and/or strong-wolfe. */
+  lineSearch: z.array(z.enum(['none', 'strong-wolfe'])).default(['none']),
   iterations: z.number().int().min(1).default(300),
   modelSeed: z.number().int().min(0).default(1234),
   precision: z.enum(['float64', 'float32']).default('float64'),
@@ -78,6 +80,7 @@ export interface SweepConfig {
   images: number[];
   seeds: number[];
   restarts: number[];
+  lineSearch: ('none' | 'strong-wolfe')[];
   iterations: number;
   modelSeed: number;
   precision: 'float64' | 'float32';
@@ -216,10 +219,11 @@ function semanticChecks(c: z.output<typeof schema>): SweepConfig {
   checkAxis(['images'], c.images, String, 'image');
   checkAxis(['seeds'], c.seeds, String, 'seed');
   checkAxis(['restarts'], c.restarts, String, 'restarts value');
+  checkAxis(['lineSearch'], c.lineSearch, String, 'line search');
   return {
     attacks: c.attacks, protocols, skipIncompatible: c.skipIncompatible, defenses, dataset: c.dataset, split: c.split,
     ...(c.dataRoot !== undefined ? { dataRoot: c.dataRoot } : {}),
-    images: c.images, seeds: c.seeds, restarts: c.restarts, iterations: c.iterations, modelSeed: c.modelSeed, precision: c.precision,
+    images: c.images, seeds: c.seeds, restarts: c.restarts, lineSearch: c.lineSearch, iterations: c.iterations, modelSeed: c.modelSeed, precision: c.precision,
   };
 }
 

@@ -21,6 +21,8 @@ export interface SweepJob {
   iterations: number;
   modelSeed: number;
   precision: DType;
+  /** L-BFGS line search; absent = none. */
+  lineSearch?: 'none' | 'strong-wolfe';
   /** Data root for cifar100/cifar10/lfw (ignored for mnist). */
   dataRoot?: string;
 }
@@ -36,7 +38,7 @@ export function jobKey(j: SweepJob): string {
   const p = j.protocol, d = j.defense;
   const proto = p.kind === 'fedsgd' ? 'fedsgd' : `${p.kind}-E${p.steps}-lr${p.lr}${p.kind === 'fedadmm' ? `-rho${p.rho}` : ''}`;
   const def = d.name === 'none' ? 'none' : `${d.name}-${d.strength}${d.adaptive ? '-adaptive' : ''}${d.clip !== undefined ? `-C${d.clip}` : ''}`;
-  return [j.attack, proto, def, `${j.dataset}-${j.split}-${j.image}`, `seed${j.seed}`, `r${j.restarts}`, `it${j.iterations}`, `m${j.modelSeed}`, j.precision].join('|');
+  return [j.attack, proto, def, `${j.dataset}-${j.split}-${j.image}`, `seed${j.seed}`, `r${j.restarts}`, `it${j.iterations}`, `m${j.modelSeed}`, j.precision, ...(j.lineSearch === 'strong-wolfe' ? ['wolfe'] : [])].join('|');
 }
 
 const open = new Map<string, Promise<Dataset>>();
@@ -49,7 +51,7 @@ export async function runSweepJob(job: SweepJob): Promise<SweepResult> {
   const outcome = runAttack({
     attack: job.attack, dataset: job.dataset, split: job.split, index: job.image, iterations: job.iterations, seed: job.seed,
     logEvery: job.iterations, modelSeed: job.modelSeed, engine: { backend: 'wasm', dtype: job.precision }, restarts: job.restarts,
-    protocol: job.protocol, defense: job.defense,
+    protocol: job.protocol, defense: job.defense, lineSearch: job.lineSearch,
   }, await exampleOf(data, job.image));
   return { key: jobKey(job), job, metrics: outcome.metrics };
 }

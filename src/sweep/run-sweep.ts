@@ -17,7 +17,7 @@ import { ResultsLog } from './results-log.js';
  */
 export type Executor = (jobs: SweepJob[], onResult: (r: SweepResult) => void) => Promise<void>;
 
-/** The grid in a fixed order: attack, protocol, defense, strength, restarts, image, seed. */
+/** The grid in a fixed order: attack, protocol, defense, strength, restarts, line search, image, seed. */
 export function expandGrid(c: SweepConfig): SweepJob[] {
   const jobs: SweepJob[] = [];
   for (const attack of c.attacks) {
@@ -26,12 +26,15 @@ export function expandGrid(c: SweepConfig): SweepJob[] {
       for (const axis of c.defenses) {
         for (const defense of defenseSpecs(axis)) {
           for (const restarts of c.restarts) {
-            for (const image of c.images) {
-              for (const seed of c.seeds) {
-                jobs.push({
-                  attack, protocol: { ...protocol }, defense: { ...defense }, dataset: c.dataset, split: c.split, image, seed, restarts,
-                  iterations: c.iterations, modelSeed: c.modelSeed, precision: c.precision, ...(c.dataRoot !== undefined ? { dataRoot: c.dataRoot } : {}),
-                });
+            for (const lineSearch of c.lineSearch) {
+              for (const image of c.images) {
+                for (const seed of c.seeds) {
+                  jobs.push({
+                    attack, protocol: { ...protocol }, defense: { ...defense }, dataset: c.dataset, split: c.split, image, seed, restarts,
+                    iterations: c.iterations, modelSeed: c.modelSeed, precision: c.precision, ...(c.dataRoot !== undefined ? { dataRoot: c.dataRoot } : {}),
+                    ...(lineSearch !== 'none' ? { lineSearch } : {}), // absent = none: keys of older sweeps stay valid
+                  });
+                }
               }
             }
           }

@@ -39,7 +39,8 @@ export function summarise(results: readonly SweepResult[]): CellSummary[] {
   const cells = new Map<string, SweepResult[]>();
   const head = new Map<string, Omit<CellSummary, 'runs' | 'success' | 'successRate' | 'labelAccuracy' | 'meanPsnr' | 'medianPsnr' | 'meanSsim' | 'medianSsim' | 'meanSeconds' | 'diverged'>>();
   for (const r of results) {
-    const h = { attack: r.job.attack, protocol: protocolLabel(r.job.protocol), defense: defenseLabel(r.job.defense), strength: r.job.defense.strength, restarts: r.job.restarts };
+    // a strong-Wolfe run is its own line in tables and plots: 'dlg+wolfe'
+    const h = { attack: r.job.attack + (r.job.lineSearch === 'strong-wolfe' ? '+wolfe' : ''), protocol: protocolLabel(r.job.protocol), defense: defenseLabel(r.job.defense), strength: r.job.defense.strength, restarts: r.job.restarts };
     const k = JSON.stringify(h);
     if (!cells.has(k)) {
       cells.set(k, []);

@@ -238,3 +238,15 @@ test('sweep rejects bad configs with one line and exit 2', () => {
   assert.equal(r.code, 2);
   assert.match(r.stderr, /--config/);
 });
+
+test('lineSearch axis: strong-Wolfe jobs get their own keys, plain jobs keep theirs', () => {
+  const plain = parseSweepConfig({ attacks: ['dlg'], seeds: [0, 1] }, 'cfg');
+  const both = parseSweepConfig({ attacks: ['dlg'], seeds: [0, 1], lineSearch: ['none', 'strong-wolfe'] }, 'cfg');
+  const plainKeys = expandGrid(plain).map(jobKey);
+  const bothJobs = expandGrid(both);
+  assert.equal(bothJobs.length, 4);
+  assert.deepEqual(bothJobs.filter((j) => j.lineSearch === undefined).map(jobKey), plainKeys, 'adding the axis does not rename finished jobs');
+  assert.ok(bothJobs.filter((j) => j.lineSearch === 'strong-wolfe').every((j) => jobKey(j).endsWith('|wolfe')));
+  assert.throws(() => parseSweepConfig({ lineSearch: ['none', 'none'] }, 'cfg'), /lineSearch/);
+  assert.throws(() => parseSweepConfig({ lineSearch: ['armijo'] }, 'cfg'), /lineSearch/);
+});
