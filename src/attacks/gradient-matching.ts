@@ -1,4 +1,4 @@
-// The one gradient-matching loop (DESIGN 6): optimise dummy data x' (and, for a joint label,
+// The one gradient-matching loop (docs/design.md, section 6): optimise dummy data x' (and, for a joint label,
 // dummy label logits y') so that the message they would produce matches the observed one.
 // Every named attack (DLG, iDLG, ...) is a preset of this loop's parameters.
 import type { MessageFunction } from '../fl/message.js';

@@ -1,5 +1,5 @@
 // Gradient-matching objectives D(m) between the dummy message m and the observed one t.
-// Each returns D and writes dD/dm into `dm`, the direction for the engine's hvp (DESIGN 3).
+// Each returns D and writes dD/dm into `dm`, the direction for the engine's hvp (docs/design.md, section 3).
 import type { Arr } from '../engine/kernels.js';
 
 export type ObjectiveName = 'l2' | 'cosine';

@@ -1,4 +1,4 @@
-// Named attacks as presets of the one matching loop (DESIGN 6): which message function the attacker
+// Named attacks as presets of the one matching loop (docs/design.md, section 6): which message function the attacker
 // differentiates, what it matches that function against, and how the label is handled.
 import { UserError } from '../util/errors.js';
 import type { Network } from '../engine/network.js';

@@ -10,7 +10,7 @@ import {
   type SimulationOptions, type SimulationResult, type RoundResult,
 } from '../fl/simulation.js';
 import { writeMessageFile } from '../fl/message-file.js';
-import { ACTIVATIONS } from '../engine/layers/activation.js';
+import { LENET_ACTIVATIONS } from '../models/spec.js';
 import { lineChartSvg } from '../report/svg.js';
 import { UserError } from '../util/errors.js';
 import { GRADLEAK_VERSION } from '../util/version.js';
@@ -65,7 +65,7 @@ export function simulateCommand(): Command {
     .option('--rho <rho>', 'FedADMM penalty', positiveNumber, SIMULATE_PROTOCOL_DEFAULTS.rho)
     .option('--train-samples <n>', 'MNIST training images used (a seeded subset), split among the clients', positiveInt, D.trainSamples)
     .option('--test-samples <n>', 'the first n MNIST test images give the test accuracy', positiveInt, D.testSamples)
-    .addOption(new Option('--activation <fn>', 'LeNet activation').choices(ACTIVATIONS).default(D.activation))
+    .addOption(new Option('--activation <fn>', 'LeNet activation').choices(LENET_ACTIVATIONS).default(D.activation))
     .option('--init <kind>', 'initial weights: dlg = U(-0.5, 0.5); default = PyTorch U(+-1/sqrt(fan_in)) (stalls with sigmoid)', oneOf(INITS), D.init)
     .option('--seed <s>', 'seed of every random choice (data subset, partition, init, clients, batches)', nonNegativeInt, D.seed)
     .option('--capture <c:r...>', 'save the message of client c (from 0) at round r (from 1); repeatable or comma list', (v: string, prev: string[] = []) => [...prev, v])

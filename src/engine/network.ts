@@ -1,13 +1,15 @@
-// A sequential network with cross-entropy loss and its two primitives (DESIGN 3):
+// A network (a DAG of nodes in topological order) with cross-entropy loss and its two primitives (docs/design.md, 3 and 11):
 //   evaluate(x, label): L, dL/dW (and dL/dx, dL/dy)                          reverse mode
 //   hvp(v):             H_WW v, H_xW v, H_yW v at the last evaluate() point   forward-over-reverse
-// All parameters live in one flat vector (layer order, weight then bias), so a gradient or a
-// direction in weight space is one array. Buffers are allocated once, from the kernels' memory.
+// All parameters live in one flat vector (node order, weight then bias), so a gradient or a
+// direction in weight space is one array. Every tensor (the input and each node's output) owns its
+// value, tangent, adjoint and tangent-adjoint buffers, allocated once from the kernels' memory.
+// Backward walks the nodes in reverse; a tensor read by several nodes (a residual branch) gets the
+// adjoint of its last reader written in place and the others' added through one scratch buffer.
 import type { Arr, Kernels } from './kernels.js';
-import type { Layer, ParamSlot } from './layers/layer.js';
-import { sizeOf } from './layers/layer.js';
+import { isMultiInput, sizeOf, type Layer, type MultiInputLayer, type ParamSlot } from './layers/layer.js';
 import { CrossEntropy, type LabelInput } from './loss.js';
-import { buildLayers, type ModelSpec } from '../models/spec.js';
+import { buildGraph, type BuiltNode, type ModelSpec } from '../models/spec.js';
 
 export interface HvpRequest {
   /** H_WW v into `hess` (needed to differentiate unrolled local steps). */
@@ -18,10 +20,25 @@ export interface HvpRequest {
   label?: boolean;
 }
 
+/** A non-trainable tensor of a node (BatchNorm running statistics): a view of `Network.bufferValues`. */
+export interface BufferSlot {
+  name: string;
+  shape: number[];
+  size: number;
+  offset: number;
+  value: Float64Array;
+}
+
+/** How one input edge of a node receives its adjoint: in place, or into scratch and then added. */
+type EdgeAdjoint = 'direct' | 'scratch';
+
 export class Network {
-  readonly layers: Layer[];
+  readonly nodes: readonly BuiltNode[];
+  readonly layers: (Layer | MultiInputLayer)[];
   readonly params: ParamSlot[];
   readonly paramCount: number;
+  readonly buffers: BufferSlot[];
+  readonly bufferValues: Float64Array;
   readonly inputSize: number; // B*C*H*W
   readonly numClasses: number;
   /** W, dL/dW, the direction v, and H_WW v: flat, in parameter order. */
@@ -32,31 +49,40 @@ export class Network {
   /** dL/dy and H_yW v for soft labels, [B, K]. */
   readonly gradLabel: Float64Array;
   readonly hvpLabel: Float64Array;
-  private readonly acts: Arr[]; // acts[i] = input of layer i; acts[L] = logits
+  private readonly acts: Arr[]; // acts[0] = input, acts[i + 1] = output of node i
   private readonly tacts: Arr[]; // tangents of acts
   private readonly adj: Arr[]; // dL/dacts
   private readonly tadj: Arr[]; // tangents of adj
+  private readonly scratch: (Arr | null)[]; // per tensor with several readers
+  /** plan[i][j]: where node i writes the adjoint of its input j (tensor 0's only when dL/dx is wanted). */
+  private readonly plan: EdgeAdjoint[][];
   private readonly loss: CrossEntropy;
   private evaluated = false;
 
   constructor(readonly spec: ModelSpec, readonly kernels: Kernels, readonly batch: number) {
-    const built = buildLayers(spec, kernels, batch);
-    this.layers = built.map((b) => b.layer);
+    this.nodes = buildGraph(spec, kernels, batch);
+    this.layers = this.nodes.map((n) => n.layer);
     this.numClasses = spec.num_classes;
     this.paramCount = 0;
-    for (const { layer } of built) for (const p of layer.paramShapes) this.paramCount += sizeOf(p.shape);
+    let bufferCount = 0;
+    for (const { layer } of this.nodes) {
+      for (const p of layer.paramShapes) this.paramCount += sizeOf(p.shape);
+      for (const p of (layer as Layer).bufferShapes ?? []) bufferCount += sizeOf(p.shape);
+    }
     this.theta = kernels.alloc(this.paramCount);
     this.grad = kernels.alloc(this.paramCount);
     this.dir = kernels.alloc(this.paramCount);
     this.hess = kernels.alloc(this.paramCount);
+    this.bufferValues = new Float64Array(bufferCount);
     this.params = [];
-    let offset = 0;
-    for (const { layer, paramNames } of built) {
+    this.buffers = [];
+    let offset = 0, bufferOffset = 0;
+    for (const { layer, paramNames, bufferNames } of this.nodes) {
       const slots = layer.paramShapes.map((p, i): ParamSlot => {
         const size = sizeOf(p.shape);
         const view = (a: Arr) => a.subarray(offset, offset + size);
         const slot = {
-          name: paramNames[i], shape: p.shape, size, offset,
+          name: paramNames[i], shape: p.shape, size, offset, layerKind: layer.kind,
           value: view(this.theta), grad: view(this.grad), dir: view(this.dir), hess: view(this.hess),
         };
         offset += size;
@@ -64,7 +90,18 @@ export class Network {
       });
       layer.bind(slots);
       this.params.push(...slots);
+      const shapes = (layer as Layer).bufferShapes ?? [];
+      const buffers = shapes.map((p, i): BufferSlot => {
+        const size = sizeOf(p.shape);
+        const value = this.bufferValues.subarray(bufferOffset, bufferOffset + size);
+        const slot = { name: bufferNames[i], shape: p.shape, size, offset: bufferOffset, value };
+        bufferOffset += size;
+        return slot;
+      });
+      if (buffers.length > 0) (layer as Layer).bindBuffers!(buffers.map((b) => b.value));
+      this.buffers.push(...buffers);
     }
+    this.resetBuffers();
     const sizes = [sizeOf(spec.in_shape), ...this.layers.map((l) => sizeOf(l.outShape))].map((n) => n * batch);
     this.inputSize = sizes[0];
     const allocAll = () => sizes.map((n) => kernels.alloc(n));
@@ -72,6 +109,14 @@ export class Network {
     this.tacts = allocAll();
     this.adj = allocAll();
     this.tadj = allocAll();
+    // the last reader of a tensor (first in reverse order) writes its adjoint in place, the others into scratch
+    const seen = sizes.map(() => false);
+    this.plan = this.nodes.map(() => []);
+    for (let i = this.nodes.length - 1; i >= 0; i--) {
+      this.plan[i] = this.nodes[i].inputs.map((t) => (seen[t] ? 'scratch' : ((seen[t] = true), 'direct')));
+    }
+    const shared = sizes.map((_, t) => this.plan.some((edges, i) => edges.some((e, j) => e === 'scratch' && this.nodes[i].inputs[j] === t)));
+    this.scratch = sizes.map((n, t) => (shared[t] ? kernels.alloc(n) : null));
     this.loss = new CrossEntropy(batch, this.numClasses);
     this.gradLabel = new Float64Array(batch * this.numClasses);
     this.hvpLabel = new Float64Array(batch * this.numClasses);
@@ -80,6 +125,11 @@ export class Network {
   setParams(values: ArrayLike<number>): void {
     if (values.length !== this.paramCount) throw new Error(`expected ${this.paramCount} parameters, got ${values.length}`);
     this.theta.set(values);
+  }
+
+  /** BatchNorm running statistics as PyTorch initialises them: mean 0, variance 1. */
+  resetBuffers(): void {
+    for (const b of this.buffers) b.value.fill(b.name.endsWith('running_var') ? 1 : 0);
   }
 
   /** Logits [B, K] of the last evaluate(). */
@@ -102,23 +152,30 @@ export class Network {
   /** Forward pass only: the logits [B, K] (a view, valid until the next call). */
   predict(x: ArrayLike<number>): Arr {
     if (x.length !== this.inputSize) throw new Error(`input: expected ${this.inputSize} values, got ${x.length}`);
-    const { layers, acts, batch: B } = this;
+    const { nodes, acts, batch: B } = this;
     acts[0].set(x);
-    for (let i = 0; i < layers.length; i++) layers[i].forward(acts[i], acts[i + 1], B);
+    for (let i = 0; i < nodes.length; i++) {
+      const { layer, inputs } = nodes[i];
+      if (isMultiInput(layer)) layer.forward(inputs.map((t) => acts[t]), acts[i + 1], B);
+      else layer.forward(acts[inputs[0]], acts[i + 1], B);
+    }
     this.evaluated = false; // the cached backward state no longer matches
-    return acts[layers.length];
+    return acts[nodes.length];
   }
 
   /** Forward and backward pass: returns L and fills `grad` (and `gradInput`, `gradLabel`). */
   evaluate(x: ArrayLike<number>, label: LabelInput, wantInput = false): number {
-    const { layers, acts, adj, batch: B } = this;
-    const L = layers.length;
+    const { nodes, acts, adj, batch: B } = this;
+    const L = nodes.length;
     this.loss.setLabel(label);
     const value = this.loss.forward(this.predict(x));
     this.loss.backward(adj[L], this.gradLabel);
     for (let i = L - 1; i >= 0; i--) {
-      const da = i > 0 || wantInput ? adj[i] : null;
-      layers[i].backward(acts[i], acts[i + 1], adj[i + 1], da, B);
+      const { layer, inputs } = nodes[i];
+      const da = this.edgeTargets(i, adj, wantInput);
+      if (isMultiInput(layer)) layer.backward(inputs.map((t) => acts[t]), acts[i + 1], adj[i + 1], da, B);
+      else layer.backward(acts[inputs[0]], acts[i + 1], adj[i + 1], da[0], B);
+      this.accumulate(i, adj, wantInput);
     }
     this.evaluated = true;
     return value;
@@ -127,18 +184,47 @@ export class Network {
   /** Exact Hessian-vector products along the weight direction v at the last evaluate() point. */
   hvp(v: ArrayLike<number>, want: HvpRequest): void {
     if (!this.evaluated) throw new Error('hvp() needs a preceding evaluate()');
-    const { layers, acts, tacts, adj, tadj, batch: B } = this;
-    const L = layers.length;
+    const { nodes, acts, tacts, adj, tadj, batch: B } = this;
+    const L = nodes.length;
     this.dir.set(v);
     // tangent forward: the input does not depend on W (a'_0 = 0)
-    for (let i = 0; i < L; i++) layers[i].tangentForward(acts[i], i > 0 ? tacts[i] : null, acts[i + 1], tacts[i + 1], B);
+    const tangentOf = (t: number) => (t > 0 ? tacts[t] : null);
+    for (let i = 0; i < L; i++) {
+      const { layer, inputs } = nodes[i];
+      if (isMultiInput(layer)) layer.tangentForward(inputs.map((t) => acts[t]), inputs.map(tangentOf), acts[i + 1], tacts[i + 1], B);
+      else layer.tangentForward(acts[inputs[0]], tangentOf(inputs[0]), acts[i + 1], tacts[i + 1], B);
+    }
     this.loss.tangent(tacts[L], tadj[L], want.label ? this.hvpLabel : null);
+    const withParams = want.params ?? false, wantInput = want.input ?? false;
     for (let i = L - 1; i >= 0; i--) {
-      const dadot = i > 0 || want.input ? tadj[i] : null;
-      layers[i].tangentBackward(
-        acts[i], i > 0 ? tacts[i] : null, acts[i + 1], tacts[i + 1], adj[i + 1], tadj[i + 1],
-        dadot, want.params ?? false, B,
-      );
+      const { layer, inputs } = nodes[i];
+      const dadot = this.edgeTargets(i, tadj, wantInput);
+      if (isMultiInput(layer)) {
+        layer.tangentBackward(
+          inputs.map((t) => acts[t]), inputs.map(tangentOf), acts[i + 1], tacts[i + 1], adj[i + 1], tadj[i + 1], dadot, withParams, B,
+        );
+      } else {
+        const t = inputs[0];
+        layer.tangentBackward(acts[t], tangentOf(t), acts[i + 1], tacts[i + 1], adj[i + 1], tadj[i + 1], dadot[0], withParams, B);
+      }
+      this.accumulate(i, tadj, wantInput);
+    }
+  }
+
+  /** The buffers node i writes its input adjoints into (null: not wanted). */
+  private edgeTargets(i: number, adjoints: Arr[], wantInput: boolean): (Arr | null)[] {
+    return this.nodes[i].inputs.map((t, j) => {
+      if (t === 0 && !wantInput) return null;
+      return this.plan[i][j] === 'scratch' ? this.scratch[t] : adjoints[t];
+    });
+  }
+
+  /** Adds the scratch-written input adjoints of node i into their tensors' adjoints. */
+  private accumulate(i: number, adjoints: Arr[], wantInput: boolean): void {
+    const { inputs } = this.nodes[i];
+    for (let j = 0; j < inputs.length; j++) {
+      const t = inputs[j];
+      if (this.plan[i][j] === 'scratch' && (t > 0 || wantInput)) this.kernels.axpy(1, this.scratch[t]!, adjoints[t]);
     }
   }
 }

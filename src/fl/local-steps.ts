@@ -1,4 +1,4 @@
-// A client update of E local steps, as a differentiable function of the client's data (DESIGN 3, 5).
+// A client update of E local steps, as a differentiable function of the client's data (docs/design.md, section 3, 5).
 //
 //   w_0 = theta,   w_{t+1} = w_t - lr * ( g(w_t; x, y) + alpha + rho (w_t - theta) ),   g = dL/dW
 //

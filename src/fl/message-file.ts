@@ -43,6 +43,8 @@ export interface MessageFile {
   round: number;
   batchSize: number;
   theta: Float64Array;
+  /** BatchNorm running statistics of the model (Network.bufferValues); absent: PyTorch's initial ones. */
+  buffers?: Float64Array;
   message: Float64Array;
   /** Rounds of the client's earlier participations, increasing. */
   pastRounds: number[];

@@ -1,4 +1,4 @@
-// Federated protocols (DESIGN 5): what a client sends for a private batch, its state across rounds,
+// Federated protocols (docs/design.md, section 5): what a client sends for a private batch, its state across rounds,
 // the server's aggregation, and the attacker's differentiable view of the same client update.
 import { UserError } from '../util/errors.js';
 import type { LabelInput } from '../engine/loss.js';

@@ -1,4 +1,4 @@
-// A small federated-learning simulation on MNIST (DESIGN 5): N honest clients holding a partition
+// A small federated-learning simulation on MNIST (docs/design.md, section 5): N honest clients holding a partition
 // (IID or Dirichlet non-IID by label) of a seeded subset of the training set, R rounds, a seeded
 // fraction of the clients per round, each participant running the protocol's client update on one
 // batch drawn from its partition, the server aggregating with serverStep. After each round the
@@ -12,7 +12,7 @@ import { Prng } from '../util/prng.js';
 import { initWeights, type InitName } from '../models/init.js';
 import { createNetwork } from '../engine/backend.js';
 import type { Network } from '../engine/network.js';
-import type { ActivationName } from '../engine/layers/activation.js';
+import type { LenetActivation } from '../models/spec.js';
 import { lenet, type ModelSpec } from '../models/spec.js';
 import { openMnist, type MnistDataset } from '../data/mnist.js';
 import { checkProtocol, clientUpdate, serverStep, type ClientState, type ProtocolParams } from './protocol.js';
@@ -45,7 +45,7 @@ export interface SimulationOptions {
   trainSamples: number;
   /** Test accuracy on the first testSamples images of MNIST test. */
   testSamples: number;
-  activation: ActivationName;
+  activation: LenetActivation;
   init: InitName;
   captures: Capture[];
   /** What every client does to its message before sending it (default none): the utility side of a defense. */
@@ -56,7 +56,7 @@ export interface SimulationOptions {
 
 export const SIMULATION_DEFAULTS = {
   clients: 10, rounds: 20, fraction: 1, partition: 'iid' as PartitionName, beta: 0.5, batchSize: 32,
-  serverLr: 1, seed: 0, trainSamples: 6000, testSamples: 1000, activation: 'sigmoid' as ActivationName,
+  serverLr: 1, seed: 0, trainSamples: 6000, testSamples: 1000, activation: 'sigmoid' as LenetActivation,
   init: 'dlg' as InitName,
 };
 

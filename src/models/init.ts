@@ -8,7 +8,7 @@ export type InitName = (typeof INITS)[number];
 /**
  * 'dlg': every weight and bias ~ U(-0.5, 0.5), the DLG paper's init (the model the attacks target).
  * 'default': PyTorch's default for conv and linear layers, weight and bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in))
- * (fan_in = inputs per output; a bias uses the fan_in of the weight before it).
+ * (fan_in = inputs per output; a bias uses the fan_in of the weight before it); BatchNorm weight 1, bias 0.
  */
 export function initWeights(net: { paramCount: number; params: readonly ParamSlot[] }, init: InitName, seed: number): Float64Array {
   const rng = new Prng(seed);
@@ -16,6 +16,10 @@ export function initWeights(net: { paramCount: number; params: readonly ParamSlo
   if (init === 'dlg') return rng.fillUniform(theta, -0.5, 0.5);
   let fanIn = 1;
   for (const p of net.params) {
+    if (p.layerKind === 'batchnorm') {
+      theta.fill(p.name.endsWith('weight') ? 1 : 0, p.offset, p.offset + p.size);
+      continue;
+    }
     if (p.shape.length >= 2) fanIn = p.shape.slice(1).reduce((a, b) => a * b, 1); // weight [out, in, ...]
     const bound = 1 / Math.sqrt(fanIn);
     rng.fillUniform(theta.subarray(p.offset, p.offset + p.size), -bound, bound);

@@ -1,4 +1,4 @@
-// Writes a run directory (DESIGN 8): config.json, metrics.json, history.csv, snapshots.png,
+// Writes a run directory (docs/design.md, section 8): config.json, metrics.json, history.csv, snapshots.png,
 // curves.svg, report.html. Everything except metrics.seconds is a function of the config.
 import { join } from 'node:path';
 import { prepareOutDir, writeText } from '../util/files.js';

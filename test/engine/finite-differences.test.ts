@@ -22,7 +22,7 @@ import { convOutSize, ReferenceKernels, type Arr, type Kernels } from '../../src
 import { WasmKernels } from '../../src/engine/wasm-kernels.js';
 import { Network } from '../../src/engine/network.js';
 import type { LabelInput } from '../../src/engine/loss.js';
-import type { ActivationName } from '../../src/engine/layers/activation.js';
+import type { LenetActivation } from '../../src/models/spec.js';
 import { lenet, type LayerSpec, type ModelSpec } from '../../src/models/spec.js';
 import { Prng } from '../../src/util/prng.js';
 import { cosine, l2, type Objective } from '../../src/attacks/objective.js';
@@ -45,7 +45,7 @@ const H = 1e-3;
 const N_RANDOM_MODELS = 30;
 const MAX_ATTEMPTS = 25;
 
-const ACTS: ActivationName[] = ['sigmoid', 'tanh', 'relu'];
+const ACTS: LenetActivation[] = ['sigmoid', 'tanh', 'relu'];
 
 // ---------------------------------------------------------------- small numeric helpers
 
@@ -210,6 +210,10 @@ interface Case {
 }
 
 function describe(spec: ModelSpec, batch: number, soft: boolean): string {
+  if (spec.layers.some((l) => l.inputs)) {
+    const op = (l: LayerSpec) => l.type + (l.type === 'batchnorm' ? `(${l.mode})` : l.type === 'add' ? `(${l.inputs?.length})` : '');
+    return `in[${spec.in_shape}] B${batch} K${spec.num_classes} ${soft ? 'soft' : 'hard'} graph: ${spec.layers.map(op).join(' ')}`;
+  }
   let shape: number[] = [...spec.in_shape];
   const parts: string[] = [];
   for (const l of spec.layers) {
@@ -293,12 +297,64 @@ function randomCase(rng: Prng, index: number): Case {
   }
 }
 
+/**
+ * A random residual graph: a stem conv (+ BatchNorm), one or two residual blocks (branch conv-[BN]-act-conv-[BN],
+ * shortcut identity or a strided 1x1 conv, sometimes a third input to the add from the stem), a max- or
+ * average-pool (with padding), global average pool or flatten, and a head linear-[BN1d]-act-linear, with
+ * random bias options and BatchNorm modes.
+ */
+function randomGraphCase(rng: Prng, index: number): Case {
+  const C0 = randInt(rng, 1, 3), H = randInt(rng, 6, 10), W = randInt(rng, 6, 10);
+  const act = (): LayerSpec => {
+    const a = pick(rng, ['relu', 'leaky_relu', 'tanh', 'sigmoid'] as const);
+    return a === 'leaky_relu' ? { type: a, slope: 0.05 + 0.3 * rng.uniform() } : { type: a };
+  };
+  const bn = (name: string): LayerSpec[] => (rng.uniform() < 0.7 ? [{ type: 'batchnorm', name, mode: rng.uniform() < 0.6 ? 'train' : 'eval', eps: 1e-5 }] : []);
+  const batch = randInt(rng, 1, 3);
+  let C = randInt(rng, 2, 3), h = H, w = W;
+  const layers: LayerSpec[] = [{ type: 'conv2d', name: 'stem', out: C, kernel: 3, padding: 1, bias: rng.uniform() < 0.5 }, ...bn('stem_bn'), { ...act(), name: 'stem_act' }];
+  let from = 'stem_act';
+  const blocks = randInt(rng, 1, 2);
+  for (let b = 0; b < blocks; b++) {
+    const stride = b === blocks - 1 && rng.uniform() < 0.5 ? 2 : 1, cout = stride === 2 ? C + 1 : C;
+    const p = `block${b}`;
+    layers.push({ type: 'conv2d', name: `${p}.conv1`, inputs: [from], out: cout, kernel: 3, stride, padding: 1, bias: rng.uniform() < 0.5 }, ...bn(`${p}.bn1`), act());
+    layers.push({ type: 'conv2d', name: `${p}.conv2`, out: cout, kernel: 3, padding: 1, bias: rng.uniform() < 0.5 }, ...bn(`${p}.bn2`), { type: 'identity', name: `${p}.branch` });
+    let shortcut = from;
+    if (stride !== 1 || cout !== C) {
+      layers.push({ type: 'conv2d', name: `${p}.down`, inputs: [from], out: cout, kernel: 1, stride, bias: false }, ...bn(`${p}.down_bn`), { type: 'identity', name: `${p}.short` });
+      shortcut = `${p}.short`;
+    }
+    const third = b === 1 && shortcut === from && rng.uniform() < 0.7 ? ['stem_act'] : []; // same shape: block 0 keeps it
+    layers.push({ type: 'add', name: `${p}.add`, inputs: [`${p}.branch`, shortcut, ...third] }, { ...act(), name: p });
+    from = p;
+    C = cout;
+    h = convOutSize(h, 3, stride, 1);
+    w = convOutSize(w, 3, stride, 1);
+  }
+  if (rng.uniform() < 0.5 && h >= 3 && w >= 3) {
+    const k = randInt(rng, 2, 3), s = randInt(rng, 1, 2), pad = rng.uniform() < 0.5 ? 1 : 0;
+    layers.push(rng.uniform() < 0.5 ? { type: 'maxpool', kernel: k, stride: s, padding: pad } : { type: 'avgpool', kernel: k, stride: s, padding: pad, count_include_pad: rng.uniform() < 0.5 });
+  }
+  if (rng.uniform() < 0.5) layers.push({ type: 'global_avgpool' });
+  const K = randInt(rng, 2, 5);
+  layers.push({ type: 'flatten' }, { type: 'linear', name: 'fc1', out: randInt(rng, 3, 6), bias: rng.uniform() < 0.7 });
+  if (batch >= 2 && rng.uniform() < 0.5) layers.push({ type: 'batchnorm', name: 'bn_fc', mode: rng.uniform() < 0.5 ? 'train' : 'eval' });
+  layers.push(act(), { type: 'linear', name: 'fc2', out: K });
+  const spec: ModelSpec = { in_shape: [C0, H, W], num_classes: K, layers };
+  const soft = rng.uniform() < 0.6;
+  return { id: `#G${String(index).padStart(2, '0')} ${describe(spec, batch, soft)}`, spec, batch, soft, seed: rng.nextU32() };
+}
+
 const caseRng = new Prng(20240611);
 const CASES: Case[] = Array.from({ length: N_RANDOM_MODELS }, (_, i) => randomCase(caseRng, i));
 CASES.push(
   { id: `#L0 lenet sigmoid ${describe(lenet([1, 8, 6], 3, 'sigmoid'), 2, true)}`, spec: lenet([1, 8, 6], 3, 'sigmoid'), batch: 2, soft: true, seed: 11 },
   { id: `#L1 lenet relu ${describe(lenet([3, 6, 7], 4, 'relu'), 1, false)}`, spec: lenet([3, 6, 7], 4, 'relu'), batch: 1, soft: false, seed: 12 },
 );
+const N_RANDOM_GRAPHS = 16;
+const graphRng = new Prng(20261201);
+CASES.push(...Array.from({ length: N_RANDOM_GRAPHS }, (_, i) => randomGraphCase(graphRng, i)));
 
 // ---------------------------------------------------------------- backends
 
@@ -339,7 +395,7 @@ class KinkGuard {
   /** Set by measure() when too many probes were lost: the attempt is redrawn. */
   redraw = false;
   constructor(private readonly net: Network) {
-    this.reluInputs = net.layers.flatMap((l, i) => (l.kind === 'relu' ? [i] : []));
+    this.reluInputs = net.nodes.flatMap((n) => (n.layer.kind === 'relu' || n.layer.kind === 'leaky_relu' ? [n.inputs[0]] : []));
   }
   private acts(): Arr[] {
     return (this.net as unknown as { acts: Arr[] }).acts;
@@ -570,6 +626,24 @@ test('the random architectures cover the layer options', () => {
   assert.ok(CASES.some((c) => c.spec.layers.filter((l) => l.type === 'conv2d').length === 3));
   assert.ok(CASES.some((c) => c.spec.layers.filter((l) => l.type === 'linear').length === 2));
   assert.ok(CASES.some((c) => c.spec.layers.some((l) => l.type === 'avgpool' && l.stride === 1)));
+});
+
+test('the random graphs cover residual adds, BatchNorm in both modes, pools and bias options', () => {
+  const graphs = CASES.filter((c) => c.id.startsWith('#G'));
+  const layers = graphs.flatMap((c) => c.spec.layers);
+  const has = (f: (l: LayerSpec) => boolean, what: string) => assert.ok(layers.some(f), `some graph has ${what}`);
+  has((l) => l.type === 'add' && l.inputs?.length === 3, 'an add of three inputs');
+  has((l) => l.type === 'add' && l.inputs?.length === 2, 'an add of two inputs');
+  has((l) => l.type === 'batchnorm' && l.mode === 'train', 'BatchNorm in train mode');
+  has((l) => l.type === 'batchnorm' && l.mode === 'eval', 'BatchNorm in eval mode');
+  has((l) => l.type === 'batchnorm' && l.name === 'bn_fc', 'BatchNorm1d');
+  has((l) => l.type === 'maxpool' && (l.padding ?? 0) > 0, 'a padded max-pool');
+  has((l) => l.type === 'avgpool' && (l.padding ?? 0) > 0 && l.count_include_pad === false, 'a padded avg-pool without the padding in the count');
+  has((l) => l.type === 'global_avgpool', 'a global average pool');
+  has((l) => l.type === 'leaky_relu', 'a leaky ReLU');
+  has((l) => l.type === 'conv2d' && l.bias === false, 'a conv without bias');
+  has((l) => l.type === 'linear' && l.bias === false, 'a linear layer without bias');
+  assert.ok(graphs.some((c) => c.batch === 3) && graphs.some((c) => c.batch === 1));
 });
 
 for (const backend of BACKENDS) {

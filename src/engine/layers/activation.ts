@@ -5,8 +5,8 @@
 import type { Arr } from '../kernels.js';
 import type { Layer, Shape } from './layer.js';
 
-export type ActivationName = 'sigmoid' | 'tanh' | 'relu';
-export const ACTIVATIONS: readonly ActivationName[] = ['sigmoid', 'tanh', 'relu'];
+export type ActivationName = 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu';
+export const ACTIVATIONS: readonly ActivationName[] = ['sigmoid', 'tanh', 'relu', 'leaky_relu'];
 
 /** Per-element rule: value, first and second derivative given the input a and output z. */
 interface Rule {
@@ -15,7 +15,7 @@ interface Rule {
   d2(a: number, z: number): number;
 }
 
-const RULES: Record<ActivationName, Rule> = {
+const RULES: Record<Exclude<ActivationName, 'leaky_relu'>, Rule> = {
   // s = 1/(1+e^-a), s' = s(1-s), s'' = s'(1-2s)
   sigmoid: {
     f: (a) => 1 / (1 + Math.exp(-a)),
@@ -36,16 +36,26 @@ const RULES: Record<ActivationName, Rule> = {
   },
 };
 
+/** leaky_relu(a) = a > 0 ? a : slope a; derivative [a > 0] + slope [a <= 0] (slope at a = 0, as PyTorch), second 0. */
+function leakyRelu(slope: number): Rule {
+  return {
+    f: (a) => (a > 0 ? a : slope * a),
+    d1: (a) => (a > 0 ? 1 : slope),
+    d2: () => 0,
+  };
+}
+
 export class Activation implements Layer {
   readonly kind: string;
   readonly outShape: Shape;
   readonly paramShapes = [];
   private readonly rule: Rule;
 
-  constructor(readonly fn: ActivationName, readonly inShape: Shape) {
+  /** `slope` is the negative slope of leaky_relu (ignored by the other functions). */
+  constructor(readonly fn: ActivationName, readonly inShape: Shape, readonly slope = 0.01) {
     this.kind = fn;
     this.outShape = inShape;
-    this.rule = RULES[fn];
+    this.rule = fn === 'leaky_relu' ? leakyRelu(slope) : RULES[fn];
   }
 
   bind(): void {}

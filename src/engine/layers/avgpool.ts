@@ -1,5 +1,7 @@
-// avg-pool (no padding): z[c,oy,ox] = mean of the k x k window at (oy*s, ox*s). It is linear
-// and parameter-free, so the tangent passes apply the same map to the tangents.
+// avg-pool (PyTorch AvgPool2d, ceil_mode = false): z[c,oy,ox] = (1/n) * sum of the in-image part of
+// the k x k window at (oy*s - p, ox*s - p); padding contributes zeros. n = k*k with
+// countIncludePad, else the number of in-image elements of the window. It is linear and
+// parameter-free, so the tangent passes apply the same map to the tangents.
 import { convOutSize, type Arr } from '../kernels.js';
 import type { Layer, Shape } from './layer.js';
 
@@ -8,9 +10,13 @@ export class AvgPool implements Layer {
   readonly outShape: Shape;
   readonly paramShapes = [];
 
-  constructor(readonly inShape: Shape, readonly kernel: number, readonly stride: number) {
+  constructor(
+    readonly inShape: Shape, readonly kernel: number, readonly stride: number,
+    readonly padding = 0, readonly countIncludePad = true,
+  ) {
     const [C, H, W] = inShape;
-    this.outShape = [C, convOutSize(H, kernel, stride, 0), convOutSize(W, kernel, stride, 0)];
+    if (padding > kernel / 2) throw new Error(`avgpool: padding ${padding} must be at most half the kernel ${kernel}`);
+    this.outShape = [C, convOutSize(H, kernel, stride, padding), convOutSize(W, kernel, stride, padding)];
   }
 
   bind(): void {}
@@ -44,17 +50,21 @@ export class AvgPool implements Layer {
     }, da);
   }
 
+  /** Calls f for every (in-image input, output) pair of every window, with the window's 1/n. */
   private visit(B: number, f: (ai: number, zi: number, scale: number) => void, zeroed: Arr): void {
     zeroed.fill(0);
     const [C, H, W] = this.inShape;
     const [, Ho, Wo] = this.outShape;
-    const k = this.kernel, scale = 1 / (k * k);
+    const { kernel: k, stride: s, padding: p } = this;
     for (let bc = 0; bc < B * C; bc++) {
       for (let oy = 0; oy < Ho; oy++) {
+        const y0 = Math.max(oy * s - p, 0), y1 = Math.min(oy * s - p + k, H);
         for (let ox = 0; ox < Wo; ox++) {
+          const x0 = Math.max(ox * s - p, 0), x1 = Math.min(ox * s - p + k, W);
           const zi = (bc * Ho + oy) * Wo + ox;
-          for (let i = 0; i < k; i++) {
-            for (let j = 0; j < k; j++) f((bc * H + oy * this.stride + i) * W + ox * this.stride + j, zi, scale);
+          const scale = 1 / (this.countIncludePad ? k * k : (y1 - y0) * (x1 - x0));
+          for (let y = y0; y < y1; y++) {
+            for (let x = x0; x < x1; x++) f((bc * H + y) * W + x, zi, scale);
           }
         }
       }

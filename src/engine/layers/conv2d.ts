@@ -1,5 +1,6 @@
 // conv2d (PyTorch semantics: cross-correlation, zero padding, square kernel), as im2col + GEMM
 // per sample: z_b[O,P] = W[O,R] col(a_b)[R,P] + b, with R = C*k*k, P = Ho*Wo.
+// With bias = false there is no b: paramShapes holds the weight only and every pass skips b.
 import { convOutSize, type Arr, type ConvGeometry, type Kernels } from '../kernels.js';
 import type { Layer, ParamSlot, Shape } from './layer.js';
 import { addBias, sumBias } from './bias.js';
@@ -16,7 +17,7 @@ export class Conv2d implements Layer {
   private readonly colAdot: Arr; // im2col of the input tangent
   private readonly gcol: Arr; // scratch [R*P]
   private w!: ParamSlot;
-  private b!: ParamSlot;
+  private b: ParamSlot | null = null;
 
   constructor(
     private readonly k: Kernels,
@@ -26,6 +27,7 @@ export class Conv2d implements Layer {
     stride: number,
     padding: number,
     batch: number,
+    readonly bias = true,
   ) {
     const [C, H, W] = inShape;
     const Ho = convOutSize(H, kernel, stride, padding);
@@ -35,10 +37,8 @@ export class Conv2d implements Layer {
     this.outShape = [outChannels, Ho, Wo];
     this.R = C * kernel * kernel;
     this.P = Ho * Wo;
-    this.paramShapes = [
-      { suffix: 'weight', shape: [outChannels, C, kernel, kernel] },
-      { suffix: 'bias', shape: [outChannels] },
-    ];
+    this.paramShapes = [{ suffix: 'weight', shape: [outChannels, C, kernel, kernel] }];
+    if (bias) this.paramShapes.push({ suffix: 'bias', shape: [outChannels] });
     this.colA = k.alloc(batch * this.R * this.P);
     this.colAdot = k.alloc(batch * this.R * this.P);
     this.gcol = k.alloc(this.R * this.P);
@@ -46,7 +46,7 @@ export class Conv2d implements Layer {
 
   bind([w, b]: ParamSlot[]): void {
     this.w = w;
-    this.b = b;
+    this.b = this.bias ? b : null;
   }
 
   private col(buf: Arr, s: number): Arr {
@@ -65,7 +65,7 @@ export class Conv2d implements Layer {
       k.im2col(this.sample(a, s, inSize), this.geo, col);
       k.gemmNN(O, P, R, this.w.value, col, this.sample(z, s, O * P), false);
     }
-    addBias(z, this.b.value, B, O, P);
+    if (this.b) addBias(z, this.b.value, B, O, P);
   }
 
   backward(_a: Arr, _z: Arr, dz: Arr, da: Arr | null, B: number): void {
@@ -76,7 +76,7 @@ export class Conv2d implements Layer {
       k.gemmNT(O, R, P, dzs, this.col(this.colA, s), this.w.grad, s > 0);
       if (da) this.inputAdjoint(this.w.value, dzs, null, null, this.sample(da, s, this.inSize()));
     }
-    sumBias(dz, this.b.grad, B, O, P);
+    if (this.b) sumBias(dz, this.b.grad, B, O, P);
   }
 
   tangentForward(_a: Arr, adot: Arr | null, _z: Arr, zdot: Arr, B: number): void {
@@ -91,7 +91,7 @@ export class Conv2d implements Layer {
         k.gemmNN(O, P, R, this.w.value, col, zs, true);
       }
     }
-    addBias(zdot, this.b.dir, B, O, P);
+    if (this.b) addBias(zdot, this.b.dir, B, O, P);
   }
 
   tangentBackward(
@@ -110,7 +110,7 @@ export class Conv2d implements Layer {
         if (adot) k.gemmNT(O, R, P, dzs, this.col(this.colAdot, s), this.w.hess, true);
       }
     }
-    if (withParams) sumBias(dzdot, this.b.hess, B, O, P);
+    if (withParams && this.b) sumBias(dzdot, this.b.hess, B, O, P);
   }
 
   /** out = col2im(W1^T g1 [+ W2^T g2]) for one sample. */

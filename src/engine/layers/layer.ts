@@ -1,4 +1,4 @@
-// One layer of a sequential network, with its four passes side by side (DESIGN 3):
+// One layer of a sequential network, with its four passes side by side (docs/design.md, section 3):
 //   forward            z = f(a; w)
 //   backward (VJP)     da = (df/da)^T dz,  dw = (df/dw)^T dz
 //   tangentForward     z' = (df/da) a' + (df/dw) w'                         (w' = the direction v)
@@ -22,6 +22,8 @@ export interface ParamSlot {
   grad: Arr; // dL/dw
   dir: Arr; // w' (the tangent direction v)
   hess: Arr; // (H v)_w, the tangent of dL/dw
+  /** The kind of the layer that owns it (e.g. 'batchnorm', whose weight PyTorch initialises to 1). */
+  layerKind?: string;
 }
 
 export interface Layer {
@@ -39,6 +41,33 @@ export interface Layer {
     a: Arr, adot: Arr | null, z: Arr, zdot: Arr, dz: Arr, dzdot: Arr,
     dadot: Arr | null, withParams: boolean, B: number,
   ): void;
+  /** Non-trainable state (BatchNorm's running statistics): bound like parameters, never differentiated. */
+  readonly bufferShapes?: { suffix: string; shape: number[] }[];
+  bindBuffers?(values: Float64Array[]): void;
+}
+
+/**
+ * A parameter-free node with several inputs (a residual add): the same four passes with one array
+ * per input. `xdot[i] === null`: that input's tangent is zero; `dx[i] === null`: its adjoint is not wanted.
+ * Input adjoints are overwritten (the network accumulates when a tensor has several consumers).
+ */
+export interface MultiInputLayer {
+  readonly kind: string;
+  readonly inShapes: Shape[];
+  readonly outShape: Shape;
+  readonly paramShapes: { suffix: string; shape: number[] }[];
+  bind(slots: ParamSlot[]): void;
+  forward(x: Arr[], z: Arr, B: number): void;
+  backward(x: Arr[], z: Arr, dz: Arr, dx: (Arr | null)[], B: number): void;
+  tangentForward(x: Arr[], xdot: (Arr | null)[], z: Arr, zdot: Arr, B: number): void;
+  tangentBackward(
+    x: Arr[], xdot: (Arr | null)[], z: Arr, zdot: Arr, dz: Arr, dzdot: Arr,
+    dxdot: (Arr | null)[], withParams: boolean, B: number,
+  ): void;
+}
+
+export function isMultiInput(l: Layer | MultiInputLayer): l is MultiInputLayer {
+  return 'inShapes' in l;
 }
 
 export function sizeOf(shape: Shape): number {

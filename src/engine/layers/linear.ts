@@ -1,4 +1,4 @@
-// linear: z[B,out] = a[B,in] W[out,in]^T + b
+// linear: z[B,out] = a[B,in] W[out,in]^T + b  (bias = false: no b, paramShapes holds the weight only)
 import type { Arr, Kernels } from '../kernels.js';
 import type { Layer, ParamSlot, Shape } from './layer.js';
 import { addBias, sumBias } from './bias.js';
@@ -9,31 +9,31 @@ export class Linear implements Layer {
   readonly outShape: Shape;
   readonly paramShapes;
   private w!: ParamSlot;
-  private b!: ParamSlot;
+  private b: ParamSlot | null = null;
 
-  constructor(private readonly k: Kernels, readonly inFeatures: number, readonly outFeatures: number) {
+  constructor(
+    private readonly k: Kernels, readonly inFeatures: number, readonly outFeatures: number, readonly bias = true,
+  ) {
     this.inShape = [inFeatures];
     this.outShape = [outFeatures];
-    this.paramShapes = [
-      { suffix: 'weight', shape: [outFeatures, inFeatures] },
-      { suffix: 'bias', shape: [outFeatures] },
-    ];
+    this.paramShapes = [{ suffix: 'weight', shape: [outFeatures, inFeatures] }];
+    if (bias) this.paramShapes.push({ suffix: 'bias', shape: [outFeatures] });
   }
 
   bind([w, b]: ParamSlot[]): void {
     this.w = w;
-    this.b = b;
+    this.b = this.bias ? b : null;
   }
 
   forward(a: Arr, z: Arr, B: number): void {
     this.k.gemmNT(B, this.outFeatures, this.inFeatures, a, this.w.value, z, false);
-    addBias(z, this.b.value, B, this.outFeatures, 1);
+    if (this.b) addBias(z, this.b.value, B, this.outFeatures, 1);
   }
 
   backward(a: Arr, _z: Arr, dz: Arr, da: Arr | null, B: number): void {
     const { k, inFeatures: I, outFeatures: O } = this;
     k.gemmTN(O, I, B, dz, a, this.w.grad, false); // dW = dz^T a
-    sumBias(dz, this.b.grad, B, O, 1);
+    if (this.b) sumBias(dz, this.b.grad, B, O, 1);
     if (da) k.gemmNN(B, I, O, dz, this.w.value, da, false); // da = dz W
   }
 
@@ -41,7 +41,7 @@ export class Linear implements Layer {
     const { k, inFeatures: I, outFeatures: O } = this;
     k.gemmNT(B, O, I, a, this.w.dir, zdot, false); // z' = a W'^T + a' W^T + b'
     if (adot) k.gemmNT(B, O, I, adot, this.w.value, zdot, true);
-    addBias(zdot, this.b.dir, B, O, 1);
+    if (this.b) addBias(zdot, this.b.dir, B, O, 1);
   }
 
   tangentBackward(
@@ -56,7 +56,7 @@ export class Linear implements Layer {
     if (withParams) {
       k.gemmTN(O, I, B, dzdot, a, this.w.hess, false); // dW' = dz'^T a + dz^T a'
       if (adot) k.gemmTN(O, I, B, dz, adot, this.w.hess, true);
-      sumBias(dzdot, this.b.hess, B, O, 1);
+      if (this.b) sumBias(dzdot, this.b.hess, B, O, 1);
     }
   }
 }
