@@ -150,6 +150,9 @@ function buildLayer(l: LayerSpec, shapes: Shape[], spec: ModelSpec, kernels: Ker
       const mode = l.mode ?? 'train';
       if (!BN_MODES.includes(mode)) throw new UserError(`${where}: mode must be train or eval`);
       if (shape.length !== 1 && shape.length !== 3) throw new UserError(`${where}: needs a [C] or [C,H,W] input, gets [${shape}]`);
+      if (mode === 'train' && batch * (sizeOf(shape) / shape[0]) === 1) {
+        throw new UserError(`${where}: train mode needs more than one value per channel (batch ${batch}, input [${shape}]); use --bn eval or a larger batch`);
+      }
       return new BatchNorm(shape, mode, eps);
     }
     case 'add': {

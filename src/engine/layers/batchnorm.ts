@@ -15,7 +15,8 @@
 //                          + gamma s (dy' - mean(dy') - xhat' mean(dy xhat) - xhat mean(dy' xhat + dy xhat'))
 //                    dgamma' = sum (dy' xhat + dy xhat'),  dbeta' = sum dy'
 // With adot = null, x' = 0: xhat' = 0, r = 0. N = 1 in train mode gives xhat = 0 (PyTorch rejects it).
-// Every pass recomputes mu and s from a (cheap, and no pass depends on another having run).
+// Every pass recomputes mu and s from a (two reads of a: cheap, and no pass depends on another having run);
+// the loops are written out per channel, without closures, because BatchNorm is in every ResNet block.
 import type { Arr } from '../kernels.js';
 import type { Layer, ParamSlot, Shape } from './layer.js';
 
@@ -54,37 +55,47 @@ export class BatchNorm implements Layer {
 
   forward(a: Arr, z: Arr, B: number): void {
     this.stats(a, B);
-    for (let c = 0; c < this.C; c++) {
-      const mu = this.mu[c], s = this.s[c], g = this.gamma.value[c], b = this.beta.value[c];
-      this.each(c, B, (i) => {
-        z[i] = g * (a[i] - mu) * s + b;
-      });
+    const { C, M } = this;
+    for (let c = 0; c < C; c++) {
+      const mu = this.mu[c], gs = this.gamma.value[c] * this.s[c], b = this.beta.value[c];
+      for (let n = 0; n < B; n++) for (let i = (n * C + c) * M, end = i + M; i < end; i++) z[i] = gs * (a[i] - mu) + b;
     }
   }
 
   backward(a: Arr, _z: Arr, dz: Arr, da: Arr | null, B: number): void {
     this.stats(a, B);
-    for (let c = 0; c < this.C; c++) {
-      const mu = this.mu[c], s = this.s[c], g = this.gamma.value[c];
-      const xh = (i: number) => (a[i] - mu) * s;
-      this.beta.grad[c] = this.sum(c, B, (i) => dz[i]);
-      this.gamma.grad[c] = this.sum(c, B, (i) => dz[i] * xh(i));
+    const { C, M } = this, w = this.weightOfMean(B);
+    for (let c = 0; c < C; c++) {
+      const mu = this.mu[c], s = this.s[c], gs = this.gamma.value[c] * s;
+      let sdz = 0, sdzx = 0; // sum dy, sum dy xhat
+      for (let n = 0; n < B; n++) {
+        for (let i = (n * C + c) * M, end = i + M; i < end; i++) {
+          sdz += dz[i];
+          sdzx += dz[i] * (a[i] - mu) * s;
+        }
+      }
+      this.beta.grad[c] = sdz;
+      this.gamma.grad[c] = sdzx;
       if (!da) continue;
-      const m1 = this.mean(c, B, (i) => dz[i]), m2 = this.mean(c, B, (i) => dz[i] * xh(i));
-      this.each(c, B, (i) => {
-        da[i] = g * s * (dz[i] - m1 - xh(i) * m2);
-      });
+      const m1 = w * sdz, m2 = w * sdzx;
+      for (let n = 0; n < B; n++) {
+        for (let i = (n * C + c) * M, end = i + M; i < end; i++) da[i] = gs * (dz[i] - m1 - (a[i] - mu) * s * m2);
+      }
     }
   }
 
   tangentForward(a: Arr, adot: Arr | null, _z: Arr, zdot: Arr, B: number): void {
     this.stats(a, B);
-    for (let c = 0; c < this.C; c++) {
-      const { xh, xhDot } = this.normalised(a, adot, c, B);
-      const g = this.gamma.value[c], gd = this.gamma.dir[c], bd = this.beta.dir[c];
-      this.each(c, B, (i) => {
-        zdot[i] = gd * xh(i) + g * xhDot(i) + bd;
-      });
+    const { C, M } = this;
+    for (let c = 0; c < C; c++) {
+      const [t1, t2] = this.tangentMeans(a, adot, c, B);
+      const mu = this.mu[c], s = this.s[c], g = this.gamma.value[c], gd = this.gamma.dir[c], bd = this.beta.dir[c];
+      for (let n = 0; n < B; n++) {
+        for (let i = (n * C + c) * M, end = i + M; i < end; i++) {
+          const xh = (a[i] - mu) * s, xhDot = adot ? s * (adot[i] - t1 - xh * t2) : 0;
+          zdot[i] = gd * xh + g * xhDot + bd;
+        }
+      }
     }
   }
 
@@ -93,66 +104,72 @@ export class BatchNorm implements Layer {
     dadot: Arr | null, withParams: boolean, B: number,
   ): void {
     this.stats(a, B);
-    for (let c = 0; c < this.C; c++) {
-      const { xh, xhDot, r } = this.normalised(a, adot, c, B);
-      const s = this.s[c], g = this.gamma.value[c], gd = this.gamma.dir[c];
+    const { C, M } = this, w = this.weightOfMean(B);
+    for (let c = 0; c < C; c++) {
+      const [t1, t2] = this.tangentMeans(a, adot, c, B);
+      const mu = this.mu[c], s = this.s[c], g = this.gamma.value[c], gd = this.gamma.dir[c], r = s * t2;
+      let sdz = 0, sdzx = 0, sdzd = 0, sdzdx = 0; // sums of dy, dy xhat, dy', dy' xhat + dy xhat'
+      for (let n = 0; n < B; n++) {
+        for (let i = (n * C + c) * M, end = i + M; i < end; i++) {
+          const xh = (a[i] - mu) * s, xhDot = adot ? s * (adot[i] - t1 - xh * t2) : 0;
+          sdz += dz[i];
+          sdzx += dz[i] * xh;
+          sdzd += dzdot[i];
+          sdzdx += dzdot[i] * xh + dz[i] * xhDot;
+        }
+      }
       if (withParams) {
-        this.gamma.hess[c] = this.sum(c, B, (i) => dzdot[i] * xh(i) + dz[i] * xhDot(i));
-        this.beta.hess[c] = this.sum(c, B, (i) => dzdot[i]);
+        this.gamma.hess[c] = sdzdx;
+        this.beta.hess[c] = sdzd;
       }
       if (!dadot) continue;
-      const m1 = this.mean(c, B, (i) => dz[i]), m2 = this.mean(c, B, (i) => dz[i] * xh(i));
-      const n1 = this.mean(c, B, (i) => dzdot[i]), n2 = this.mean(c, B, (i) => dzdot[i] * xh(i) + dz[i] * xhDot(i));
-      this.each(c, B, (i) => {
-        dadot[i] = s * (gd - g * r) * (dz[i] - m1 - xh(i) * m2) + g * s * (dzdot[i] - n1 - xhDot(i) * m2 - xh(i) * n2);
-      });
+      const m1 = w * sdz, m2 = w * sdzx, n1 = w * sdzd, n2 = w * sdzdx;
+      const k1 = s * (gd - g * r), k2 = g * s;
+      for (let n = 0; n < B; n++) {
+        for (let i = (n * C + c) * M, end = i + M; i < end; i++) {
+          const xh = (a[i] - mu) * s, xhDot = adot ? s * (adot[i] - t1 - xh * t2) : 0;
+          dadot[i] = k1 * (dz[i] - m1 - xh * m2) + k2 * (dzdot[i] - n1 - xhDot * m2 - xh * n2);
+        }
+      }
     }
   }
 
   /** mu, s per channel: of the batch (train, biased variance) or of the running statistics (eval). */
   private stats(a: Arr, B: number): void {
-    for (let c = 0; c < this.C; c++) {
+    const { C, M } = this;
+    if (this.mode === 'eval' && this.running.length !== 2) throw new Error('batchnorm: eval mode needs bindBuffers(running_mean, running_var)');
+    for (let c = 0; c < C; c++) {
       if (this.mode === 'eval') {
-        if (this.running.length !== 2) throw new Error('batchnorm: eval mode needs bindBuffers(running_mean, running_var)');
         this.mu[c] = this.running[0][c];
         this.s[c] = 1 / Math.sqrt(this.running[1][c] + this.eps);
         continue;
       }
-      const N = B * this.M;
-      const mu = this.sum(c, B, (i) => a[i]) / N;
-      const variance = this.sum(c, B, (i) => (a[i] - mu) ** 2) / N;
+      let sum = 0;
+      for (let n = 0; n < B; n++) for (let i = (n * C + c) * M, end = i + M; i < end; i++) sum += a[i];
+      const mu = sum / (B * M);
+      let sq = 0;
+      for (let n = 0; n < B; n++) for (let i = (n * C + c) * M, end = i + M; i < end; i++) sq += (a[i] - mu) * (a[i] - mu);
       this.mu[c] = mu;
-      this.s[c] = 1 / Math.sqrt(variance + this.eps);
+      this.s[c] = 1 / Math.sqrt(sq / (B * M) + this.eps);
     }
   }
 
-  /** xhat, its tangent xhat' and r = s mean(xhat x') for channel c (see the header; x' = adot). */
-  private normalised(a: Arr, adot: Arr | null, c: number, B: number) {
-    const mu = this.mu[c], s = this.s[c];
-    const xh = (i: number) => (a[i] - mu) * s;
-    if (!adot) return { xh, xhDot: (_i: number) => 0, r: 0 };
-    const t1 = this.mean(c, B, (i) => adot[i]), t2 = this.mean(c, B, (i) => xh(i) * adot[i]);
-    return { xh, xhDot: (i: number) => s * (adot[i] - t1 - xh(i) * t2), r: s * t2 };
-  }
-
-  /** Per-channel mean of f over the batch in train mode; 0 in eval mode (the statistics are constants). */
-  private mean(c: number, B: number, f: (i: number) => number): number {
-    return this.mode === 'train' ? this.sum(c, B, f) / (B * this.M) : 0;
-  }
-
-  private sum(c: number, B: number, f: (i: number) => number): number {
-    let t = 0;
-    this.each(c, B, (i) => {
-      t += f(i);
-    });
-    return t;
-  }
-
-  /** Visits the flat indices of channel c: (b*C + c)*M + m. */
-  private each(c: number, B: number, f: (i: number) => void): void {
-    const { C, M } = this;
-    for (let b = 0; b < B; b++) {
-      for (let i = (b * C + c) * M, end = i + M; i < end; i++) f(i);
+  /** [mean(x'), mean(xhat x')] of channel c, for xhat' and r = s mean(xhat x') (see the header); zeros when x' = 0 or in eval mode. */
+  private tangentMeans(a: Arr, adot: Arr | null, c: number, B: number): [number, number] {
+    if (!adot || this.mode === 'eval') return [0, 0];
+    const { C, M } = this, mu = this.mu[c], s = this.s[c];
+    let t1 = 0, t2 = 0;
+    for (let n = 0; n < B; n++) {
+      for (let i = (n * C + c) * M, end = i + M; i < end; i++) {
+        t1 += adot[i];
+        t2 += (a[i] - mu) * s * adot[i];
+      }
     }
+    return [t1 / (B * M), t2 / (B * M)];
+  }
+
+  /** The weight of a per-channel sum in mean(.): 1/N in train mode, 0 in eval mode (frozen statistics). */
+  private weightOfMean(B: number): number {
+    return this.mode === 'train' ? 1 / (B * this.M) : 0;
   }
 }
