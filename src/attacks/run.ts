@@ -3,12 +3,10 @@
 import type { Dataset } from '../data/dataset.js';
 import { createNetwork, type EngineOptions } from '../engine/backend.js';
 import { clientUpdate, type ProtocolParams } from '../fl/protocol.js';
-import { lenet, type ModelSpec } from '../models/spec.js';
+import type { ModelSpec } from '../models/spec.js';
+import { loadWeights, resolveModel, type ModelChoice } from '../models/load.js';
 import { alignedScores } from '../metrics/batch-alignment.js';
 import { messageFileAlpha, type MessageFile } from '../fl/message-file.js';
-import { initWeights } from '../models/init.js';
-import type { Network } from '../engine/network.js';
-import { readWeightsFile } from '../models/weights.js';
 import { applyDefense, NO_DEFENSE, survivingMask, type DefenseSpec } from '../defenses/defense.js';
 import { matchMessage, type MatchingResult, type MatchingState } from './gradient-matching.js';
 import { preset, type AttackName, type PresetChoice } from './presets.js';
@@ -29,7 +27,9 @@ export interface AttackConfig {
   messageFile?: string;
   /** FedADMM dual the attacker uses for a captured message: rebuilt from past increments (default) or assumed zero (ablation). */
   dual?: 'rebuilt' | 'zero';
-  /** Weights from a JSON file instead of U(-0.5, 0.5) from modelSeed (see models/weights.ts). */
+  /** The target model (default lenet) and its BatchNorm mode (models/load.ts). */
+  model?: ModelChoice;
+  /** Weights from a safetensors state_dict or a JSON file instead of the model's own or its seeded init (models/load.ts). */
   weightsFile?: string;
   engine: EngineOptions;
   /** The client's protocol; the attacker knows its public parameters. */
@@ -88,16 +88,6 @@ export interface AttackOutcome {
   };
 }
 
-/** The model the attack targets: DLG's LeNet with weights U(-0.5, 0.5) drawn from `modelSeed`. */
-export function targetModel(shape: [number, number, number], numClasses: number) {
-  return lenet(shape, numClasses, 'sigmoid');
-}
-
-/** The DLG paper's U(-0.5, 0.5) weights of a network, from `modelSeed`. */
-export function initialWeights(net: Network, modelSeed: number): Float64Array {
-  return initWeights(net, 'dlg', modelSeed);
-}
-
 /** One private example and the task it belongs to. */
 export interface PrivateExample {
   image: Float64Array;
@@ -115,6 +105,9 @@ export async function exampleOf(data: Dataset, index: number): Promise<PrivateEx
 interface AttackSetup {
   model: ModelSpec;
   preset: PresetChoice;
+  /** The client's batch size. */
+  batch: number;
+  /** For scoring only; empty labels: the truth is unknown (a capture without --truth), nothing is scored. */
   truth: { images: Float64Array; labels: number[]; shape: [number, number, number] };
 }
 
@@ -125,9 +118,10 @@ export function runAttack(
   onProgress: (row: HistoryRow, restart: number) => void = () => {},
 ): AttackOutcome {
   const started = performance.now();
-  const model = targetModel(example.shape, example.numClasses);
+  const resolved = resolveModel(cfg.model ?? {}, example.shape, example.numClasses);
+  const model = resolved.spec;
   const net = createNetwork(model, 1, cfg.engine);
-  net.setParams(cfg.weightsFile ? readWeightsFile(cfg.weightsFile, net.params) : initialWeights(net, cfg.modelSeed));
+  loadWeights(net, resolved, cfg.weightsFile, cfg.modelSeed);
   const theta = Float64Array.from(net.theta);
   // the client's message for its private example with its true (hard) label; its dual is zero
   const { message } = clientUpdate(net, theta, cfg.protocol, example.image, [example.label], { alpha: null });
@@ -136,7 +130,7 @@ export function runAttack(
   const observed = applyDefense(message, defense, net.params, cfg.index * 7919 + cfg.modelSeed);
   const choice = adaptTo(defense, preset(cfg.attack, { net, theta, protocol: cfg.protocol, alpha: null, observed }));
   const truth = { images: example.image, labels: [example.label], shape: example.shape };
-  return execute(cfg, { model, preset: choice, truth }, started, onProgress);
+  return execute(cfg, { model, preset: choice, batch: 1, truth }, started, onProgress);
 }
 
 /** Attack a captured message (gradleak simulate --capture): the server's knowledge only; the dual is rebuilt from past increments. */
@@ -147,11 +141,13 @@ export function runMessageAttack(
 ): AttackOutcome {
   const started = performance.now();
   const net = createNetwork(m.model, m.batchSize, cfg.engine);
+  if (m.buffers) net.bufferValues.set(m.buffers);
   const alpha = cfg.dual === 'zero' ? null : messageFileAlpha(m);
   const choice = preset(cfg.attack, { net, theta: m.theta, protocol: m.protocol, alpha, observed: m.message });
   const images = new Float64Array(m.groundTruth.images.reduce((n, im) => n + im.length, 0));
   m.groundTruth.images.forEach((im, i) => images.set(im, i * im.length));
-  return execute(cfg, { model: m.model, preset: choice, truth: { images, labels: m.groundTruth.labels, shape: m.groundTruth.shape } }, started, onProgress);
+  const truth = { images, labels: m.groundTruth.labels, shape: m.groundTruth.shape };
+  return execute(cfg, { model: m.model, preset: choice, batch: m.batchSize, truth }, started, onProgress);
 }
 
 function execute(
@@ -159,14 +155,15 @@ function execute(
 ): AttackOutcome {
   const { fn, target, options, inferred } = setup.preset;
   const { shape, labels } = setup.truth;
-  const B = labels.length;
+  const B = setup.batch, known = labels.length > 0;
+  const unscored = { mse: NaN, psnr: NaN, ssim: NaN, order: Array.from({ length: B }, (_, i) => i) };
   type Run = { result: MatchingResult; history: HistoryRow[]; snapshots: AttackOutcome['snapshots']; seed: number; order: number[] };
   const runs: Run[] = [];
   let evaluations = 0;
   for (let r = 0; r < cfg.restarts; r++) {
     const run: Run = { history: [], snapshots: [], seed: restartSeed(cfg.seed, r), result: undefined as unknown as MatchingResult, order: [] };
     const score = (s: MatchingState) => {
-      const sc = alignedScores(s.x, setup.truth.images, shape, B);
+      const sc = known ? alignedScores(s.x, setup.truth.images, shape, B) : unscored;
       const row = { iteration: s.iteration, evaluations: s.evaluations, objective: s.objective, mse: sc.mse, psnr: sc.psnr, ssim: sc.ssim };
       run.order = sc.order;
       run.history.push(row);
@@ -184,13 +181,13 @@ function execute(
   const last = history[history.length - 1];
   const K = fn.net.numClasses;
   // predicted label of the dummy matched to true sample i
-  const predicted = labels.map((_, i) => (inferred ? inferred.label : argmax(result.labelLogits!.subarray(order[i] * K, (order[i] + 1) * K))));
+  const predicted = order.map((d) => (inferred ? inferred.label : argmax(result.labelLogits!.subarray(d * K, (d + 1) * K))));
   const one = <T>(a: T[]): T | T[] => (a.length === 1 ? a[0] : a);
   return {
     config: cfg,
     model: setup.model,
     shape,
-    groundTruth: setup.truth.images,
+    groundTruth: known ? setup.truth.images : new Float64Array(B * shape[0] * shape[1] * shape[2]),
     order,
     history,
     snapshots,
@@ -208,7 +205,7 @@ function execute(
       ssim: last.ssim,
       label_true: one(labels),
       label_pred: one(predicted),
-      label_correct: predicted.every((p, i) => p === labels[i]),
+      label_correct: known && predicted.every((p, i) => p === labels[i]),
       label_inferred: inferred !== null,
       diverged: result.diverged,
       restarts: cfg.restarts,

@@ -2,24 +2,48 @@
 // gradient w.r.t. x' and y') and of full attacks, on the LeNet shapes of the DLG paper.
 import { createNetwork, type EngineOptions } from '../engine/backend.js';
 import { FedSgdMessage } from '../fl/message.js';
-import { l2 } from '../attacks/objective.js';
-import { initialWeights, runAttack, targetModel, type AttackOutcome, type PrivateExample } from '../attacks/run.js';
+import { cosine, l2, type Objective } from '../attacks/objective.js';
+import { runAttack, type AttackOutcome, type PrivateExample } from '../attacks/run.js';
+import { loadWeights, resolveModel } from '../models/load.js';
 import type { AttackName } from '../attacks/presets.js';
 import { Prng } from '../util/prng.js';
 import { DEFAULT_PROTOCOL } from '../fl/protocol.js';
 
-/** Median milliseconds of one DLG evaluation (forward, backward, objective, hvp). */
+/** Median milliseconds of one DLG evaluation (forward, backward, objective, hvp) on the DLG paper's LeNet. */
 export function timeDlgEvaluation(example: PrivateExample, engine: EngineOptions, reps: number, modelSeed = 1234): number {
-  const net = createNetwork(targetModel(example.shape, example.numClasses), 1, engine);
-  net.setParams(initialWeights(net, modelSeed));
+  const model = resolveModel({ model: 'lenet' }, example.shape, example.numClasses);
+  const net = createNetwork(model.spec, 1, engine);
+  loadWeights(net, model, undefined, modelSeed);
   const fn = new FedSgdMessage(net);
   const observed = Float64Array.from(fn.message(example.image, { kind: 'hard', classes: [example.label] }));
+  return timeObjective(fn, observed, l2, reps);
+}
+
+/**
+ * Median milliseconds of one gradient-matching evaluation on a model by name at batch B: the message of
+ * a dummy batch with soft labels, the objective (l2: DLG; cosine: Inverting Gradients) and dD/dx', dD/dy'.
+ * The observed message is the gradient of a random batch with labels 0..B-1; weights are PyTorch's init.
+ */
+export function timeGraphEvaluation(
+  model: string, o: { width?: number; batch: number; objective: 'l2' | 'cosine'; reps: number; engine: EngineOptions },
+): { ms: number; params: number } {
+  const resolved = resolveModel({ model, width: o.width }, [3, 32, 32], 10);
+  const net = createNetwork(resolved.spec, o.batch, o.engine);
+  loadWeights(net, resolved, undefined, 0);
+  const fn = new FedSgdMessage(net);
+  const x = new Prng(7).fillUniform(new Float64Array(net.inputSize), 0, 1);
+  const observed = Float64Array.from(fn.message(x, { kind: 'hard', classes: Array.from({ length: o.batch }, (_, i) => i % 10) }));
+  return { ms: timeObjective(fn, observed, o.objective === 'l2' ? l2 : cosine, o.reps), params: net.paramCount };
+}
+
+function timeObjective(fn: FedSgdMessage, observed: Float64Array, objective: Objective, reps: number): number {
+  const { net } = fn;
   const rng = new Prng(12345);
   const x = rng.fillNormal(new Float64Array(net.inputSize));
-  const y = rng.fillNormal(new Float64Array(net.numClasses));
-  const dm = new Float64Array(fn.size), dx = new Float64Array(net.inputSize), dy = new Float64Array(net.numClasses);
+  const y = rng.fillNormal(new Float64Array(net.batch * net.numClasses));
+  const dm = new Float64Array(fn.size), dx = new Float64Array(net.inputSize), dy = new Float64Array(y.length);
   const once = () => {
-    l2(fn.message(x, { kind: 'soft', logits: y }), observed, dm);
+    objective(fn.message(x, { kind: 'soft', logits: y }), observed, dm);
     fn.vjp(dm, dx, dy);
   };
   for (let i = 0; i < Math.max(3, reps / 10); i++) once();

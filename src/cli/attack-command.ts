@@ -1,7 +1,13 @@
 // gradleak attack: one attack on one dataset image, written to a run directory.
 import { Command } from 'commander';
 import { basename, join } from 'node:path';
-import { readMessageFile } from '../fl/message-file.js';
+import { readMessageFile, type MessageFile } from '../fl/message-file.js';
+import { readSafetensorsMessage } from '../fl/safetensors-message.js';
+import { loadWeights, resolveModel } from '../models/load.js';
+import { Network } from '../engine/network.js';
+import { ReferenceKernels } from '../engine/kernels.js';
+import { UserError } from '../util/errors.js';
+import { addModelOptions, modelChoice } from './model-options.js';
 import { checkDefense, DEFENSES } from '../defenses/defense.js';
 import { ATTACKS, ATTACK_DESCRIPTIONS, ATTACK_PROTOCOL, type AttackName } from '../attacks/presets.js';
 import { checkProtocol, DEFAULT_PROTOCOL, PROTOCOLS } from '../fl/protocol.js';
@@ -30,10 +36,12 @@ export function addEngineOptions(cmd: Command): Command {
 }
 
 /** Runs one attack with a progress bar and writes its run directory. */
-export async function attackToDir(cfg: AttackConfig, out: string, flags: DataFlags = { inputShape: DEFAULT_IMAGE_SHAPE }): Promise<AttackOutcome> {
+export async function attackToDir(
+  cfg: AttackConfig, out: string, flags: DataFlags = { inputShape: DEFAULT_IMAGE_SHAPE }, captured: MessageFile | null = null,
+): Promise<AttackOutcome> {
   prepareOutDir(out);
-  const data = cfg.messageFile ? null : await openFromFlags(cfg.dataset, cfg.split, flags);
-  const message = cfg.messageFile ? readMessageFile(cfg.messageFile) : null;
+  const message = captured ?? (cfg.messageFile ? readMessageFile(cfg.messageFile) : null);
+  const data = message ? null : await openFromFlags(cfg.dataset, cfg.split, flags);
   const bar = progressBar(cfg.iterations * cfg.restarts, `${cfg.attack} ${cfg.messageFile ?? `${cfg.dataset}#${cfg.index}`}`);
   const progress = (r: HistoryRow, restart: number) => bar.update(restart * cfg.iterations + r.iteration, { D: r.objective.toExponential(2), MSE: r.mse.toExponential(2) });
   let outcome: AttackOutcome;
@@ -61,33 +69,37 @@ export function attackCommand(): Command {
     .option('--local-steps <E>', 'local steps of FedAvg / FedADMM', positiveInt, DEFAULT_PROTOCOL.steps)
     .option('--lr <eta>', 'client learning rate', positiveNumber, DEFAULT_PROTOCOL.lr)
     .option('--rho <rho>', 'FedADMM penalty', positiveNumber, DEFAULT_PROTOCOL.rho)
-    .option('--message <file>', 'attack a captured message (gradleak simulate --capture): model, weights, protocol and the client\'s past increments come from the file')
+    .option('--message <file>', 'attack a captured message: a gradleak simulate --capture JSON (model, weights, protocol and past increments come from the file), or a .safetensors keyed by parameter name (from PyTorch or gradleak message; with --model, --weights, --protocol)')
+    .option('--truth <file>', 'with a .safetensors --message: the true batch (x [B,C,H,W] in [0,1], y [B]) as safetensors, for scoring only')
+    .option('--batch-size <B>', 'with a .safetensors --message: the client\'s batch size (default: the file\'s metadata, else the truth\'s)', positiveInt)
     .option('--line-search <kind>', 'L-BFGS line search: none (the papers\' setting) or strong-wolfe (torch\'s line_search_fn)', oneOf(['none', 'strong-wolfe'] as const), 'none')
     .option('--defense <name>', `what the client does to its message: ${DEFENSES.join(', ')}`, oneOf(DEFENSES), 'none')
     .option('--defense-strength <x>', 'noise variance (gaussian, laplacian), pruned fraction (prune), noise multiplier (dp)', Number, 0)
     .option('--dp-clip <C>', 'clipping norm of the dp defense', positiveNumber)
     .option('--adaptive', 'the attacker knows the defense: matches only unpruned entries (prune), scale-free cosine (dp)')
     .option('--dual <how>', 'with --message on FedADMM: the client\'s dual rebuilt from its past increments, or assumed zero (ablation)', oneOf(['rebuilt', 'zero'] as const), 'rebuilt')
-    .option('--weights <file>', 'model weights (JSON: flat list, or [{name, shape, data}] in parameter order) instead of --model-seed')
+    .option('--weights <file>', 'model weights: a PyTorch state_dict as .safetensors (by name), or JSON (flat list, or [{name, shape, data}] in parameter order); default: the ONNX file\'s, else drawn from --model-seed')
     .option('--restarts <n>', 'independent dummy initialisations; keep the one with the lowest final objective', positiveInt, 1)
     .option('--log-every <k>', 'record metrics and a snapshot every k iterations', positiveInt, 10)
     .option('--out <dir>', 'run directory (default runs/<attack>-<dataset>-<index>-s<seed>)')
     .option('--json', 'print the result as one JSON line (last line of stdout)');
+  addModelOptions(cmd);
   addEngineOptions(cmd);
   addDataOptions(cmd);
   cmd.action(async (o) => {
-    const captured = o.message ? readMessageFile(o.message) : null; // validated before any work
+    const protocolFlags = () => checkProtocol({ kind: o.protocol ?? ATTACK_PROTOCOL[o.attack as AttackName], steps: o.localSteps, lr: o.lr, rho: o.rho });
+    const captured = o.message ? readCapture(o, protocolFlags) : null; // validated before any work
     const cfg: AttackConfig = {
       attack: o.attack as AttackName, messageFile: o.message, dual: o.message ? o.dual : undefined,
       dataset: captured?.groundTruth.dataset ?? datasetName(o.dataset, o), dataDir: o.dataDir, imageFile: o.image, split: captured?.groundTruth.split ?? o.split, index: captured?.groundTruth.indices[0] ?? o.index,
-      iterations: o.iterations, seed: o.seed, logEvery: o.logEvery, modelSeed: o.modelSeed, weightsFile: o.weights,
+      iterations: o.iterations, seed: o.seed, logEvery: o.logEvery, modelSeed: o.modelSeed, weightsFile: o.weights, model: modelChoice(o),
       engine: { backend: o.backend, dtype: o.precision }, restarts: o.restarts,
       lineSearch: o.lineSearch,
       defense: checkDefense({ name: o.defense, strength: o.defenseStrength, adaptive: o.adaptive ?? false, clip: o.dpClip }),
-      protocol: captured?.protocol ?? checkProtocol({ kind: o.protocol ?? ATTACK_PROTOCOL[o.attack as AttackName], steps: o.localSteps, lr: o.lr, rho: o.rho }),
+      protocol: captured?.protocol ?? protocolFlags(),
     };
-    const out: string = o.out ?? join('runs', o.message ? `${cfg.attack}-${basename(o.message, '.json')}-s${cfg.seed}` : `${cfg.attack}-${cfg.dataset}-${cfg.index}-s${cfg.seed}`);
-    const { metrics: m } = await attackToDir(cfg, out, o);
+    const out: string = o.out ?? join('runs', o.message ? `${cfg.attack}-${basename(o.message).replace(/\.(json|safetensors)$/, '')}-s${cfg.seed}` : `${cfg.attack}-${cfg.dataset}-${cfg.index}-s${cfg.seed}`);
+    const { metrics: m } = await attackToDir(cfg, out, o, captured);
     if (o.json) {
       console.log(JSON.stringify({ ...m, out }));
     } else {
@@ -97,4 +109,17 @@ export function attackCommand(): Command {
     }
   });
   return cmd;
+}
+
+/** A captured message: gradleak's JSON capture, or a safetensors message with the model and weights from the flags. */
+function readCapture(o: Record<string, any>, protocol: () => ReturnType<typeof checkProtocol>): MessageFile {
+  const file: string = o.message;
+  if (!file.toLowerCase().endsWith('.safetensors')) {
+    if (o.truth || o.batchSize) throw new UserError('--truth and --batch-size apply to a .safetensors --message (a JSON capture holds both)');
+    return readMessageFile(file);
+  }
+  const model = resolveModel(modelChoice(o as never), o.model.endsWith('.onnx') ? undefined : o.inputShape, o.numClasses);
+  const net = new Network(model.spec, new ReferenceKernels('float64'), 1);
+  loadWeights(net, model, o.weights, o.modelSeed);
+  return readSafetensorsMessage(file, { net, spec: model.spec, protocol: protocol(), batchSize: o.batchSize, truthFile: o.truth });
 }

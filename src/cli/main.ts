@@ -12,6 +12,7 @@ import { reproduceCommand } from './reproduce-command.js';
 import { datasetsCommand } from './datasets-command.js';
 import { sweepCommand } from './sweep-command.js';
 import { workerCommand } from './worker-command.js';
+import { messageCommand } from './message-command.js';
 
 const program = new Command('gradleak')
   .description('How much private training data leaks from federated-learning messages: gradient-inversion attacks')
@@ -20,7 +21,7 @@ const program = new Command('gradleak')
   .exitOverride()
   .configureOutput({ writeErr: () => {} }); // errors are printed once, below
 
-for (const cmd of [attackCommand(), reproduceCommand(), verifyCommand(), benchCommand(), demoCommand(), simulateCommand(), datasetsCommand(), sweepCommand(), workerCommand()]) {
+for (const cmd of [attackCommand(), reproduceCommand(), verifyCommand(), benchCommand(), demoCommand(), simulateCommand(), datasetsCommand(), sweepCommand(), workerCommand(), messageCommand()]) {
   program.addCommand(cmd.exitOverride().configureOutput({ writeErr: () => {} }));
 }
 

@@ -2,10 +2,12 @@
 // engine supports and reports the largest relative error per quantity:
 //   err(a, b) = max|a - b| / max(max|b|, 1e-300)
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { UserError } from '../util/errors.js';
 import { Network } from '../engine/network.js';
 import type { Arr, Kernels } from '../engine/kernels.js';
-import type { ModelSpec } from '../models/spec.js';
+import { withBnMode, type ModelSpec } from '../models/spec.js';
+import { readOnnxModel, type OnnxTensors } from '../models/onnx.js';
 import { objectiveByName, type ObjectiveName } from '../attacks/objective.js';
 import { FedSgdMessage, type MessageFunction } from '../fl/message.js';
 import { LocalStepsMessage } from '../fl/local-steps.js';
@@ -24,10 +26,19 @@ interface FixtureObjective {
   dD_dx: Tensor;
   dD_dy?: Tensor;
 }
+/** A fixture's model given as an ONNX file (path relative to the fixture), see FORMAT.md. */
+export interface OnnxFixtureModel {
+  onnx: string;
+  bn: 'train' | 'eval' | 'none';
+  in_shape: [number, number, number];
+  num_classes: number;
+}
 export interface Fixture {
   case: string;
-  model: ModelSpec;
+  model: ModelSpec | OnnxFixtureModel;
   params: NamedTensor[];
+  /** BatchNorm running statistics by name (ONNX fixtures). */
+  buffers?: NamedTensor[];
   x_true: Tensor;
   y_true: number[];
   loss_true: number;
@@ -87,19 +98,61 @@ export function readFixture(file: string): Fixture {
   return f;
 }
 
-function flattenParams(net: Network, list: NamedTensor[], file: string, what: string): Float64Array {
-  if (!Array.isArray(list) || list.length !== net.params.length) {
-    throw new UserError(`${file}: ${what} has ${list?.length} tensors, the model has ${net.params.length}`);
+interface Slot {
+  name: string;
+  shape: number[];
+  size: number;
+  offset: number;
+}
+
+/** Named tensors into one flat vector in the order of the slots, matched by name (the list's order may differ). */
+function flattenNamed(slots: Slot[], size: number, list: NamedTensor[], file: string, what: string): Float64Array {
+  if (!Array.isArray(list) || list.length !== slots.length) {
+    throw new UserError(`${file}: ${what} has ${list?.length} tensors, the model has ${slots.length}`);
   }
-  const out = new Float64Array(net.paramCount);
-  net.params.forEach((slot, i) => {
-    const t = list[i];
-    if (!t || !Array.isArray(t.data) || t.data.length !== slot.size) {
-      throw new UserError(`${file}: ${what}[${i}] (${t?.name}) should have ${slot.size} values for shape [${slot.shape}]`);
+  const byName = new Map(list.map((t, i) => [t?.name, { t, i }]));
+  const out = new Float64Array(size);
+  for (const slot of slots) {
+    const entry = byName.get(slot.name);
+    if (!entry) throw new UserError(`${file}: ${what} has no tensor '${slot.name}' [${slot.shape}]`);
+    const { t, i } = entry;
+    if (!Array.isArray(t.data) || t.data.length !== slot.size) {
+      throw new UserError(`${file}: ${what}[${i}] (${t.name}) should have ${slot.size} values for shape [${slot.shape}]`);
     }
     out.set(t.data, slot.offset);
-  });
+  }
   return out;
+}
+
+function flattenParams(net: Network, list: NamedTensor[], file: string, what: string): Float64Array {
+  return flattenNamed(net.params, net.paramCount, list, file, what);
+}
+
+/** The tensors of an ONNX file's initializers, flat in the order of the slots. */
+function flattenOnnx(slots: Slot[], size: number, tensors: OnnxTensors, file: string): Float64Array {
+  const out = new Float64Array(size);
+  for (const slot of slots) {
+    const t = tensors.get(slot.name);
+    if (!t || t.data.length !== slot.size) throw new UserError(`${file}: the ONNX file has no initializer '${slot.name}' [${slot.shape}]`);
+    out.set(t.data, slot.offset);
+  }
+  return out;
+}
+
+/** The network of a fixture: its LeNet-style `model`, or the ONNX file it names (with its initializers). */
+function fixtureNetwork(file: string, f: Fixture, kernels: Kernels, B: number): { net: Network; onnx: OnnxTensors | null; bn: string } {
+  if (!('onnx' in f.model)) return { net: new Network(f.model, kernels, B), onnx: null, bn: 'none' };
+  const m = f.model;
+  if (typeof m.onnx !== 'string') throw new UserError(`${file}: model.onnx must be a file name`);
+  const onnxFile = resolve(dirname(file), m.onnx);
+  const imported = readOnnxModel(onnxFile);
+  let spec = imported.spec;
+  if (spec.in_shape.join(',') !== String(m.in_shape) || spec.num_classes !== m.num_classes) {
+    throw new UserError(`${file}: model says [${m.in_shape}] -> ${m.num_classes} classes, ${m.onnx} is [${spec.in_shape}] -> ${spec.num_classes}`);
+  }
+  if ((m.bn ?? 'none') !== imported.bn) throw new UserError(`${file}: model.bn is '${m.bn}', the BatchNormalization nodes of ${m.onnx} are '${imported.bn}'`);
+  if (m.bn === 'train' || m.bn === 'eval') spec = withBnMode(spec, m.bn);
+  return { net: new Network(spec, kernels, B), onnx: imported.tensors, bn: m.bn };
 }
 
 function tensorData(t: Tensor, n: number, file: string, what: string): number[] {
@@ -110,10 +163,24 @@ function tensorData(t: Tensor, n: number, file: string, what: string): number[] 
 /** Recomputes a fixture with the given kernels (use float64 kernels for a meaningful check). */
 export function verifyFixture(file: string, kernels: Kernels, f: Fixture = readFixture(file)): FixtureReport {
   const B = f.y_true.length;
-  const net = new Network(f.model, kernels, B);
+  const { net, onnx, bn } = fixtureNetwork(file, f, kernels, B);
   const errs: Record<string, number> = {};
   const skipped: string[] = [];
-  net.setParams(flattenParams(net, f.params, file, 'params'));
+  const params = flattenParams(net, f.params, file, 'params');
+  if (onnx) {
+    // the weights are the ONNX initializers (which must be the fixture's params), the running statistics the
+    // buffers. In train mode those are unused, and the fixture holds them as PyTorch's training-mode forwards
+    // left them (updated after the export), so only eval mode compares them with the file's.
+    const fromOnnx = flattenOnnx(net.params, net.paramCount, onnx, file);
+    errs.onnx_params = relErr(fromOnnx, params);
+    params.set(fromOnnx);
+    if (net.buffers.length > 0 || f.buffers?.length) {
+      const buffers = flattenNamed(net.buffers, net.bufferValues.length, f.buffers ?? [], file, 'buffers');
+      if (bn === 'eval') errs.onnx_buffers = relErr(flattenOnnx(net.buffers, net.bufferValues.length, onnx, file), buffers);
+      net.bufferValues.set(buffers);
+    }
+  }
+  net.setParams(params);
   const K = net.numClasses;
   const xTrue = tensorData(f.x_true, net.inputSize, file, 'x_true');
   const xDummy = tensorData(f.x_dummy, net.inputSize, file, 'x_dummy');
@@ -132,7 +199,6 @@ export function verifyFixture(file: string, kernels: Kernels, f: Fixture = readF
     errs.idlg_label = hardLabel === f.idlg.inferred_label ? 0 : Infinity;
   }
   const msg = new FedSgdMessage(net);
-  const params = flattenParams(net, f.params, file, 'params');
   const protocol = f.protocol ? protocolMessage(net, f, params, file) : null;
   if (protocol) {
     const { fn, name, trueKey, dummyKey } = protocol;

@@ -1,0 +1,80 @@
+// gradleak message: writes what a client would send for a batch, keyed by parameter name in safetensors
+// (the format `attack --message FILE.safetensors` reads, and what a PyTorch client's capture looks like).
+import { Command } from 'commander';
+import { ATTACK_PROTOCOL } from '../attacks/presets.js';
+import { createNetwork } from '../engine/backend.js';
+import { clientUpdate, checkProtocol, DEFAULT_PROTOCOL, PROTOCOLS } from '../fl/protocol.js';
+import { readTruth, writeSafetensorsMessage, writeTruth } from '../fl/safetensors-message.js';
+import { loadWeights, resolveModel } from '../models/load.js';
+import { DATASETS, SPLITS } from '../data/open.js';
+import { UserError } from '../util/errors.js';
+import { GRADLEAK_VERSION } from '../util/version.js';
+import { addDataOptions, datasetName, openFromFlags } from './data-options.js';
+import { addModelOptions, modelChoice } from './model-options.js';
+import { nonNegativeInt, oneOf, positiveInt, positiveNumber } from './parse.js';
+
+export function messageCommand(): Command {
+  const cmd = new Command('message')
+    .description('write what a client sends (FedSGD gradient, FedAvg update, FedADMM increment) for a batch, as safetensors keyed by parameter name')
+    .option('--dataset <name>', DATASETS.join(', '), oneOf(DATASETS), 'mnist')
+    .option('--split <split>', SPLITS.join(' or '), oneOf(SPLITS), 'test')
+    .option('--index <i>', 'first image of the batch in the split', nonNegativeInt, 0)
+    .option('--input <file>', 'the batch as safetensors (x [B,C,H,W] in [0,1], y [B]) instead of --dataset/--index')
+    .option('--batch-size <B>', 'images index .. index+B-1', positiveInt, 1)
+    .option('--protocol <name>', PROTOCOLS.join(', '), oneOf(PROTOCOLS), ATTACK_PROTOCOL.dlg)
+    .option('--local-steps <E>', 'local steps of FedAvg / FedADMM', positiveInt, DEFAULT_PROTOCOL.steps)
+    .option('--lr <eta>', 'client learning rate', positiveNumber, DEFAULT_PROTOCOL.lr)
+    .option('--rho <rho>', 'FedADMM penalty', positiveNumber, DEFAULT_PROTOCOL.rho)
+    .option('--model-seed <s>', 'seed of the model weights when no file gives them', nonNegativeInt, 1234)
+    .option('--weights <file>', 'model weights: a PyTorch state_dict as .safetensors, or JSON')
+    .requiredOption('--out <file.safetensors>', 'the message')
+    .option('--truth-out <file.safetensors>', 'also write the batch (x, y) for scoring');
+  addModelOptions(cmd);
+  addDataOptions(cmd);
+  cmd.action(async (o) => {
+    if (!String(o.out).endsWith('.safetensors')) throw new UserError(`--out must name a .safetensors file, got '${o.out}'`);
+    const protocol = checkProtocol({ kind: o.protocol, steps: o.localSteps, lr: o.lr, rho: o.rho });
+    const { images, labels, shape, numClasses, source } = await batchOf(o);
+    const model = resolveModel(modelChoice(o), shape, numClasses);
+    const net = createNetwork(model.spec, labels.length, { backend: 'wasm', dtype: 'float64' });
+    loadWeights(net, model, o.weights, o.modelSeed);
+    const { message } = clientUpdate(net, Float64Array.from(net.theta), protocol, images, labels, { alpha: null });
+    const meta: Record<string, string> = {
+      format: 'gradleak-message', gradleak: GRADLEAK_VERSION, protocol: protocol.kind, batch_size: String(labels.length),
+      model: o.model, source, ...(protocol.kind !== 'fedsgd' ? { local_steps: String(protocol.steps), lr: String(protocol.lr) } : {}),
+      ...(protocol.kind === 'fedadmm' ? { rho: String(protocol.rho) } : {}),
+    };
+    writeSafetensorsMessage(o.out, net, message, meta);
+    if (o.truthOut) writeTruth(o.truthOut, images, labels, shape);
+    console.log(`wrote ${o.out} (${protocol.kind} message of ${net.params.length} tensors, ${net.paramCount} values, batch ${labels.length})${o.truthOut ? ` and ${o.truthOut}` : ''}`);
+  });
+  return cmd;
+}
+
+/** The client's batch: --input, or B consecutive images of a dataset split. */
+async function batchOf(o: Record<string, any>) {
+  if (o.input) {
+    const shapeFlag = o.inputShape as [number, number, number];
+    const probe = { in_shape: shapeFlag, num_classes: o.numClasses ?? 1 << 30, layers: [] };
+    const truth = readTruth(o.input, probe);
+    const images = new Float64Array(truth.images.reduce((n, im) => n + im.length, 0));
+    truth.images.forEach((im, i) => images.set(im, i * im.length));
+    if (o.numClasses === undefined) throw new UserError('--input needs --num-classes K (and --input-shape C,H,W)');
+    return { images, labels: truth.labels, shape: truth.shape, numClasses: o.numClasses as number, source: o.input as string };
+  }
+  const data = await openFromFlags(datasetName(o.dataset, o as never), o.split, o as never);
+  try {
+    const B: number = o.batchSize;
+    if (o.index + B > data.count) throw new UserError(`--index ${o.index} --batch-size ${B}: the ${o.split} split has ${data.count} images`);
+    const n = data.shape[0] * data.shape[1] * data.shape[2];
+    const images = new Float64Array(B * n), labels: number[] = [];
+    for (let b = 0; b < B; b++) {
+      const { image, label } = await data.get(o.index + b);
+      images.set(image, b * n);
+      labels.push(label);
+    }
+    return { images, labels, shape: data.shape, numClasses: data.numClasses, source: `${o.dataset} ${o.split} ${o.index}..${o.index + B - 1}` };
+  } finally {
+    data.close?.();
+  }
+}

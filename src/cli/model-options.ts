@@ -1,0 +1,25 @@
+// The model flags shared by attack, message and bench: --model, --width, --stem, --bn (models/load.ts).
+import { Command } from 'commander';
+import { MODEL_NAMES, STEMS } from '../models/zoo.js';
+import { BN_MODES } from '../models/spec.js';
+import type { ModelChoice } from '../models/load.js';
+import { oneOf, positiveInt } from './parse.js';
+
+export interface ModelFlags {
+  model: string;
+  width?: number;
+  stem?: (typeof STEMS)[number];
+  bn?: (typeof BN_MODES)[number];
+}
+
+export function addModelOptions(cmd: Command): Command {
+  return cmd
+    .option('--model <name|file>', `target model: ${MODEL_NAMES.join(', ')}, a .onnx file (graph and weights) or a .json model description`, 'lenet')
+    .option('--width <w>', 'channels (convnet: w, resnet20: 16, resnet18: 64) or hidden units (mlp: 200) of a model by name', positiveInt)
+    .option('--stem <kind>', `resnet18's stem: ${STEMS.join(' (torchvision) or ')} (3x3, no max-pool)`, oneOf(STEMS))
+    .option('--bn <mode>', 'BatchNorm: train (batch statistics, as a training client) or eval (running statistics); default: the model file\'s, else train', oneOf(BN_MODES));
+}
+
+export function modelChoice(f: ModelFlags): ModelChoice {
+  return { model: f.model, width: f.width, stem: f.stem, bn: f.bn };
+}
