@@ -129,10 +129,10 @@ class Importer {
     if (outputs.length !== 1) this.fail(`the graph has ${outputs.length} outputs, expected one ([B,K] logits)`);
     this.here = `graph output '${outputs[0].name}'`;
     const out = this.values.get(outputs[0].name!);
-    if (!out) this.bad('is not produced by any node');
+    if (!out) this.bad('not produced by any node');
     const logits = this.tensorOf(out);
-    if (logits.node === 'input') this.bad('is the graph input itself');
-    if (logits.shape.length !== 1) this.bad(`must be [B,K] logits, is [B,${logits.shape}]`);
+    if (logits.node === 'input') this.bad('the graph input itself, no layers');
+    if (logits.shape.length !== 1) this.bad(`must be [B,K] logits, the graph computes [B,${logits.shape}]`);
     const K = logits.shape[0];
     const dims = outputs[0].type?.tensorType?.shape?.dim;
     if (dims && dims.length > 0) {
@@ -162,15 +162,15 @@ class Importer {
     const v = inputs[0];
     this.here = `graph input '${v.name}'`;
     const tt = v.type?.tensorType;
-    if (!tt) this.bad('is not a tensor');
-    if (tt.elemType !== DT.FLOAT && tt.elemType !== DT.DOUBLE) this.bad(`has element type ${tt.elemType}, expected float or double`);
+    if (!tt) this.bad('not a tensor');
+    if (tt.elemType !== DT.FLOAT && tt.elemType !== DT.DOUBLE) this.bad(`element type ${tt.elemType}, expected float or double`);
     const dims = tt.shape?.dim ?? [];
     const shape = dims.map((d) => (d.dimParam ? d.dimParam : toNumber(d.dimValue)));
-    const txt = `[${shape.join(',')}]`;
-    if (dims.length === 2) this.bad(`is ${txt}: [B,F] inputs are not supported yet (the engine takes [B,C,H,W] images)`);
-    if (dims.length !== 4) this.bad(`is ${txt}, expected [B,C,H,W]`);
+    this.here = `graph input '${v.name}' [${shape.join(',')}]`;
+    if (dims.length === 2) this.bad('[B,F] inputs are not supported yet (the engine takes [B,C,H,W] images)');
+    if (dims.length !== 4) this.bad('expected [B,C,H,W]');
     const chw = shape.slice(1).map((d) => (typeof d === 'number' && Number.isInteger(d) && d > 0 ? d : NaN));
-    if (chw.some(Number.isNaN)) this.bad(`is ${txt}: C, H and W must be fixed`);
+    if (chw.some(Number.isNaN)) this.bad('C, H and W must be fixed');
     if (typeof shape[0] === 'number' && shape[0] > 0) this.fixedBatch = shape[0];
     this.values.set(v.name!, { kind: 'tensor', node: 'input', shape: chw });
     return chw as [number, number, number];
