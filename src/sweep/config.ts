@@ -2,13 +2,16 @@
 // the file and the key path (`defenses[1].strengths[2]: 50 out of range for gaussian: ...`).
 // Axes are lists without duplicates and never empty; unknown keys are rejected everywhere.
 import { readFileSync } from 'node:fs';
-import { extname } from 'node:path';
+import { extname, resolve } from 'node:path';
 import { z } from 'zod';
 import YAML from 'yaml';
 import { ATTACKS, ATTACK_PROTOCOL, type AttackName } from '../attacks/presets.js';
 import { checkDefense, DEFENSES, type DefenseName, type DefenseSpec } from '../defenses/defense.js';
 import { checkProtocol, DEFAULT_PROTOCOL, PROTOCOLS, type ProtocolParams } from '../fl/protocol.js';
 import { UserError } from '../util/errors.js';
+import { BN_MODES } from '../models/spec.js';
+import { STEMS } from '../models/zoo.js';
+import type { ModelChoice } from '../models/load.js';
 
 /** Datasets a sweep can draw images from (labelled image datasets with a train/test split). */
 export const SWEEP_DATASETS = ['mnist', 'cifar10', 'cifar100', 'lfw'] as const;
@@ -41,7 +44,22 @@ const defenseSchema = z.preprocess((v) => (typeof v === 'string' ? { name: v } :
   clip: z.number().optional(),
 }, { error: (i) => (i.code === 'invalid_type' ? 'expected a defense name or {name, strengths, adaptive, clip}' : undefined) }));
 
+/** A model of the `models` axis: a name or file (as --model), or {model, width, stem, bn}. */
+const modelSchema = z.preprocess((v) => (typeof v === 'string' ? { model: v } : v), z.strictObject({
+  model: z.string().min(1),
+  width: z.number().int().min(1).optional(),
+  stem: z.enum(STEMS).optional(),
+  bn: z.enum(BN_MODES).optional(),
+}, { error: (i) => (i.code === 'invalid_type' ? 'expected a model name or file, or {model, width, stem, bn}' : undefined) }));
+
+/** The short label of a model choice in keys, tables and plots: lenet, resnet20-w8-bneval, net.onnx. */
+export function modelLabel(m: ModelChoice): string {
+  return [m.model ?? 'lenet', ...(m.width ? [`w${m.width}`] : []), ...(m.stem ? [m.stem] : []), ...(m.bn ? [`bn${m.bn}`] : [])].join('-');
+}
+
 const schema = z.strictObject({
+  /** Target models (default lenet): names of the zoo, .onnx or .json files, or {model, width, stem, bn}. */
+  models: z.array(modelSchema).default([{ model: 'lenet' }]),
   attacks: z.array(z.enum(ATTACKS, { error: (i) => `unknown attack ${quoted(i.input)} (available: ${available(ATTACKS)})` })).default(['dlg']),
   protocols: z.array(protocolSchema).optional(),
   /** Attack x protocol pairs whose protocol the attack does not consume: an error unless true (then left out of the grid). */
@@ -70,6 +88,7 @@ export interface DefenseAxis {
 }
 
 export interface SweepConfig {
+  models: ModelChoice[];
   attacks: AttackName[];
   protocols: ProtocolParams[];
   skipIncompatible: boolean;
@@ -176,6 +195,7 @@ export function parseSweepConfig(raw: unknown, source = 'config'): SweepConfig {
 }
 
 function semanticChecks(c: z.output<typeof schema>): SweepConfig {
+  checkAxis(['models'], c.models, modelLabel, 'model');
   checkAxis(['attacks'], c.attacks, (a) => a, 'attack');
   // protocols: by default each attack with the protocol it consumes (default parameters), pairs implied
   const implied = c.protocols === undefined;
@@ -220,8 +240,10 @@ function semanticChecks(c: z.output<typeof schema>): SweepConfig {
   checkAxis(['seeds'], c.seeds, String, 'seed');
   checkAxis(['restarts'], c.restarts, String, 'restarts value');
   checkAxis(['lineSearch'], c.lineSearch, String, 'line search');
+  // model files are resolved here, so that workers in other directories find them
+  const models = c.models.map((m) => (/\.(onnx|json)$/i.test(m.model) ? { ...m, model: resolve(m.model) } : m));
   return {
-    attacks: c.attacks, protocols, skipIncompatible: c.skipIncompatible, defenses, dataset: c.dataset, split: c.split,
+    models, attacks: c.attacks, protocols, skipIncompatible: c.skipIncompatible, defenses, dataset: c.dataset, split: c.split,
     ...(c.dataRoot !== undefined ? { dataRoot: c.dataRoot } : {}),
     images: c.images, seeds: c.seeds, restarts: c.restarts, lineSearch: c.lineSearch, iterations: c.iterations, modelSeed: c.modelSeed, precision: c.precision,
   };

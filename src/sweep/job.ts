@@ -8,8 +8,12 @@ import type { DefenseSpec } from '../defenses/defense.js';
 import type { DType } from '../engine/kernels.js';
 import { openDataset, DEFAULT_IMAGE_SHAPE } from '../data/open.js';
 import type { Dataset } from '../data/dataset.js';
+import type { ModelChoice } from '../models/load.js';
+import { modelLabel } from './config.js';
 
 export interface SweepJob {
+  /** The target model; absent = lenet (keys of older sweeps stay valid). */
+  model?: ModelChoice;
   attack: AttackName;
   protocol: ProtocolParams;
   defense: DefenseSpec;
@@ -38,7 +42,8 @@ export function jobKey(j: SweepJob): string {
   const p = j.protocol, d = j.defense;
   const proto = p.kind === 'fedsgd' ? 'fedsgd' : `${p.kind}-E${p.steps}-lr${p.lr}${p.kind === 'fedadmm' ? `-rho${p.rho}` : ''}`;
   const def = d.name === 'none' ? 'none' : `${d.name}-${d.strength}${d.adaptive ? '-adaptive' : ''}${d.clip !== undefined ? `-C${d.clip}` : ''}`;
-  return [j.attack, proto, def, `${j.dataset}-${j.split}-${j.image}`, `seed${j.seed}`, `r${j.restarts}`, `it${j.iterations}`, `m${j.modelSeed}`, j.precision, ...(j.lineSearch === 'strong-wolfe' ? ['wolfe'] : [])].join('|');
+  return [j.attack, proto, def, `${j.dataset}-${j.split}-${j.image}`, `seed${j.seed}`, `r${j.restarts}`, `it${j.iterations}`, `m${j.modelSeed}`, j.precision, ...(j.lineSearch === 'strong-wolfe' ? ['wolfe'] : []),
+    ...(j.model ? [modelLabel(j.model)] : [])].join('|');
 }
 
 const open = new Map<string, Promise<Dataset>>();
@@ -51,7 +56,7 @@ export async function runSweepJob(job: SweepJob): Promise<SweepResult> {
   const outcome = runAttack({
     attack: job.attack, dataset: job.dataset, split: job.split, index: job.image, iterations: job.iterations, seed: job.seed,
     logEvery: job.iterations, modelSeed: job.modelSeed, engine: { backend: 'wasm', dtype: job.precision }, restarts: job.restarts,
-    protocol: job.protocol, defense: job.defense, lineSearch: job.lineSearch,
+    protocol: job.protocol, defense: job.defense, lineSearch: job.lineSearch, model: job.model,
   }, await exampleOf(data, job.image));
   return { key: jobKey(job), job, metrics: outcome.metrics };
 }

@@ -205,6 +205,9 @@ export function queueExecutor(url: string, opts: QueueExecutorOptions = {}): Swe
     let timer: NodeJS.Timeout | undefined;
     let settle!: { resolve: () => void; reject: (e: unknown) => void };
     const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+    // A job may fail while jobs are still being added: `await done` below reports it; until then it must
+    // not count as an unhandled rejection (which would end the process with a stack trace).
+    done.catch(() => {});
     let finished = false;
     const fail = (e: unknown) => {
       if (!finished) (finished = true), settle.reject(e);
@@ -279,8 +282,8 @@ export function queueExecutor(url: string, opts: QueueExecutorOptions = {}): Swe
           removeOnFail: { age: 7 * 24 * 3600 },
         },
       }));
-      for (let i = 0; i < entries.length; i += 1000) await queue.addBulk(entries.slice(i, i + 1000));
-      await reconcile(true);
+      for (let i = 0; i < entries.length && !finished; i += 1000) await queue.addBulk(entries.slice(i, i + 1000));
+      if (!finished) await reconcile(true);
       const every = opts.reconcileMs ?? 10_000;
       const tick = () => {
         timer = setTimeout(() => reconcile(false).then(() => !finished && tick(), fail), every);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { ATTACK_PROTOCOL } from '../attacks/presets.js';
 import { mapOnWorkers } from '../experiments/pool.js';
 import { UserError } from '../util/errors.js';
-import { defenseSpecs, type SweepConfig } from './config.js';
+import { defenseSpecs, modelLabel, type SweepConfig } from './config.js';
 import { jobKey, runSweepJob, type SweepJob, type SweepResult } from './job.js';
 import { ResultsLog } from './results-log.js';
 
@@ -17,10 +17,10 @@ import { ResultsLog } from './results-log.js';
  */
 export type Executor = (jobs: SweepJob[], onResult: (r: SweepResult) => void) => Promise<void>;
 
-/** The grid in a fixed order: attack, protocol, defense, strength, restarts, line search, image, seed. */
+/** The grid in a fixed order: model, attack, protocol, defense, strength, restarts, line search, image, seed. */
 export function expandGrid(c: SweepConfig): SweepJob[] {
   const jobs: SweepJob[] = [];
-  for (const attack of c.attacks) {
+  for (const model of c.models) for (const attack of c.attacks) {
     for (const protocol of c.protocols) {
       if (ATTACK_PROTOCOL[attack] !== protocol.kind) continue; // rejected by the config unless skipIncompatible
       for (const axis of c.defenses) {
@@ -33,6 +33,7 @@ export function expandGrid(c: SweepConfig): SweepJob[] {
                     attack, protocol: { ...protocol }, defense: { ...defense }, dataset: c.dataset, split: c.split, image, seed, restarts,
                     iterations: c.iterations, modelSeed: c.modelSeed, precision: c.precision, ...(c.dataRoot !== undefined ? { dataRoot: c.dataRoot } : {}),
                     ...(lineSearch !== 'none' ? { lineSearch } : {}), // absent = none: keys of older sweeps stay valid
+                    ...(modelLabel(model) !== 'lenet' ? { model: { ...model } } : {}), // absent = lenet, likewise
                   });
                 }
               }

@@ -1,4 +1,5 @@
 // Per-cell statistics of a sweep: attack x protocol x defense x strength x restarts, over images and seeds.
+import { modelLabel } from './config.js';
 import { SUCCESS_MSE } from '../metrics/success.js';
 import { mean, median } from '../util/stats.js';
 import type { SweepResult } from './job.js';
@@ -40,7 +41,8 @@ export function summarise(results: readonly SweepResult[]): CellSummary[] {
   const head = new Map<string, Omit<CellSummary, 'runs' | 'success' | 'successRate' | 'labelAccuracy' | 'meanPsnr' | 'medianPsnr' | 'meanSsim' | 'medianSsim' | 'meanSeconds' | 'diverged'>>();
   for (const r of results) {
     // a strong-Wolfe run is its own line in tables and plots: 'dlg+wolfe'
-    const h = { attack: r.job.attack + (r.job.lineSearch === 'strong-wolfe' ? '+wolfe' : ''), protocol: protocolLabel(r.job.protocol), defense: defenseLabel(r.job.defense), strength: r.job.defense.strength, restarts: r.job.restarts };
+    // and so is each model other than lenet: 'dlg@resnet20-w8'
+    const h = { attack: r.job.attack + (r.job.lineSearch === 'strong-wolfe' ? '+wolfe' : '') + (r.job.model ? `@${modelLabel(r.job.model)}` : ''), protocol: protocolLabel(r.job.protocol), defense: defenseLabel(r.job.defense), strength: r.job.defense.strength, restarts: r.job.restarts };
     const k = JSON.stringify(h);
     if (!cells.has(k)) {
       cells.set(k, []);

@@ -250,3 +250,20 @@ test('lineSearch axis: strong-Wolfe jobs get their own keys, plain jobs keep the
   assert.throws(() => parseSweepConfig({ lineSearch: ['none', 'none'] }, 'cfg'), /lineSearch/);
   assert.throws(() => parseSweepConfig({ lineSearch: ['armijo'] }, 'cfg'), /lineSearch/);
 });
+
+test('models axis: lenet jobs keep their keys, other models get their own keys, cells and a model-aware run', async () => {
+  const plain = expandGrid(parseSweepConfig({ attacks: ['idlg'], iterations: 5 }));
+  const c = parseSweepConfig({ attacks: ['idlg'], iterations: 5, models: ['lenet', { model: 'mlp', width: 16 }, { model: 'resnet20', width: 4, bn: 'eval' }] });
+  const jobs = expandGrid(c);
+  assert.equal(jobs.length, 3);
+  assert.equal(jobKey(jobs[0]), jobKey(plain[0]), 'lenet is the default: same key as before the axis existed');
+  assert.equal(jobs[0].model, undefined);
+  assert.match(jobKey(jobs[1]), /\|mlp-w16$/);
+  assert.match(jobKey(jobs[2]), /\|resnet20-w4-bneval$/);
+  rejects({ models: ['lenet', 'lenet'] }, /models\[1\]: duplicate model lenet/);
+  rejects({ models: [{ model: 'mlp', depth: 3 }] }, /models\[0\]: unknown key 'depth'/);
+  const results: SweepResult[] = [];
+  for (const j of jobs.slice(1)) results.push(await (await import('../../src/sweep/job.js')).runSweepJob(j));
+  assert.deepEqual(summarise(results).map((s) => s.attack), ['idlg@mlp-w16', 'idlg@resnet20-w4-bneval']);
+  assert.ok(results.every((r) => Number.isFinite(r.metrics.objective)));
+});
