@@ -29,7 +29,7 @@ function formatReport(r: FixtureReport): string {
   const groups = new Map<string, number>();
   for (const [k, v] of Object.entries(r.max_rel_err)) {
     const parts = k.split('.');
-    const key = parts.length === 3 ? parts[0] : k; // per-parameter entries, e.g. grad_true.conv1.weight
+    const key = parts.length >= 3 ? parts[0] : k; // per-parameter entries, e.g. grad_true.conv1.weight, grad_true.layer1.0.bn1.bias
     groups.set(key, Math.max(groups.get(key) ?? 0, v));
   }
   const parts = [...groups].map(([k, v]) => `${k} ${v.toExponential(1)}`).join(', ');
