@@ -1,0 +1,160 @@
+#!/usr/bin/env python3
+"""A real PyTorch client: what an honest-but-curious server sees from one FedSGD step, for testing
+gradleak's `attack --message FILE.safetensors` against PyTorch itself. Not part of gradleak's install;
+run with /usr/bin/python3 (python3-torch, python3-onnx).
+
+Builds the model (tools/torch_models.py, names = src/models/zoo.ts) in float32 with PyTorch's default
+init from --seed, in train() mode, and takes the gradient of the mean cross-entropy of a batch with
+distinct hard labels. Writes to --out:
+  weights.safetensors  state_dict incl. buffers (floats F32, num_batches_tracked I64), before any forward
+  message.safetensors  {name: p.grad for name, p in model.named_parameters()} (F32)
+  truth.safetensors    x [B,3,32,32] F32 in [0,1], y [B] I64
+  model.onnx           torch.onnx.export in TRAINING mode (BatchNormalization with batch statistics)
+  capture.json         settings, torch version, loss
+
+Example:
+  /usr/bin/python3 tools/torch_capture.py --model resnet20 --width 8 --num-classes 10 \
+      --batch-size 2 --seed 1 --out test/data/torch-capture/resnet20w8-b2
+"""
+import argparse, copy, json, math, os, sys, warnings
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import safetensors_io as st
+import torch_models
+
+
+def synthetic_batch(B, seed, H=32, W=32):
+    """Deterministic CIFAR-shaped images in [0,1]: a smooth colour gradient plus a disc and a square."""
+    g = torch.Generator().manual_seed(10_000 + seed)
+    u = lambda *s: torch.rand(*s, generator=g)
+    yy, xx = torch.meshgrid(torch.linspace(0, 1, H), torch.linspace(0, 1, W), indexing='ij')
+    out = []
+    for _ in range(B):
+        a = u(1) * 2 * math.pi
+        t = (torch.cos(a) * xx + torch.sin(a) * yy + 1) / 2  # a ramp in a random direction
+        c0, c1 = u(3, 1, 1), u(3, 1, 1)
+        img = c0 * (1 - t) + c1 * t
+        cy, cx, r = 8 + 16 * u(1), 8 + 16 * u(1), 4 + 5 * u(1)
+        disc = ((yy * (H - 1) - cy) ** 2 + (xx * (W - 1) - cx) ** 2).sqrt()
+        img = torch.where(disc < r, u(3, 1, 1).expand(3, H, W), img)
+        y0, x0, s = int(u(1) * 20), int(u(1) * 20), 5 + int(u(1) * 8)
+        img[:, y0:y0 + s, x0:x0 + s] = 0.5 * img[:, y0:y0 + s, x0:x0 + s] + 0.5 * u(3, 1, 1)
+        out.append(img.clamp(0, 1))
+    return torch.stack(out)
+
+
+def load_images(paths):
+    """PNGs as [B,3,32,32] in [0,1] (PIL if available, else torchvision.io), bilinear resize to 32x32."""
+    out = []
+    for p in paths:
+        try:
+            from PIL import Image
+            im = Image.open(p).convert('RGB').resize((32, 32), Image.BILINEAR)
+            x = torch.tensor(list(im.getdata()), dtype=torch.float32).reshape(32, 32, 3).permute(2, 0, 1) / 255
+        except ImportError:
+            import torchvision.io as tio
+            x = tio.read_image(p, tio.ImageReadMode.RGB).float().unsqueeze(0) / 255
+            x = F.interpolate(x, size=(32, 32), mode='bilinear', antialias=True, align_corners=False)[0]
+        out.append(x.clamp(0, 1))
+    return torch.stack(out)
+
+
+def build(a):
+    if a.model == 'resnet20':
+        return torch_models.resnet20(a.num_classes, a.width or 16), f'resnet20 --width {a.width or 16}'
+    return torch_models.resnet18(a.num_classes, a.stem), f'resnet18 --stem {a.stem}'
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--model', choices=['resnet20', 'resnet18'], required=True)
+    ap.add_argument('--width', type=int, help='resnet20: channels of the first stage (default 16)')
+    ap.add_argument('--stem', choices=['cifar', 'imagenet'], default='imagenet', help='resnet18 only')
+    ap.add_argument('--num-classes', type=int, required=True)
+    ap.add_argument('--batch-size', type=int, help='default: the number of --image files, else 1')
+    ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--out', required=True)
+    ap.add_argument('--image', nargs='+', help='PNG(s), one per sample (default: a synthetic batch)')
+    a = ap.parse_args()
+    if a.width is not None and a.model != 'resnet20':
+        ap.error('--width applies to resnet20 only')
+    B = a.batch_size or (len(a.image) if a.image else 1)
+    if a.image and len(a.image) != B:
+        ap.error(f'{len(a.image)} --image files for --batch-size {B}')
+    if B > a.num_classes:
+        ap.error(f'labels are distinct: --batch-size {B} exceeds --num-classes {a.num_classes}')
+    os.makedirs(a.out, exist_ok=True)
+
+    torch.manual_seed(a.seed)
+    model, model_name = build(a)
+    model = model.float().train()
+    state = copy.deepcopy(model.state_dict())  # before any forward pass (train-mode forwards move BN stats)
+    x = load_images(a.image) if a.image else synthetic_batch(B, a.seed)
+    y = torch.randperm(a.num_classes, generator=torch.Generator().manual_seed(20_000 + a.seed))[:B]
+    st.write(os.path.join(a.out, 'weights.safetensors'), state, dtype='F32')
+    st.write(os.path.join(a.out, 'truth.safetensors'), {'x': x, 'y': y}, dtype='F32')
+
+    # The export traces a train-mode forward, which updates running_mean/var (and num_batches_tracked) in
+    # the module, and torch 1.13 records the initializers AFTER that forward: as exported, every BN's
+    # running_mean/var initializer differs from weights.safetensors (weights, biases and convs are equal).
+    # So we overwrite those initializers with the saved values; check_onnx then confirms that every
+    # initializer equals weights.safetensors (capture.json: onnx_initializers_equal_weights).
+    onnx_path = os.path.join(a.out, 'model.onnx')
+    with warnings.catch_warnings():  # one "Removing mutation ... num_batches_tracked" warning per BN
+        warnings.simplefilter('ignore')
+        torch.onnx.export(model, x, onnx_path, training=torch.onnx.TrainingMode.TRAINING, do_constant_folding=False,
+                          opset_version=15, input_names=['input'], output_names=['logits'],
+                          dynamic_axes={'input': {0: 'batch'}, 'logits': {0: 'batch'}})
+    as_exported, _ = check_onnx(onnx_path, state)
+    restore_onnx_initializers(onnx_path, state)
+    onnx_equal, onnx_note = check_onnx(onnx_path, state)
+
+    model.load_state_dict(state)  # the client's model is exactly weights.safetensors again
+    model.train()
+    params = dict(model.named_parameters())
+    loss = F.cross_entropy(model(x), y)
+    grads = torch.autograd.grad(loss, list(params.values()))
+    st.write(os.path.join(a.out, 'message.safetensors'), dict(zip(params, grads)), dtype='F32',
+             metadata={'protocol': 'fedsgd', 'batch_size': str(B), 'model': model_name, 'bn': 'train',
+                       'source': 'tools/torch_capture.py', 'torch': torch.__version__})
+
+    info = dict(model=a.model, width=a.width, stem=a.stem if a.model == 'resnet18' else None, gradleak_model=model_name,
+                num_classes=a.num_classes, batch_size=B, seed=a.seed, images=a.image or 'synthetic', labels=y.tolist(),
+                loss=loss.item(), params=sum(p.numel() for p in params.values()), dtype='float32', bn='train',
+                torch=torch.__version__, onnx_opset=15, onnx_initializers_equal_weights=onnx_equal, onnx_check=onnx_note,
+                onnx_equal_as_exported=as_exported)
+    with open(os.path.join(a.out, 'capture.json'), 'w') as f:
+        json.dump(info, f, indent=2)
+        f.write('\n')
+    print(f'{a.out}: {model_name} K={a.num_classes} B={B} seed={a.seed} labels={y.tolist()} loss={loss.item():.6f} '
+          f'params={info["params"]} onnx_initializers_equal_weights={onnx_equal} (torch {torch.__version__})')
+
+
+def restore_onnx_initializers(path, state):
+    """Overwrites every initializer named like a state_dict entry with that entry (see main)."""
+    import onnx
+    from onnx import numpy_helper
+    m = onnx.load(path)
+    for init in m.graph.initializer:
+        if init.name in state:
+            init.CopyFrom(numpy_helper.from_array(state[init.name].numpy(), init.name))
+    onnx.checker.check_model(m)
+    onnx.save(m, path)
+
+
+def check_onnx(path, state):
+    """Whether every ONNX initializer named like a state_dict entry equals it exactly, and a note."""
+    import onnx
+    from onnx import numpy_helper
+    inits = {i.name: numpy_helper.to_array(i) for i in onnx.load(path).graph.initializer}
+    floats = {k: v for k, v in state.items() if v.is_floating_point()}
+    missing = sorted(set(floats) - set(inits))
+    differ = sorted(k for k in floats if k in inits and not (torch.from_numpy(inits[k].copy()) == floats[k]).all())
+    note = f'{len(inits)} initializers; missing {missing[:3]}{"..." if len(missing) > 3 else ""}; differ {differ[:3]}'
+    return not missing and not differ, note
+
+
+if __name__ == '__main__':
+    main()

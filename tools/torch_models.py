@@ -1,0 +1,68 @@
+"""PyTorch twins of gradleak's model zoo (src/models/zoo.ts), with the same state_dict names, for the
+capture and benchmark tools. Not part of gradleak's install; run with /usr/bin/python3 (python3-torch).
+
+  resnet20(K, width=16)   He et al.'s CIFAR ResNet, torchvision-style BasicBlocks, option-B shortcut
+                          (`downsample.0/1` = conv1x1 + BN) where the shape changes = `--model resnet20 --width W`
+  resnet_mini(K)          resnet20(K, width=8)                                  = `--model resnet20 --width 8`
+  resnet18(K, stem)       torchvision.models.resnet18(num_classes=K); stem 'cifar': 3x3/1 conv1, no max-pool
+                          = `--model resnet18 [--stem cifar]`
+"""
+import torch.nn as nn
+import torchvision
+from torchvision.models.resnet import BasicBlock
+
+
+class ResNet20(nn.Module):
+    def __init__(self, num_classes, width=16):
+        super().__init__()
+        w = width
+        self.conv1 = nn.Conv2d(3, w, 3, stride=1, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(w)  # eps 1e-5 (PyTorch's default)
+        self.relu = nn.ReLU(inplace=True)
+        self.layer1 = self._stage(w, w, 1)
+        self.layer2 = self._stage(w, 2 * w, 2)
+        self.layer3 = self._stage(2 * w, 4 * w, 2)
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(4 * w, num_classes)
+
+    @staticmethod
+    def _stage(cin, cout, stride, blocks=3):
+        layers = []
+        for i in range(blocks):
+            s, c = (stride, cin) if i == 0 else (1, cout)
+            down = None
+            if s != 1 or c != cout:
+                down = nn.Sequential(nn.Conv2d(c, cout, 1, stride=s, bias=False), nn.BatchNorm2d(cout))
+            layers.append(BasicBlock(c, cout, stride=s, downsample=down))
+        return nn.Sequential(*layers)
+
+    def forward(self, x):
+        x = self.relu(self.bn1(self.conv1(x)))
+        x = self.layer3(self.layer2(self.layer1(x)))
+        return self.fc(self.avgpool(x).flatten(1))
+
+
+def resnet20(num_classes, width=16):
+    return ResNet20(num_classes, width)
+
+
+def resnet_mini(num_classes):
+    return ResNet20(num_classes, width=8)
+
+
+def resnet18(num_classes, stem='imagenet'):
+    m = torchvision.models.resnet18(num_classes=num_classes)
+    if stem == 'cifar':
+        m.conv1 = nn.Conv2d(3, 64, 3, stride=1, padding=1, bias=False)
+        m.maxpool = nn.Identity()
+    elif stem != 'imagenet':
+        raise ValueError(f'stem must be imagenet or cifar, got {stem!r}')
+    return m
+
+
+if __name__ == '__main__':  # print the state_dict names, to compare with zoo.ts
+    import sys
+    m = resnet18(10, 'cifar') if 'resnet18' in sys.argv else resnet_mini(10)
+    for k, v in m.state_dict().items():
+        print(k, list(v.shape))
+    print(sum(p.numel() for p in m.parameters()), 'parameters')
