@@ -9,6 +9,7 @@ import { vectorKernelsLike } from '../engine/backend.js';
 import { Adam } from '../optim/adam.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { Prng } from '../util/prng.js';
+import type { Prior } from './prior.js';
 
 export type LabelStrategy =
   | { kind: 'joint' } // DLG: y' ~ N(0,1) optimised with x', target softmax(y')
@@ -27,6 +28,14 @@ export interface MatchingOptions {
   mask?: Uint8Array;
   /** L-BFGS line search: none (the papers' setting, default) or strong-wolfe. */
   lineSearch?: 'none' | 'strong-wolfe';
+  /** A prior on x added to the objective (total variation in Inverting Gradients). */
+  prior?: Prior;
+  /** Adam on the sign of the gradient (Inverting Gradients). */
+  signed?: boolean;
+  /** Project x' onto [lo, hi] after every step (the data range). */
+  box?: [number, number];
+  /** Multiply the learning rate by 0.1 at these fractions of the iterations (Inverting Gradients: 3/8, 5/8, 7/8). */
+  lrDecayAt?: readonly number[];
 }
 
 export interface MatchingState {
@@ -74,15 +83,20 @@ export function matchMessage(
     for (let i = 0; i < dm.length; i++) if (!mask[i]) dm[i] = 0;
     return D;
   };
+  const prior = opts.prior;
+  const scratch = prior ? new Float64Array(nx) : null;
   const closure = (v: Float64Array, grad: Float64Array): number => {
     const D = distance(fn.message(v.subarray(0, nx), label()));
     fn.vjp(dm, grad.subarray(0, nx), ny > 0 ? grad.subarray(nx) : null);
-    return D;
+    return prior ? D + prior.addTo(v.subarray(0, nx), grad.subarray(0, nx)) : D;
   };
   // the objective at the current point, without its gradient (for logging; not counted)
-  const current = (): number => distance(fn.message(x, label()));
+  const current = (): number => distance(fn.message(x, label())) + (prior ? prior.addTo(x, scratch!.fill(0)) : 0);
 
-  const optimizer: Optimizer = opts.optimizer === 'adam' ? new Adam(z, { lr: opts.lr }) : new Lbfgs(z, { lr: opts.lr, lineSearch: opts.lineSearch }, vectorKernelsLike(net.kernels, Lbfgs.elementsNeeded(z.length)));
+  const adam = opts.optimizer === 'adam' ? new Adam(z, { lr: opts.lr, signed: opts.signed }) : null;
+  const optimizer: Optimizer = adam ?? new Lbfgs(z, { lr: opts.lr, lineSearch: opts.lineSearch }, vectorKernelsLike(net.kernels, Lbfgs.elementsNeeded(z.length)));
+  const decays = (opts.lrDecayAt ?? []).map((f) => Math.floor(f * opts.iterations));
+  const box = opts.box;
   let D = current();
   let diverged = !Number.isFinite(D);
   const log = (iteration: number) => onLog({ iteration, evaluations: optimizer.evaluations, objective: D, x, labelLogits: y });
@@ -90,7 +104,9 @@ export function matchMessage(
   let it = 0;
   while (it < opts.iterations && !diverged) {
     optimizer.step(closure);
+    if (box) for (let i = 0; i < nx; i++) x[i] = Math.min(box[1], Math.max(box[0], x[i]));
     it++;
+    if (adam && decays.includes(it)) adam.opts.lr *= 0.1;
     const logged = it % opts.logEvery === 0 || it === opts.iterations;
     if (logged || !allFinite(z)) {
       D = current();

@@ -6,13 +6,15 @@ import type { MessageFunction } from '../fl/message.js';
 import { messageFunction, type ProtocolName, type ProtocolParams } from '../fl/protocol.js';
 import type { MatchingOptions } from './gradient-matching.js';
 import { inferLabelIdlg, type InferredLabel } from './label-inference.js';
+import { totalVariation } from './prior.js';
 
-export const ATTACKS = ['dlg', 'idlg', 'dlg-admm', 'idlg-admm', 'admm-aware', 'fedavg-unrolled'] as const;
+export const ATTACKS = ['dlg', 'idlg', 'ig', 'dlg-admm', 'idlg-admm', 'admm-aware', 'fedavg-unrolled'] as const;
 export type AttackName = (typeof ATTACKS)[number];
 
 export const ATTACK_DESCRIPTIONS: Record<AttackName, string> = {
   dlg: 'DLG (Zhu et al. 2019): x\' and soft label y\' jointly, L2 gradient distance, L-BFGS lr 1',
   idlg: 'iDLG (Zhao et al. 2020): label from the last layer\'s weight gradient, then x\' only',
+  ig: 'Inverting Gradients (Geiping et al. 2020): 1 - cosine similarity + total variation (--tv), Adam lr 0.1 on signed gradients, box [0,1], lr x0.1 at 3/8, 5/8, 7/8 of --iterations',
   'dlg-admm': 'the seed\'s DLG-ADMM: DLG against -Delta/eta taken as a gradient',
   'idlg-admm': 'the seed\'s iDLG-ADMM: iDLG against -Delta/eta taken as a gradient',
   'admm-aware': 'matches the FedADMM increment through the unrolled client update (rho, eta, E, alpha known or rebuilt)',
@@ -21,7 +23,7 @@ export const ATTACK_DESCRIPTIONS: Record<AttackName, string> = {
 
 /** The protocol whose messages each attack consumes. */
 export const ATTACK_PROTOCOL: Record<AttackName, ProtocolName> = {
-  dlg: 'fedsgd', idlg: 'fedsgd', 'dlg-admm': 'fedadmm', 'idlg-admm': 'fedadmm', 'admm-aware': 'fedadmm', 'fedavg-unrolled': 'fedavg',
+  dlg: 'fedsgd', idlg: 'fedsgd', ig: 'fedsgd', 'dlg-admm': 'fedadmm', 'idlg-admm': 'fedadmm', 'admm-aware': 'fedadmm', 'fedavg-unrolled': 'fedavg',
 };
 
 /** What the attacker knows: the model, the global weights, the protocol, the client's dual, the message. */
@@ -31,7 +33,12 @@ export interface AttackContext {
   protocol: ProtocolParams;
   alpha: Float64Array | null;
   observed: Float64Array;
+  /** Weight of the total-variation prior (ig). */
+  tv?: number;
 }
+
+/** Inverting Gradients' default TV weight for 32x32 images (its CIFAR experiments). */
+export const DEFAULT_TV = 1e-4;
 
 export interface PresetChoice {
   fn: MessageFunction;
@@ -42,6 +49,7 @@ export interface PresetChoice {
 }
 
 const LBFGS = { objective: 'l2', optimizer: 'lbfgs', lr: 1 } as const;
+const IG = { objective: 'cosine', optimizer: 'adam', lr: 0.1, signed: true, box: [0, 1] as [number, number], lrDecayAt: [3 / 8, 5 / 8, 7 / 8] } as const;
 
 export function preset(name: AttackName, ctx: AttackContext): PresetChoice {
   const { net, theta, protocol: p, alpha, observed } = ctx;
@@ -52,6 +60,11 @@ export function preset(name: AttackName, ctx: AttackContext): PresetChoice {
       return joint(gradientAt(), observed);
     case 'idlg':
       return fixedFrom(gradientAt(), observed, inferSingle(net, observed, 1, true)!);
+    case 'ig': {
+      const choice = orJoint(gradientAt(), observed, inferSingle(net, observed, 1, false));
+      const prior = totalVariation(net.spec.in_shape, net.batch, ctx.tv ?? DEFAULT_TV);
+      return { ...choice, options: { ...choice.options, ...IG, prior } };
+    }
     case 'dlg-admm':
       return joint(gradientAt(), seedGradient(observed, p.lr)); // the seed's Algorithm 2: -Delta/eta as a gradient
     case 'idlg-admm': {

@@ -38,6 +38,8 @@ export interface AttackConfig {
   defense?: DefenseSpec;
   /** L-BFGS line search (default none, as in the DLG/iDLG papers). */
   lineSearch?: 'none' | 'strong-wolfe';
+  /** Weight of the total-variation prior of the ig attack (default DEFAULT_TV). */
+  tv?: number;
   /** Independent dummy initialisations; the one with the lowest final objective is kept (never chosen by the ground truth). */
   restarts: number;
 }
@@ -128,7 +130,7 @@ export function runAttack(
   // the client's noise is its own: seeded by the image and model, not by the attacker's dummy seed
   const defense = cfg.defense ?? NO_DEFENSE;
   const observed = applyDefense(message, defense, net.params, cfg.index * 7919 + cfg.modelSeed);
-  const choice = adaptTo(defense, preset(cfg.attack, { net, theta, protocol: cfg.protocol, alpha: null, observed }));
+  const choice = adaptTo(defense, preset(cfg.attack, { net, theta, protocol: cfg.protocol, alpha: null, observed, tv: cfg.tv }));
   const truth = { images: example.image, labels: [example.label], shape: example.shape };
   return execute(cfg, { model, preset: choice, batch: 1, truth }, started, onProgress);
 }
@@ -143,7 +145,7 @@ export function runMessageAttack(
   const net = createNetwork(m.model, m.batchSize, cfg.engine);
   if (m.buffers) net.bufferValues.set(m.buffers);
   const alpha = cfg.dual === 'zero' ? null : messageFileAlpha(m);
-  const choice = preset(cfg.attack, { net, theta: m.theta, protocol: m.protocol, alpha, observed: m.message });
+  const choice = preset(cfg.attack, { net, theta: m.theta, protocol: m.protocol, alpha, observed: m.message, tv: cfg.tv });
   const images = new Float64Array(m.groundTruth.images.reduce((n, im) => n + im.length, 0));
   m.groundTruth.images.forEach((im, i) => images.set(im, i * im.length));
   const truth = { images, labels: m.groundTruth.labels, shape: m.groundTruth.shape };

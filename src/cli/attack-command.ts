@@ -9,7 +9,7 @@ import { ReferenceKernels } from '../engine/kernels.js';
 import { UserError } from '../util/errors.js';
 import { addModelOptions, modelChoice } from './model-options.js';
 import { checkDefense, DEFENSES } from '../defenses/defense.js';
-import { ATTACKS, ATTACK_DESCRIPTIONS, ATTACK_PROTOCOL, type AttackName } from '../attacks/presets.js';
+import { ATTACKS, ATTACK_DESCRIPTIONS, ATTACK_PROTOCOL, DEFAULT_TV, type AttackName } from '../attacks/presets.js';
 import { checkProtocol, DEFAULT_PROTOCOL, PROTOCOLS } from '../fl/protocol.js';
 import { exampleOf, runAttack, runMessageAttack, type AttackConfig, type AttackOutcome, type HistoryRow } from '../attacks/run.js';
 import { DATASETS, DEFAULT_IMAGE_SHAPE, SPLITS } from '../data/open.js';
@@ -18,7 +18,7 @@ import { BACKENDS, DTYPES, type BackendName } from '../engine/backend.js';
 import type { DType } from '../engine/kernels.js';
 import { writeRunDir } from '../report/run-dir.js';
 import { prepareOutDir } from '../util/files.js';
-import { nonNegativeInt, oneOf, positiveInt, positiveNumber } from './parse.js';
+import { nonNegativeInt, nonNegativeNumber, oneOf, positiveInt, positiveNumber } from './parse.js';
 import { progressBar } from './progress.js';
 
 /** The default precision of attacks (see README, "Precision"). */
@@ -79,6 +79,7 @@ export function attackCommand(): Command {
     .option('--adaptive', 'the attacker knows the defense: matches only unpruned entries (prune), scale-free cosine (dp)')
     .option('--dual <how>', 'with --message on FedADMM: the client\'s dual rebuilt from its past increments, or assumed zero (ablation)', oneOf(['rebuilt', 'zero'] as const), 'rebuilt')
     .option('--weights <file>', 'model weights: a PyTorch state_dict as .safetensors (by name), or JSON (flat list, or [{name, shape, data}] in parameter order); default: the ONNX file\'s, else drawn from --model-seed')
+    .option('--tv <w>', `weight of the total-variation prior of --attack ig (default ${DEFAULT_TV})`, nonNegativeNumber)
     .option('--restarts <n>', 'independent dummy initialisations; keep the one with the lowest final objective', positiveInt, 1)
     .option('--log-every <k>', 'record metrics and a snapshot every k iterations', positiveInt, 10)
     .option('--out <dir>', 'run directory (default runs/<attack>-<dataset>-<index>-s<seed>)')
@@ -94,7 +95,7 @@ export function attackCommand(): Command {
       dataset: captured?.groundTruth.dataset ?? datasetName(o.dataset, o), dataDir: o.dataDir, imageFile: o.image, split: captured?.groundTruth.split ?? o.split, index: captured?.groundTruth.indices[0] ?? o.index,
       iterations: o.iterations, seed: o.seed, logEvery: o.logEvery, modelSeed: o.modelSeed, weightsFile: o.weights, model: modelChoice(o),
       engine: { backend: o.backend, dtype: o.precision }, restarts: o.restarts,
-      lineSearch: o.lineSearch,
+      lineSearch: o.lineSearch, tv: o.tv,
       defense: checkDefense({ name: o.defense, strength: o.defenseStrength, adaptive: o.adaptive ?? false, clip: o.dpClip }),
       protocol: captured?.protocol ?? protocolFlags(),
     };

@@ -26,6 +26,12 @@ export function positiveNumber(value: string): number {
   return n;
 }
 
+export function nonNegativeNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected a non-negative number, got '${value}'`);
+  return n;
+}
+
 export function positiveIntList(value: string): number[] {
   const items = value.split(',').map((s) => s.trim());
   if (items.length === 0 || items.some((s) => s === '')) throw new InvalidArgumentError(`expected a comma-separated list of positive integers, got '${value}'`);

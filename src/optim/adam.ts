@@ -1,4 +1,5 @@
-// Adam (Kingma & Ba 2015) with bias correction; one step() = one evaluation.
+// Adam (Kingma & Ba 2015) with bias correction; one step() = one evaluation. `signed`: on the sign of the
+// gradient instead of the gradient (Inverting Gradients, Geiping et al. 2020).
 import type { Closure, Optimizer } from './optimizer.js';
 
 export interface AdamOptions {
@@ -6,10 +7,11 @@ export interface AdamOptions {
   beta1: number;
   beta2: number;
   eps: number;
+  signed?: boolean;
 }
 
 export class Adam implements Optimizer {
-  readonly opts: AdamOptions;
+  readonly opts: AdamOptions; // lr may be changed between steps (learning-rate decay)
   evaluations = 0;
   private readonly grad: Float64Array;
   private readonly m: Float64Array;
@@ -26,7 +28,9 @@ export class Adam implements Optimizer {
   step(closure: Closure): number {
     const { x, grad, m, v } = this;
     const { lr, beta1, beta2, eps } = this.opts;
+    grad.fill(0);
     const loss = closure(x, grad);
+    if (this.opts.signed) for (let i = 0; i < grad.length; i++) grad[i] = Math.sign(grad[i]);
     this.evaluations++;
     this.t++;
     const c1 = 1 - beta1 ** this.t, c2 = 1 - beta2 ** this.t;
