@@ -1,11 +1,25 @@
-// Runs PyTorch's reference (../shared/bench/torch_dlg.py) in the same benchmark run, if
+// Runs PyTorch's reference (bench/torch_dlg.py, bench/torch_graph_bench.py) in the same benchmark run, if
 // /usr/bin/python3 can import torch. PyTorch is a yardstick here, never a dependency.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname } from 'node:path';
 
-export const DEFAULT_TORCH_SCRIPT = fileURLToPath(new URL('../../../../shared/bench/torch_dlg.py', import.meta.url));
+export const DEFAULT_TORCH_SCRIPT = fileURLToPath(new URL('../../../bench/torch_dlg.py', import.meta.url));
+export const TORCH_GRAPH_SCRIPT = fileURLToPath(new URL('../../../bench/torch_graph_bench.py', import.meta.url));
+
+export interface TorchGraphTiming {
+  median_ms_l2: number;
+  median_ms_cosine: number;
+  params: number;
+}
+
+/** PyTorch's time for one l2 / cosine matching evaluation on a graph model (bench/torch_graph_bench.py). */
+export function runTorchGraph(python: string, model: string, batch: number, threads: number, reps: number): TorchGraphTiming {
+  const out = execFileSync(python, [TORCH_GRAPH_SCRIPT, '--model', model, '--batch-size', String(batch), '--threads', String(threads), '--reps', String(reps), '--json'],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 16 << 20 });
+  return JSON.parse(out.trim().split('\n').pop()!) as TorchGraphTiming;
+}
 
 export interface TorchAttack {
   method: 'dlg' | 'idlg';

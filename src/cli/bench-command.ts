@@ -8,8 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { syntheticRgb, syntheticStroke, quantise8 } from '../bench/synthetic.js';
-import { benchAttack, timeDlgEvaluation } from '../bench/gradleak-bench.js';
-import { DEFAULT_TORCH_SCRIPT, dumpTorchWeights, runTorch, torchUnavailable, type TorchAttack } from '../bench/torch-reference.js';
+import { benchAttack, timeDlgEvaluation, timeGraphEvaluation } from '../bench/gradleak-bench.js';
+import { DEFAULT_TORCH_SCRIPT, dumpTorchWeights, runTorch, runTorchGraph, torchUnavailable, type TorchAttack, type TorchGraphTiming } from '../bench/torch-reference.js';
 import { exampleOf, type PrivateExample } from '../attacks/run.js';
 import type { AttackName } from '../attacks/presets.js';
 import { openMnist } from '../data/mnist.js';
@@ -62,7 +62,7 @@ const f = (v: number | undefined, d = 2) => (v === undefined ? '-' : v.toFixed(d
 
 export function benchCommand(): Command {
   return new Command('bench')
-    .description('time gradleak against PyTorch (../shared/bench/torch_dlg.py) on the same settings, and print the ratios')
+    .description('time gradleak against PyTorch (bench/torch_dlg.py, bench/torch_graph_bench.py) on the same settings, and print the ratios')
     .option('--json', 'print all numbers as one JSON line at the end')
     .option('--quick', 'one dummy seed and fewer timing repetitions')
     .option('--seeds <n>', 'dummy seeds 0..n-1 for the full attacks', positiveInt, 3)
@@ -70,6 +70,8 @@ export function benchCommand(): Command {
     .option('--reps <n>', 'repetitions of the single-evaluation timing', positiveInt, 200)
     .option('--success', 'also run MNIST test images 0-9 x seeds 0-2 for success rates (slow with PyTorch)')
     .option('--no-torch', 'do not run PyTorch')
+    .option('--no-graph', 'skip the ResNet rows (one DLG / Inverting Gradients evaluation on resnet20 and a width-8 resnet20)')
+    .option('--graph-reps <n>', 'repetitions of each ResNet timing', positiveInt, 10)
     .option('--python <path>', 'python with torch', '/usr/bin/python3')
     .option('--torch-script <path>', 'the PyTorch reference script', DEFAULT_TORCH_SCRIPT)
     .action(async (o) => {
@@ -124,12 +126,40 @@ export function benchCommand(): Command {
         console.log('RSS: gradleak resident memory after the first and the last tenth of the last attack');
         console.log(torchWhyNot ? 'Model: gradleak\'s LeNet weights (model seed 1234).' : 'Model: both attack the same LeNet, PyTorch\'s weights (torch seed 1234); only the dummy initialisation streams differ.');
         console.log(formatTable(['attack', 'evals', 'ms/eval', 's/attack', 'success', 'torch evals', 'ms/eval', 's/attack', 'success', 'ratio/eval', 'ratio/attack', 'RSS MB'], attackRows));
+        if (o.graph) report.graph = graphTable(o, torchWhyNot, o.quick ? Math.min(3, o.graphReps) : o.graphReps, log);
         if (o.success) report.success = await successTable(o, torchWhyNot, dir, log);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
       if (o.json) console.log(JSON.stringify(report));
     });
+}
+
+/** Graph models at 3x32x32, BatchNorm in train mode: one l2 (DLG) and one cosine (IG) evaluation, gradleak against PyTorch. */
+function graphTable(o: { python: string }, torchWhyNot: string | null, reps: number, log: (s: string) => void) {
+  const settings = [
+    { name: 'resnet20', torchName: 'resnet20', width: undefined, batch: 1 },
+    { name: 'resnet20', torchName: 'resnet20', width: undefined, batch: 8 },
+    { name: 'resnet20 width 8', torchName: 'resnet20w8', width: 8, batch: 1 },
+    { name: 'resnet20 width 8', torchName: 'resnet20w8', width: 8, batch: 8 },
+  ];
+  const rows: string[][] = [], out: unknown[] = [];
+  for (const st of settings) {
+    log(`[graph] ${st.name} B=${st.batch}: gradleak...`);
+    const time = (objective: 'l2' | 'cosine', dtype: DType) => timeGraphEvaluation('resnet20', { width: st.width, batch: st.batch, objective, reps, engine: { backend: 'wasm', dtype } });
+    const ours = { l2: time('l2', 'float64'), cosine: time('cosine', 'float64'), l2f32: time('l2', 'float32') };
+    let torch: TorchGraphTiming | null = null;
+    if (!torchWhyNot) {
+      log(`[graph] ${st.name} B=${st.batch}: PyTorch...`);
+      torch = runTorchGraph(o.python, st.torchName, st.batch, 1, reps);
+    }
+    rows.push([`${st.name} B=${st.batch}`, String(ours.l2.params), f(ours.l2.ms, 1), f(ours.l2f32.ms, 1), f(ours.cosine.ms, 1), f(torch?.median_ms_l2, 1), f(torch?.median_ms_cosine, 1),
+      ratio(ours.l2.ms, torch?.median_ms_l2), ratio(ours.l2f32.ms, torch?.median_ms_l2), ratio(ours.cosine.ms, torch?.median_ms_cosine)]);
+    out.push({ model: st.name, batch: st.batch, params: ours.l2.params, gradleak_ms: { l2_f64: ours.l2.ms, l2_f32: ours.l2f32.ms, cosine_f64: ours.cosine.ms }, torch_ms: torch });
+  }
+  console.log('\nGraph models, 3x32x32, BatchNorm train mode: one evaluation (loss, gradient, Hessian-vector product), median ms; PyTorch float32, 1 thread');
+  console.log(formatTable(['model', 'params', 'l2 f64', 'l2 f32', 'cosine f64', 'torch l2', 'torch cosine', 'ratio l2 f64', 'ratio l2 f32', 'ratio cosine'], rows));
+  return out;
 }
 
 /** MNIST test images 0-9 x dummy seeds 0-2: DLG and iDLG success rate and label accuracy. */
