@@ -6,6 +6,7 @@ import { clientUpdate, type ProtocolParams } from '../fl/protocol.js';
 import type { ModelSpec } from '../models/spec.js';
 import { loadWeights, resolveModel, type ModelChoice } from '../models/load.js';
 import { alignedScores } from '../metrics/batch-alignment.js';
+import { affinePsnr } from '../metrics/image.js';
 import { messageFileAlpha, type MessageFile } from '../fl/message-file.js';
 import { applyDefense, NO_DEFENSE, survivingMask, type DefenseSpec } from '../defenses/defense.js';
 import { matchMessage, type MatchingResult, type MatchingState } from './gradient-matching.js';
@@ -75,6 +76,8 @@ export interface AttackOutcome {
     mse: number;
     psnr: number;
     ssim: number;
+    /** PSNR after each channel's least-squares affine fit to the truth (metrics/image.ts affinePsnr), mean over the batch. */
+    psnr_affine: number;
     /** a number for one sample, a list (in the true batch order) for a batch */
     label_true: number | number[];
     label_pred: number | number[];
@@ -185,6 +188,9 @@ function execute(
   // predicted label of the dummy matched to true sample i
   const predicted = order.map((d) => (inferred ? inferred.label : argmax(result.labelLogits!.subarray(d * K, (d + 1) * K))));
   const one = <T>(a: T[]): T | T[] => (a.length === 1 ? a[0] : a);
+  const n = shape[0] * shape[1] * shape[2];
+  const sampleOf = (a: Float64Array, b: number) => a.subarray(b * n, (b + 1) * n);
+  const meanOver = (o: number[], f: (d: number, i: number) => number) => o.reduce((s, d, i) => s + f(d, i), 0) / o.length;
   return {
     config: cfg,
     model: setup.model,
@@ -205,6 +211,7 @@ function execute(
       mse: last.mse,
       psnr: last.psnr,
       ssim: last.ssim,
+      psnr_affine: known ? meanOver(order, (d, i) => affinePsnr(sampleOf(result.x, d), sampleOf(setup.truth.images, i), shape)) : NaN,
       label_true: one(labels),
       label_pred: one(predicted),
       label_correct: known && predicted.every((p, i) => p === labels[i]),

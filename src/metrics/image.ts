@@ -223,3 +223,27 @@ export function imageScoresBatch(
     meanSsim: B ? ss / B : NaN,
   };
 }
+
+/**
+ * PSNR after mapping each colour channel of `a` onto `b` by its least-squares affine fit s*a + t
+ * (s = cov(a,b)/var(a), t = mean(b) - s mean(a)). With BatchNorm in train mode at batch 1 the client's
+ * gradient barely depends on a channel's offset or the image's contrast (the first BatchNorm removes
+ * them), so no attack can recover them; this PSNR scores what the gradient does determine.
+ * `shape` is [C, H, W] of one image.
+ */
+export function affinePsnr(a: ImageArray, b: ImageArray, shape: readonly [number, number, number], dataRange = 1): number {
+  checkSameLength(a, b, 'affinePsnr');
+  const [C] = shape, n = a.length / C;
+  let se = 0;
+  for (let c = 0; c < C; c++) {
+    let ma = 0, mb = 0;
+    for (let i = c * n; i < (c + 1) * n; i++) (ma += a[i]!), (mb += b[i]!);
+    ma /= n;
+    mb /= n;
+    let sab = 0, saa = 0;
+    for (let i = c * n; i < (c + 1) * n; i++) (sab += (a[i]! - ma) * (b[i]! - mb)), (saa += (a[i]! - ma) ** 2);
+    const s = saa > 0 ? sab / saa : 0;
+    for (let i = c * n; i < (c + 1) * n; i++) se += (s * (a[i]! - ma) + mb - b[i]!) ** 2;
+  }
+  return psnr(se / a.length, dataRange);
+}
