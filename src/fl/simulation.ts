@@ -14,6 +14,7 @@ import { createNetwork } from '../engine/backend.js';
 import type { Network } from '../engine/network.js';
 import type { LenetActivation } from '../models/spec.js';
 import { lenet, type ModelSpec } from '../models/spec.js';
+import { resolveModel, type ModelChoice } from '../models/load.js';
 import { openMnist, type MnistDataset } from '../data/mnist.js';
 import { checkProtocol, clientUpdate, serverStep, type ClientState, type ProtocolParams } from './protocol.js';
 import { partitionDirichlet, partitionIid, sampleWithoutReplacement } from './partition.js';
@@ -46,6 +47,8 @@ export interface SimulationOptions {
   /** Test accuracy on the first testSamples images of MNIST test. */
   testSamples: number;
   activation: LenetActivation;
+  /** The model the clients train (default: LeNet with `activation`); BatchNorm models are not supported yet. */
+  model?: ModelChoice;
   init: InitName;
   captures: Capture[];
   /** What every client does to its message before sending it (default none): the utility side of a defense. */
@@ -161,11 +164,20 @@ export function accuracy(net: Network, theta: Float64Array, data: Split): number
   return correct / data.images.length;
 }
 
+/** A model by choice for MNIST; BatchNorm needs running statistics, which the simulated clients do not track yet. */
+function trainableModel(choice: ModelChoice): ModelSpec {
+  const { spec } = resolveModel(choice, [1, 28, 28], 10);
+  if (spec.layers.some((l) => l.type === 'batchnorm')) {
+    throw new UserError(`simulate: --model ${choice.model} has BatchNorm, whose running statistics the simulated clients do not track yet; use lenet, mlp or a model without BatchNorm`);
+  }
+  return spec;
+}
+
 export function runSimulation(o: SimulationOptions, onRound?: (r: RoundResult) => void): SimulationResult {
   checkSimulation(o);
   const p = o.protocol;
   const engine = { backend: 'wasm', dtype: 'float64' } as const;
-  const model = lenet([1, 28, 28], 10, o.activation);
+  const model = o.model && o.model.model !== 'lenet' ? trainableModel(o.model) : lenet([1, 28, 28], 10, o.activation);
 
   // data: a seeded subset of train, the first testSamples of test
   const trainDs = openMnist('train', o.dataDir);
