@@ -282,8 +282,11 @@ export function queueExecutor(url: string, opts: QueueExecutorOptions = {}): Swe
           removeOnFail: { age: 7 * 24 * 3600 },
         },
       }));
+      // Before adding: deliver what an earlier run of this sweep completed and retry what it failed. (After
+      // adding, a failed job may be one of this run's, which must fail the sweep, not be retried.)
+      await reconcile(true);
       for (let i = 0; i < entries.length && !finished; i += 1000) await queue.addBulk(entries.slice(i, i + 1000));
-      if (!finished) await reconcile(true);
+      if (!finished) await reconcile(false);
       const every = opts.reconcileMs ?? 10_000;
       const tick = () => {
         timer = setTimeout(() => reconcile(false).then(() => !finished && tick(), fail), every);
