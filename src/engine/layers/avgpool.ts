@@ -3,48 +3,31 @@
 // countIncludePad, else the number of in-image elements of the window. It is linear and
 // parameter-free, so the tangent passes apply the same map to the tangents.
 import { convOutSize, type Arr } from '../kernels.js';
-import type { Layer, Shape } from './layer.js';
+import type { Shape } from './layer.js';
+import { LinearMap } from './linear-map.js';
 
-export class AvgPool implements Layer {
+export class AvgPool extends LinearMap {
   readonly kind = 'avgpool';
   readonly outShape: Shape;
-  readonly paramShapes = [];
 
   constructor(
     readonly inShape: Shape, readonly kernel: number, readonly stride: number,
     readonly padding = 0, readonly countIncludePad = true,
   ) {
+    super();
     const [C, H, W] = inShape;
     if (padding > kernel / 2) throw new Error(`avgpool: padding ${padding} must be at most half the kernel ${kernel}`);
     this.outShape = [C, convOutSize(H, kernel, stride, padding), convOutSize(W, kernel, stride, padding)];
   }
 
-  bind(): void {}
-
-  forward(a: Arr, z: Arr, B: number): void {
-    this.pool(a, z, B);
-  }
-  backward(_a: Arr, _z: Arr, dz: Arr, da: Arr | null, B: number): void {
-    if (da) this.unpool(dz, da, B);
-  }
-  tangentForward(_a: Arr, adot: Arr | null, _z: Arr, zdot: Arr, B: number): void {
-    if (adot) this.pool(adot, zdot, B);
-    else zdot.fill(0);
-  }
-  tangentBackward(
-    _a: Arr, _ad: Arr | null, _z: Arr, _zd: Arr, _dz: Arr, dzdot: Arr, dadot: Arr | null, _w: boolean, B: number,
-  ): void {
-    if (dadot) this.unpool(dzdot, dadot, B);
-  }
-
-  private pool(a: Arr, z: Arr, B: number): void {
+  protected apply(a: Arr, z: Arr, B: number): void {
     this.visit(B, (ai, zi, scale) => {
       z[zi] += a[ai] * scale;
     }, z);
   }
 
   /** The transpose of pool: spread each output adjoint evenly over its window. */
-  private unpool(dz: Arr, da: Arr, B: number): void {
+  protected transpose(dz: Arr, da: Arr, B: number): void {
     this.visit(B, (ai, zi, scale) => {
       da[ai] += dz[zi] * scale;
     }, da);
