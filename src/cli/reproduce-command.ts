@@ -12,6 +12,7 @@ import { GRADLEAK_VERSION } from '../util/version.js';
 import { UserError } from '../util/errors.js';
 import { writeText } from '../util/files.js';
 import { addEngineOptions } from './attack-command.js';
+import { addModelOptions, modelChoice } from './model-options.js';
 import { nonNegativeInt, positiveInt, positiveIntList, positiveNumber } from './parse.js';
 import { progressBar } from './progress.js';
 import { defaultWorkers } from '../experiments/pool.js';
@@ -38,11 +39,13 @@ export function reproduceCommand(): Command {
     .option('--rho <rho>', 'FedADMM penalty', positiveNumber, DEFAULT_PROTOCOL.rho)
     .option('--log-every <k>', 'history resolution for Fig. 2', positiveInt, 10)
     .option('--snapshot-every <k>', 'Fig. 1 column spacing (must be a multiple of --log-every)', positiveInt, 40)
-    .option('--model-seed <s>', 'seed of the LeNet weights U(-0.5, 0.5)', nonNegativeInt, 1234)
+    .option('--model-seed <s>', 'seed of the model weights (LeNet: U(-0.5, 0.5))', nonNegativeInt, 1234)
+    .option('--weights <file>', 'model weights: a PyTorch state_dict as .safetensors, or JSON')
     .option('--out <dir>', 'output directory', join('runs', 'reproduce'))
     .option('--workers <n>', 'worker threads (default: one per core)', positiveInt, defaultWorkers())
     .option('--json', 'print the summary as one JSON line');
   addEngineOptions(cmd);
+  addModelOptions(cmd);
   cmd.option('--data-dir <dir>', 'data root for cifar100 and lfw (default: $GRADLEAK_DATA, else ~/.cache/gradleak/data)')
     .option('--download', 'download missing datasets (official archives, MD5-checked)')
     .option('--mirror <url>', 'base URL to download from instead of the official one');
@@ -54,6 +57,7 @@ export function reproduceCommand(): Command {
     const opts: ReproduceOptions = {
       images: o.images, seeds: o.seeds, iterations: o.iterations, localSteps: o.localSteps, lr: o.lr, rho: o.rho,
       logEvery: o.logEvery, modelSeed: o.modelSeed, engine: { backend: o.backend, dtype: o.precision },
+      ...(o.model !== 'lenet' || o.width || o.bn ? { model: modelChoice(o) } : {}), ...(o.weights ? { weightsFile: o.weights } : {}),
     };
     prepareOutDir(o.out);
     writeText(join(o.out, 'config.json'), JSON.stringify({ gradleak: GRADLEAK_VERSION, node: process.version, datasets, ...opts, snapshotEvery: o.snapshotEvery }, null, 2) + '\n');

@@ -5,6 +5,7 @@ import type { OpenOptions } from '../data/open.js';
 import { mapOnWorkers } from './pool.js';
 import { median } from '../util/stats.js';
 import type { EngineOptions } from '../engine/backend.js';
+import type { ModelChoice } from '../models/load.js';
 import { exampleOf, runAttack, type AttackOutcome, type HistoryRow } from '../attacks/run.js';
 import type { AttackName } from '../attacks/presets.js';
 import type { ProtocolParams } from '../fl/protocol.js';
@@ -23,6 +24,9 @@ export interface ReproduceOptions {
   logEvery: number;
   modelSeed: number;
   engine: EngineOptions;
+  /** The target model (default lenet, the reproduction report's) and weights file (models/load.ts). */
+  model?: ModelChoice;
+  weightsFile?: string;
 }
 
 export interface Variant {
@@ -92,7 +96,7 @@ export async function runJob(job: ReproduceJob, o: ReproduceOptions, data: Datas
   const v = variants(o).find((x) => x.id === job.variant)!;
   const outcome = runAttack({
     attack: v.attack, dataset: job.dataset, split: data.split, index: job.image, iterations: o.iterations, seed: job.seed,
-    logEvery: o.logEvery, modelSeed: o.modelSeed, engine: o.engine, restarts: 1, protocol: v.protocol,
+    logEvery: o.logEvery, modelSeed: o.modelSeed, engine: o.engine, restarts: 1, protocol: v.protocol, model: o.model, weightsFile: o.weightsFile,
   }, await exampleOf(data, job.image));
   const record = { dataset: job.dataset, variant: v.id, image: job.image, seed: job.seed, metrics: outcome.metrics, history: outcome.history };
   return { record, outcome: job.image === 0 && job.seed === 0 ? outcome : null };
