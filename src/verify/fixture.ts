@@ -1,4 +1,4 @@
-// Recomputes everything in a golden fixture (format: ../shared/fixtures/README.md) that the
+// Recomputes everything in a golden fixture (format: test/data/fixtures/FORMAT.md) that the
 // engine supports and reports the largest relative error per quantity:
 //   err(a, b) = max|a - b| / max(max|b|, 1e-300)
 import { readFileSync } from 'node:fs';
