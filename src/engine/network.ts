@@ -29,6 +29,15 @@ export interface BufferSlot {
   value: Float64Array;
 }
 
+interface Wiring {
+  x: Arr[];
+  xdot: (Arr | null)[];
+  dx: (Arr | null)[];
+  dxWithInput: (Arr | null)[];
+  dxdot: (Arr | null)[];
+  dxdotWithInput: (Arr | null)[];
+}
+
 /** How one input edge of a node receives its adjoint: in place, or into scratch and then added. */
 type EdgeAdjoint = 'direct' | 'scratch';
 
@@ -56,6 +65,8 @@ export class Network {
   private readonly scratch: (Arr | null)[]; // per tensor with several readers
   /** plan[i][j]: where node i writes the adjoint of its input j (tensor 0's only when dL/dx is wanted). */
   private readonly plan: EdgeAdjoint[][];
+  /** Per node: its input values and tangents, and where its input adjoints go (without and with dL/dx). */
+  private readonly wired: Wiring[];
   private readonly loss: CrossEntropy;
   private evaluated = false;
 
@@ -117,6 +128,7 @@ export class Network {
     }
     const shared = sizes.map((_, t) => this.plan.some((edges, i) => edges.some((e, j) => e === 'scratch' && this.nodes[i].inputs[j] === t)));
     this.scratch = sizes.map((n, t) => (shared[t] ? kernels.alloc(n) : null));
+    this.wired = this.wire();
     this.loss = new CrossEntropy(batch, this.numClasses);
     this.gradLabel = new Float64Array(batch * this.numClasses);
     this.hvpLabel = new Float64Array(batch * this.numClasses);
@@ -152,12 +164,12 @@ export class Network {
   /** Forward pass only: the logits [B, K] (a view, valid until the next call). */
   predict(x: ArrayLike<number>): Arr {
     if (x.length !== this.inputSize) throw new Error(`input: expected ${this.inputSize} values, got ${x.length}`);
-    const { nodes, acts, batch: B } = this;
+    const { nodes, acts, wired, batch: B } = this;
     acts[0].set(x);
     for (let i = 0; i < nodes.length; i++) {
-      const { layer, inputs } = nodes[i];
-      if (isMultiInput(layer)) layer.forward(inputs.map((t) => acts[t]), acts[i + 1], B);
-      else layer.forward(acts[inputs[0]], acts[i + 1], B);
+      const layer = nodes[i].layer, w = wired[i];
+      if (isMultiInput(layer)) layer.forward(w.x, acts[i + 1], B);
+      else layer.forward(w.x[0], acts[i + 1], B);
     }
     this.evaluated = false; // the cached backward state no longer matches
     return acts[nodes.length];
@@ -165,16 +177,15 @@ export class Network {
 
   /** Forward and backward pass: returns L and fills `grad` (and `gradInput`, `gradLabel`). */
   evaluate(x: ArrayLike<number>, label: LabelInput, wantInput = false): number {
-    const { nodes, acts, adj, batch: B } = this;
+    const { nodes, acts, adj, wired, batch: B } = this;
     const L = nodes.length;
     this.loss.setLabel(label);
     const value = this.loss.forward(this.predict(x));
     this.loss.backward(adj[L], this.gradLabel);
     for (let i = L - 1; i >= 0; i--) {
-      const { layer, inputs } = nodes[i];
-      const da = this.edgeTargets(i, adj, wantInput);
-      if (isMultiInput(layer)) layer.backward(inputs.map((t) => acts[t]), acts[i + 1], adj[i + 1], da, B);
-      else layer.backward(acts[inputs[0]], acts[i + 1], adj[i + 1], da[0], B);
+      const layer = nodes[i].layer, w = wired[i], da = wantInput ? w.dxWithInput : w.dx;
+      if (isMultiInput(layer)) layer.backward(w.x, acts[i + 1], adj[i + 1], da, B);
+      else layer.backward(w.x[0], acts[i + 1], adj[i + 1], da[0], B);
       this.accumulate(i, adj, wantInput);
     }
     this.evaluated = true;
@@ -184,39 +195,39 @@ export class Network {
   /** Exact Hessian-vector products along the weight direction v at the last evaluate() point. */
   hvp(v: ArrayLike<number>, want: HvpRequest): void {
     if (!this.evaluated) throw new Error('hvp() needs a preceding evaluate()');
-    const { nodes, acts, tacts, adj, tadj, batch: B } = this;
+    const { nodes, acts, tacts, adj, tadj, wired, batch: B } = this;
     const L = nodes.length;
     this.dir.set(v);
-    // tangent forward: the input does not depend on W (a'_0 = 0)
-    const tangentOf = (t: number) => (t > 0 ? tacts[t] : null);
+    // tangent forward: the input does not depend on W (a'_0 = 0, so its tangent is null)
     for (let i = 0; i < L; i++) {
-      const { layer, inputs } = nodes[i];
-      if (isMultiInput(layer)) layer.tangentForward(inputs.map((t) => acts[t]), inputs.map(tangentOf), acts[i + 1], tacts[i + 1], B);
-      else layer.tangentForward(acts[inputs[0]], tangentOf(inputs[0]), acts[i + 1], tacts[i + 1], B);
+      const layer = nodes[i].layer, w = wired[i];
+      if (isMultiInput(layer)) layer.tangentForward(w.x, w.xdot, acts[i + 1], tacts[i + 1], B);
+      else layer.tangentForward(w.x[0], w.xdot[0], acts[i + 1], tacts[i + 1], B);
     }
     this.loss.tangent(tacts[L], tadj[L], want.label ? this.hvpLabel : null);
     const withParams = want.params ?? false, wantInput = want.input ?? false;
     for (let i = L - 1; i >= 0; i--) {
-      const { layer, inputs } = nodes[i];
-      const dadot = this.edgeTargets(i, tadj, wantInput);
-      if (isMultiInput(layer)) {
-        layer.tangentBackward(
-          inputs.map((t) => acts[t]), inputs.map(tangentOf), acts[i + 1], tacts[i + 1], adj[i + 1], tadj[i + 1], dadot, withParams, B,
-        );
-      } else {
-        const t = inputs[0];
-        layer.tangentBackward(acts[t], tangentOf(t), acts[i + 1], tacts[i + 1], adj[i + 1], tadj[i + 1], dadot[0], withParams, B);
-      }
+      const layer = nodes[i].layer, w = wired[i], dadot = wantInput ? w.dxdotWithInput : w.dxdot;
+      if (isMultiInput(layer)) layer.tangentBackward(w.x, w.xdot, acts[i + 1], tacts[i + 1], adj[i + 1], tadj[i + 1], dadot, withParams, B);
+      else layer.tangentBackward(w.x[0], w.xdot[0], acts[i + 1], tacts[i + 1], adj[i + 1], tadj[i + 1], dadot[0], withParams, B);
       this.accumulate(i, tadj, wantInput);
     }
   }
 
-  /** The buffers node i writes its input adjoints into (null: not wanted). */
-  private edgeTargets(i: number, adjoints: Arr[], wantInput: boolean): (Arr | null)[] {
-    return this.nodes[i].inputs.map((t, j) => {
+  /** The buffers each node reads and writes, fixed once so that no pass allocates (see `wired`). */
+  private wire(): Wiring[] {
+    const { acts, tacts, adj, tadj } = this;
+    // where node i writes the adjoint of input j (null: not wanted; dL/dx only when asked for)
+    const targets = (i: number, adjoints: Arr[], wantInput: boolean) => this.nodes[i].inputs.map((t, j) => {
       if (t === 0 && !wantInput) return null;
       return this.plan[i][j] === 'scratch' ? this.scratch[t] : adjoints[t];
     });
+    return this.nodes.map(({ inputs }, i) => ({
+      x: inputs.map((t) => acts[t]),
+      xdot: inputs.map((t) => (t > 0 ? tacts[t] : null)),
+      dx: targets(i, adj, false), dxWithInput: targets(i, adj, true),
+      dxdot: targets(i, tadj, false), dxdotWithInput: targets(i, tadj, true),
+    }));
   }
 
   /** Adds the scratch-written input adjoints of node i into their tensors' adjoints. */
