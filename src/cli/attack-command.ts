@@ -105,7 +105,11 @@ export function attackCommand(): Command {
       console.log(JSON.stringify({ ...m, out }));
     } else {
       console.log(`${m.attack} on ${m.dataset} #${m.index} (seed ${m.seed}): ${m.iterations} iterations, ${m.evaluations} evaluations, ${m.seconds.toFixed(2)} s`);
-      console.log(`  objective ${m.objective.toExponential(3)}  MSE ${m.mse.toExponential(3)}  PSNR ${m.psnr.toFixed(2)} dB  SSIM ${m.ssim.toFixed(4)}  label ${m.label_pred} (true ${m.label_true})${m.diverged ? '  DIVERGED' : ''}`);
+      const scored = !Array.isArray(m.label_true) || m.label_true.length > 0;
+      const scores = scored
+        ? `MSE ${m.mse.toExponential(3)}  PSNR ${m.psnr.toFixed(2)} dB (${m.psnr_affine.toFixed(2)} dB after a per-channel affine fit)  SSIM ${m.ssim.toFixed(4)}  label ${m.label_pred} (true ${m.label_true})`
+        : `label ${m.label_pred}; not scored (no --truth)`;
+      console.log(`  objective ${m.objective.toExponential(3)}  ${scores}${m.diverged ? '  DIVERGED' : ''}`);
       console.log(`  wrote ${out}/ (snapshots.png, curves.svg, report.html, metrics.json, history.csv, config.json)`);
     }
   });

@@ -42,10 +42,15 @@ export async function writeRunDir(dir: string, o: AttackOutcome): Promise<void> 
       label: o.order.length > 1 ? `${o.config.attack.toUpperCase()} #${b}` : o.config.attack.toUpperCase(),
       images: [sample(o.groundTruth, b), ...picks.map((s) => sample(s.image, d))],
     })),
-    columnLabels: ['ground truth', ...picks.map((s) => `iter ${s.iteration}`)],
+    columnLabels: [unscored(o) ? 'no truth given' : 'ground truth', ...picks.map((s) => `iter ${s.iteration}`)],
   });
   writeText(join(dir, 'curves.svg'), curvesSvg(o));
   writeText(join(dir, 'report.html'), reportHtml(o));
+}
+
+/** A capture attacked without --truth: nothing to show or score against. */
+function unscored(o: AttackOutcome): boolean {
+  return Array.isArray(o.metrics.label_true) && o.metrics.label_true.length === 0;
 }
 
 /** The seed's Fig. 2 for one run: gradient distance and MSE against iteration (log scale). */
