@@ -34,7 +34,7 @@ try {
     process.exit(2);
   }
   if (e instanceof UserError) {
-    console.error(`gradleak: ${e.message}`);
+    console.error(`gradleak: ${e.message.replace(/\s*\n\s*/g, ' ')}`); // one line, whatever a parser's message holds
     process.exit(2);
   }
   console.error(`gradleak: internal error: ${(e as Error)?.message ?? e} (please report; rerun with GRADLEAK_DEBUG=1 for details)`);

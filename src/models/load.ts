@@ -56,7 +56,7 @@ function readModelJson(path: string): ModelSpec {
   try {
     json = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new UserError(`${path}: cannot read the model (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new UserError(`${path}: cannot read the model (${(e as NodeJS.ErrnoException).code ?? (e as Error).message.replace(/\s+/g, ' ')})`);
   }
   const spec = (json as { model?: unknown })?.model ?? json;
   return spec as ModelSpec; // buildGraph validates it when the network is built

@@ -83,3 +83,12 @@ test('bad models: not ONNX, unsupported op, broken safetensors header, unknown n
     assert.match(r.stderr, re);
   }
 });
+
+test('a model description that is not JSON: one line, even when the parser quotes a newline', () => {
+  const f = join(tmp, 'two-lines.json');
+  writeFileSync(f, 'not\njson\n');
+  const r = gradleak(['attack', '--model', f, '--iterations', '1', '--out', join(tmp, 'j')]);
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.match(r.stderr, /two-lines\.json: cannot read the model/);
+});
