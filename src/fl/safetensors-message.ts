@@ -35,6 +35,12 @@ export function readSafetensorsMessage(file: string, o: SafetensorsMessageOption
   if (meta.protocol !== undefined && meta.protocol !== o.protocol.kind) {
     throw new UserError(`${file}: the message says protocol '${meta.protocol}', the attack assumes '${o.protocol.kind}' (set --protocol)`);
   }
+  // the protocol's public parameters, when the file states them, must be the ones the attack assumes
+  const stated: [string, string, number][] = [['local_steps', '--local-steps', o.protocol.steps], ['lr', '--lr', o.protocol.lr], ['rho', '--rho', o.protocol.rho]];
+  for (const [key, flag, assumed] of stated) {
+    if (meta[key] === undefined || o.protocol.kind === 'fedsgd' || (key === 'rho' && o.protocol.kind !== 'fedadmm')) continue;
+    if (Number(meta[key]) !== assumed) throw new UserError(`${file}: the message says ${key} ${meta[key]}, the attack assumes ${assumed} (set ${flag} ${meta[key]})`);
+  }
   return {
     model: o.spec, protocol: checkProtocol(o.protocol), client: 0, round: 1, batchSize,
     theta: Float64Array.from(o.net.theta), buffers: Float64Array.from(o.net.bufferValues), message,

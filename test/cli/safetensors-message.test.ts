@@ -82,3 +82,17 @@ test('bad safetensors messages: one line naming the file and the tensor, exit 2'
     assert.match(r.stderr, re);
   }
 });
+
+test('a FedAvg message: the attack must assume the local steps and lr the file states; then the unrolled attack recovers the image', () => {
+  const fa = join(tmp, 'fedavg.safetensors'), t = join(tmp, 'fedavg-truth.safetensors');
+  const w = gradleak(['message', '--protocol', 'fedavg', '--local-steps', '3', '--lr', '0.05', '--index', '0', '--out', fa, '--truth-out', t]);
+  assert.equal(w.code, 0, w.stderr);
+  assert.equal(readSafetensorsMetadata(fa).local_steps, '3');
+  const base = ['attack', '--attack', 'fedavg-unrolled', '--message', fa, '--truth', t, '--num-classes', '10', '--input-shape', '1,28,28'];
+  const wrong = gradleak([...base, '--iterations', '1', '--out', join(tmp, 'fa0')]);
+  assert.equal(wrong.code, 2);
+  assert.match(wrong.stderr, /the message says local_steps 3, the attack assumes 1 \(set --local-steps 3\)/);
+  const r = gradleak([...base, '--local-steps', '3', '--lr', '0.05', '--iterations', '100', '--out', join(tmp, 'fa1'), '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(JSON.parse(r.stdout.trim().split('\n').pop()!).psnr > 30);
+});
