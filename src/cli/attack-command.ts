@@ -17,7 +17,7 @@ import { addDataOptions, datasetName, openFromFlags, type DataFlags } from './da
 import { BACKENDS, DTYPES, type BackendName } from '../engine/backend.js';
 import type { DType } from '../engine/kernels.js';
 import { writeRunDir } from '../report/run-dir.js';
-import { prepareOutDir } from '../util/files.js';
+import { checkOutDir } from '../util/files.js';
 import { nonNegativeInt, nonNegativeNumber, oneOf, positiveInt, positiveNumber } from './parse.js';
 import { progressBar } from './progress.js';
 
@@ -39,7 +39,7 @@ export function addEngineOptions(cmd: Command): Command {
 export async function attackToDir(
   cfg: AttackConfig, out: string, flags: DataFlags = { inputShape: DEFAULT_IMAGE_SHAPE }, captured: MessageFile | null = null,
 ): Promise<AttackOutcome> {
-  prepareOutDir(out);
+  checkOutDir(out); // created only once the attack has run (writeRunDir): a failed command leaves no directory
   const message = captured ?? (cfg.messageFile ? readMessageFile(cfg.messageFile) : null);
   const data = message ? null : await openFromFlags(cfg.dataset, cfg.split, flags);
   const bar = progressBar(cfg.iterations * cfg.restarts, `${cfg.attack} ${cfg.messageFile ?? `${cfg.dataset}#${cfg.index}`}`);

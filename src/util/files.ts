@@ -1,5 +1,6 @@
 // Writing outputs: a failure is the user's problem to fix (path, permissions, disk), so it is a one-line UserError.
 import { accessSync, constants, mkdirSync, openSync, readdirSync, statSync, writeFileSync, type Dirent } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { UserError } from './errors.js';
 
 function why(e: unknown): string {
@@ -13,6 +14,32 @@ export function prepareOutDir(dir: string, flag = '--out'): void {
     accessSync(dir, constants.W_OK);
   } catch (e) {
     throw new UserError(`${flag} ${dir}: cannot create or write the directory (${why(e)})`);
+  }
+}
+
+/**
+ * Checks that `dir` could be created and written, without creating anything: it, or its nearest existing
+ * ancestor, must be a writable directory. Lets a command fail fast on a bad --out yet leave no trace when
+ * it fails later for another reason.
+ */
+export function checkOutDir(dir: string, flag = '--out'): void {
+  let at = resolve(dir);
+  for (;;) {
+    let st;
+    try {
+      st = statSync(at);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || dirname(at) === at) throw new UserError(`${flag} ${dir}: cannot create or write the directory (${why(e)})`);
+      at = dirname(at);
+      continue;
+    }
+    if (!st.isDirectory()) throw new UserError(`${flag} ${dir}: cannot create or write the directory (${at} is not a directory)`);
+    try {
+      accessSync(at, constants.W_OK);
+    } catch (e) {
+      throw new UserError(`${flag} ${dir}: cannot create or write the directory (${why(e)})`);
+    }
+    return;
   }
 }
 

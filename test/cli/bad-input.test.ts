@@ -1,7 +1,7 @@
 // Every bad input: one line on stderr naming the problem, exit code 2, no stack trace.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gradleak } from './helpers.js';
@@ -56,4 +56,13 @@ test('--help exits 0 and lists the commands', () => {
   const r = gradleak(['--help']);
   assert.equal(r.code, 0);
   for (const c of ['attack', 'verify-fixture', 'bench', 'demo']) assert.match(r.stdout, new RegExp(c));
+});
+
+test('a failed attack leaves no run directory (index out of range, wrong protocol, bad model)', () => {
+  for (const args of [['--index', '10000'], ['--attack', 'admm-aware', '--protocol', 'fedsgd'], ['--model', 'resnet50']]) {
+    const out = join(tmp, `no-trace-${args[1]}`);
+    const r = gradleak(['attack', ...args, '--out', out]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.ok(!existsSync(out), `${args.join(' ')} created ${out}`);
+  }
 });
