@@ -6,7 +6,7 @@ import { clientUpdate, type ProtocolParams } from '../fl/protocol.js';
 import type { ModelSpec } from '../models/spec.js';
 import { loadWeights, resolveModel, type ModelChoice } from '../models/load.js';
 import { alignedScores } from '../metrics/batch-alignment.js';
-import { affinePsnr } from '../metrics/image.js';
+import { affinePsnr, mse, psnr, ssim } from '../metrics/image.js';
 import { messageFileAlpha, type MessageFile } from '../fl/message-file.js';
 import { applyDefense, NO_DEFENSE, survivingMask, type DefenseSpec } from '../defenses/defense.js';
 import { matchMessage, type MatchingResult, type MatchingState } from './gradient-matching.js';
@@ -17,6 +17,8 @@ export interface AttackConfig {
   dataset: string;
   split: string;
   index: number;
+  /** The client's batch: these dataset indices (default [index]). */
+  indices?: number[];
   iterations: number;
   seed: number;
   logEvery: number;
@@ -76,6 +78,10 @@ export interface AttackOutcome {
     mse: number;
     psnr: number;
     ssim: number;
+    /** Per true image, in the batch's order, scored against the dummy image matched to it. */
+    per_image: ImageScore[];
+    /** How many labels are right as a multiset (the order of a batch's labels is not recoverable). */
+    label_matches: number;
     /** PSNR after each channel's least-squares affine fit to the truth (metrics/image.ts affinePsnr), mean over the batch. */
     psnr_affine: number;
     /** a number for one sample, a list (in the true batch order) for a batch */
@@ -101,6 +107,30 @@ export interface PrivateExample {
   numClasses: number;
 }
 
+/** A client's private batch: B images [B, C, H, W] flat and their labels, from dataset indices. */
+export interface PrivateBatch {
+  images: Float64Array;
+  labels: number[];
+  indices: number[];
+  shape: [number, number, number];
+  numClasses: number;
+}
+
+export async function batchOf(data: Dataset, indices: number[]): Promise<PrivateBatch> {
+  const n = data.shape[0] * data.shape[1] * data.shape[2];
+  const images = new Float64Array(indices.length * n), labels: number[] = [];
+  for (let b = 0; b < indices.length; b++) {
+    const { image, label } = await data.get(indices[b]);
+    images.set(image, b * n);
+    labels.push(label);
+  }
+  return { images, labels, indices: [...indices], shape: data.shape, numClasses: data.numClasses };
+}
+
+function asBatch(e: PrivateExample | PrivateBatch, index: number): PrivateBatch {
+  return 'labels' in e ? e : { images: e.image, labels: [e.label], indices: [index], shape: e.shape, numClasses: e.numClasses };
+}
+
 export async function exampleOf(data: Dataset, index: number): Promise<PrivateExample> {
   const { image, label } = await data.get(index);
   return { image, label, shape: data.shape, numClasses: data.numClasses };
@@ -113,29 +143,30 @@ interface AttackSetup {
   /** The client's batch size. */
   batch: number;
   /** For scoring only; empty labels: the truth is unknown (a capture without --truth), nothing is scored. */
-  truth: { images: Float64Array; labels: number[]; shape: [number, number, number] };
+  truth: { images: Float64Array; labels: number[]; shape: [number, number, number]; indices?: number[] };
 }
 
-/** Attack one private example: the client's message is computed here, at its first participation. */
+/** Attack one private example or batch: the client's message is computed here, at its first participation. */
 export function runAttack(
   cfg: AttackConfig,
-  example: PrivateExample,
+  example: PrivateExample | PrivateBatch,
   onProgress: (row: HistoryRow, restart: number) => void = () => {},
 ): AttackOutcome {
   const started = performance.now();
-  const resolved = resolveModel(cfg.model ?? {}, example.shape, example.numClasses);
+  const batch = asBatch(example, cfg.index);
+  const resolved = resolveModel(cfg.model ?? {}, batch.shape, batch.numClasses);
   const model = resolved.spec;
-  const net = createNetwork(model, 1, cfg.engine);
+  const net = createNetwork(model, batch.labels.length, cfg.engine);
   loadWeights(net, resolved, cfg.weightsFile, cfg.modelSeed);
   const theta = Float64Array.from(net.theta);
-  // the client's message for its private example with its true (hard) label; its dual is zero
-  const { message } = clientUpdate(net, theta, cfg.protocol, example.image, [example.label], { alpha: null });
+  // the client's message for its private batch with its true (hard) labels; its dual is zero
+  const { message } = clientUpdate(net, theta, cfg.protocol, batch.images, batch.labels, { alpha: null });
   // the client's noise is its own: seeded by the image and model, not by the attacker's dummy seed
   const defense = cfg.defense ?? NO_DEFENSE;
   const observed = applyDefense(message, defense, net.params, cfg.index * 7919 + cfg.modelSeed);
   const choice = adaptTo(defense, preset(cfg.attack, { net, theta, protocol: cfg.protocol, alpha: null, observed, tv: cfg.tv }));
-  const truth = { images: example.image, labels: [example.label], shape: example.shape };
-  return execute(cfg, { model, preset: choice, batch: 1, truth }, started, onProgress);
+  const truth = { images: batch.images, labels: batch.labels, shape: batch.shape, indices: batch.indices };
+  return execute(cfg, { model, preset: choice, batch: batch.labels.length, truth }, started, onProgress);
 }
 
 /** Attack a captured message (gradleak simulate --capture): the server's knowledge only; the dual is rebuilt from past increments. */
@@ -212,6 +243,10 @@ function execute(
       psnr: last.psnr,
       ssim: last.ssim,
       psnr_affine: known ? meanOver(order, (d, i) => affinePsnr(sampleOf(result.x, d), sampleOf(setup.truth.images, i), shape)) : NaN,
+      per_image: known ? order.map((d, i) => imageScores(sampleOf(result.x, d), sampleOf(setup.truth.images, i), shape, {
+        index: setup.truth.indices?.[i] ?? i, label_true: labels[i], label_pred: predicted[i],
+      })) : [],
+      label_matches: known ? multisetMatches(labels, predicted) : 0,
       label_true: one(labels),
       label_pred: one(predicted),
       label_correct: known && predicted.every((p, i) => p === labels[i]),
@@ -240,6 +275,32 @@ export function restartSeed(seed: number, r: number): number {
   z = Math.imul(z ^ (z >>> 16), 0x7feb352d) >>> 0;
   z = Math.imul(z ^ (z >>> 15), 0x846ca68b) >>> 0;
   return (z ^ (z >>> 16)) >>> 0;
+}
+
+interface ImageScore {
+  index: number;
+  label_true: number;
+  label_pred: number;
+  mse: number;
+  psnr: number;
+  ssim: number;
+  psnr_affine: number;
+}
+
+function imageScores(x: Float64Array, t: Float64Array, shape: [number, number, number], o: Pick<ImageScore, 'index' | 'label_true' | 'label_pred'>): ImageScore {
+  const m = mse(x, t);
+  return { ...o, mse: m, psnr: psnr(m), ssim: ssim(x, t, shape), psnr_affine: affinePsnr(x, t, shape) };
+}
+
+/** |A ∩ B| for multisets of labels. */
+function multisetMatches(a: number[], b: number[]): number {
+  const left = [...b];
+  let n = 0;
+  for (const v of a) {
+    const j = left.indexOf(v);
+    if (j >= 0) (left.splice(j, 1), n++);
+  }
+  return n;
 }
 
 function argmax(a: ArrayLike<number>): number {

@@ -11,14 +11,14 @@ import { addModelOptions, modelChoice } from './model-options.js';
 import { checkDefense, DEFENSES } from '../defenses/defense.js';
 import { ATTACKS, ATTACK_DESCRIPTIONS, ATTACK_PROTOCOL, DEFAULT_TV, type AttackName } from '../attacks/presets.js';
 import { checkProtocol, DEFAULT_PROTOCOL, PROTOCOLS } from '../fl/protocol.js';
-import { exampleOf, runAttack, runMessageAttack, type AttackConfig, type AttackOutcome, type HistoryRow } from '../attacks/run.js';
+import { batchOf, runAttack, runMessageAttack, type AttackConfig, type AttackOutcome, type HistoryRow } from '../attacks/run.js';
 import { DATASETS, DEFAULT_IMAGE_SHAPE, SPLITS } from '../data/open.js';
 import { addDataOptions, datasetName, openFromFlags, type DataFlags } from './data-options.js';
 import { BACKENDS, DTYPES, type BackendName } from '../engine/backend.js';
 import type { DType } from '../engine/kernels.js';
 import { writeRunDir } from '../report/run-dir.js';
 import { checkOutDir } from '../util/files.js';
-import { nonNegativeInt, nonNegativeNumber, oneOf, positiveInt, positiveNumber } from './parse.js';
+import { nonNegativeInt, nonNegativeIntList, nonNegativeNumber, oneOf, positiveInt, positiveNumber } from './parse.js';
 import { progressBar } from './progress.js';
 
 /** The default precision of attacks (see README, "Precision"). */
@@ -46,7 +46,7 @@ export async function attackToDir(
   const progress = (r: HistoryRow, restart: number) => bar.update(restart * cfg.iterations + r.iteration, { D: r.objective.toExponential(2), MSE: r.mse.toExponential(2) });
   let outcome: AttackOutcome;
   try {
-    outcome = message ? runMessageAttack(cfg, message, progress) : runAttack(cfg, await exampleOf(data!, cfg.index), progress);
+    outcome = message ? runMessageAttack(cfg, message, progress) : runAttack(cfg, await batchOf(data!, cfg.indices ?? [cfg.index]), progress);
   } finally {
     bar.stop();
     data?.close?.();
@@ -71,7 +71,8 @@ export function attackCommand(): Command {
     .option('--rho <rho>', 'FedADMM penalty', positiveNumber, DEFAULT_PROTOCOL.rho)
     .option('--message <file>', 'attack a captured message: a gradleak simulate --capture JSON (model, weights, protocol and past increments come from the file), or a .safetensors keyed by parameter name (from PyTorch or gradleak message; with --model, --weights, --protocol)')
     .option('--truth <file>', 'with a .safetensors --message: the true batch (x [B,C,H,W] in [0,1], y [B]) as safetensors, for scoring only')
-    .option('--batch-size <B>', 'with a .safetensors --message: the client\'s batch size (default: the file\'s metadata, else the truth\'s)', positiveInt)
+    .option('--batch-size <B>', 'the client\'s batch: images --index .. --index+B-1 of the split; with a .safetensors --message, its batch size (default: the file\'s metadata, else the truth\'s)', positiveInt)
+    .option('--indices <list>', 'the client\'s batch as a comma list of image indices, e.g. 3,17,42', nonNegativeIntList)
     .option('--line-search <kind>', 'L-BFGS line search: none (the papers\' setting) or strong-wolfe (torch\'s line_search_fn)', oneOf(['none', 'strong-wolfe'] as const), 'none')
     .option('--defense <name>', `what the client does to its message: ${DEFENSES.join(', ')}`, oneOf(DEFENSES), 'none')
     .option('--defense-strength <x>', 'noise variance (gaussian, laplacian), pruned fraction (prune), noise multiplier (dp)', Number, 0)
@@ -90,16 +91,17 @@ export function attackCommand(): Command {
   cmd.action(async (o) => {
     const protocolFlags = () => checkProtocol({ kind: o.protocol ?? ATTACK_PROTOCOL[o.attack as AttackName], steps: o.localSteps, lr: o.lr, rho: o.rho });
     const captured = o.message ? readCapture(o, protocolFlags) : null; // validated before any work
+    const indices = o.message ? undefined : batchIndices(o);
     const cfg: AttackConfig = {
       attack: o.attack as AttackName, messageFile: o.message, dual: o.message ? o.dual : undefined,
-      dataset: captured?.groundTruth.dataset ?? datasetName(o.dataset, o), dataDir: o.dataDir, imageFile: o.image, split: captured?.groundTruth.split ?? o.split, index: captured?.groundTruth.indices[0] ?? o.index,
+      dataset: captured?.groundTruth.dataset ?? datasetName(o.dataset, o), dataDir: o.dataDir, imageFile: o.image, split: captured?.groundTruth.split ?? o.split, index: captured?.groundTruth.indices[0] ?? indices?.[0] ?? o.index, ...(indices && indices.length > 1 ? { indices } : {}),
       iterations: o.iterations, seed: o.seed, logEvery: o.logEvery, modelSeed: o.modelSeed, weightsFile: o.weights, model: modelChoice(o),
       engine: { backend: o.backend, dtype: o.precision }, restarts: o.restarts,
       lineSearch: o.lineSearch, tv: o.tv,
       defense: checkDefense({ name: o.defense, strength: o.defenseStrength, adaptive: o.adaptive ?? false, clip: o.dpClip }),
       protocol: captured?.protocol ?? protocolFlags(),
     };
-    const out: string = o.out ?? join('runs', o.message ? `${cfg.attack}-${basename(o.message).replace(/\.(json|safetensors)$/, '')}-s${cfg.seed}` : `${cfg.attack}-${cfg.dataset}-${cfg.index}-s${cfg.seed}`);
+    const out: string = o.out ?? join('runs', o.message ? `${cfg.attack}-${basename(o.message).replace(/\.(json|safetensors)$/, '')}-s${cfg.seed}` : `${cfg.attack}-${cfg.dataset}-${cfg.index}${indices && indices.length > 1 ? `-b${indices.length}` : ''}-s${cfg.seed}`);
     const { metrics: m } = await attackToDir(cfg, out, o, captured);
     if (o.json) {
       console.log(JSON.stringify({ ...m, out }));
@@ -119,6 +121,7 @@ export function attackCommand(): Command {
 /** A captured message: gradleak's JSON capture, or a safetensors message with the model and weights from the flags. */
 function readCapture(o: Record<string, any>, protocol: () => ReturnType<typeof checkProtocol>): MessageFile {
   const file: string = o.message;
+  if (o.indices) throw new UserError('--indices applies to a dataset batch, not to --message (the capture holds its batch)');
   if (!file.toLowerCase().endsWith('.safetensors')) {
     if (o.truth || o.batchSize) throw new UserError('--truth and --batch-size apply to a .safetensors --message (a JSON capture holds both)');
     return readMessageFile(file);
@@ -127,4 +130,17 @@ function readCapture(o: Record<string, any>, protocol: () => ReturnType<typeof c
   const net = new Network(model.spec, new ReferenceKernels('float64'), 1);
   loadWeights(net, model, o.weights, o.modelSeed);
   return readSafetensorsMessage(file, { net, spec: model.spec, protocol: protocol(), batchSize: o.batchSize, truthFile: o.truth });
+}
+
+/** Most images in one client batch: gradient attacks are studied at B <= 64; more would only exhaust memory. */
+export const MAX_BATCH = 256;
+
+/** The client's batch from --indices or --index/--batch-size (validated against the split later). */
+function batchIndices(o: { indices?: number[]; index: number; batchSize?: number }): number[] {
+  if (o.indices && o.batchSize && o.batchSize !== o.indices.length) throw new UserError(`--batch-size ${o.batchSize} and --indices (${o.indices.length} images) disagree`);
+  const list = o.indices ?? Array.from({ length: o.batchSize ?? 1 }, (_, i) => o.index + i);
+  if (list.length > MAX_BATCH) throw new UserError(`a batch of ${list.length} images: at most ${MAX_BATCH}`);
+  const dup = list.find((v, i) => list.indexOf(v) !== i);
+  if (dup !== undefined) throw new UserError(`--indices: image ${dup} appears twice`);
+  return list;
 }

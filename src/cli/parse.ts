@@ -39,3 +39,9 @@ export function positiveIntList(value: string): number[] {
   if (new Set(out).size !== out.length) throw new InvalidArgumentError(`duplicate values in '${value}'`);
   return out;
 }
+
+export function nonNegativeIntList(value: string): number[] {
+  const items = value.split(',').map((s) => s.trim());
+  if (items.some((s) => !/^\d+$/.test(s))) throw new InvalidArgumentError(`expected a comma list of non-negative integers, got '${value}'`);
+  return items.map(Number);
+}
