@@ -89,6 +89,7 @@ export function attackCommand(): Command {
   addEngineOptions(cmd);
   addDataOptions(cmd);
   cmd.action(async (o) => {
+    rejectIgnoredFlags(cmd, o);
     const protocolFlags = () => checkProtocol({ kind: o.protocol ?? ATTACK_PROTOCOL[o.attack as AttackName], steps: o.localSteps, lr: o.lr, rho: o.rho });
     const captured = o.message ? readCapture(o, protocolFlags) : null; // validated before any work
     const indices = o.message ? undefined : batchIndices(o);
@@ -143,4 +144,20 @@ function batchIndices(o: { indices?: number[]; index: number; batchSize?: number
   const dup = list.find((v, i) => list.indexOf(v) !== i);
   if (dup !== undefined) throw new UserError(`--indices: image ${dup} appears twice`);
   return list;
+}
+
+/** Flags that would be silently ignored are errors: what a captured message decides, and --dp-clip without --defense dp. */
+function rejectIgnoredFlags(cmd: Command, o: { message?: string; defense: string; dpClip?: number }): void {
+  if (o.dpClip !== undefined && o.defense !== 'dp') throw new UserError(`--dp-clip applies to --defense dp only, not --defense ${o.defense}`);
+  if (!o.message) return;
+  const given = (flag: string, key: string) => (cmd.getOptionValueSource(key) === 'cli' ? [flag] : []);
+  // a dataset batch means nothing with a captured message; a JSON capture also holds the model, weights and protocol
+  const decided = [
+    ...given('--dataset', 'dataset'), ...given('--split', 'split'), ...given('--index', 'index'), ...given('--indices', 'indices'),
+    ...(o.message.toLowerCase().endsWith('.safetensors') ? [] : [
+      ...given('--model', 'model'), ...given('--weights', 'weights'), ...given('--model-seed', 'modelSeed'), ...given('--protocol', 'protocol'),
+      ...given('--local-steps', 'localSteps'), ...given('--lr', 'lr'), ...given('--rho', 'rho'), ...given('--bn', 'bn'), ...given('--width', 'width'),
+    ]),
+  ];
+  if (decided.length > 0) throw new UserError(`${decided.join(', ')}: taken from the message file ${o.message}; remove ${decided.length > 1 ? 'these flags' : 'the flag'}`);
 }

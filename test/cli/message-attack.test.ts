@@ -41,3 +41,14 @@ test('attack --message: wrong attack for the protocol, or a broken file -> one l
   assert.equal(r.stderr.trim().split('\n').length, 1);
   assert.match(r.stderr, /broken\.json/);
 });
+
+test('flags the captured file decides, and --dp-clip without --defense dp, are errors rather than silently ignored', () => {
+  assert.equal(sim.code, 0, sim.stderr);
+  const r = gradleak(['attack', '--attack', 'admm-aware', '--message', file, '--local-steps', '7', '--index', '5', '--out', join(tmp, 'd')]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--index, --local-steps: taken from the message file .*client0-round2\.json; remove these flags/);
+  const clip = gradleak(['attack', '--dp-clip', '1', '--iterations', '1', '--out', join(tmp, 'e')]);
+  assert.equal(clip.code, 2);
+  assert.match(clip.stderr, /--dp-clip applies to --defense dp only/);
+  assert.ok(!existsSync(join(tmp, 'd')) && !existsSync(join(tmp, 'e')));
+});
