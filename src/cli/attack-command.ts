@@ -122,7 +122,6 @@ export function attackCommand(): Command {
 /** A captured message: gradleak's JSON capture, or a safetensors message with the model and weights from the flags. */
 function readCapture(o: Record<string, any>, protocol: () => ReturnType<typeof checkProtocol>): MessageFile {
   const file: string = o.message;
-  if (o.indices) throw new UserError('--indices applies to a dataset batch, not to --message (the capture holds its batch)');
   if (!file.toLowerCase().endsWith('.safetensors')) {
     if (o.truth || o.batchSize) throw new UserError('--truth and --batch-size apply to a .safetensors --message (a JSON capture holds both)');
     return readMessageFile(file);

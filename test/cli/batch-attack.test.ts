@@ -37,7 +37,7 @@ test('bad batches: duplicate indices, disagreeing flags, past the end of the spl
     [['--indices', '1,x'], /comma list of non-negative integers/],
     [['--batch-size', '300'], /at most 256/],
     [['--attack', 'idlg', '--batch-size', '2'], /needs batch size 1/],
-    [['--message', join(tmp, 'm.json'), '--indices', '1,2'], /--indices applies to a dataset batch/],
+    [['--message', join(tmp, 'm.json'), '--indices', '1,2'], /--indices: taken from the message file/],
   ];
   for (const [args, re] of cases) {
     const out = join(tmp, 'bad');
