@@ -101,8 +101,11 @@ function blit(
 }
 
 /** Approximate text width in px for DejaVu Sans-like fonts (~0.6 em per character). */
+/** A generous estimate of the rendered width (sans-serif capitals are ~0.75 em wide, most other glyphs <= 0.6 em). */
 function textWidth(s: string, fontSize: number): number {
-  return s.length * fontSize * 0.6;
+  let em = 0;
+  for (const ch of s) em += ch >= 'A' && ch <= 'Z' ? 0.75 : 0.6;
+  return em * fontSize;
 }
 
 interface TextItem {
