@@ -101,10 +101,10 @@ function blit(
 }
 
 /** Approximate text width in px for DejaVu Sans-like fonts (~0.6 em per character). */
-/** A generous estimate of the rendered width (sans-serif capitals are ~0.75 em wide, most other glyphs <= 0.6 em). */
+/** A generous estimate of the rendered width: sans-serif M and W are ~1 em wide, other capitals ~0.75 em, most other glyphs <= 0.6 em. */
 function textWidth(s: string, fontSize: number): number {
   let em = 0;
-  for (const ch of s) em += ch >= 'A' && ch <= 'Z' ? 0.75 : 0.6;
+  for (const ch of s) em += ch === 'M' || ch === 'W' ? 1 : ch >= 'A' && ch <= 'Z' ? 0.75 : 0.6;
   return em * fontSize;
 }
 
