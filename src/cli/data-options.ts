@@ -1,6 +1,6 @@
 // The data flags shared by attack and reproduce, and opening a dataset from them
 // (downloading first with --download; never otherwise).
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { UserError } from '../util/errors.js';
 import { dataRoot } from '../data/locate.js';
 import { DEFAULT_IMAGE_SHAPE, openDataset, type OpenOptions } from '../data/open.js';
@@ -8,6 +8,9 @@ import type { Dataset } from '../data/dataset.js';
 import type { ImageShape } from '../data/image-file.js';
 import { ensureDataset } from './datasets-command.js';
 import { nonNegativeInt, positiveInt } from './parse.js';
+
+/** More classes than any image dataset in use (ImageNet-21k has ~21,800) would only exhaust memory. */
+export const MAX_CLASSES = 50_000;
 
 export interface DataFlags {
   dataDir?: string;
@@ -26,7 +29,11 @@ export function addDataOptions(cmd: Command): Command {
     .option('--mirror <url>', 'base URL to download from instead of the official one')
     .option('--image <file>', 'attack one image file (with --label and --num-classes)')
     .option('--label <k>', 'label of --image', nonNegativeInt)
-    .option('--num-classes <c>', 'number of classes of the model for --image', positiveInt)
+    .option('--num-classes <c>', `number of classes of the model for --image (at most ${MAX_CLASSES})`, (v: string) => {
+      const n = positiveInt(v);
+      if (n > MAX_CLASSES) throw new InvalidArgumentError(`at most ${MAX_CLASSES} classes, got ${n}`);
+      return n;
+    })
     .option('--input-shape <C,H,W>', 'model input that folder and single images are resized to', parseShape, DEFAULT_IMAGE_SHAPE);
 }
 

@@ -1,4 +1,5 @@
 // gradleak demo (npm start): DLG and iDLG on a few MNIST test images, a summary table, pictures.
+import { UserError } from '../util/errors.js';
 import { Command } from 'commander';
 import { join } from 'node:path';
 import { DEFAULT_PROTOCOL } from '../fl/protocol.js';
@@ -16,12 +17,13 @@ const DEMO_COLUMNS = [0, 1, 2, 3, 5, 8, 13, 21, 34, 300];
 export function demoCommand(): Command {
   const cmd = new Command('demo')
     .description('run DLG and iDLG on the first MNIST test images (embedded data, no download) and summarise')
-    .option('--images <n>', 'how many MNIST test images (from index 0)', positiveInt, 4)
+    .option('--images <n>', 'how many MNIST test images (from index 0; at most 10000)', positiveInt, 4)
     .option('--iterations <n>', 'L-BFGS steps per attack', positiveInt, 300)
     .option('--restarts <n>', 'dummy initialisations per attack, best final objective kept', positiveInt, 1)
     .option('--out <dir>', 'output directory', join('runs', 'demo'));
   addEngineOptions(cmd);
   cmd.action(async (o) => {
+    if (o.images > 10_000) throw new UserError(`--images ${o.images}: MNIST test has 10000 images`);
     prepareOutDir(o.out);
     const outcomes: AttackOutcome[] = [];
     for (const attack of ['dlg', 'idlg'] as const) {

@@ -272,7 +272,8 @@ export function loadSweepConfig(file: string): SweepConfig {
   } catch (e) {
     throw new UserError(`${file}: invalid ${ext === '.json' ? 'JSON' : 'YAML'}: ${(e as Error).message.split('\n')[0]}`);
   }
-  if (raw !== null && raw !== undefined && (typeof raw !== 'object' || Array.isArray(raw))) throw new UserError(`${file}: expected a mapping of keys (attacks, defenses, images, ...) at the top level`);
+  if (raw === null || raw === undefined) throw new UserError(`${file}: the file is empty; give at least one key (attacks, defenses, images, ...)`);
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new UserError(`${file}: expected a mapping of keys (attacks, defenses, images, ...) at the top level`);
   return parseSweepConfig(raw, file);
 }
 

@@ -66,3 +66,20 @@ test('a failed attack leaves no run directory (index out of range, wrong protoco
     assert.ok(!existsSync(out), `${args.join(' ')} created ${out}`);
   }
 });
+
+test('sizes and empty configs are checked before any work: --num-classes, demo --images, an empty sweep file', () => {
+  const empty = join(tmp, 'empty.yaml');
+  writeFileSync(empty, '');
+  const cases: [string[], RegExp][] = [
+    [['attack', '--image', aFile, '--label', '1', '--num-classes', '100000'], /at most 50000 classes/],
+    [['demo', '--images', '10001', '--out', join(tmp, 'demo')], /--images 10001: MNIST test has 10000 images/],
+    [['sweep', '--config', empty, '--out', join(tmp, 'sw')], /empty\.yaml: the file is empty/],
+  ];
+  for (const [args, re] of cases) {
+    const r = gradleak(args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, re);
+  }
+  assert.ok(!existsSync(join(tmp, 'demo')) && !existsSync(join(tmp, 'sw')));
+});
