@@ -87,6 +87,9 @@ export function reproduceCommand(): Command {
         data.close?.();
       }
     }
+    if (results.length === 0) {
+      throw new UserError(`nothing ran: every dataset was skipped (${skipped.map((k) => `${k.dataset}: ${k.reason}`).join('; ')})`);
+    }
     const summaries = results.flatMap((r) => summarise(r, opts));
     const html = await writeReproduceOutputs(o.out, opts, results, summaries, skipped, o.snapshotEvery);
     if (o.json) {

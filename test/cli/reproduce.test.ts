@@ -46,3 +46,10 @@ test('reproduce on 2 worker threads gives the same results as on 1', () => {
   assert.deepEqual(strip(join(base, 'w2')), strip(join(base, 'w1')));
   assert.ok(readFileSync(join(base, 'w1', 'fig1-mnist.png')).equals(readFileSync(join(base, 'w2', 'fig1-mnist.png'))));
 });
+
+test('reproduce with every dataset absent says what was skipped and how to get it, and exits 2', () => {
+  const root = mkdtempSync(join(tmpdir(), 'gradleak-nodata-'));
+  const r = gradleak(['reproduce', '--datasets', 'cifar100', '--data-dir', root, '--images', '1', '--seeds', '1', '--out', join(root, 'out')]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /nothing ran: every dataset was skipped \(cifar100: .*gradleak datasets download cifar100/);
+});
