@@ -110,11 +110,23 @@ export function matchMessage(
     const logged = it % opts.logEvery === 0 || it === opts.iterations;
     if (logged || !allFinite(z)) {
       D = current();
-      diverged = !Number.isFinite(D) || !allFinite(z);
+      diverged = !Number.isFinite(D) || !allFinite(z) || blownUp(x);
       log(it);
     }
   }
   return { x, labelLogits: y, iterations: it, evaluations: optimizer.evaluations, objective: D, diverged };
+}
+
+/**
+ * Data lies in [0, 1] and the dummy starts at N(0, 1): a dummy entry beyond this has left any sane range by
+ * orders of magnitude (L-BFGS at lr 1 without line search does this; the sigmoids then saturate and the
+ * objective stays finite but stuck). Such a run is stopped and reported as diverged.
+ */
+export const BLOWN_UP = 1e3;
+
+function blownUp(x: Float64Array): boolean {
+  for (let i = 0; i < x.length; i++) if (Math.abs(x[i]) > BLOWN_UP) return true;
+  return false;
 }
 
 function allFinite(a: Float64Array): boolean {

@@ -113,6 +113,7 @@ export function attackCommand(): Command {
         ? `MSE ${m.mse.toExponential(3)}  PSNR ${m.psnr.toFixed(2)} dB (${m.psnr_affine.toFixed(2)} dB after a per-channel affine fit)  SSIM ${m.ssim.toFixed(4)}  label ${m.label_pred} (true ${m.label_true})`
         : `label ${m.label_pred}; not scored (no --truth)`;
       console.log(`  objective ${m.objective.toExponential(3)}  ${scores}${m.diverged ? '  DIVERGED' : ''}`);
+      if (m.diverged) console.log('  the optimisation diverged (the objective became NaN/Inf or the dummy left the data range by orders of magnitude); try --line-search strong-wolfe or --restarts 3');
       console.log(`  wrote ${out}/ (snapshots.png, curves.svg, report.html, metrics.json, history.csv, config.json)`);
     }
   });

@@ -86,3 +86,15 @@ test('attack on one image file and on a folder of class subfolders', async () =>
   assert.equal(j2.label_true, 1, 'dog is the second class');
   assert.deepEqual(JSON.parse(readFileSync(join(tmp, 'fold', 'config.json'), 'utf8')).model.in_shape, [1, 28, 28]);
 });
+
+test('a run whose dummy blows up (MNIST #2, seed 2: MSE ~1e8, finite objective) is stopped and reported as diverged, with advice', () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'gradleak-div-')), 'r');
+  const r = gradleak(['attack', '--index', '2', '--seed', '2', '--out', out]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /DIVERGED/);
+  assert.match(r.stdout, /try --line-search strong-wolfe/);
+  const m = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
+  assert.equal(m.diverged, true);
+  assert.ok(Number.isFinite(m.objective), 'the objective itself stayed finite');
+  assert.ok(m.iterations < 300, `stopped early, at ${m.iterations}`);
+});
