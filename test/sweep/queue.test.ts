@@ -1,6 +1,6 @@
-// Distributed sweeps through Redis (BullMQ). Needs redis-server on 127.0.0.1:6379 (.ci/run starts
-// it); without it the distributed test FAILS, it is never skipped.
-import { test, after } from 'node:test';
+// Distributed sweeps through Redis (BullMQ). Starts its own redis-server on a free port (test/helpers/redis.ts);
+// without redis-server on PATH the tests FAIL within seconds saying how to install it; they are never skipped.
+import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,9 +12,15 @@ import { Queue } from 'bullmq';
 import { UserError } from '../../src/util/errors.js';
 import { jobKey, type SweepJob } from '../../src/sweep/job.js';
 import { checkRedis, parseRedisUrl, queueExecutor } from '../../src/sweep/queue.js';
+import { startRedis, type TestRedis } from '../helpers/redis.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
-const REDIS = 'redis://127.0.0.1:6379';
+let REDIS = ''; // set by before(): the private server's URL
+let redis: TestRedis | undefined;
+before(async () => {
+  redis = await startRedis();
+  REDIS = redis.url;
+});
 const QUEUE = `gradleak-test-${process.pid}-${Date.now()}`;
 // Short lock and stalled-check intervals: a killed worker's job is retried within ~2-4 s.
 const LOCK_MS = 2000;
@@ -32,6 +38,7 @@ after(async () => {
     await q.obliterate({ force: true }).catch(() => {});
     await q.close();
   }
+  redis?.stop();
 });
 
 const BASE: SweepJob = {
@@ -83,9 +90,7 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 }
 
 test('distributed sweep: two worker processes, one SIGKILLed mid-job; every result is written exactly once', { timeout: 120_000 }, async () => {
-  await checkRedis(parseRedisUrl(REDIS), 2000).catch((e: Error) => {
-    throw new Error(`this test needs Redis on 127.0.0.1:6379 — start it with \`redis-server --port 6379 --bind 127.0.0.1 --daemonize yes\` (.ci/run does): ${e.message}`);
-  });
+  await checkRedis(parseRedisUrl(REDIS), 2000); // the private server of before()
   queueUsed = true;
   const workers = [startWorker(), startWorker()];
   await Promise.all(workers.map((w) => w.waitFor(/^worker: waiting for jobs/, 20_000)));
