@@ -289,8 +289,20 @@ export function queueExecutor(url: string, opts: QueueExecutorOptions = {}): Swe
       if (!finished) await reconcile(false);
       const every = opts.reconcileMs ?? 10_000;
       const tick = () => {
-        timer = setTimeout(() => reconcile(false).then(() => !finished && tick(), fail), every);
+        timer = setTimeout(() => reconcile(false).then(sayWorkers).then(() => !finished && tick(), fail), every);
       };
+      // a sweep without workers would otherwise wait in silence: say so, and again whenever the count changes
+      let workersSaid = -1;
+      const sayWorkers = async () => {
+        if (finished) return;
+        const n = (await queue.getWorkers().catch(() => null))?.length;
+        if (n === undefined || n === workersSaid || (n > 0 && workersSaid === -1)) return void (workersSaid = n ?? workersSaid);
+        workersSaid = n;
+        console.error(n === 0
+          ? `gradleak: waiting for workers: none connected to ${showUrl(target)} queue '${name}' (start some with: gradleak worker --queue ${showUrl(target)} --queue-name ${name})`
+          : `gradleak: ${n} worker${n === 1 ? '' : 's'} connected`);
+      };
+      if (!finished) await sayWorkers();
       if (!finished) tick();
       await done;
       if (opts.removeWhenDone ?? true) {

@@ -222,3 +222,24 @@ test('gradleak sweep --queue with two worker processes, one SIGKILLed mid-job: r
   assert.equal(new Set(keys).size, 6, 'no job twice');
   assert.equal(JSON.parse(sweepOut.trim().split('\n').pop()!).total, 6);
 });
+
+test('sweep --queue with no worker says it is waiting for workers instead of waiting in silence', { timeout: 30_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gradleak-qidle-'));
+  dirs.push(dir);
+  const config = join(dir, 'sweep.json');
+  writeFileSync(config, JSON.stringify({ attacks: ['dlg'], iterations: 5, modelSeed: (process.pid * 13 + Date.now()) % 100000 }));
+  const idle = `${QUEUE}-idle`;
+  const sweep = spawn(process.execPath, [CLI, 'sweep', '--config', config, '--out', join(dir, 'out'), '--queue', REDIS, '--queue-name', idle], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(sweep);
+  let err = '';
+  const said = new Promise<void>((resolve) => sweep.stderr!.setEncoding('utf8').on('data', (c: string) => {
+    err += c;
+    if (/waiting for workers: none connected/.test(err)) resolve();
+  }));
+  await withTimeout(said, 15_000, `the waiting message (stderr so far: ${err})`);
+  assert.match(err, new RegExp(`gradleak worker --queue redis://127\\.0\\.0\\.1:\\d+ --queue-name ${idle}`));
+  sweep.kill('SIGKILL');
+  const q = new Queue(idle, { connection: { ...parseRedisUrl(REDIS), maxRetriesPerRequest: 1 } });
+  await q.obliterate({ force: true }).catch(() => {});
+  await q.close();
+});
