@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { loadSweepConfig, type SweepConfig } from '../sweep/config.js';
 import { DEFAULT_QUEUE_NAME, queueExecutor, sweepId } from '../sweep/queue.js';
-import { expandGrid, localExecutor, runSweep, RESULTS_FILE, type Executor, type SweepRun } from '../sweep/run-sweep.js';
+import { expandGrid, lockSweepDir, localExecutor, runSweep, RESULTS_FILE, type Executor, type SweepRun } from '../sweep/run-sweep.js';
 import { summarise, type CellSummary } from '../sweep/summary.js';
 import { writeSweepOutputs } from '../report/sweep-report.js';
 import { defaultWorkers } from '../experiments/pool.js';
@@ -61,18 +61,29 @@ export async function executeSweep(o: SweepCommandOptions): Promise<{ run: Sweep
   const c: SweepConfig = o.config.dataset === 'mnist' || o.config.dataRoot !== undefined ? o.config : { ...o.config, dataRoot: dataRoot().root };
   const jobs = expandGrid(c);
   prepareOutDir(o.out);
-  await checkImages(c);
-  writeText(join(o.out, 'config.json'), JSON.stringify({ gradleak: GRADLEAK_VERSION, node: process.version, jobs: jobs.length, config: c }, null, 2) + '\n');
-  const bar = progress('sweep');
-  let run: SweepRun;
+  // the lock comes before anything is written: a second sweep refused here leaves the first one's files alone
+  const unlock = lockSweepDir(o.out);
   try {
-    run = await runSweep({
-      dir: o.out, jobs, executor: o.executor,
-      onProgress: (p) => bar.update(p.done, p.total, p.last ? `${p.last.job.attack} ${p.last.job.defense.name} #${p.last.job.image} s${p.last.job.seed}` : ''),
-    });
+    await checkImages(c);
+    writeText(join(o.out, 'config.json'), JSON.stringify({ gradleak: GRADLEAK_VERSION, node: process.version, jobs: jobs.length, config: c }, null, 2) + '\n');
+    const bar = progress('sweep');
+    let run: SweepRun;
+    try {
+      run = await runSweep({
+        dir: o.out, jobs, executor: o.executor, locked: true,
+        onProgress: (p) => bar.update(p.done, p.total, p.last ? `${p.last.job.attack} ${p.last.job.defense.name} #${p.last.job.image} s${p.last.job.seed}` : ''),
+      });
+    } finally {
+      bar.stop();
+    }
+    return finishSweep(o, c, run);
   } finally {
-    bar.stop();
+    unlock();
   }
+}
+
+/** Messages about the results log, the summary and the output files of a finished sweep. */
+function finishSweep(o: SweepCommandOptions, c: SweepConfig, run: SweepRun): { run: SweepRun; cells: CellSummary[]; html: string } {
   if (run.partialBytes > 0) console.error(`gradleak: ${join(o.out, RESULTS_FILE)}: cut away a partial last line (${run.partialBytes} bytes) from an interrupted run`);
   if (run.badLines > 0) console.error(`gradleak: ${join(o.out, RESULTS_FILE)}: skipped ${run.badLines} unreadable line(s); their jobs were run again`);
   if (run.foreign > 0) console.error(`gradleak: ${join(o.out, RESULTS_FILE)}: ${run.foreign} result(s) from another grid are kept in the file but left out of the summary`);

@@ -94,6 +94,8 @@ export interface RunSweepOptions {
   jobs: SweepJob[];
   executor: Executor;
   onProgress?: (p: SweepProgress) => void;
+  /** The caller holds the directory's lock (lockSweepDir) already. */
+  locked?: boolean;
 }
 
 export const RESULTS_FILE = 'results.jsonl';
@@ -109,7 +111,7 @@ function alive(pid: number): boolean {
 }
 
 /** One sweep process per directory: a second one would run the same jobs twice. A dead owner's lock is taken over. */
-function lock(dir: string): () => void {
+export function lockSweepDir(dir: string): () => void {
   const path = join(dir, LOCK_FILE);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
@@ -133,7 +135,7 @@ function lock(dir: string): () => void {
 
 /** Runs the jobs of the grid that results.jsonl does not hold yet, appending each result as it finishes. */
 export async function runSweep(o: RunSweepOptions): Promise<SweepRun> {
-  const unlock = lock(o.dir);
+  const unlock = o.locked ? () => {} : lockSweepDir(o.dir);
   const log = ResultsLog.open(join(o.dir, RESULTS_FILE));
   try {
     const byKey = new Map<string, SweepResult>();

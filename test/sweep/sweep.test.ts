@@ -267,3 +267,16 @@ test('models axis: lenet jobs keep their keys, other models get their own keys, 
   assert.deepEqual(summarise(results).map((s) => s.attack), ['idlg@mlp-w16', 'idlg@resnet20-w4-bneval']);
   assert.ok(results.every((r) => Number.isFinite(r.metrics.objective)));
 });
+
+test('a sweep refused because another holds the directory writes nothing there (config.json untouched)', () => {
+  const dir = tmp('locked');
+  writeFileSync(join(dir, '.sweep.lock'), `${process.pid}\n`); // this test process is alive: the directory is taken
+  writeFileSync(join(dir, 'config.json'), 'the running sweep\'s config\n');
+  const cfg = join(dir, 'b.yaml');
+  writeFileSync(cfg, 'attacks: [dlg]\niterations: 2\n');
+  const r = gradleak(['sweep', '--config', cfg, '--out', dir]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, new RegExp(`another sweep \\(pid ${process.pid}\\) is running in this directory`));
+  assert.equal(readFileSync(join(dir, 'config.json'), 'utf8'), 'the running sweep\'s config\n');
+  assert.ok(!existsSync(join(dir, 'results.jsonl')));
+});
