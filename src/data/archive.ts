@@ -4,6 +4,7 @@
 // moved into place only when the whole archive has been read without error, so a corrupt or
 // hostile archive leaves nothing behind but the archive itself, and nothing is ever written
 // outside destDir.
+import { makeDirs } from '../util/files.js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tar from 'tar';
@@ -49,7 +50,7 @@ function why(e: unknown): string {
 export async function extractTarGz(archive: string, destDir: string): Promise<ExtractResult> {
   if (!fs.existsSync(archive)) throw new UserError(`${archive}: archive not found`);
   try {
-    fs.mkdirSync(destDir, { recursive: true });
+    makeDirs(destDir);
   } catch (e) {
     throw new UserError(`${destDir}: cannot create the data directory (${why(e)})`);
   }

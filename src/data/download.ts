@@ -2,6 +2,7 @@
 // HTTP Range (restarting when the server ignores it), bounded retries with exponential backoff on
 // network errors and 5xx, an idle timeout so nothing hangs, and an MD5 check at the end.
 // DATASET_SOURCES holds the official URLs and MD5 sums (the ones torchvision uses).
+import { makeDirs } from '../util/files.js';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
@@ -239,7 +240,7 @@ export async function download(url: string, dest: string, md5: string, opts: Dow
   const backoffMs = opts.backoffMs ?? 1000;
   const o = { ...opts, timeoutMs: opts.timeoutMs ?? 30000 };
   try {
-    fs.mkdirSync(path.dirname(dest), { recursive: true });
+    makeDirs(path.dirname(dest));
   } catch (e) {
     throw new UserError(`${path.dirname(dest)}: cannot create the directory (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }

@@ -11,6 +11,7 @@
 //
 // Output: a 1-channel (greyscale) PNG when the images have 1 channel, else 3-channel RGB.
 
+import { makeDirs } from '../util/files.js';
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import sharp from 'sharp';
@@ -252,7 +253,7 @@ export async function renderImageGrid(grid: ImageGrid): Promise<RasterImage> {
 
 async function writeRaster(path: string, r: RasterImage): Promise<void> {
   try {
-    fs.mkdirSync(nodePath.dirname(path), { recursive: true });
+    makeDirs(nodePath.dirname(path));
     let img = sharp(r.data, { raw: { width: r.width, height: r.height, channels: r.channels } });
     // Without this sharp would write a 1-channel raw input as an RGB PNG.
     if (r.channels === 1) img = img.toColourspace('b-w');

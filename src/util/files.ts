@@ -1,16 +1,29 @@
 // Writing outputs: a failure is the user's problem to fix (path, permissions, disk), so it is a one-line UserError.
-import { accessSync, constants, mkdirSync, openSync, readdirSync, statSync, writeFileSync, type Dirent } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, rmdirSync, openSync, readdirSync, statSync, writeFileSync, type Dirent } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { UserError } from './errors.js';
 
 function why(e: unknown): string {
   return (e as NodeJS.ErrnoException).code ?? (e as Error).message;
 }
 
+/**
+ * mkdir -p, one level at a time from the nearest existing ancestor. Node's recursive mkdirSync loops forever
+ * when the kernel answers ENOENT for a parent that exists (e.g. under /proc); this throws that error instead.
+ */
+export function makeDirs(dir: string): void {
+  const missing: string[] = [];
+  for (let at = resolve(dir); !existsSync(at); at = dirname(at)) {
+    missing.push(at);
+    if (dirname(at) === at) break;
+  }
+  for (const d of missing.reverse()) mkdirSync(d);
+}
+
 /** Creates `dir` (and parents) and checks it is writable, before any long computation starts. */
 export function prepareOutDir(dir: string, flag = '--out'): void {
   try {
-    mkdirSync(dir, { recursive: true });
+    makeDirs(dir);
     accessSync(dir, constants.W_OK);
   } catch (e) {
     throw new UserError(`${flag} ${dir}: cannot create or write the directory (${why(e)})`);
@@ -36,6 +49,8 @@ export function checkOutDir(dir: string, flag = '--out'): void {
     if (!st.isDirectory()) throw new UserError(`${flag} ${dir}: cannot create or write the directory (${at} is not a directory)`);
     try {
       accessSync(at, constants.W_OK);
+      // permissions are not the whole story (/proc, read-only mounts): create and remove a probe directory
+      if (at !== resolve(dir)) rmdirSync(mkdtempSync(join(at, '.gradleak-probe-')));
     } catch (e) {
       throw new UserError(`${flag} ${dir}: cannot create or write the directory (${why(e)})`);
     }

@@ -83,3 +83,14 @@ test('sizes and empty configs are checked before any work: --num-classes, demo -
   }
   assert.ok(!existsSync(join(tmp, 'demo')) && !existsSync(join(tmp, 'sw')));
 });
+
+test('an --out the kernel refuses to create (under /proc) answers within seconds instead of hanging', () => {
+  if (!existsSync('/proc/self')) return assert.fail('this check needs Linux /proc');
+  for (const args of [['attack', '--out', '/proc/forbidden/x'], ['reproduce', '--images', '1', '--seeds', '1', '--out', '/proc/gl'], ['demo', '--images', '1', '--out', '/proc/gl/demo']]) {
+    const t = Date.now();
+    const r = gradleak(args, 20_000);
+    assert.equal(r.code, 2, `${args.join(' ')}: code ${r.code} after ${Date.now() - t} ms: ${r.stderr}`);
+    assert.match(r.stderr, /cannot create or write the directory/);
+    assert.ok(Date.now() - t < 10_000);
+  }
+});
