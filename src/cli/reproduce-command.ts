@@ -97,8 +97,8 @@ export function reproduceCommand(): Command {
       return;
     }
     console.log(formatTable(
-      ['dataset', 'attack', 'success', 'labels', 'median PSNR', 'median SSIM', 'per seed', 's/run'],
-      summaries.map((s) => [s.dataset, s.label, `${s.success}/${s.runs}`, `${s.labelCorrect}/${s.runs}`, s.medianPsnr.toFixed(1), s.medianSsim.toFixed(3), s.successBySeed.join('/'), s.meanSeconds.toFixed(1)]),
+      ['dataset', 'attack', 'success', 'labels', 'median PSNR', 'median SSIM', 'successes per seed', 's/run'],
+      summaries.map((s) => [s.dataset, s.label, `${s.success}/${s.runs}`, `${s.labelCorrect}/${s.runs}`, s.medianPsnr.toFixed(1), s.medianSsim.toFixed(3), s.successBySeed.join(', '), s.meanSeconds.toFixed(1)]),
     ));
     console.log(`\nReport: ${html} (Fig. 1: ${results.map((r) => join(o.out, `fig1-${r.dataset}.png`)).join(', ')}; Fig. 2: fig2-<dataset>.svg; results.csv, summary.csv)`);
   });

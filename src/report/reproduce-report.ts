@@ -92,7 +92,7 @@ export async function writeReproduceOutputs(
 function reportHtml(o: ReproduceOptions, results: DatasetResult[], summaries: VariantSummary[], skipped: SkippedDataset[], snapshotEvery: number): string {
   const pct = (a: number, b: number) => `${a}/${b} (${((100 * a) / Math.max(1, b)).toFixed(0)}%)`;
   const table = `<table><tr><th>dataset</th><th>attack</th><th>success (MSE &lt; ${SUCCESS_MSE})</th><th>label accuracy</th><th>median PSNR</th><th>median SSIM</th><th>success per seed</th><th>s / run</th></tr>
-${summaries.map((s) => `<tr><td>${escapeXml(s.dataset)}</td><td>${escapeXml(s.label)}</td><td>${pct(s.success, s.runs)}</td><td>${pct(s.labelCorrect, s.runs)}</td><td>${s.medianPsnr.toFixed(1)} dB</td><td>${s.medianSsim.toFixed(3)}</td><td>${s.successBySeed.join(' / ')}</td><td>${s.meanSeconds.toFixed(1)}</td></tr>`).join('\n')}</table>`;
+${summaries.map((s) => `<tr><td>${escapeXml(s.dataset)}</td><td>${escapeXml(s.label)}</td><td>${pct(s.success, s.runs)}</td><td>${pct(s.labelCorrect, s.runs)}</td><td>${s.medianPsnr.toFixed(1)} dB</td><td>${s.medianSsim.toFixed(3)}</td><td>${s.successBySeed.join(', ')}</td><td>${s.meanSeconds.toFixed(1)}</td></tr>`).join('\n')}</table>`;
   const figs = results.map((r) => `<h2>${escapeXml(r.dataset)}</h2>
 <p>Fig. 1: test image 0, dummy seed 0; ground truth, then the dummy image every ${snapshotEvery} iterations.</p>
 <img src="fig1-${escapeXml(r.dataset)}.png" alt="Figure 1 ${escapeXml(r.dataset)}">

@@ -98,3 +98,10 @@ test('a run whose dummy blows up (MNIST #2, seed 2: MSE ~1e8, finite objective) 
   assert.ok(Number.isFinite(m.objective), 'the objective itself stayed finite');
   assert.ok(m.iterations < 300, `stopped early, at ${m.iterations}`);
 });
+
+test('report.html scales its pictures to the page (curves.svg is wider than the 1100 px page)', () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'gradleak-html-')), 'r');
+  const r = gradleak(['attack', '--iterations', '2', '--out', out]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /img\{max-width:100%;height:auto\}/);
+});

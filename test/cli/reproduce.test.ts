@@ -47,6 +47,15 @@ test('reproduce on 2 worker threads gives the same results as on 1', () => {
   assert.ok(readFileSync(join(base, 'w1', 'fig1-mnist.png')).equals(readFileSync(join(base, 'w2', 'fig1-mnist.png'))));
 });
 
+test('reproduce labels the per-seed column and separates its counts with commas (3, 3 rather than 3/3)', () => {
+  const out = mkdtempSync(join(tmpdir(), 'gradleak-rep-seeds-'));
+  const r = gradleak(['reproduce', '--images', '1', '--seeds', '2', '--iterations', '5', '--local-steps', '1', '--out', out]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /successes per seed/);
+  assert.match(r.stdout, /\b\d, \d\b/);
+  assert.doesNotMatch(readFileSync(join(out, 'report.html'), 'utf8'), /<td>\d \/ \d<\/td>/);
+});
+
 test('reproduce with every dataset absent says what was skipped and how to get it, and exits 2', () => {
   const root = mkdtempSync(join(tmpdir(), 'gradleak-nodata-'));
   const r = gradleak(['reproduce', '--datasets', 'cifar100', '--data-dir', root, '--images', '1', '--seeds', '1', '--out', join(root, 'out')]);
