@@ -220,9 +220,10 @@ export function lineChartSvg(opts: LineChartOptions): string {
   // Series.
   opts.series.forEach((s, i) => {
     const d: string[] = [];
-    let run: string[] = [];
+    const dots: [number, number][] = []; // isolated points, drawn as markers (a line of one point would not show)
+    let run: string[] = [], last: [number, number] = [0, 0];
     const flush = (): void => {
-      if (run.length === 1) d.push(run[0]! + 'h0'); // isolated point: dot via round caps
+      if (run.length === 1) (d.push(run[0]! + 'h0'), dots.push(last));
       else if (run.length > 1) d.push(run.join(''));
       run = [];
     };
@@ -231,10 +232,12 @@ export function lineChartSvg(opts: LineChartOptions): string {
         flush();
         continue;
       }
-      run.push(`${run.length === 0 ? 'M' : 'L'}${f(sx(x))} ${f(sy(y))}`);
+      last = [sx(x), sy(y)];
+      run.push(`${run.length === 0 ? 'M' : 'L'}${f(last[0])} ${f(last[1])}`);
     }
     flush();
     const colour = PALETTE[i % PALETTE.length]!;
+    for (const [x, y] of dots) out.push(`<circle class="marker" cx="${f(x)}" cy="${f(y)}" r="3.5" fill="${colour}"/>`);
     const dash = DASHES[Math.floor(i / PALETTE.length) % DASHES.length]!;
     out.push(
       `<path class="series" data-name="${escapeXml(s.name)}" d="${d.join('')}" fill="none" stroke="${colour}" stroke-width="1.8" stroke-linejoin="round" stroke-linecap="round"${dash ? ` stroke-dasharray="${dash}"` : ''}/>`,

@@ -146,3 +146,8 @@ test('panelsSvg: two charts side by side', () => {
 test('escapeXml', () => {
   assert.equal(escapeXml(`a<b>&"c"'d'\u0001`), 'a&lt;b&gt;&amp;&quot;c&quot;&apos;d&apos;');
 });
+
+test('a series of one point (a sweep with one strength) is drawn as a visible marker', () => {
+  const svg = lineChartSvg({ title: 't', xLabel: 'x', yLabel: 'y', series: [{ name: 'a', points: [[1, 0.5]] }, { name: 'b', points: [[1, 0.2], [2, 0.3]] }] });
+  assert.equal((svg.match(/<circle class="marker"/g) ?? []).length, 1);
+});
