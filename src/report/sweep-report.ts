@@ -63,7 +63,8 @@ export function strengthCharts(family: string, cells: readonly CellSummary[]): {
 /** Pins the y axis of a rate chart to 0..1: a one-point band is not drawn but counts for the axis range. */
 function fullRange(series: Series[]): Series[] {
   const x = series[0]?.points[0]?.[0];
-  return x === undefined ? series : [{ ...series[0], band: [[x, 0, 1]] }, ...series.slice(1)];
+  // a little beyond [0, 1], so that a line at 0 or 1 is not hidden under the axis or the frame
+  return x === undefined ? series : [{ ...series[0], band: [[x, -0.05, 1.05]] }, ...series.slice(1)];
 }
 
 /** Writes summary.csv, plot-<defense>.svg per family with a strength axis, report.html; returns the report path. */

@@ -280,3 +280,14 @@ test('a sweep refused because another holds the directory writes nothing there (
   assert.equal(readFileSync(join(dir, 'config.json'), 'utf8'), 'the running sweep\'s config\n');
   assert.ok(!existsSync(join(dir, 'results.jsonl')));
 });
+
+test('sweep plots: one strength still shows markers, and the success axis reaches below 0 so a line at 0 is not under the axis', () => {
+  const dir = tmp('plot');
+  const cfg = join(dir, 'one.yaml');
+  writeFileSync(cfg, 'attacks: [dlg]\ndefenses: [{name: gaussian, strengths: [0.0001]}]\niterations: 3\n');
+  const r = gradleak(['sweep', '--config', cfg, '--out', join(dir, 'out'), '--workers', '1']);
+  assert.equal(r.code, 0, r.stderr);
+  const svg = readFileSync(join(dir, 'out', 'plot-gaussian.svg'), 'utf8');
+  assert.ok((svg.match(/<circle class="marker"/g) ?? []).length >= 2, 'a marker in each panel');
+  assert.match(svg, />-0\.2</, 'a tick below 0 on the success axis');
+});
