@@ -260,7 +260,9 @@ export async function download(url: string, dest: string, md5: string, opts: Dow
     } catch (e) {
       if (!(e instanceof Retryable)) throw e;
       if (attempts > retries) {
-        throw new UserError(`${url}: download failed after ${attempts} attempts (${e.message}); run again to resume ${part}`);
+        // promise a resume only when there is a partial file to resume from
+        const kept = fs.existsSync(part) && fs.statSync(part).size > 0;
+        throw new UserError(`${url}: download failed after ${attempts} attempts (${e.message}); ${kept ? `run again to resume ${part}` : 'nothing was received; check the URL or --mirror and run again'}`);
       }
       const delay = Math.min(backoffMs * 2 ** (attempts - 1), 30000);
       opts.log?.(`download interrupted (${e.message}); retrying in ${(delay / 1000).toFixed(1)} s`);

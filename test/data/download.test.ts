@@ -222,7 +222,13 @@ test('HTTP 404 fails at once; a server that never answers times out', async () =
   assert.equal(requests.length, n + 1);
   await assert.rejects(
     download(`${base}/hang/lfw.tgz`, path.join(root, 'y.tgz'), '0'.repeat(32), { retries: 1, backoffMs: 10, timeoutMs: 200 }),
-    /download failed after 2 attempts \(no data for 0\.2 s\)/,
+    (e: Error) => {
+      assert.match(e.message, /download failed after 2 attempts \(no data for 0\.2 s\)/);
+      // nothing arrived, so no .part is promised
+      assert.match(e.message, /nothing was received; check the URL or --mirror and run again/);
+      assert.ok(!fs.existsSync(path.join(root, 'y.tgz.part')) || fs.statSync(path.join(root, 'y.tgz.part')).size === 0);
+      return true;
+    },
   );
   assert.equal(sourceUrl('http://vis-www.cs.umass.edu/lfw/', 'lfw.tgz', 'http://127.0.0.1:1/m'), 'http://127.0.0.1:1/m/lfw.tgz');
   assert.throws(() => sourceUrl('http://x/', 'lfw.tgz', 'ftp://127.0.0.1/'), /only http and https/);
