@@ -22,10 +22,13 @@ const NO_STRENGTH: readonly DefenseName[] = ['none', 'fp16', 'int8'];
 const available = (xs: readonly string[]) => xs.join(', ');
 const quoted = (v: unknown) => (typeof v === 'string' ? `'${v}'` : JSON.stringify(v));
 
+/** The most jobs one sweep may have: checked before the grid is expanded (more would exhaust memory). */
+export const MAX_JOBS = 1_000_000;
+
 /** An integer axis: an explicit list, or `{count: N, start: S}` meaning S, S+1, ..., S+N-1. */
 const intAxis = (what: string, min: number) => z.union([
   z.array(z.number().int().min(min)),
-  z.strictObject({ count: z.number().int().min(1), start: z.number().int().min(min).default(min) })
+  z.strictObject({ count: z.number().int().min(1).max(MAX_JOBS), start: z.number().int().min(min).default(min) })
     .transform(({ count, start }) => Array.from({ length: count }, (_, i) => start + i)),
 ], { error: () => `expected a list of integers >= ${min} or {count: N, start: S} (${what})` });
 
@@ -240,6 +243,11 @@ function semanticChecks(c: z.output<typeof schema>): SweepConfig {
   checkAxis(['seeds'], c.seeds, String, 'seed');
   checkAxis(['restarts'], c.restarts, String, 'restarts value');
   checkAxis(['lineSearch'], c.lineSearch, String, 'line search');
+  const size = c.models.length * c.attacks.length * protocols.length * defenses.reduce((n, d) => n + d.strengths.length, 0)
+    * c.restarts.length * c.lineSearch.length * c.images.length * c.seeds.length;
+  if (size > MAX_JOBS) {
+    throw new ConfigError([], `the grid has ${size.toExponential(2)} jobs (models x attacks x protocols x strengths x restarts x lineSearch x images x seeds); at most ${MAX_JOBS}`);
+  }
   // model files are resolved here, so that workers in other directories find them
   const models = c.models.map((m) => (/\.(onnx|json)$/i.test(m.model) ? { ...m, model: resolve(m.model) } : m));
   return {

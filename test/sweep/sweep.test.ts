@@ -291,3 +291,10 @@ test('sweep plots: one strength still shows markers, and the success axis reache
   assert.ok((svg.match(/<circle class="marker"/g) ?? []).length >= 2, 'a marker in each panel');
   assert.match(svg, />-0\.2</, 'a tick below 0 on the success axis');
 });
+
+test('grid size is checked before the grid is expanded: 100000 images x 1000 seeds is refused at once', () => {
+  const t = Date.now();
+  rejects({ images: { count: 100000 }, seeds: { count: 1000 } }, /the grid has 1\.00e\+8 jobs .*at most 1000000/);
+  rejects({ seeds: { count: 5e6 } }, /seeds/);
+  assert.ok(Date.now() - t < 2000);
+});
