@@ -42,6 +42,10 @@ export async function attackToDir(
   checkOutDir(out); // created only once the attack has run (writeRunDir): a failed command leaves no directory
   const message = captured ?? (cfg.messageFile ? readMessageFile(cfg.messageFile) : null);
   const data = message ? null : await openFromFlags(cfg.dataset, cfg.split, flags);
+  if (data && data.numClasses < 2) {
+    // one class: the softmax is constant, so every gradient of the loss is zero and there is nothing to match
+    console.error(`gradleak: warning: ${cfg.dataset} has a single class; the client's gradient is zero and the attack has nothing to match`);
+  }
   const bar = progressBar(cfg.iterations * cfg.restarts, `${cfg.attack} ${cfg.messageFile ?? `${cfg.dataset}#${cfg.index}`}`);
   const progress = (r: HistoryRow, restart: number) => bar.update(restart * cfg.iterations + r.iteration, { D: r.objective.toExponential(2), MSE: r.mse.toExponential(2) });
   let outcome: AttackOutcome;

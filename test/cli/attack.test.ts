@@ -85,6 +85,14 @@ test('attack on one image file and on a folder of class subfolders', async () =>
   const j2 = JSON.parse(f.stdout.trim().split('\n').pop()!);
   assert.equal(j2.label_true, 1, 'dog is the second class');
   assert.deepEqual(JSON.parse(readFileSync(join(tmp, 'fold', 'config.json'), 'utf8')).model.in_shape, [1, 28, 28]);
+  assert.doesNotMatch(f.stderr, /single class/);
+  // a folder with one class: the gradient is zero, which the user is told
+  const single = join(tmp, 'single');
+  mkdirSync(join(single, 'only'), { recursive: true });
+  await sharp(Buffer.alloc(40 * 40 * 3, 90), { raw: { width: 40, height: 40, channels: 3 } }).png().toFile(join(single, 'only', 'a.png'));
+  const s1 = gradleak(['attack', '--dataset', 'folder', '--data-dir', single, '--iterations', '2', '--out', join(tmp, 'single-out')]);
+  assert.equal(s1.code, 0, s1.stderr);
+  assert.match(s1.stderr, /warning: folder has a single class; the client's gradient is zero/);
 });
 
 test('a run whose dummy blows up (MNIST #2, seed 2: MSE ~1e8, finite objective) is stopped and reported as diverged, with advice', () => {
