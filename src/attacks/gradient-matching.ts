@@ -34,6 +34,8 @@ export interface MatchingOptions {
   signed?: boolean;
   /** Project x' onto [lo, hi] after every step (the data range). */
   box?: [number, number];
+  /** Asked at every logged iteration: true ends the run there (an interrupt); the result says `interrupted`. */
+  shouldStop?: () => boolean;
   /** Multiply the learning rate by 0.1 at these fractions of the iterations (Inverting Gradients: 3/8, 5/8, 7/8). */
   lrDecayAt?: readonly number[];
 }
@@ -53,6 +55,8 @@ export interface MatchingResult {
   evaluations: number;
   objective: number;
   diverged: boolean;
+  /** Ended early by shouldStop. */
+  interrupted: boolean;
 }
 
 export function matchMessage(
@@ -112,9 +116,10 @@ export function matchMessage(
       D = current();
       diverged = !Number.isFinite(D) || !allFinite(z) || blownUp(x);
       log(it);
+      if (opts.shouldStop?.()) return { x, labelLogits: y, iterations: it, evaluations: optimizer.evaluations, objective: D, diverged, interrupted: true };
     }
   }
-  return { x, labelLogits: y, iterations: it, evaluations: optimizer.evaluations, objective: D, diverged };
+  return { x, labelLogits: y, iterations: it, evaluations: optimizer.evaluations, objective: D, diverged, interrupted: false };
 }
 
 /**

@@ -82,6 +82,8 @@ export interface AttackOutcome {
     per_image: ImageScore[];
     /** How many labels are right as a multiset (the order of a batch's labels is not recoverable). */
     label_matches: number;
+    /** Stopped by an interrupt (Ctrl-C, SIGTERM): the outputs show the run up to its last logged iteration. */
+    interrupted: boolean;
     /** PSNR after each channel's least-squares affine fit to the truth (metrics/image.ts affinePsnr), mean over the batch. */
     psnr_affine: number;
     /** a number for one sample, a list (in the true batch order) for a batch */
@@ -151,6 +153,7 @@ export function runAttack(
   cfg: AttackConfig,
   example: PrivateExample | PrivateBatch,
   onProgress: (row: HistoryRow, restart: number) => void = () => {},
+  shouldStop: () => boolean = () => false,
 ): AttackOutcome {
   const started = performance.now();
   const batch = asBatch(example, cfg.index);
@@ -166,7 +169,7 @@ export function runAttack(
   const observed = applyDefense(message, defense, net.params, cfg.index * 7919 + cfg.modelSeed);
   const choice = adaptTo(defense, preset(cfg.attack, { net, theta, protocol: cfg.protocol, alpha: null, observed, tv: cfg.tv }));
   const truth = { images: batch.images, labels: batch.labels, shape: batch.shape, indices: batch.indices };
-  return execute(cfg, { model, preset: choice, batch: batch.labels.length, truth }, started, onProgress);
+  return execute(cfg, { model, preset: choice, batch: batch.labels.length, truth }, started, onProgress, shouldStop);
 }
 
 /** Attack a captured message (gradleak simulate --capture): the server's knowledge only; the dual is rebuilt from past increments. */
@@ -174,6 +177,7 @@ export function runMessageAttack(
   cfg: AttackConfig,
   m: MessageFile,
   onProgress: (row: HistoryRow, restart: number) => void = () => {},
+  shouldStop: () => boolean = () => false,
 ): AttackOutcome {
   const started = performance.now();
   const net = createNetwork(m.model, m.batchSize, cfg.engine);
@@ -183,11 +187,12 @@ export function runMessageAttack(
   const images = new Float64Array(m.groundTruth.images.reduce((n, im) => n + im.length, 0));
   m.groundTruth.images.forEach((im, i) => images.set(im, i * im.length));
   const truth = { images, labels: m.groundTruth.labels, shape: m.groundTruth.shape };
-  return execute(cfg, { model: m.model, preset: choice, batch: m.batchSize, truth }, started, onProgress);
+  return execute(cfg, { model: m.model, preset: choice, batch: m.batchSize, truth }, started, onProgress, shouldStop);
 }
 
+/** The restarts of one attack; `shouldStop` (an interrupt) ends the current restart at its next log and skips the rest. */
 function execute(
-  cfg: AttackConfig, setup: AttackSetup, started: number, onProgress: (row: HistoryRow, restart: number) => void,
+  cfg: AttackConfig, setup: AttackSetup, started: number, onProgress: (row: HistoryRow, restart: number) => void, shouldStop: () => boolean,
 ): AttackOutcome {
   const { fn, target, options, inferred } = setup.preset;
   const { shape, labels } = setup.truth;
@@ -204,12 +209,16 @@ function execute(
       run.order = sc.order;
       run.history.push(row);
       run.snapshots.push({ iteration: s.iteration, image: Float64Array.from(s.x) });
+      // a very long run keeps every other snapshot once there are too many (memory stays bounded; the first is kept)
+      if (run.snapshots.length > MAX_SNAPSHOTS) run.snapshots = run.snapshots.filter((_, i) => i % 2 === 0);
       onProgress(row, r);
     };
-    run.result = matchMessage(fn, target, { ...options, lineSearch: cfg.lineSearch, iterations: cfg.iterations, seed: run.seed, logEvery: cfg.logEvery }, score);
+    run.result = matchMessage(fn, target, { ...options, lineSearch: cfg.lineSearch, iterations: cfg.iterations, seed: run.seed, logEvery: cfg.logEvery, shouldStop }, score);
     evaluations += run.result.evaluations;
     runs.push(run);
+    if (run.result.interrupted) break;
   }
+  const interrupted = runs[runs.length - 1].result.interrupted;
   // best of the restarts by the matching objective alone (NaN counts as worst)
   const rank = (r: Run) => (Number.isNaN(r.result.objective) ? Infinity : r.result.objective);
   const chosen = runs.reduce((best, r, i) => (rank(r) < rank(runs[best]) ? i : best), 0);
@@ -252,6 +261,7 @@ function execute(
       label_correct: known && predicted.every((p, i) => p === labels[i]),
       label_inferred: inferred !== null,
       diverged: result.diverged,
+      interrupted,
       restarts: cfg.restarts,
       chosen_restart: chosen,
       chosen_seed: runs[chosen].seed,
@@ -267,6 +277,9 @@ function adaptTo(d: DefenseSpec, choice: PresetChoice): PresetChoice {
   if (d.name === 'dp') return { ...choice, options: { ...choice.options, objective: 'cosine' } };
   return choice;
 }
+
+/** Most snapshots held per restart (4096 CIFAR images are 100 MB); runs of up to 4096 logged iterations keep all. */
+export const MAX_SNAPSHOTS = 4096;
 
 /** Dummy seed of restart r: the seed itself for r = 0, else a splitmix32-style hash of (seed, r). */
 export function restartSeed(seed: number, r: number): number {

@@ -11,7 +11,9 @@ import { addModelOptions, modelChoice } from './model-options.js';
 import { checkDefense, DEFENSES } from '../defenses/defense.js';
 import { ATTACKS, ATTACK_DESCRIPTIONS, ATTACK_PROTOCOL, DEFAULT_TV, type AttackName } from '../attacks/presets.js';
 import { checkProtocol, DEFAULT_PROTOCOL, PROTOCOLS } from '../fl/protocol.js';
-import { batchOf, runAttack, runMessageAttack, type AttackConfig, type AttackOutcome, type HistoryRow } from '../attacks/run.js';
+import { batchOf, type AttackConfig, type AttackOutcome, type HistoryRow, type PrivateBatch } from '../attacks/run.js';
+import { Worker } from 'node:worker_threads';
+import type { AttackWorkerData } from './attack-worker.js';
 import { DATASETS, DEFAULT_IMAGE_SHAPE, SPLITS } from '../data/open.js';
 import { addDataOptions, datasetName, openFromFlags, type DataFlags } from './data-options.js';
 import { BACKENDS, DTYPES, type BackendName } from '../engine/backend.js';
@@ -35,28 +37,67 @@ export function addEngineOptions(cmd: Command): Command {
     .option('--backend <name>', `kernels: ${BACKENDS.join(' (WebAssembly SIMD) or ')} (plain TypeScript reference)`, oneOf(BACKENDS), 'wasm');
 }
 
-/** Runs one attack with a progress bar and writes its run directory. */
+/** Runs one attack with a progress bar and writes its run directory; Ctrl-C / SIGTERM keep what was done (exit 130). */
 export async function attackToDir(
   cfg: AttackConfig, out: string, flags: DataFlags = { inputShape: DEFAULT_IMAGE_SHAPE }, captured: MessageFile | null = null,
 ): Promise<AttackOutcome> {
   checkOutDir(out); // created only once the attack has run (writeRunDir): a failed command leaves no directory
   const message = captured ?? (cfg.messageFile ? readMessageFile(cfg.messageFile) : null);
-  const data = message ? null : await openFromFlags(cfg.dataset, cfg.split, flags);
-  if (data && data.numClasses < 2) {
-    // one class: the softmax is constant, so every gradient of the loss is zero and there is nothing to match
-    console.error(`gradleak: warning: ${cfg.dataset} has a single class; the client's gradient is zero and the attack has nothing to match`);
+  let batch: PrivateBatch | null = null;
+  if (!message) {
+    const data = await openFromFlags(cfg.dataset, cfg.split, flags);
+    try {
+      if (data.numClasses < 2) {
+        // one class: the softmax is constant, so every gradient of the loss is zero and there is nothing to match
+        console.error(`gradleak: warning: ${cfg.dataset} has a single class; the client's gradient is zero and the attack has nothing to match`);
+      }
+      batch = await batchOf(data, cfg.indices ?? [cfg.index]);
+    } finally {
+      data.close?.();
+    }
   }
   const bar = progressBar(cfg.iterations * cfg.restarts, `${cfg.attack} ${cfg.messageFile ?? `${cfg.dataset}#${cfg.index}`}`);
   const progress = (r: HistoryRow, restart: number) => bar.update(restart * cfg.iterations + r.iteration, { D: r.objective.toExponential(2), MSE: r.mse.toExponential(2) });
   let outcome: AttackOutcome;
   try {
-    outcome = message ? runMessageAttack(cfg, message, progress) : runAttack(cfg, await batchOf(data!, cfg.indices ?? [cfg.index]), progress);
+    outcome = await attackOnWorker({ cfg, batch, message, stop: new Int32Array(new SharedArrayBuffer(4)) }, progress);
   } finally {
     bar.stop();
-    data?.close?.();
   }
   await writeRunDir(out, outcome);
+  if (outcome.metrics.interrupted) {
+    console.error(`gradleak: interrupted at iteration ${outcome.metrics.iterations}; ${out}/ holds the run up to its last logged iteration`);
+    process.exitCode = 130;
+  }
   return outcome;
+}
+
+/** The attack on a worker thread; the first Ctrl-C / SIGTERM asks it to stop at its next logged iteration, a second one exits at once. */
+async function attackOnWorker(data: AttackWorkerData, progress: (r: HistoryRow, restart: number) => void): Promise<AttackOutcome> {
+  const worker = new Worker(new URL('./attack-worker.js', import.meta.url), { workerData: data });
+  let asked = false;
+  const onSignal = () => {
+    if (asked) process.exit(130);
+    asked = true;
+    Atomics.store(data.stop, 0, 1);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return await new Promise<AttackOutcome>((resolve, reject) => {
+      worker.on('message', (m: { progress?: { row: HistoryRow; restart: number }; outcome?: AttackOutcome; error?: { message: string; user: boolean } }) => {
+        if (m.progress) progress(m.progress.row, m.progress.restart);
+        else if (m.outcome) resolve(m.outcome);
+        else if (m.error) reject(m.error.user ? new UserError(m.error.message) : new Error(m.error.message));
+      });
+      worker.on('error', reject);
+      worker.on('exit', (code) => reject(new Error(`the attack's worker thread exited (code ${code})`)));
+    });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await worker.terminate();
+  }
 }
 
 export function attackCommand(): Command {

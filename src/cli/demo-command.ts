@@ -33,6 +33,7 @@ export function demoCommand(): Command {
           modelSeed: 1234, engine: { backend: o.backend, dtype: o.precision }, restarts: o.restarts, protocol: DEFAULT_PROTOCOL,
         };
         outcomes.push(await attackToDir(cfg, join(o.out, `${attack}-${index}`)));
+        if (outcomes[outcomes.length - 1].metrics.interrupted) return; // its run directory is written; exit code 130
       }
     }
     const rows = outcomes.map(({ metrics: m }) => [

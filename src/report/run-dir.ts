@@ -71,6 +71,7 @@ function reportHtml(o: AttackOutcome): string {
 <style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse}img{max-width:100%;height:auto}th,td{padding:2px 10px;text-align:left;border-bottom:1px solid #ddd}</style>
 </head><body>
 <h1>${escapeXml(m.attack.toUpperCase())} on ${escapeXml(m.dataset)} ${escapeXml(o.config.split)} image ${m.index} (dummy seed ${m.seed})</h1>
+<p>${m.interrupted ? '<strong>Interrupted: the outputs show the run up to its last logged iteration.</strong>' : ''}</p>
 <p>${m.diverged ? '<strong>The optimisation diverged (the objective became NaN/Inf, or the dummy left the data range by orders of magnitude); the outputs show the run up to that point. Try --line-search strong-wolfe or --restarts 3.</strong>' : ''}</p>
 <img src="snapshots.png" alt="ground truth and reconstructions">
 <img src="curves.svg" alt="objective and MSE against iteration">

@@ -113,3 +113,28 @@ test('report.html scales its pictures to the page (curves.svg is wider than the 
   assert.equal(r.code, 0, r.stderr);
   assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /img\{max-width:100%;height:auto\}/);
 });
+
+test('Ctrl-C (SIGINT) and SIGTERM during an attack keep the work done so far and exit 130', async () => {
+  const { spawn } = await import('node:child_process');
+  const { CLI } = await import('./helpers.js');
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    const out = join(mkdtempSync(join(tmpdir(), 'gradleak-int-')), 'r');
+    const child = spawn(process.execPath, [CLI, 'attack', '--iterations', '100000000', '--log-every', '5', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c));
+    await new Promise((r) => setTimeout(r, 2500));
+    const t = Date.now();
+    child.kill(signal);
+    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    assert.equal(code, 130, `${signal}: exit ${code}, stderr ${err}`);
+    assert.ok(Date.now() - t < 10_000, 'stopped promptly');
+    assert.match(err, /interrupted at iteration \d+/);
+    const m = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
+    assert.equal(m.interrupted, true);
+    assert.ok(m.iterations > 0 && m.iterations < 100000000);
+    const rows = readFileSync(join(out, 'history.csv'), 'utf8').trim().split('\n');
+    assert.ok(rows.length > 2, 'history up to the last logged iteration');
+    assert.equal(Number(rows[rows.length - 1].split(',')[0]), m.iterations);
+    for (const f of ['snapshots.png', 'curves.svg', 'report.html', 'config.json']) assert.ok(existsSync(join(out, f)), f);
+  }
+});
