@@ -41,18 +41,27 @@ async function checkImages(c: SweepConfig): Promise<void> {
 function progress(label: string): { update(done: number, total: number, info: string): void; stop(): void } {
   if (!process.stderr.isTTY) return { update() {}, stop() {} };
   const bar = new cliProgress.SingleBar({
-    format: `${label} [{bar}] {value}/{total} | ETA {eta_formatted} | {info}`, stream: process.stderr, hideCursor: true, clearOnComplete: true, etaBuffer: 50, fps: 5,
+    format: `${label} [{bar}] {value}/{total} | ETA {eta} | {info}`, stream: process.stderr, hideCursor: true, clearOnComplete: true, fps: 5,
   }, cliProgress.Presets.shades_classic);
-  let started = false;
+  let started = false, t0 = 0, done0 = 0;
   return {
     update(done, total, info) {
       if (!started) {
-        bar.start(total, done, { info });
-        started = true;
-      } else bar.update(done, { info });
+        [t0, done0, started] = [performance.now(), done, true];
+        bar.start(total, done, { info, eta: etaText(0, 0, 0) });
+        return;
+      }
+      bar.update(done, { info, eta: etaText(performance.now() - t0, done - done0, total - done) });
     },
     stop: () => started && bar.stop(),
   };
+}
+
+/** The remaining time from this run's own pace; '-' until a job of this run has finished (never a misleading 0 s). */
+export function etaText(elapsedMs: number, ranHere: number, left: number): string {
+  if (ranHere <= 0) return '-';
+  const s = Math.round((elapsedMs / ranHere) * left / 1000);
+  return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
 }
 
 /** Runs (or resumes) the sweep and writes its outputs; shared by every executor. */

@@ -252,7 +252,8 @@ function semanticChecks(c: z.output<typeof schema>): SweepConfig {
   const models = c.models.map((m) => (/\.(onnx|json)$/i.test(m.model) ? { ...m, model: resolve(m.model) } : m));
   return {
     models, attacks: c.attacks, protocols, skipIncompatible: c.skipIncompatible, defenses, dataset: c.dataset, split: c.split,
-    ...(c.dataRoot !== undefined ? { dataRoot: c.dataRoot } : {}),
+    // an absolute path, so that queue workers running in other directories read the same data
+    ...(c.dataRoot !== undefined ? { dataRoot: resolve(c.dataRoot) } : {}),
     images: c.images, seeds: c.seeds, restarts: c.restarts, lineSearch: c.lineSearch, iterations: c.iterations, modelSeed: c.modelSeed, precision: c.precision,
   };
 }

@@ -298,3 +298,16 @@ test('grid size is checked before the grid is expanded: 100000 images x 1000 see
   rejects({ seeds: { count: 5e6 } }, /seeds/);
   assert.ok(Date.now() - t < 2000);
 });
+
+test('sweep ETA: "-" until a job of this run has finished, then from its own pace', async () => {
+  const { etaText } = await import('../../src/cli/sweep-command.js');
+  assert.equal(etaText(5000, 0, 100), '-');
+  assert.equal(etaText(10_000, 10, 20), '20s');
+  assert.equal(etaText(60_000, 1, 90), '1h30m');
+  assert.equal(etaText(1000, 1, 75), '1m15s');
+});
+
+test('a relative dataRoot is resolved to an absolute path, so queue workers elsewhere read the same data', () => {
+  const c = parseSweepConfig({ dataset: 'cifar10', dataRoot: 'data/here' });
+  assert.equal(c.dataRoot, join(process.cwd(), 'data/here'));
+});
