@@ -45,7 +45,7 @@ export function figure2Svg(r: DatasetResult, summaries: VariantSummary[]): strin
         band: iterations.map((it) => [it, quantile(at(it), 0.25), quantile(at(it), 0.75)] as [number, number, number]),
       };
     });
-    return { title, xLabel: 'iteration', yLabel, logY: true, series, width: 620, height: 440 };
+    return { title, xLabel: 'iteration', yLabel, logY: true, series, width: 760, height: 440, legend: 'right' as const };
   };
   return panelsSvg([
     chart('mse', `${r.dataset}: reconstruction MSE`, 'MSE (median, IQR band)'),

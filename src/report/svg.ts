@@ -23,6 +23,8 @@ export interface LineChartOptions {
   /** Pixel size of the whole chart. Defaults 640 x 400. */
   width?: number;
   height?: number;
+  /** Where the legend goes: inside the plot, top right (default), or in a column right of it, covering nothing. */
+  legend?: 'inside' | 'right';
 }
 
 /** Escapes text for use in XML character data and attribute values. */
@@ -157,7 +159,8 @@ export function lineChartSvg(opts: LineChartOptions): string {
   const yTickW = Math.max(0, ...yTickLabels.map((l) => textWidth(l, fs)));
   const left = Math.ceil(yTickW + 8 + 6 + fs + 10); // tick labels, tick, gap, rotated y label
   const top = 36;
-  const right = 16;
+  const legendW = opts.series.length > 0 ? Math.ceil(Math.max(...opts.series.map((s) => textWidth(s.name, fs))) + 34) : 0;
+  const right = opts.legend === 'right' ? legendW + 24 : 16;
   const bottom = 52;
   const pw = Math.max(10, width - left - right);
   const ph = Math.max(10, height - top - bottom);
@@ -244,11 +247,11 @@ export function lineChartSvg(opts: LineChartOptions): string {
     );
   });
 
-  // Legend: top-right inside the plot.
+  // Legend: top-right inside the plot, or right of it.
   if (opts.series.length > 0) {
     const lh = fs + 5;
-    const lw = Math.ceil(Math.max(...opts.series.map((s) => textWidth(s.name, fs))) + 34);
-    const lx = left + pw - lw - 8;
+    const lw = legendW;
+    const lx = opts.legend === 'right' ? left + pw + 16 : left + pw - lw - 8;
     const ly = top + 8;
     out.push('<g class="legend">');
     out.push(

@@ -151,3 +151,13 @@ test('a series of one point (a sweep with one strength) is drawn as a visible ma
   const svg = lineChartSvg({ title: 't', xLabel: 'x', yLabel: 'y', series: [{ name: 'a', points: [[1, 0.5]] }, { name: 'b', points: [[1, 0.2], [2, 0.3]] }] });
   assert.equal((svg.match(/<circle class="marker"/g) ?? []).length, 1);
 });
+
+test('legend "right" sits right of the plot, clear of the curves (Fig. 2); the default stays inside', () => {
+  const opts: LineChartOptions = { title: 't', xLabel: 'x', yLabel: 'y', series: [{ name: 'a long series name', points: [[0, 1], [10, 2]] }] };
+  const legendX = (svg: string) => Number(/<g class="legend">\s*<rect x="([\d.]+)"/.exec(svg)![1]);
+  const lastX = (svg: string) => Number(/<path class="series"[^>]*\sd="[^"]*L([\d.]+) [\d.]+"/.exec(svg)![1]);
+  const right = lineChartSvg({ ...opts, legend: 'right' });
+  assert.ok(legendX(right) > lastX(right), `legend at ${legendX(right)}, curve ends at ${lastX(right)}`);
+  const inside = lineChartSvg(opts);
+  assert.ok(legendX(inside) < lastX(inside));
+});
