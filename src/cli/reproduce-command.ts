@@ -63,7 +63,13 @@ export function reproduceCommand(): Command {
     writeText(join(o.out, 'config.json'), JSON.stringify({ gradleak: GRADLEAK_VERSION, node: process.version, datasets, ...opts, snapshotEvery: o.snapshotEvery }, null, 2) + '\n');
     const skipped: SkippedDataset[] = [];
     const results: DatasetResult[] = [];
+    // Ctrl-C / SIGTERM: no new run starts, the running ones finish, and the outputs are written from what finished
+    let interrupted = false;
+    const onSignal = () => (interrupted ? process.exit(130) : (interrupted = true));
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
     for (const name of datasets) {
+      if (interrupted) break;
       let open: OpenOptions, data: Dataset;
       try {
         open = await resolveData(name, o);
@@ -81,11 +87,22 @@ export function reproduceCommand(): Command {
         results.push(await reproduceDataset(name, data, open, opts, o.workers, (r, done, total) => {
           bar ??= progressBar(total, `reproduce ${name}`);
           bar.update(done, { last: `${r.variant} #${r.image} s${r.seed}` });
-        }));
+        }, () => interrupted));
       } finally {
         (bar as ReturnType<typeof progressBar> | null)?.stop();
         data.close?.();
       }
+    }
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    if (interrupted) {
+      const runs = results.reduce((n, r) => n + r.records.length, 0);
+      if (runs === 0 || results.every((r) => r.figure.length === 0)) {
+        console.error('gradleak: interrupted before a run finished; nothing to report');
+        process.exit(130);
+      }
+      console.error(`gradleak: interrupted after ${runs} run(s); writing the outputs from those`);
+      process.exitCode = 130;
     }
     if (results.length === 0) {
       throw new UserError(`nothing ran: every dataset was skipped (${skipped.map((k) => `${k.dataset}: ${k.reason}`).join('; ')})`);

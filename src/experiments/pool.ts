@@ -14,16 +14,18 @@ export function defaultWorkers(): number {
   return Math.max(1, availableParallelism());
 }
 
+/** Results in job order; with `shouldStop` (an interrupt) no new job starts once it is true, and unstarted jobs have no result. */
 export async function mapOnWorkers<J, R>(
   script: URL, workerData: unknown, jobs: J[], workers: number, onDone: (result: R, index: number) => void = () => {},
-): Promise<R[]> {
+  shouldStop: () => boolean = () => false,
+): Promise<(R | undefined)[]> {
   const results = new Array<R>(jobs.length);
   let next = 0;
   const pool = Array.from({ length: Math.min(workers, jobs.length) }, () => new Worker(script, { workerData }));
   try {
     await Promise.all(pool.map((w) => new Promise<void>((resolve, reject) => {
       const feed = () => {
-        if (next >= jobs.length) return resolve();
+        if (next >= jobs.length || shouldStop()) return resolve();
         const index = next++;
         w.postMessage({ index, job: jobs[index] });
       };

@@ -105,25 +105,34 @@ export async function runJob(job: ReproduceJob, o: ReproduceOptions, data: Datas
 /** Runs every variant x image x seed on one dataset (test split, images 0..K-1), on `workers` threads. */
 export async function reproduceDataset(
   name: string, data: Dataset, open: OpenOptions, o: ReproduceOptions, workers: number, onRun: (r: RunRecord, done: number, total: number) => void = () => {},
+  shouldStop: () => boolean = () => false,
 ): Promise<DatasetResult> {
   const jobs = jobsFor(name, o);
   let done = 0;
   const report = (r: JobResult) => onRun(r.record, ++done, jobs.length);
-  const results = workers <= 1
+  const all = workers <= 1
     ? await sequentially(jobs, async (j) => {
       const r = await runJob(j, o, data);
       report(r);
       return r;
-    })
-    : await mapOnWorkers<ReproduceJob, JobResult>(new URL('./reproduce-worker.js', import.meta.url), { options: o, open }, jobs, workers, report);
-  const list = variants(o);
-  const figure = list.map((variant) => ({ variant, outcome: results.find((r) => r.outcome && r.record.variant === variant.id)!.outcome! }));
+    }, shouldStop)
+    : await mapOnWorkers<ReproduceJob, JobResult>(new URL('./reproduce-worker.js', import.meta.url), { options: o, open }, jobs, workers, report, shouldStop);
+  // after an interrupt, only the runs that finished (Fig. 1 keeps the variants whose first run did)
+  const results = all.filter((r): r is JobResult => r !== undefined);
+  const figure = variants(o).flatMap((variant) => {
+    const outcome = results.find((r) => r.outcome && r.record.variant === variant.id)?.outcome;
+    return outcome ? [{ variant, outcome }] : [];
+  });
   return { dataset: name, shape: data.shape, records: results.map((r) => r.record), figure };
 }
 
-async function sequentially<J, R>(jobs: J[], f: (j: J) => Promise<R>): Promise<R[]> {
+async function sequentially<J, R>(jobs: J[], f: (j: J) => Promise<R>, shouldStop: () => boolean): Promise<R[]> {
   const out: R[] = [];
-  for (const j of jobs) out.push(await f(j));
+  for (const j of jobs) {
+    if (shouldStop()) break;
+    out.push(await f(j));
+    await new Promise((r) => setImmediate(r)); // lets a pending Ctrl-C be seen between runs
+  }
   return out;
 }
 

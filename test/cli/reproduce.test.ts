@@ -62,3 +62,20 @@ test('reproduce with every dataset absent says what was skipped and how to get i
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /nothing ran: every dataset was skipped \(cifar100: .*gradleak datasets download cifar100/);
 });
+
+test('Ctrl-C during reproduce: the running runs finish, the outputs are written from what finished, exit 130', async () => {
+  const { spawn } = await import('node:child_process');
+  const { CLI } = await import('./helpers.js');
+  const out = mkdtempSync(join(tmpdir(), 'gradleak-rep-int-'));
+  const child = spawn(process.execPath, [CLI, 'reproduce', '--images', '5', '--seeds', '3', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c));
+  await new Promise((r) => setTimeout(r, 7000));
+  child.kill('SIGINT');
+  const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+  assert.equal(code, 130, err);
+  assert.match(err, /interrupted after \d+ run\(s\); writing the outputs from those/);
+  for (const f of ['fig1-mnist.png', 'fig2-mnist.svg', 'results.csv', 'summary.csv', 'report.html']) assert.ok(existsSync(join(out, f)), f);
+  const rows = readFileSync(join(out, 'results.csv'), 'utf8').trim().split('\n').length - 1;
+  assert.ok(rows > 0 && rows < 5 * 3 * 8, `${rows} runs of the 120 in the grid`);
+});
