@@ -12,8 +12,8 @@ import { checkDefense, DEFENSES } from '../defenses/defense.js';
 import { ATTACKS, ATTACK_DESCRIPTIONS, ATTACK_PROTOCOL, DEFAULT_TV, type AttackName } from '../attacks/presets.js';
 import { checkProtocol, DEFAULT_PROTOCOL, PROTOCOLS } from '../fl/protocol.js';
 import { batchOf, type AttackConfig, type AttackOutcome, type HistoryRow, type PrivateBatch } from '../attacks/run.js';
-import { Worker } from 'node:worker_threads';
-import type { AttackWorkerData } from './attack-worker.js';
+import type { AttackProgress, AttackWorkerData } from './attack-worker.js';
+import { runInterruptible, stopFlag } from './interruptible.js';
 import { DATASETS, DEFAULT_IMAGE_SHAPE, SPLITS } from '../data/open.js';
 import { addDataOptions, datasetName, openFromFlags, type DataFlags } from './data-options.js';
 import { BACKENDS, DTYPES, type BackendName } from '../engine/backend.js';
@@ -60,7 +60,9 @@ export async function attackToDir(
   const progress = (r: HistoryRow, restart: number) => bar.update(restart * cfg.iterations + r.iteration, { D: r.objective.toExponential(2), MSE: r.mse.toExponential(2) });
   let outcome: AttackOutcome;
   try {
-    outcome = await attackOnWorker({ cfg, batch, message, stop: new Int32Array(new SharedArrayBuffer(4)) }, progress);
+    outcome = await runInterruptible<AttackWorkerData, AttackProgress, AttackOutcome>(
+      new URL('./attack-worker.js', import.meta.url), { cfg, batch, message, stop: stopFlag() }, (p) => progress(p.row, p.restart),
+    );
   } finally {
     bar.stop();
   }
@@ -70,34 +72,6 @@ export async function attackToDir(
     process.exitCode = 130;
   }
   return outcome;
-}
-
-/** The attack on a worker thread; the first Ctrl-C / SIGTERM asks it to stop at its next logged iteration, a second one exits at once. */
-async function attackOnWorker(data: AttackWorkerData, progress: (r: HistoryRow, restart: number) => void): Promise<AttackOutcome> {
-  const worker = new Worker(new URL('./attack-worker.js', import.meta.url), { workerData: data });
-  let asked = false;
-  const onSignal = () => {
-    if (asked) process.exit(130);
-    asked = true;
-    Atomics.store(data.stop, 0, 1);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  try {
-    return await new Promise<AttackOutcome>((resolve, reject) => {
-      worker.on('message', (m: { progress?: { row: HistoryRow; restart: number }; outcome?: AttackOutcome; error?: { message: string; user: boolean } }) => {
-        if (m.progress) progress(m.progress.row, m.progress.restart);
-        else if (m.outcome) resolve(m.outcome);
-        else if (m.error) reject(m.error.user ? new UserError(m.error.message) : new Error(m.error.message));
-      });
-      worker.on('error', reject);
-      worker.on('exit', (code) => reject(new Error(`the attack's worker thread exited (code ${code})`)));
-    });
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    await worker.terminate();
-  }
 }
 
 export function attackCommand(): Command {

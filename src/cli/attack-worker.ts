@@ -1,25 +1,18 @@
-// Runs one attack on a worker thread for attackToDir, so that the main thread stays free to take Ctrl-C /
-// SIGTERM while the (synchronous) optimisation runs: it raises a shared flag that the matching loop reads at
-// every logged iteration, and the attack returns what it has so far.
+// The worker thread of attackToDir (see interruptible.ts): one attack, stoppable at any logged iteration.
 import { parentPort, workerData } from 'node:worker_threads';
-import { runAttack, runMessageAttack, type AttackConfig, type PrivateBatch } from '../attacks/run.js';
+import { runAttack, runMessageAttack, type AttackConfig, type AttackOutcome, type HistoryRow, type PrivateBatch } from '../attacks/run.js';
 import type { MessageFile } from '../fl/message-file.js';
-import { UserError } from '../util/errors.js';
+import { serveInterruptible, type Interruptible } from './interruptible.js';
 
-export interface AttackWorkerData {
+export interface AttackWorkerData extends Interruptible {
   cfg: AttackConfig;
   batch: PrivateBatch | null;
   message: MessageFile | null;
-  /** Int32Array over a SharedArrayBuffer: [0] = 1 once an interrupt arrived. */
-  stop: Int32Array;
 }
+export type AttackProgress = { row: HistoryRow; restart: number };
 
 const { cfg, batch, message, stop } = workerData as AttackWorkerData;
-const progress = (row: unknown, restart: number) => parentPort!.postMessage({ progress: { row, restart } });
-const shouldStop = () => Atomics.load(stop, 0) === 1;
-try {
-  const outcome = message ? runMessageAttack(cfg, message, progress, shouldStop) : runAttack(cfg, batch!, progress, shouldStop);
-  parentPort!.postMessage({ outcome });
-} catch (e) {
-  parentPort!.postMessage({ error: { message: (e as Error).message, user: e instanceof UserError } });
-}
+serveInterruptible<AttackProgress, AttackOutcome>(parentPort!, stop, (progress, shouldStop) => {
+  const onRow = (row: HistoryRow, restart: number) => progress({ row, restart });
+  return message ? runMessageAttack(cfg, message, onRow, shouldStop) : runAttack(cfg, batch!, onRow, shouldStop);
+});

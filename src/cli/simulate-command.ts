@@ -2,11 +2,13 @@
 // writes the accuracy curve and, on request, captured client messages for later attacks.
 import { Command, Option } from 'commander';
 import { join } from 'node:path';
+import { runInterruptible, stopFlag } from './interruptible.js';
+import type { SimulateWorkerData } from './simulate-worker.js';
 import { prepareOutDir, writeText } from '../util/files.js';
 import { checkProtocol, PROTOCOLS, type ProtocolName } from '../fl/protocol.js';
 import { checkDefense, DEFENSES } from '../defenses/defense.js';
 import {
-  INITS, PARTITIONS, SIMULATION_DEFAULTS as D, parseCaptures, runSimulation, checkSimulation,
+  INITS, PARTITIONS, SIMULATION_DEFAULTS as D, parseCaptures, checkSimulation,
   type SimulationOptions, type SimulationResult, type RoundResult,
 } from '../fl/simulation.js';
 import { writeMessageFile } from '../fl/message-file.js';
@@ -90,12 +92,18 @@ export function simulateCommand(): Command {
     const bar = progressBar(opts.rounds, `${protocol.kind} ${opts.clients} clients`);
     let res: SimulationResult;
     try {
-      res = runSimulation(opts, (r) => bar.update(r.round, { acc: r.testAccuracy.toFixed(3), loss: Number.isFinite(r.trainLoss) ? r.trainLoss.toFixed(3) : '-' }));
+      // on a worker thread, so that Ctrl-C / SIGTERM end it at a round boundary with everything written (exit 130)
+      res = await runInterruptible<SimulateWorkerData, RoundResult, SimulationResult>(new URL('./simulate-worker.js', import.meta.url), { options: opts, stop: stopFlag() },
+        (r) => bar.update(r.round, { acc: r.testAccuracy.toFixed(3), loss: Number.isFinite(r.trainLoss) ? r.trainLoss.toFixed(3) : '-' }));
     } finally {
       bar.stop();
     }
     const files = writeSimulationDir(out, opts, res);
     const final = res.rounds[res.rounds.length - 1];
+    if (res.interrupted) {
+      console.error(`gradleak: interrupted after round ${final.round} of ${opts.rounds}; ${out}/ holds the rounds done and the captures made`);
+      process.exitCode = 130;
+    }
     if (o.json) {
       console.log(JSON.stringify({
         protocol: protocol.kind, rounds: opts.rounds, final_accuracy: final.testAccuracy,
@@ -108,7 +116,7 @@ export function simulateCommand(): Command {
     console.log(formatTable(['round', 'test acc', 'train loss', 'clients'], shown.map((r) => [
       String(r.round), r.testAccuracy.toFixed(4), Number.isFinite(r.trainLoss) ? r.trainLoss.toFixed(4) : '-', String(r.participants.length),
     ])));
-    console.log(`final test accuracy ${final.testAccuracy.toFixed(4)} after ${opts.rounds} rounds (${protocol.kind}, ${opts.clients} clients, ${opts.partition})`);
+    console.log(`final test accuracy ${final.testAccuracy.toFixed(4)} after ${final.round} rounds (${protocol.kind}, ${opts.clients} clients, ${opts.partition})`);
     for (const m of res.missed) console.log(`  capture ${m.client}:${m.round}: client ${m.client} did not take part in round ${m.round}, nothing saved`);
     for (const f of files) console.log(`  captured ${f}`);
     console.log(`  wrote ${out}/ (accuracy.csv, accuracy.svg, config.json${files.length ? ', messages/' : ''})`);

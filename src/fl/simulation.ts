@@ -84,6 +84,8 @@ export interface SimulationResult {
   missed: Capture[];
   /** Final global weights. */
   theta: Float64Array;
+  /** Ended by an interrupt after the last round in `rounds`. */
+  interrupted: boolean;
 }
 
 /** A seed for one random stream, derived from the user's seed. */
@@ -173,7 +175,8 @@ function trainableModel(choice: ModelChoice): ModelSpec {
   return spec;
 }
 
-export function runSimulation(o: SimulationOptions, onRound?: (r: RoundResult) => void): SimulationResult {
+/** The simulation; `shouldStop` (an interrupt) is asked after every round and ends it there (`interrupted`). */
+export function runSimulation(o: SimulationOptions, onRound?: (r: RoundResult) => void, shouldStop: () => boolean = () => false): SimulationResult {
   checkSimulation(o);
   const p = o.protocol;
   const engine = { backend: 'wasm', dtype: 'float64' } as const;
@@ -271,6 +274,7 @@ export function runSimulation(o: SimulationOptions, onRound?: (r: RoundResult) =
     serverStep(theta, p, messages, o.serverLr);
     if (!theta.every(Number.isFinite)) throw new UserError(`the global model diverged at round ${round} (non-finite weights): lower --lr or --server-lr`);
     record({ round, testAccuracy: accuracy(evalNet, theta, test), trainLoss: lossSum / participants.length, participants });
+    if (round < o.rounds && shouldStop()) return { model, rounds, partitionSizes: parts.map((q) => q.length), captured, missed, theta, interrupted: true };
   }
-  return { model, rounds, partitionSizes: parts.map((q) => q.length), captured, missed, theta };
+  return { model, rounds, partitionSizes: parts.map((q) => q.length), captured, missed, theta, interrupted: false };
 }

@@ -263,3 +263,23 @@ test('simulate --defense: the server aggregates and captures the defended messag
   assert.deepEqual(applyDefense(plain.captured[0].message, { name: 'prune', strength: 0.5, adaptive: false }, [], 0), m, 'the same pruning of the same message');
   assert.ok(plain.captured[0].message.some((v) => v === 0) === false || plain.captured[0].message.filter((v) => v === 0).length < m.filter((v) => v === 0).length);
 });
+
+test('Ctrl-C during simulate ends it at a round boundary with accuracy.csv, config.json and the captures so far, exit 130', async () => {
+  const { spawn } = await import('node:child_process');
+  const { CLI } = await import('../cli/helpers.js');
+  const { mkdtempSync, readFileSync, existsSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const out = join(mkdtempSync(join(tmpdir(), 'gradleak-sim-int-')), 'sim');
+  const child = spawn(process.execPath, [CLI, 'simulate', '--rounds', '100000', '--clients', '2', '--train-samples', '100', '--test-samples', '50', '--capture', '0:1', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c));
+  await new Promise((r) => setTimeout(r, 3000));
+  child.kill('SIGINT');
+  const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+  assert.equal(code, 130, err);
+  assert.match(err, /interrupted after round \d+ of 100000/);
+  const rows = readFileSync(join(out, 'accuracy.csv'), 'utf8').trim().split('\n');
+  assert.ok(rows.length > 2 && rows.length < 100000, `${rows.length - 1} rounds`);
+  assert.ok(existsSync(join(out, 'config.json')) && existsSync(join(out, 'messages', 'client0-round1.json')));
+});
