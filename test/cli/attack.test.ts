@@ -115,19 +115,12 @@ test('report.html scales its pictures to the page (curves.svg is wider than the 
 });
 
 test('Ctrl-C (SIGINT) and SIGTERM during an attack keep the work done so far and exit 130', async () => {
-  const { spawn } = await import('node:child_process');
-  const { CLI } = await import('./helpers.js');
+  const { interrupted } = await import('./helpers.js');
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     const out = join(mkdtempSync(join(tmpdir(), 'gradleak-int-')), 'r');
-    const child = spawn(process.execPath, [CLI, 'attack', '--iterations', '100000000', '--log-every', '5', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let err = '';
-    child.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c));
-    await new Promise((r) => setTimeout(r, 2500));
-    const t = Date.now();
-    child.kill(signal);
-    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    const { code, stderr: err, ms } = await interrupted(['attack', '--iterations', '100000000', '--log-every', '5', '--out', out], 2500, signal);
     assert.equal(code, 130, `${signal}: exit ${code}, stderr ${err}`);
-    assert.ok(Date.now() - t < 10_000, 'stopped promptly');
+    assert.ok(ms < 10_000, 'stopped promptly');
     assert.match(err, /interrupted at iteration \d+/);
     const m = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
     assert.equal(m.interrupted, true);

@@ -8,3 +8,17 @@ export function gradleak(args: string[], timeoutMs = 180_000) {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, GRADLEAK_DEBUG: '' }, timeout: timeoutMs, killSignal: 'SIGKILL' });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+
+/** Starts the CLI, sends `signal` after `afterMs`, and resolves with its exit code and stderr (for interrupt tests). */
+export async function interrupted(args: string[], afterMs: number, signal: NodeJS.Signals = 'SIGINT'): Promise<{ code: number | null; stderr: string; ms: number }> {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  child.stdout!.resume();
+  await new Promise((r) => setTimeout(r, afterMs));
+  const t = Date.now();
+  child.kill(signal);
+  const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+  return { code, stderr, ms: Date.now() - t };
+}

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gradleak } from './helpers.js';
+import { gradleak, interrupted } from './helpers.js';
 
 test('reproduce writes Fig. 1, Fig. 2, results, summary and a report; skips datasets it cannot load', () => {
   const out = join(mkdtempSync(join(tmpdir(), 'gradleak-rep-')), 'rep');
@@ -64,15 +64,8 @@ test('reproduce with every dataset absent says what was skipped and how to get i
 });
 
 test('Ctrl-C during reproduce: the running runs finish, the outputs are written from what finished, exit 130', async () => {
-  const { spawn } = await import('node:child_process');
-  const { CLI } = await import('./helpers.js');
   const out = mkdtempSync(join(tmpdir(), 'gradleak-rep-int-'));
-  const child = spawn(process.execPath, [CLI, 'reproduce', '--images', '5', '--seeds', '3', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  child.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c));
-  await new Promise((r) => setTimeout(r, 7000));
-  child.kill('SIGINT');
-  const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+  const { code, stderr: err } = await interrupted(['reproduce', '--images', '5', '--seeds', '3', '--out', out], 7000);
   assert.equal(code, 130, err);
   assert.match(err, /interrupted after \d+ run\(s\); writing the outputs from those/);
   for (const f of ['fig1-mnist.png', 'fig2-mnist.svg', 'results.csv', 'summary.csv', 'report.html']) assert.ok(existsSync(join(out, f)), f);

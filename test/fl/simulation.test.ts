@@ -265,18 +265,12 @@ test('simulate --defense: the server aggregates and captures the defended messag
 });
 
 test('Ctrl-C during simulate ends it at a round boundary with accuracy.csv, config.json and the captures so far, exit 130', async () => {
-  const { spawn } = await import('node:child_process');
-  const { CLI } = await import('../cli/helpers.js');
+  const { interrupted } = await import('../cli/helpers.js');
   const { mkdtempSync, readFileSync, existsSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const { join } = await import('node:path');
   const out = join(mkdtempSync(join(tmpdir(), 'gradleak-sim-int-')), 'sim');
-  const child = spawn(process.execPath, [CLI, 'simulate', '--rounds', '100000', '--clients', '2', '--train-samples', '100', '--test-samples', '50', '--capture', '0:1', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  child.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c));
-  await new Promise((r) => setTimeout(r, 3000));
-  child.kill('SIGINT');
-  const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+  const { code, stderr: err } = await interrupted(['simulate', '--rounds', '100000', '--clients', '2', '--train-samples', '100', '--test-samples', '50', '--capture', '0:1', '--out', out], 3000);
   assert.equal(code, 130, err);
   assert.match(err, /interrupted after round \d+ of 100000/);
   const rows = readFileSync(join(out, 'accuracy.csv'), 'utf8').trim().split('\n');
