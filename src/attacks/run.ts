@@ -201,6 +201,8 @@ function execute(
   type Run = { result: MatchingResult; history: HistoryRow[]; snapshots: AttackOutcome['snapshots']; seed: number; order: number[] };
   const runs: Run[] = [];
   let evaluations = 0;
+  // snapshots of a restart stay within SNAPSHOT_BYTES (a batch of 256 CIFAR images is 6 MB a snapshot)
+  const maxSnapshots = Math.max(16, Math.min(MAX_SNAPSHOTS, Math.floor(SNAPSHOT_BYTES / (8 * B * shape[0] * shape[1] * shape[2]))));
   for (let r = 0; r < cfg.restarts; r++) {
     const run: Run = { history: [], snapshots: [], seed: restartSeed(cfg.seed, r), result: undefined as unknown as MatchingResult, order: [] };
     const score = (s: MatchingState) => {
@@ -210,7 +212,7 @@ function execute(
       run.history.push(row);
       run.snapshots.push({ iteration: s.iteration, image: Float64Array.from(s.x) });
       // a very long run keeps every other snapshot once there are too many (memory stays bounded; the first is kept)
-      if (run.snapshots.length > MAX_SNAPSHOTS) run.snapshots = run.snapshots.filter((_, i) => i % 2 === 0);
+      if (run.snapshots.length > maxSnapshots) run.snapshots = run.snapshots.filter((_, i) => i % 2 === 0);
       onProgress(row, r);
     };
     run.result = matchMessage(fn, target, { ...options, lineSearch: cfg.lineSearch, iterations: cfg.iterations, seed: run.seed, logEvery: cfg.logEvery, shouldStop }, score);
@@ -280,6 +282,9 @@ function adaptTo(d: DefenseSpec, choice: PresetChoice): PresetChoice {
 
 /** Most snapshots held per restart (4096 CIFAR images are 100 MB); runs of up to 4096 logged iterations keep all. */
 export const MAX_SNAPSHOTS = 4096;
+export const SNAPSHOT_BYTES = 256 * 2 ** 20;
+/** Most logged iterations (history rows) one attack may ask for: --iterations / --log-every. */
+export const MAX_LOGGED = 10_000_000;
 
 /** Dummy seed of restart r: the seed itself for r = 0, else a splitmix32-style hash of (seed, r). */
 export function restartSeed(seed: number, r: number): number {

@@ -94,3 +94,10 @@ test('an --out the kernel refuses to create (under /proc) answers within seconds
     assert.ok(Date.now() - t < 10_000);
   }
 });
+
+test('an attack that would log more than 10 million rows is refused before it starts', () => {
+  const r = gradleak(['attack', '--iterations', '1000000000', '--out', join(tmp, 'huge')]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /logs 100000000 rows; at most 10000000 \(raise --log-every\)/);
+  assert.ok(!existsSync(join(tmp, 'huge')));
+});

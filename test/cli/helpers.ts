@@ -16,9 +16,10 @@ export async function interrupted(args: string[], afterMs: number, signal: NodeJ
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c));
   child.stdout!.resume();
-  await new Promise((r) => setTimeout(r, afterMs));
+  const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c))); // also when it ends before the signal
+  await Promise.race([new Promise((r) => setTimeout(r, afterMs)), exited]);
   const t = Date.now();
   child.kill(signal);
-  const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+  const code = await exited;
   return { code, stderr, ms: Date.now() - t };
 }
