@@ -42,7 +42,7 @@ const CASES: [string, string[], RegExp][] = [
 
 for (const [name, args, pattern] of CASES) {
   test(`bad input: ${name} -> exit 2 with a one-line message`, () => {
-    const r = gradleak(args);
+    const r = gradleak(args, 20_000); // a hang fails here instead of blocking the suite
     assert.equal(r.code, 2, `exit code (stderr: ${r.stderr})`);
     const lines = r.stderr.trim().split('\n');
     assert.equal(lines.length, 1, `one line: ${r.stderr}`);
@@ -76,7 +76,7 @@ test('sizes and empty configs are checked before any work: --num-classes, demo -
     [['sweep', '--config', empty, '--out', join(tmp, 'sw')], /empty\.yaml: the file is empty/],
   ];
   for (const [args, re] of cases) {
-    const r = gradleak(args);
+    const r = gradleak(args, 20_000); // a hang fails here instead of blocking the suite
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     assert.match(r.stderr, re);
