@@ -7,7 +7,7 @@ import type { ModelSpec } from '../models/spec.js';
 import { loadWeights, resolveModel, type ModelChoice } from '../models/load.js';
 import { alignedScores } from '../metrics/batch-alignment.js';
 import { affinePsnr, mse, psnr, ssim } from '../metrics/image.js';
-import { messageFileAlpha, type MessageFile } from '../fl/message-file.js';
+import { messageFileAlpha, stackedImages, type MessageFile } from '../fl/message-file.js';
 import { applyDefense, NO_DEFENSE, survivingMask, type DefenseSpec } from '../defenses/defense.js';
 import { matchMessage, type MatchingResult, type MatchingState } from './gradient-matching.js';
 import { preset, type AttackName, type PresetChoice } from './presets.js';
@@ -184,9 +184,7 @@ export function runMessageAttack(
   if (m.buffers) net.bufferValues.set(m.buffers);
   const alpha = cfg.dual === 'zero' ? null : messageFileAlpha(m);
   const choice = preset(cfg.attack, { net, theta: m.theta, protocol: m.protocol, alpha, observed: m.message, tv: cfg.tv });
-  const images = new Float64Array(m.groundTruth.images.reduce((n, im) => n + im.length, 0));
-  m.groundTruth.images.forEach((im, i) => images.set(im, i * im.length));
-  const truth = { images, labels: m.groundTruth.labels, shape: m.groundTruth.shape };
+  const truth = { images: stackedImages(m.groundTruth), labels: m.groundTruth.labels, shape: m.groundTruth.shape };
   return execute(cfg, { model: m.model, preset: choice, batch: m.batchSize, truth }, started, onProgress, shouldStop);
 }
 
@@ -293,6 +291,11 @@ export function restartSeed(seed: number, r: number): number {
   z = Math.imul(z ^ (z >>> 16), 0x7feb352d) >>> 0;
   z = Math.imul(z ^ (z >>> 15), 0x846ca68b) >>> 0;
   return (z ^ (z >>> 16)) >>> 0;
+}
+
+/** False for a capture attacked without its truth (no labels, nothing scored). */
+export function isScored(m: AttackOutcome['metrics']): boolean {
+  return !Array.isArray(m.label_true) || m.label_true.length > 0;
 }
 
 interface ImageScore {

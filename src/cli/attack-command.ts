@@ -11,7 +11,7 @@ import { addModelOptions, modelChoice } from './model-options.js';
 import { checkDefense, DEFENSES } from '../defenses/defense.js';
 import { ATTACKS, ATTACK_DESCRIPTIONS, ATTACK_PROTOCOL, DEFAULT_TV, type AttackName } from '../attacks/presets.js';
 import { checkProtocol, DEFAULT_PROTOCOL, PROTOCOLS } from '../fl/protocol.js';
-import { batchOf, MAX_LOGGED, type AttackConfig, type AttackOutcome, type HistoryRow, type PrivateBatch } from '../attacks/run.js';
+import { batchOf, isScored, MAX_LOGGED, type AttackConfig, type AttackOutcome, type HistoryRow, type PrivateBatch } from '../attacks/run.js';
 import type { AttackProgress, AttackWorkerData } from './attack-worker.js';
 import { runInterruptible, stopFlag } from './interruptible.js';
 import { DATASETS, DEFAULT_IMAGE_SHAPE, SPLITS } from '../data/open.js';
@@ -130,8 +130,7 @@ export function attackCommand(): Command {
       console.log(JSON.stringify({ ...m, out }));
     } else {
       console.log(`${m.attack} on ${m.dataset} #${m.index} (seed ${m.seed}): ${m.iterations} iterations, ${m.evaluations} evaluations, ${m.seconds.toFixed(2)} s`);
-      const scored = !Array.isArray(m.label_true) || m.label_true.length > 0;
-      const scores = scored
+      const scores = isScored(m)
         ? `MSE ${m.mse.toExponential(3)}  PSNR ${m.psnr.toFixed(2)} dB (${m.psnr_affine.toFixed(2)} dB after a per-channel affine fit)  SSIM ${m.ssim.toFixed(4)}  label ${m.label_pred} (true ${m.label_true})`
         : `label ${m.label_pred}; not scored (no --truth)`;
       console.log(`  objective ${m.objective.toExponential(3)}  ${scores}${m.diverged ? '  DIVERGED' : ''}`);
@@ -145,10 +144,7 @@ export function attackCommand(): Command {
 /** A captured message: gradleak's JSON capture, or a safetensors message with the model and weights from the flags. */
 function readCapture(o: Record<string, any>, protocol: () => ReturnType<typeof checkProtocol>): MessageFile {
   const file: string = o.message;
-  if (!file.toLowerCase().endsWith('.safetensors')) {
-    if (o.truth || o.batchSize) throw new UserError('--truth and --batch-size apply to a .safetensors --message (a JSON capture holds both)');
-    return readMessageFile(file);
-  }
+  if (!file.toLowerCase().endsWith('.safetensors')) return readMessageFile(file);
   const model = resolveModel(modelChoice(o as never), o.model.endsWith('.onnx') ? undefined : o.inputShape, o.numClasses);
   const net = new Network(model.spec, new ReferenceKernels('float64'), 1);
   loadWeights(net, model, o.weights, o.modelSeed);
@@ -179,6 +175,7 @@ function rejectIgnoredFlags(cmd: Command, o: { message?: string; defense: string
     ...(o.message.toLowerCase().endsWith('.safetensors') ? [] : [
       ...given('--model', 'model'), ...given('--weights', 'weights'), ...given('--model-seed', 'modelSeed'), ...given('--protocol', 'protocol'),
       ...given('--local-steps', 'localSteps'), ...given('--lr', 'lr'), ...given('--rho', 'rho'), ...given('--bn', 'bn'), ...given('--width', 'width'),
+      ...given('--truth', 'truth'), ...given('--batch-size', 'batchSize'),
     ]),
   ];
   if (decided.length > 0) throw new UserError(`${decided.join(', ')}: taken from the message file ${o.message}; remove ${decided.length > 1 ? 'these flags' : 'the flag'}`);

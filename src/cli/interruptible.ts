@@ -14,16 +14,30 @@ export function stopFlag(): Int32Array {
   return new Int32Array(new SharedArrayBuffer(4));
 }
 
-export async function runInterruptible<D extends Interruptible, P, R>(script: URL, data: D, onProgress: (p: P) => void): Promise<R> {
-  const worker = new Worker(script, { workerData: data });
+/** Ctrl-C / SIGTERM until dispose(): the first calls `onFirst` (and sets `asked`), a second exits at once with 130. */
+export function listenForInterrupt(onFirst: () => void = () => {}): { readonly asked: boolean; dispose(): void } {
   let asked = false;
   const onSignal = () => {
     if (asked) process.exit(130);
     asked = true;
-    Atomics.store(data.stop, 0, 1);
+    onFirst();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  return {
+    get asked() {
+      return asked;
+    },
+    dispose() {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+export async function runInterruptible<D extends Interruptible, P, R>(script: URL, data: D, onProgress: (p: P) => void): Promise<R> {
+  const worker = new Worker(script, { workerData: data });
+  const interrupt = listenForInterrupt(() => Atomics.store(data.stop, 0, 1));
   try {
     return await new Promise<R>((resolve, reject) => {
       worker.on('message', (m: { progress?: P; result?: R; error?: { message: string; user: boolean } }) => {
@@ -35,8 +49,7 @@ export async function runInterruptible<D extends Interruptible, P, R>(script: UR
       worker.on('exit', (code) => reject(new Error(`the worker thread exited (code ${code})`)));
     });
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupt.dispose();
     await worker.terminate();
   }
 }

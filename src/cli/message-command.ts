@@ -5,6 +5,8 @@ import { ATTACK_PROTOCOL } from '../attacks/presets.js';
 import { createNetwork } from '../engine/backend.js';
 import { clientUpdate, checkProtocol, DEFAULT_PROTOCOL, PROTOCOLS } from '../fl/protocol.js';
 import { readTruth, writeSafetensorsMessage, writeTruth } from '../fl/safetensors-message.js';
+import { stackedImages } from '../fl/message-file.js';
+import { batchOf } from '../attacks/run.js';
 import { loadWeights, resolveModel } from '../models/load.js';
 import { DATASETS, SPLITS } from '../data/open.js';
 import { UserError } from '../util/errors.js';
@@ -34,7 +36,7 @@ export function messageCommand(): Command {
   cmd.action(async (o) => {
     if (!String(o.out).endsWith('.safetensors')) throw new UserError(`--out must name a .safetensors file, got '${o.out}'`);
     const protocol = checkProtocol({ kind: o.protocol, steps: o.localSteps, lr: o.lr, rho: o.rho });
-    const { images, labels, shape, numClasses, source } = await batchOf(o);
+    const { images, labels, shape, numClasses, source } = await clientBatch(o);
     const model = resolveModel(modelChoice(o), shape, numClasses);
     const net = createNetwork(model.spec, labels.length, { backend: 'wasm', dtype: 'float64' });
     loadWeights(net, model, o.weights, o.modelSeed);
@@ -52,28 +54,18 @@ export function messageCommand(): Command {
 }
 
 /** The client's batch: --input, or B consecutive images of a dataset split. */
-async function batchOf(o: Record<string, any>) {
+async function clientBatch(o: Record<string, any>) {
   if (o.input) {
-    const shapeFlag = o.inputShape as [number, number, number];
-    const probe = { in_shape: shapeFlag, num_classes: o.numClasses ?? 1 << 30, layers: [] };
-    const truth = readTruth(o.input, probe);
-    const images = new Float64Array(truth.images.reduce((n, im) => n + im.length, 0));
-    truth.images.forEach((im, i) => images.set(im, i * im.length));
     if (o.numClasses === undefined) throw new UserError('--input needs --num-classes K (and --input-shape C,H,W)');
-    return { images, labels: truth.labels, shape: truth.shape, numClasses: o.numClasses as number, source: o.input as string };
+    const truth = readTruth(o.input, { in_shape: o.inputShape, num_classes: o.numClasses, layers: [] });
+    return { images: stackedImages(truth), labels: truth.labels, shape: truth.shape, numClasses: o.numClasses as number, source: o.input as string };
   }
   const data = await openFromFlags(datasetName(o.dataset, o as never), o.split, o as never);
   try {
     const B: number = o.batchSize;
     if (o.index + B > data.count) throw new UserError(`--index ${o.index} --batch-size ${B}: the ${o.split} split has ${data.count} images`);
-    const n = data.shape[0] * data.shape[1] * data.shape[2];
-    const images = new Float64Array(B * n), labels: number[] = [];
-    for (let b = 0; b < B; b++) {
-      const { image, label } = await data.get(o.index + b);
-      images.set(image, b * n);
-      labels.push(label);
-    }
-    return { images, labels, shape: data.shape, numClasses: data.numClasses, source: `${o.dataset} ${o.split} ${o.index}..${o.index + B - 1}` };
+    const batch = await batchOf(data, Array.from({ length: B }, (_, b) => o.index + b));
+    return { ...batch, source: `${o.dataset} ${o.split} ${o.index}..${o.index + B - 1}` };
   } finally {
     data.close?.();
   }

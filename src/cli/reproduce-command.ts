@@ -13,6 +13,7 @@ import { UserError } from '../util/errors.js';
 import { writeText } from '../util/files.js';
 import { addEngineOptions } from './attack-command.js';
 import { addModelOptions, modelChoice } from './model-options.js';
+import { listenForInterrupt } from './interruptible.js';
 import { nonNegativeInt, positiveInt, positiveIntList, positiveNumber } from './parse.js';
 import { progressBar } from './progress.js';
 import { defaultWorkers } from '../experiments/pool.js';
@@ -64,12 +65,9 @@ export function reproduceCommand(): Command {
     const skipped: SkippedDataset[] = [];
     const results: DatasetResult[] = [];
     // Ctrl-C / SIGTERM: no new run starts, the running ones finish, and the outputs are written from what finished
-    let interrupted = false;
-    const onSignal = () => (interrupted ? process.exit(130) : (interrupted = true));
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    const interrupt = listenForInterrupt();
     for (const name of datasets) {
-      if (interrupted) break;
+      if (interrupt.asked) break;
       let open: OpenOptions, data: Dataset;
       try {
         open = await resolveData(name, o);
@@ -87,15 +85,14 @@ export function reproduceCommand(): Command {
         results.push(await reproduceDataset(name, data, open, opts, o.workers, (r, done, total) => {
           bar ??= progressBar(total, `reproduce ${name}`);
           bar.update(done, { last: `${r.variant} #${r.image} s${r.seed}` });
-        }, () => interrupted));
+        }, () => interrupt.asked));
       } finally {
         (bar as ReturnType<typeof progressBar> | null)?.stop();
         data.close?.();
       }
     }
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    if (interrupted) {
+    interrupt.dispose();
+    if (interrupt.asked) {
       const runs = results.reduce((n, r) => n + r.records.length, 0);
       if (runs === 0 || results.every((r) => r.figure.length === 0)) {
         console.error('gradleak: interrupted before a run finished; nothing to report');

@@ -36,6 +36,13 @@ export interface GroundTruth {
   images: Float64Array[];
 }
 
+/** The ground-truth images as one batch [B, C, H, W]. */
+export function stackedImages(g: GroundTruth): Float64Array {
+  const out = new Float64Array(g.images.reduce((n, im) => n + im.length, 0));
+  g.images.forEach((im, i) => out.set(im, i * im.length));
+  return out;
+}
+
 export interface MessageFile {
   model: ModelSpec;
   protocol: ProtocolParams;

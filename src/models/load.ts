@@ -66,7 +66,7 @@ function readModelJson(path: string): ModelSpec {
 export function loadWeights(net: Network, model: ResolvedModel, weightsFile: string | undefined, modelSeed: number): void {
   net.resetBuffers();
   if (weightsFile && extname(weightsFile).toLowerCase() === '.safetensors') {
-    setNamedTensors(net, stateDict(weightsFile), weightsFile, 'the state_dict');
+    setNamedTensors(net, readSafetensors(weightsFile), weightsFile, 'the state_dict');
   } else if (weightsFile) {
     net.setParams(readWeightsFile(weightsFile, net.params));
   } else if (model.tensors) {
@@ -74,11 +74,6 @@ export function loadWeights(net: Network, model: ResolvedModel, weightsFile: str
   } else {
     net.setParams(initWeights(net, model.init, modelSeed));
   }
-}
-
-/** A safetensors state_dict as named tensors. */
-function stateDict(path: string): NamedTensors {
-  return readSafetensors(path);
 }
 
 /** Every parameter and buffer by name, shape and finiteness checked (expectTensors); PyTorch's num_batches_tracked counters are not needed. */

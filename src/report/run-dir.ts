@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { prepareOutDir, writeText } from '../util/files.js';
 import { GRADLEAK_VERSION } from '../util/version.js';
-import type { AttackOutcome, HistoryRow } from '../attacks/run.js';
+import { isScored, type AttackOutcome, type HistoryRow } from '../attacks/run.js';
 import { writeImageGrid } from './png.js';
 import { escapeXml, panelsSvg } from './svg.js';
 
@@ -42,15 +42,10 @@ export async function writeRunDir(dir: string, o: AttackOutcome): Promise<void> 
       label: o.order.length > 1 ? `${o.config.attack.toUpperCase()} #${b}` : o.config.attack.toUpperCase(),
       images: [sample(o.groundTruth, b), ...picks.map((s) => sample(s.image, d))],
     })),
-    columnLabels: [unscored(o) ? 'no truth given' : 'ground truth', ...picks.map((s) => `iter ${s.iteration}`)],
+    columnLabels: [isScored(o.metrics) ? 'ground truth' : 'no truth given', ...picks.map((s) => `iter ${s.iteration}`)],
   });
   writeText(join(dir, 'curves.svg'), curvesSvg(o));
   writeText(join(dir, 'report.html'), reportHtml(o));
-}
-
-/** A capture attacked without --truth: nothing to show or score against. */
-function unscored(o: AttackOutcome): boolean {
-  return Array.isArray(o.metrics.label_true) && o.metrics.label_true.length === 0;
 }
 
 /** The seed's Fig. 2 for one run: gradient distance and MSE against iteration (log scale). */
