@@ -6,7 +6,8 @@ import type { MessageFunction } from '../fl/message.js';
 import { messageFunction, type ProtocolName, type ProtocolParams } from '../fl/protocol.js';
 import type { MatchingOptions } from './gradient-matching.js';
 import { inferLabelIdlg, type InferredLabel } from './label-inference.js';
-import { totalVariation } from './prior.js';
+import { sumOfPriors, totalVariation } from './prior.js';
+import { batchNormPrior, type BatchStatistics } from './bn-prior.js';
 
 export const ATTACKS = ['dlg', 'idlg', 'ig', 'dlg-admm', 'idlg-admm', 'admm-aware', 'fedavg-unrolled'] as const;
 export type AttackName = (typeof ATTACKS)[number];
@@ -35,6 +36,8 @@ export interface AttackContext {
   observed: Float64Array;
   /** Weight of the total-variation prior (ig). */
   tv?: number;
+  /** The BatchNorm-statistics prior (ig): the client's batch statistics the server knows, and its weight. */
+  bnPrior?: { targets: BatchStatistics[]; weight: number };
 }
 
 /** Inverting Gradients' default TV weight for 32x32 images (its CIFAR experiments). */
@@ -62,8 +65,9 @@ export function preset(name: AttackName, ctx: AttackContext): PresetChoice {
       return fixedFrom(gradientAt(), observed, inferSingle(net, observed, 1, true)!);
     case 'ig': {
       const choice = orJoint(gradientAt(), observed, inferSingle(net, observed, 1, false));
-      const prior = totalVariation(net.spec.in_shape, net.batch, ctx.tv ?? DEFAULT_TV);
-      return { ...choice, options: { ...choice.options, ...IG, prior } };
+      const tv = totalVariation(net.spec.in_shape, net.batch, ctx.tv ?? DEFAULT_TV);
+      const bn = ctx.bnPrior ? [batchNormPrior(net, theta, ctx.bnPrior.targets, ctx.bnPrior.weight)] : [];
+      return { ...choice, options: { ...choice.options, ...IG, prior: sumOfPriors([tv, ...bn]) } };
     }
     case 'dlg-admm':
       return joint(gradientAt(), seedGradient(observed, p.lr)); // the seed's Algorithm 2: -Delta/eta as a gradient

@@ -35,3 +35,8 @@ function pair(x: Float64Array, grad: Float64Array, i: number, j: number, w: numb
   grad[i] -= s;
   return w * Math.abs(d);
 }
+
+/** The sum of several priors (each adds its own gradient). */
+export function sumOfPriors(priors: readonly Prior[]): Prior {
+  return { addTo: (x, grad) => priors.reduce((sum, p) => sum + p.addTo(x, grad), 0) };
+}

@@ -214,6 +214,38 @@ export class Network {
     }
   }
 
+  /** Node i's (first) input at the last forward pass: a view, valid until the next pass. */
+  nodeInput(i: number): Arr {
+    return this.acts[this.nodes[i].inputs[0]];
+  }
+
+  /**
+   * dR/dx into `gradInput` for a function R of some nodes' inputs (a prior on inner activations, such as
+   * BatchNorm statistics): a forward pass of x, then one reverse pass whose only adjoint sources are the taps.
+   * `tap(i, a, da)` adds dR/da into da, the adjoint of node i's input a, and returns node i's part of R.
+   * Nodes after the last tapped one carry zero adjoints and are skipped. Overwrites the state (and `grad`)
+   * of the last evaluate().
+   */
+  tapGradient(x: ArrayLike<number>, tapped: readonly number[], tap: (i: number, a: Arr, da: Arr) => number): number {
+    const { nodes, acts, adj, wired, batch: B } = this;
+    this.predict(x);
+    const isTapped = new Set(tapped);
+    const last = Math.max(-1, ...tapped);
+    for (const a of adj) a.fill(0);
+    let R = 0;
+    for (let i = last; i >= 0; i--) {
+      const layer = nodes[i].layer, w = wired[i];
+      if (i < last) {
+        if (isMultiInput(layer)) layer.backward(w.x, acts[i + 1], adj[i + 1], w.dxWithInput, B);
+        else layer.backward(w.x[0], acts[i + 1], adj[i + 1], w.dxWithInput[0], B);
+        this.accumulate(i, adj, true);
+      }
+      // every reader after node i has written (or skipped, leaving zero) the input's adjoint: adding is safe
+      if (isTapped.has(i)) R += tap(i, acts[nodes[i].inputs[0]], adj[nodes[i].inputs[0]]);
+    }
+    return R;
+  }
+
   /** The buffers each node reads and writes, fixed once so that no pass allocates (see `wired`). */
   private wire(): Wiring[] {
     const { acts, tacts, adj, tadj } = this;

@@ -137,22 +137,18 @@ export class BatchNorm implements Layer {
   /** mu, s per channel: of the batch (train, biased variance) or of the running statistics (eval). */
   private stats(a: Arr, B: number): void {
     const { C, M } = this;
-    if (this.mode === 'eval' && this.running.length !== 2) throw new Error('batchnorm: eval mode needs bindBuffers(running_mean, running_var)');
+    if (this.mode === 'train') {
+      channelMoments(a, B, C, M, this.mu, this.s); // s holds the variance until the next line
+      for (let c = 0; c < C; c++) this.s[c] = 1 / Math.sqrt(this.s[c] + this.eps);
+      return;
+    }
+    if (this.running.length !== 2) throw new Error('batchnorm: eval mode needs bindBuffers(running_mean, running_var)');
     for (let c = 0; c < C; c++) {
-      if (this.mode === 'eval') {
-        this.mu[c] = this.running[0][c];
-        this.s[c] = 1 / Math.sqrt(this.running[1][c] + this.eps);
-        continue;
-      }
-      let sum = 0;
-      for (let n = 0; n < B; n++) for (let i = (n * C + c) * M, end = i + M; i < end; i++) sum += a[i];
-      const mu = sum / (B * M);
-      let sq = 0;
-      for (let n = 0; n < B; n++) for (let i = (n * C + c) * M, end = i + M; i < end; i++) sq += (a[i] - mu) * (a[i] - mu);
-      this.mu[c] = mu;
-      this.s[c] = 1 / Math.sqrt(sq / (B * M) + this.eps);
+      this.mu[c] = this.running[0][c];
+      this.s[c] = 1 / Math.sqrt(this.running[1][c] + this.eps);
     }
   }
+
 
   /** [mean(x'), mean(xhat x')] of channel c, for xhat' and r = s mean(xhat x') (see the header); zeros when x' = 0 or in eval mode. */
   private tangentMeans(a: Arr, adot: Arr | null, c: number, B: number): [number, number] {
@@ -171,5 +167,19 @@ export class BatchNorm implements Layer {
   /** The weight of a per-channel sum in mean(.): 1/N in train mode, 0 in eval mode (frozen statistics). */
   private weightOfMean(B: number): number {
     return this.mode === 'train' ? 1 / (B * this.M) : 0;
+  }
+}
+
+/** Per-channel mean and biased variance of a [B, C, M] array (two passes: stable). */
+export function channelMoments(a: Arr, B: number, C: number, M: number, mean: Float64Array, variance: Float64Array): void {
+  const N = B * M;
+  for (let c = 0; c < C; c++) {
+    let sum = 0;
+    for (let n = 0; n < B; n++) for (let i = (n * C + c) * M, end = i + M; i < end; i++) sum += a[i];
+    const mu = sum / N;
+    let sq = 0;
+    for (let n = 0; n < B; n++) for (let i = (n * C + c) * M, end = i + M; i < end; i++) sq += (a[i] - mu) * (a[i] - mu);
+    mean[c] = mu;
+    variance[c] = sq / N;
   }
 }
