@@ -12,6 +12,7 @@ import type { Arr } from '../engine/kernels.js';
 import { channelMoments } from '../engine/layers/batchnorm.js';
 import type { Network } from '../engine/network.js';
 import type { Prior } from './prior.js';
+import { UserError } from '../util/errors.js';
 
 /** Per-channel mean and biased variance of one BatchNorm layer's input. */
 export interface BatchStatistics {
@@ -58,6 +59,53 @@ export function statisticsFromRunning(
     return { name, node, mean, variance };
   });
 }
+
+/** The BatchNorm layers that normalise with batch statistics (train mode). */
+export function hasTrainModeBatchNorm(net: Network): boolean {
+  return batchNormNodes(net).some((i) => (net.nodes[i].layer as { mode?: string }).mode === 'train');
+}
+
+/**
+ * What a client's running statistics become after one train-mode forward pass of its batch x (PyTorch's update,
+ * the inverse of statisticsFromRunning), in Network.buffers order: what it sends along with its weights.
+ */
+export function runningStatisticsAfter(net: Network, x: ArrayLike<number>, momentum: number): Float64Array {
+  const out = Float64Array.from(net.bufferValues);
+  for (const s of batchStatistics(net, x)) {
+    const N = net.batch * channels(net, s.node).M;
+    const [mean, variance] = [`${s.name}.running_mean`, `${s.name}.running_var`].map((n) => net.buffers.find((b) => b.name === n)!);
+    s.mean.forEach((m, c) => (out[mean.offset + c] = (1 - momentum) * out[mean.offset + c] + momentum * m));
+    s.variance.forEach((v, c) => (out[variance.offset + c] = (1 - momentum) * out[variance.offset + c] + momentum * (N > 1 ? (v * N) / (N - 1) : v)));
+  }
+  return out;
+}
+
+/** Buffers (Network.buffers order) as a map by name, for statisticsFromRunning. */
+export function buffersByName(net: Network, values: Float64Array): Map<string, Float64Array> {
+  return new Map(net.buffers.map((b) => [b.name, values.subarray(b.offset, b.offset + b.size)]));
+}
+
+/**
+ * What the server matches the dummy's statistics to: the client's batch statistics, from the running statistics it
+ * sent after its step (`clientBuffers`), else, for eval-mode BatchNorm, the model's running statistics
+ * (DeepInversion's assumption that the client's data looks like the training data).
+ */
+export function priorTargets(net: Network, clientBuffers: Float64Array | undefined): BatchStatistics[] {
+  const nodes = batchNormNodes(net);
+  if (nodes.length === 0) throw new UserError('--bn-prior: the model has no BatchNorm layer');
+  if (clientBuffers) return statisticsFromRunning(net, buffersByName(net, net.bufferValues), buffersByName(net, clientBuffers), BN_MOMENTUM);
+  if (hasTrainModeBatchNorm(net)) {
+    throw new UserError('--bn-prior with train-mode BatchNorm needs the client\'s running statistics after its step in the message file (gradleak message and tools/torch_capture.py write them)');
+  }
+  const running = buffersByName(net, net.bufferValues);
+  return nodes.map((node) => {
+    const name = layerName(net, node);
+    return { name, node, mean: Float64Array.from(running.get(`${name}.running_mean`)!), variance: Float64Array.from(running.get(`${name}.running_var`)!) };
+  });
+}
+
+/** PyTorch's BatchNorm momentum (the weight of the new batch in the running statistics). */
+export const BN_MOMENTUM = 0.1;
 
 /** weight * R(x) (see the header), with the targets of each BatchNorm layer; the network's weights are set to theta. */
 export function batchNormPrior(net: Network, theta: ArrayLike<number>, targets: readonly BatchStatistics[], weight: number): Prior {

@@ -11,6 +11,7 @@ import { messageFileAlpha, stackedImages, type MessageFile } from '../fl/message
 import { applyDefense, NO_DEFENSE, survivingMask, type DefenseSpec } from '../defenses/defense.js';
 import { matchMessage, type MatchingResult, type MatchingState } from './gradient-matching.js';
 import { preset, type AttackName, type PresetChoice } from './presets.js';
+import { BN_MOMENTUM, hasTrainModeBatchNorm, priorTargets, runningStatisticsAfter } from './bn-prior.js';
 
 export interface AttackConfig {
   attack: AttackName;
@@ -43,6 +44,8 @@ export interface AttackConfig {
   lineSearch?: 'none' | 'strong-wolfe';
   /** Weight of the total-variation prior of the ig attack (default DEFAULT_TV). */
   tv?: number;
+  /** Weight of the BatchNorm-statistics prior of the ig attack (absent: none; attacks/bn-prior.ts). */
+  bnPrior?: number;
   /** Independent dummy initialisations; the one with the lowest final objective is kept (never chosen by the ground truth). */
   restarts: number;
 }
@@ -162,12 +165,15 @@ export function runAttack(
   const net = createNetwork(model, batch.labels.length, cfg.engine);
   loadWeights(net, resolved, cfg.weightsFile, cfg.modelSeed);
   const theta = Float64Array.from(net.theta);
+  // a client training with train-mode BatchNorm sends its running statistics with its update (the defense acts on the message only)
+  const clientBuffers = cfg.bnPrior !== undefined && hasTrainModeBatchNorm(net) ? runningStatisticsAfter(net, batch.images, BN_MOMENTUM) : undefined;
   // the client's message for its private batch with its true (hard) labels; its dual is zero
   const { message } = clientUpdate(net, theta, cfg.protocol, batch.images, batch.labels, { alpha: null });
   // the client's noise is its own: seeded by the image and model, not by the attacker's dummy seed
   const defense = cfg.defense ?? NO_DEFENSE;
   const observed = applyDefense(message, defense, net.params, cfg.index * 7919 + cfg.modelSeed);
-  const choice = adaptTo(defense, preset(cfg.attack, { net, theta, protocol: cfg.protocol, alpha: null, observed, tv: cfg.tv }));
+  const bnPrior = cfg.bnPrior !== undefined ? { weight: cfg.bnPrior, targets: priorTargets(net, clientBuffers) } : undefined;
+  const choice = adaptTo(defense, preset(cfg.attack, { net, theta, protocol: cfg.protocol, alpha: null, observed, tv: cfg.tv, bnPrior }));
   const truth = { images: batch.images, labels: batch.labels, shape: batch.shape, indices: batch.indices };
   return execute(cfg, { model, preset: choice, batch: batch.labels.length, truth }, started, onProgress, shouldStop);
 }
@@ -183,7 +189,8 @@ export function runMessageAttack(
   const net = createNetwork(m.model, m.batchSize, cfg.engine);
   if (m.buffers) net.bufferValues.set(m.buffers);
   const alpha = cfg.dual === 'zero' ? null : messageFileAlpha(m);
-  const choice = preset(cfg.attack, { net, theta: m.theta, protocol: m.protocol, alpha, observed: m.message, tv: cfg.tv });
+  const bnPrior = cfg.bnPrior !== undefined ? { weight: cfg.bnPrior, targets: priorTargets(net, m.clientBuffers) } : undefined;
+  const choice = preset(cfg.attack, { net, theta: m.theta, protocol: m.protocol, alpha, observed: m.message, tv: cfg.tv, bnPrior });
   const truth = { images: stackedImages(m.groundTruth), labels: m.groundTruth.labels, shape: m.groundTruth.shape };
   return execute(cfg, { model: m.model, preset: choice, batch: m.batchSize, truth }, started, onProgress, shouldStop);
 }

@@ -100,6 +100,7 @@ export function attackCommand(): Command {
     .option('--dual <how>', 'with --message on FedADMM: the client\'s dual rebuilt from its past increments, or assumed zero (ablation)', oneOf(['rebuilt', 'zero'] as const), 'rebuilt')
     .option('--weights <file>', 'model weights: a PyTorch state_dict as .safetensors (by name), or JSON (flat list, or [{name, shape, data}] in parameter order); default: the ONNX file\'s, else drawn from --model-seed')
     .option('--tv <w>', `weight of the total-variation prior of --attack ig (default ${DEFAULT_TV})`, nonNegativeNumber)
+    .option('--bn-prior <w>', 'weight of a BatchNorm-statistics prior for --attack ig (DeepInversion\'s R_feature): the dummy batch\'s per-layer mean and variance against the client\'s (from the running statistics it sends; eval-mode models: the model\'s running statistics)', nonNegativeNumber)
     .option('--restarts <n>', 'independent dummy initialisations; keep the one with the lowest final objective', positiveInt, 1)
     .option('--log-every <k>', 'record metrics and a snapshot every k iterations', positiveInt, 10)
     .option('--out <dir>', 'run directory (default runs/<attack>-<dataset>-<index>-s<seed>)')
@@ -120,7 +121,7 @@ export function attackCommand(): Command {
       dataset: captured?.groundTruth.dataset ?? datasetName(o.dataset, o), dataDir: o.dataDir, imageFile: o.image, split: captured?.groundTruth.split ?? o.split, index: captured?.groundTruth.indices[0] ?? indices?.[0] ?? o.index, ...(indices && indices.length > 1 ? { indices } : {}),
       iterations: o.iterations, seed: o.seed, logEvery: o.logEvery, modelSeed: o.modelSeed, weightsFile: o.weights, model: modelChoice(o),
       engine: { backend: o.backend, dtype: o.precision }, restarts: o.restarts,
-      lineSearch: o.lineSearch, tv: o.tv,
+      lineSearch: o.lineSearch, tv: o.tv, ...(o.bnPrior !== undefined ? { bnPrior: o.bnPrior } : {}),
       defense: checkDefense({ name: o.defense, strength: o.defenseStrength, adaptive: o.adaptive ?? false, clip: o.dpClip }),
       protocol: captured?.protocol ?? protocolFlags(),
     };
@@ -165,8 +166,11 @@ function batchIndices(o: { indices?: number[]; index: number; batchSize?: number
 }
 
 /** Flags that would be silently ignored are errors: what a captured message decides, and --dp-clip without --defense dp. */
-function rejectIgnoredFlags(cmd: Command, o: { message?: string; defense: string; dpClip?: number }): void {
+function rejectIgnoredFlags(cmd: Command, o: { message?: string; defense: string; dpClip?: number; attack: string; tv?: number; bnPrior?: number }): void {
   if (o.dpClip !== undefined && o.defense !== 'dp') throw new UserError(`--dp-clip applies to --defense dp only, not --defense ${o.defense}`);
+  for (const [flag, value] of [['--tv', o.tv], ['--bn-prior', o.bnPrior]] as const) {
+    if (value !== undefined && o.attack !== 'ig') throw new UserError(`${flag} applies to --attack ig only, not --attack ${o.attack}`);
+  }
   if (!o.message) return;
   const given = (flag: string, key: string) => (cmd.getOptionValueSource(key) === 'cli' ? [flag] : []);
   // a dataset batch means nothing with a captured message; a JSON capture also holds the model, weights and protocol

@@ -5,6 +5,7 @@ import { ATTACK_PROTOCOL } from '../attacks/presets.js';
 import { createNetwork } from '../engine/backend.js';
 import { clientUpdate, checkProtocol, DEFAULT_PROTOCOL, PROTOCOLS } from '../fl/protocol.js';
 import { readTruth, writeSafetensorsMessage, writeTruth } from '../fl/safetensors-message.js';
+import { BN_MOMENTUM, hasTrainModeBatchNorm, runningStatisticsAfter } from '../attacks/bn-prior.js';
 import { stackedImages } from '../fl/message-file.js';
 import { batchOf } from '../attacks/run.js';
 import { loadWeights, resolveModel } from '../models/load.js';
@@ -40,15 +41,17 @@ export function messageCommand(): Command {
     const model = resolveModel(modelChoice(o), shape, numClasses);
     const net = createNetwork(model.spec, labels.length, { backend: 'wasm', dtype: 'float64' });
     loadWeights(net, model, o.weights, o.modelSeed);
+    // a FedSGD client's one train-mode forward pass moves its BatchNorm running statistics; it sends them too
+    const clientBuffers = protocol.kind === 'fedsgd' && hasTrainModeBatchNorm(net) ? runningStatisticsAfter(net, images, BN_MOMENTUM) : undefined;
     const { message } = clientUpdate(net, Float64Array.from(net.theta), protocol, images, labels, { alpha: null });
     const meta: Record<string, string> = {
       format: 'gradleak-message', gradleak: GRADLEAK_VERSION, protocol: protocol.kind, batch_size: String(labels.length),
       model: o.model, source, ...(protocol.kind !== 'fedsgd' ? { local_steps: String(protocol.steps), lr: String(protocol.lr) } : {}),
       ...(protocol.kind === 'fedadmm' ? { rho: String(protocol.rho) } : {}),
     };
-    writeSafetensorsMessage(o.out, net, message, meta);
+    writeSafetensorsMessage(o.out, net, message, meta, clientBuffers);
     if (o.truthOut) writeTruth(o.truthOut, images, labels, shape);
-    console.log(`wrote ${o.out} (${protocol.kind} message of ${net.params.length} tensors, ${net.paramCount} values, batch ${labels.length})${o.truthOut ? ` and ${o.truthOut}` : ''}`);
+    console.log(`wrote ${o.out} (${protocol.kind} message of ${net.params.length} tensors, ${net.paramCount} values, batch ${labels.length}${clientBuffers ? ', with the client\'s BatchNorm running statistics' : ''})${o.truthOut ? ` and ${o.truthOut}` : ''}`);
   });
   return cmd;
 }

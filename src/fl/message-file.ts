@@ -52,6 +52,11 @@ export interface MessageFile {
   theta: Float64Array;
   /** BatchNorm running statistics of the model (Network.bufferValues); absent: PyTorch's initial ones. */
   buffers?: Float64Array;
+  /**
+   * The client's BatchNorm running statistics after its train-mode forward pass, in the order of `buffers`: a
+   * client that sends its state (FedAvg implementations average BN statistics) reveals its batch statistics.
+   */
+  clientBuffers?: Float64Array;
   message: Float64Array;
   /** Rounds of the client's earlier participations, increasing. */
   pastRounds: number[];

@@ -5,7 +5,7 @@
 import type { Network } from '../engine/network.js';
 import type { ModelSpec } from '../models/spec.js';
 import { UserError } from '../util/errors.js';
-import { expectTensors, readSafetensors, readSafetensorsMetadata, writeSafetensors, type TensorToWrite } from '../formats/safetensors.js';
+import { expectTensors, readSafetensors, readSafetensorsMetadata, writeSafetensors, type Tensor, type TensorToWrite } from '../formats/safetensors.js';
 import { checkProtocol, type ProtocolParams } from './protocol.js';
 import type { GroundTruth, MessageFile } from './message-file.js';
 
@@ -24,9 +24,11 @@ export function readSafetensorsMessage(file: string, o: SafetensorsMessageOption
   const tensors = readSafetensors(file);
   const meta = readSafetensorsMetadata(file);
   const want = o.net.params.map((p) => ({ name: p.name, shape: p.shape }));
-  const parts = expectTensors(tensors, want, file, 'the message');
+  const isBuffer = (name: string) => /\.(running_mean|running_var|num_batches_tracked)$/.test(name);
+  const parts = expectTensors(new Map([...tensors].filter(([n]) => !isBuffer(n))), want, file, 'the message');
   const message = new Float64Array(o.net.paramCount);
   o.net.params.forEach((p, i) => message.set(parts[i], p.offset));
+  const clientBuffers = readClientBuffers(new Map([...tensors].filter(([n]) => isBuffer(n) && !n.endsWith('num_batches_tracked'))), o.net, file);
   const truth = o.truthFile ? readTruth(o.truthFile, o.spec) : null;
   const fromMeta = meta.batch_size !== undefined ? Number(meta.batch_size) : undefined;
   if (fromMeta !== undefined && !(Number.isInteger(fromMeta) && fromMeta >= 1)) throw new UserError(`${file}: metadata batch_size must be a positive integer, got '${meta.batch_size}'`);
@@ -44,9 +46,19 @@ export function readSafetensorsMessage(file: string, o: SafetensorsMessageOption
   return {
     model: o.spec, protocol: checkProtocol(o.protocol), client: 0, round: 1, batchSize,
     theta: Float64Array.from(o.net.theta), buffers: Float64Array.from(o.net.bufferValues), message,
+    ...(clientBuffers ? { clientBuffers } : {}),
     pastRounds: [], pastMessages: [],
     groundTruth: truth ?? { dataset: 'none', split: '-', indices: [], shape: o.spec.in_shape, labels: [], images: [] },
   };
+}
+
+/** The client's running statistics sent with the message (all of the model's, or none), in Network.buffers order. */
+function readClientBuffers(tensors: Map<string, Tensor>, net: Network, file: string): Float64Array | undefined {
+  if (tensors.size === 0) return undefined;
+  const parts = expectTensors(tensors, net.buffers.map((b) => ({ name: b.name, shape: b.shape })), file, 'the client\'s BatchNorm statistics');
+  const out = new Float64Array(net.bufferValues.length);
+  net.buffers.forEach((b, i) => out.set(parts[i], b.offset));
+  return out;
 }
 
 /** The true batch of a capture: `x` [B,C,H,W] in [0,1] and integer labels `y` [B]. */
@@ -71,9 +83,12 @@ export function readTruth(file: string, spec: ModelSpec): GroundTruth {
 }
 
 /** Writes what a client sends, keyed by parameter name, in the same format (gradleak message). */
-export function writeSafetensorsMessage(file: string, net: Network, message: ArrayLike<number>, meta: Record<string, string>): void {
+export function writeSafetensorsMessage(
+  file: string, net: Network, message: ArrayLike<number>, meta: Record<string, string>, clientBuffers?: Float64Array,
+): void {
   const tensors: Record<string, TensorToWrite> = {};
   for (const p of net.params) tensors[p.name] = { shape: p.shape, data: Array.prototype.slice.call(message, p.offset, p.offset + p.size) as number[] };
+  if (clientBuffers) for (const b of net.buffers) tensors[b.name] = { shape: b.shape, data: clientBuffers.subarray(b.offset, b.offset + b.size) };
   writeSafetensors(file, tensors, 'F64', meta);
 }
 
