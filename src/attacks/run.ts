@@ -11,6 +11,7 @@ import { messageFileAlpha, stackedImages, type MessageFile } from '../fl/message
 import { applyDefense, NO_DEFENSE, survivingMask, type DefenseSpec } from '../defenses/defense.js';
 import { matchMessage, type MatchingResult, type MatchingState } from './gradient-matching.js';
 import { preset, type AttackName, type PresetChoice } from './presets.js';
+import type { LabelRequest } from './labels/choose.js';
 
 export interface AttackConfig {
   attack: AttackName;
@@ -43,6 +44,8 @@ export interface AttackConfig {
   lineSearch?: 'none' | 'strong-wolfe';
   /** Weight of the total-variation prior of the ig attack (default DEFAULT_TV). */
   tv?: number;
+  /** --labels / --label-method (labels/choose.ts); absent: the attack's default. */
+  labels?: LabelRequest;
   /** Independent dummy initialisations; the one with the lowest final objective is kept (never chosen by the ground truth). */
   restarts: number;
 }
@@ -90,8 +93,10 @@ export interface AttackOutcome {
     label_true: number | number[];
     label_pred: number | number[];
     label_correct: boolean;
-    /** true when the label was inferred from the message (iDLG rule), false when optimised jointly */
+    /** true when the labels were inferred from the message, false when known or optimised jointly */
     label_inferred: boolean;
+    /** the label-inference method that ran (idlg, llg, bias-corrected, ilrg), or known, or joint */
+    label_method: PresetChoice['labelMethod'];
     diverged: boolean;
     restarts: number;
     /** Which restart was kept, its dummy seed, and the final objective of every restart. */
@@ -167,7 +172,7 @@ export function runAttack(
   // the client's noise is its own: seeded by the image and model, not by the attacker's dummy seed
   const defense = cfg.defense ?? NO_DEFENSE;
   const observed = applyDefense(message, defense, net.params, cfg.index * 7919 + cfg.modelSeed);
-  const choice = adaptTo(defense, preset(cfg.attack, { net, theta, protocol: cfg.protocol, alpha: null, observed, tv: cfg.tv }));
+  const choice = adaptTo(defense, preset(cfg.attack, { net, theta, protocol: cfg.protocol, alpha: null, observed, tv: cfg.tv, labels: cfg.labels, truthLabels: batch.labels }));
   const truth = { images: batch.images, labels: batch.labels, shape: batch.shape, indices: batch.indices };
   return execute(cfg, { model, preset: choice, batch: batch.labels.length, truth }, started, onProgress, shouldStop);
 }
@@ -183,7 +188,7 @@ export function runMessageAttack(
   const net = createNetwork(m.model, m.batchSize, cfg.engine);
   if (m.buffers) net.bufferValues.set(m.buffers);
   const alpha = cfg.dual === 'zero' ? null : messageFileAlpha(m);
-  const choice = preset(cfg.attack, { net, theta: m.theta, protocol: m.protocol, alpha, observed: m.message, tv: cfg.tv });
+  const choice = preset(cfg.attack, { net, theta: m.theta, protocol: m.protocol, alpha, observed: m.message, tv: cfg.tv, labels: cfg.labels, truthLabels: m.groundTruth.labels });
   const truth = { images: stackedImages(m.groundTruth), labels: m.groundTruth.labels, shape: m.groundTruth.shape };
   return execute(cfg, { model: m.model, preset: choice, batch: m.batchSize, truth }, started, onProgress, shouldStop);
 }
@@ -192,7 +197,7 @@ export function runMessageAttack(
 function execute(
   cfg: AttackConfig, setup: AttackSetup, started: number, onProgress: (row: HistoryRow, restart: number) => void, shouldStop: () => boolean,
 ): AttackOutcome {
-  const { fn, target, options, inferred } = setup.preset;
+  const { fn, target, options, labelMethod } = setup.preset;
   const { shape, labels } = setup.truth;
   const B = setup.batch, known = labels.length > 0;
   const unscored = { mse: NaN, psnr: NaN, ssim: NaN, order: Array.from({ length: B }, (_, i) => i) };
@@ -225,8 +230,9 @@ function execute(
   const { result, history, snapshots, order } = runs[chosen];
   const last = history[history.length - 1];
   const K = fn.net.numClasses;
-  // predicted label of the dummy matched to true sample i
-  const predicted = order.map((d) => (inferred ? inferred.label : argmax(result.labelLogits!.subarray(d * K, (d + 1) * K))));
+  // predicted label of the dummy matched to true sample i: its fixed label, or the argmax of its joint label
+  const fixed = options.label.kind === 'fixed' ? options.label.classes : null;
+  const predicted = order.map((d) => (fixed ? fixed[d] : argmax(result.labelLogits!.subarray(d * K, (d + 1) * K))));
   const one = <T>(a: T[]): T | T[] => (a.length === 1 ? a[0] : a);
   const n = shape[0] * shape[1] * shape[2];
   const sampleOf = (a: Float64Array, b: number) => a.subarray(b * n, (b + 1) * n);
@@ -259,7 +265,8 @@ function execute(
       label_true: one(labels),
       label_pred: one(predicted),
       label_correct: known && predicted.every((p, i) => p === labels[i]),
-      label_inferred: inferred !== null,
+      label_inferred: labelMethod !== 'joint' && labelMethod !== 'known',
+      label_method: labelMethod,
       diverged: result.diverged,
       interrupted,
       restarts: cfg.restarts,
