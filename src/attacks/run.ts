@@ -6,6 +6,7 @@ import { clientUpdate, type ProtocolParams } from '../fl/protocol.js';
 import type { ModelSpec } from '../models/spec.js';
 import { loadWeights, resolveModel, type ModelChoice } from '../models/load.js';
 import { alignedScores } from '../metrics/batch-alignment.js';
+import { multisetMatches } from '../metrics/label-matches.js';
 import { affinePsnr, mse, psnr, ssim } from '../metrics/image.js';
 import { messageFileAlpha, stackedImages, type MessageFile } from '../fl/message-file.js';
 import { applyDefense, NO_DEFENSE, survivingMask, type DefenseSpec } from '../defenses/defense.js';
@@ -318,17 +319,6 @@ interface ImageScore {
 function imageScores(x: Float64Array, t: Float64Array, shape: [number, number, number], o: Pick<ImageScore, 'index' | 'label_true' | 'label_pred'>): ImageScore {
   const m = mse(x, t);
   return { ...o, mse: m, psnr: psnr(m), ssim: ssim(x, t, shape), psnr_affine: affinePsnr(x, t, shape) };
-}
-
-/** |A ∩ B| for multisets of labels. */
-function multisetMatches(a: number[], b: number[]): number {
-  const left = [...b];
-  let n = 0;
-  for (const v of a) {
-    const j = left.indexOf(v);
-    if (j >= 0) (left.splice(j, 1), n++);
-  }
-  return n;
 }
 
 function argmax(a: ArrayLike<number>): number {
