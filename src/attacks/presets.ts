@@ -5,7 +5,7 @@ import type { Network } from '../engine/network.js';
 import type { MessageFunction } from '../fl/message.js';
 import { messageFunction, type ProtocolName, type ProtocolParams } from '../fl/protocol.js';
 import type { MatchingOptions } from './gradient-matching.js';
-import { inferLabelIdlg, type InferredLabel } from './label-inference.js';
+import { chooseLabels, type LabelChoice, type LabelPlan, type LabelRequest } from './labels/choose.js';
 import { sumOfPriors, totalVariation } from './prior.js';
 import { batchNormPrior, type BatchStatistics } from './bn-prior.js';
 
@@ -38,6 +38,10 @@ export interface AttackContext {
   tv?: number;
   /** The BatchNorm-statistics prior (ig): the client's batch statistics the server knows, and its weight. */
   bnPrior?: { targets: BatchStatistics[]; weight: number };
+  /** --labels / --label-method; absent: the preset's default (DEFAULT_LABELS). */
+  labels?: LabelRequest;
+  /** The client's true labels when the attacker is given them (--labels known); empty when unknown. */
+  truthLabels?: readonly number[];
 }
 
 /** Inverting Gradients' default TV weight for 32x32 images (its CIFAR experiments). */
@@ -47,9 +51,20 @@ export interface PresetChoice {
   fn: MessageFunction;
   target: Float64Array;
   options: Omit<MatchingOptions, 'iterations' | 'seed' | 'logEvery'>;
-  /** The inferred label, or null when the label is optimised jointly. */
-  inferred: InferredLabel | null;
+  /** Where the labels came from: a label-inference method, the truth (known), or joint optimisation. */
+  labelMethod: LabelChoice['method'];
 }
+
+/** Each preset's labels without --labels: as before batches (iDLG's rule at B = 1), ig infers batches too. */
+const DEFAULT_LABELS: Record<AttackName, LabelPlan> = {
+  dlg: { mode: 'joint', method: 'auto' },
+  idlg: { mode: 'infer', method: 'idlg' },
+  ig: { mode: 'infer-or-joint', method: 'auto' },
+  'dlg-admm': { mode: 'joint', method: 'auto' },
+  'idlg-admm': { mode: 'infer', method: 'idlg' },
+  'admm-aware': { mode: 'infer-or-joint', method: 'idlg' },
+  'fedavg-unrolled': { mode: 'infer-or-joint', method: 'idlg' },
+};
 
 const LBFGS = { objective: 'l2', optimizer: 'lbfgs', lr: 1 } as const;
 const IG = { objective: 'cosine', optimizer: 'adam', lr: 0.1, signed: true, box: [0, 1] as [number, number], lrDecayAt: [3 / 8, 5 / 8, 7 / 8] } as const;
@@ -58,31 +73,33 @@ export function preset(name: AttackName, ctx: AttackContext): PresetChoice {
   const { net, theta, protocol: p, alpha, observed } = ctx;
   if (ATTACK_PROTOCOL[name] !== p.kind) throw new UserError(`attack ${name} needs --protocol ${ATTACK_PROTOCOL[name]} messages, got ${p.kind}`);
   const gradientAt = () => messageFunction(net, theta, { ...p, kind: 'fedsgd' }, null);
+  // labels from a gradient(-like) message g, by the preset's default plan unless --labels says otherwise
+  const labels = (g: ArrayLike<number>): LabelChoice => chooseLabels(ctx.labels ?? DEFAULT_LABELS[name], {
+    params: net.params, numClasses: net.numClasses, theta, gradient: g, batch: net.batch,
+  }, ctx.truthLabels ?? []);
   switch (name) {
     case 'dlg':
-      return joint(gradientAt(), observed);
     case 'idlg':
-      return fixedFrom(gradientAt(), observed, inferSingle(net, observed, 1, true)!);
+      return matching(gradientAt(), observed, labels(observed));
     case 'ig': {
-      const choice = orJoint(gradientAt(), observed, inferSingle(net, observed, 1, false));
+      const choice = matching(gradientAt(), observed, labels(observed));
       const tv = totalVariation(net.spec.in_shape, net.batch, ctx.tv ?? DEFAULT_TV);
       const bn = ctx.bnPrior ? [batchNormPrior(net, theta, ctx.bnPrior.targets, ctx.bnPrior.weight)] : [];
       return { ...choice, options: { ...choice.options, ...IG, prior: sumOfPriors([tv, ...bn]) } };
     }
     case 'dlg-admm':
-      return joint(gradientAt(), seedGradient(observed, p.lr)); // the seed's Algorithm 2: -Delta/eta as a gradient
     case 'idlg-admm': {
-      const target = seedGradient(observed, p.lr);
-      return fixedFrom(gradientAt(), target, inferSingle(net, target, 1, true)!);
+      const target = seedGradient(observed, p.lr); // the seed's Algorithm 2: -Delta/eta as a gradient
+      return matching(gradientAt(), target, labels(target));
     }
     case 'admm-aware': {
       // E = 1: Delta = -2 eta (g + alpha) exactly, so g = -Delta/(2 eta) - alpha; for E > 1 an estimate
       const g = observed.map((d, i) => -d / (2 * p.lr * p.steps) - (alpha ? alpha[i] : 0));
-      return orJoint(messageFunction(net, theta, p, alpha), observed, inferSingle(net, g, 1, false));
+      return matching(messageFunction(net, theta, p, alpha), observed, labels(g));
     }
     case 'fedavg-unrolled':
-      // U = w_0 - w_E is about eta E g: same sign as the gradient
-      return orJoint(messageFunction(net, theta, p, null), observed, inferSingle(net, observed, 1, false));
+      // U = w_0 - w_E is about eta E g
+      return matching(messageFunction(net, theta, p, null), observed, labels(observed.map((u) => u / (p.lr * p.steps))));
   }
 }
 
@@ -91,27 +108,8 @@ function seedGradient(increment: Float64Array, lr: number): Float64Array {
   return increment.map((d) => -d / lr);
 }
 
-/**
- * iDLG's rule on a gradient-like message. With `force`, the argmin is taken as the paper does;
- * otherwise it counts only when exactly one row sum is negative (one sample, non-negative features).
- */
-function inferSingle(net: Network, gradientLike: ArrayLike<number>, sign: number, force: boolean): InferredLabel | null {
-  if (net.batch !== 1) {
-    if (force) throw new UserError(`iDLG-style label inference needs batch size 1, got ${net.batch}`);
-    return null;
-  }
-  const inferred = inferLabelIdlg(net.params, gradientLike, sign);
-  return force || inferred.negativeRows === 1 ? inferred : null;
-}
-
-function joint(fn: MessageFunction, target: Float64Array): PresetChoice {
-  return { fn, target, options: { ...LBFGS, label: { kind: 'joint' } }, inferred: null };
-}
-
-function fixedFrom(fn: MessageFunction, target: Float64Array, inferred: InferredLabel): PresetChoice {
-  return { fn, target, options: { ...LBFGS, label: { kind: 'fixed', classes: [inferred.label] } }, inferred };
-}
-
-function orJoint(fn: MessageFunction, target: Float64Array, inferred: InferredLabel | null): PresetChoice {
-  return inferred ? fixedFrom(fn, target, inferred) : joint(fn, target);
+/** L-BFGS with fixed labels (inferred or known) or joint labels; ig swaps in its own optimiser. */
+function matching(fn: MessageFunction, target: Float64Array, l: LabelChoice): PresetChoice {
+  const label = l.classes ? { kind: 'fixed' as const, classes: l.classes } : { kind: 'joint' as const };
+  return { fn, target, options: { ...LBFGS, label }, labelMethod: l.method };
 }

@@ -6,12 +6,14 @@ import { clientUpdate, type ProtocolParams } from '../fl/protocol.js';
 import type { ModelSpec } from '../models/spec.js';
 import { loadWeights, resolveModel, type ModelChoice } from '../models/load.js';
 import { alignedScores } from '../metrics/batch-alignment.js';
+import { multisetMatches } from '../metrics/label-matches.js';
 import { affinePsnr, mse, psnr, ssim } from '../metrics/image.js';
 import { messageFileAlpha, stackedImages, type MessageFile } from '../fl/message-file.js';
 import { applyDefense, NO_DEFENSE, survivingMask, type DefenseSpec } from '../defenses/defense.js';
 import { matchMessage, type MatchingResult, type MatchingState } from './gradient-matching.js';
 import { preset, type AttackName, type PresetChoice } from './presets.js';
 import { BN_MOMENTUM, hasTrainModeBatchNorm, priorTargets, runningStatisticsAfter } from './bn-prior.js';
+import type { LabelRequest } from './labels/choose.js';
 
 export interface AttackConfig {
   attack: AttackName;
@@ -46,6 +48,8 @@ export interface AttackConfig {
   tv?: number;
   /** Weight of the BatchNorm-statistics prior of the ig attack (absent: none; attacks/bn-prior.ts). */
   bnPrior?: number;
+  /** --labels / --label-method (labels/choose.ts); absent: the attack's default. */
+  labels?: LabelRequest;
   /** Independent dummy initialisations; the one with the lowest final objective is kept (never chosen by the ground truth). */
   restarts: number;
 }
@@ -93,8 +97,10 @@ export interface AttackOutcome {
     label_true: number | number[];
     label_pred: number | number[];
     label_correct: boolean;
-    /** true when the label was inferred from the message (iDLG rule), false when optimised jointly */
+    /** true when the labels were inferred from the message, false when known or optimised jointly */
     label_inferred: boolean;
+    /** the label-inference method that ran (idlg, llg, bias-corrected, ilrg), or known, or joint */
+    label_method: PresetChoice['labelMethod'];
     diverged: boolean;
     restarts: number;
     /** Which restart was kept, its dummy seed, and the final objective of every restart. */
@@ -173,7 +179,7 @@ export function runAttack(
   const defense = cfg.defense ?? NO_DEFENSE;
   const observed = applyDefense(message, defense, net.params, cfg.index * 7919 + cfg.modelSeed);
   const bnPrior = cfg.bnPrior !== undefined ? { weight: cfg.bnPrior, targets: priorTargets(net, clientBuffers) } : undefined;
-  const choice = adaptTo(defense, preset(cfg.attack, { net, theta, protocol: cfg.protocol, alpha: null, observed, tv: cfg.tv, bnPrior }));
+  const choice = adaptTo(defense, preset(cfg.attack, { net, theta, protocol: cfg.protocol, alpha: null, observed, tv: cfg.tv, bnPrior, labels: cfg.labels, truthLabels: batch.labels }));
   const truth = { images: batch.images, labels: batch.labels, shape: batch.shape, indices: batch.indices };
   return execute(cfg, { model, preset: choice, batch: batch.labels.length, truth }, started, onProgress, shouldStop);
 }
@@ -190,7 +196,7 @@ export function runMessageAttack(
   if (m.buffers) net.bufferValues.set(m.buffers);
   const alpha = cfg.dual === 'zero' ? null : messageFileAlpha(m);
   const bnPrior = cfg.bnPrior !== undefined ? { weight: cfg.bnPrior, targets: priorTargets(net, m.clientBuffers) } : undefined;
-  const choice = preset(cfg.attack, { net, theta: m.theta, protocol: m.protocol, alpha, observed: m.message, tv: cfg.tv, bnPrior });
+  const choice = preset(cfg.attack, { net, theta: m.theta, protocol: m.protocol, alpha, observed: m.message, tv: cfg.tv, bnPrior, labels: cfg.labels, truthLabels: m.groundTruth.labels });
   const truth = { images: stackedImages(m.groundTruth), labels: m.groundTruth.labels, shape: m.groundTruth.shape };
   return execute(cfg, { model: m.model, preset: choice, batch: m.batchSize, truth }, started, onProgress, shouldStop);
 }
@@ -199,7 +205,7 @@ export function runMessageAttack(
 function execute(
   cfg: AttackConfig, setup: AttackSetup, started: number, onProgress: (row: HistoryRow, restart: number) => void, shouldStop: () => boolean,
 ): AttackOutcome {
-  const { fn, target, options, inferred } = setup.preset;
+  const { fn, target, options, labelMethod } = setup.preset;
   const { shape, labels } = setup.truth;
   const B = setup.batch, known = labels.length > 0;
   const unscored = { mse: NaN, psnr: NaN, ssim: NaN, order: Array.from({ length: B }, (_, i) => i) };
@@ -232,8 +238,9 @@ function execute(
   const { result, history, snapshots, order } = runs[chosen];
   const last = history[history.length - 1];
   const K = fn.net.numClasses;
-  // predicted label of the dummy matched to true sample i
-  const predicted = order.map((d) => (inferred ? inferred.label : argmax(result.labelLogits!.subarray(d * K, (d + 1) * K))));
+  // predicted label of the dummy matched to true sample i: its fixed label, or the argmax of its joint label
+  const fixed = options.label.kind === 'fixed' ? options.label.classes : null;
+  const predicted = order.map((d) => (fixed ? fixed[d] : argmax(result.labelLogits!.subarray(d * K, (d + 1) * K))));
   const one = <T>(a: T[]): T | T[] => (a.length === 1 ? a[0] : a);
   const n = shape[0] * shape[1] * shape[2];
   const sampleOf = (a: Float64Array, b: number) => a.subarray(b * n, (b + 1) * n);
@@ -266,7 +273,8 @@ function execute(
       label_true: one(labels),
       label_pred: one(predicted),
       label_correct: known && predicted.every((p, i) => p === labels[i]),
-      label_inferred: inferred !== null,
+      label_inferred: labelMethod !== 'joint' && labelMethod !== 'known',
+      label_method: labelMethod,
       diverged: result.diverged,
       interrupted,
       restarts: cfg.restarts,
@@ -318,17 +326,6 @@ interface ImageScore {
 function imageScores(x: Float64Array, t: Float64Array, shape: [number, number, number], o: Pick<ImageScore, 'index' | 'label_true' | 'label_pred'>): ImageScore {
   const m = mse(x, t);
   return { ...o, mse: m, psnr: psnr(m), ssim: ssim(x, t, shape), psnr_affine: affinePsnr(x, t, shape) };
-}
-
-/** |A ∩ B| for multisets of labels. */
-function multisetMatches(a: number[], b: number[]): number {
-  const left = [...b];
-  let n = 0;
-  for (const v of a) {
-    const j = left.indexOf(v);
-    if (j >= 0) (left.splice(j, 1), n++);
-  }
-  return n;
 }
 
 function argmax(a: ArrayLike<number>): number {

@@ -8,6 +8,7 @@ import { Network } from '../engine/network.js';
 import { ReferenceKernels } from '../engine/kernels.js';
 import { UserError } from '../util/errors.js';
 import { addModelOptions, modelChoice } from './model-options.js';
+import { addLabelOptions, labelRequest } from './label-options.js';
 import { checkDefense, DEFENSES } from '../defenses/defense.js';
 import { ATTACKS, ATTACK_DESCRIPTIONS, ATTACK_PROTOCOL, DEFAULT_TV, type AttackName } from '../attacks/presets.js';
 import { checkProtocol, DEFAULT_PROTOCOL, PROTOCOLS } from '../fl/protocol.js';
@@ -106,6 +107,7 @@ export function attackCommand(): Command {
     .option('--out <dir>', 'run directory (default runs/<attack>-<dataset>-<index>-s<seed>)')
     .option('--json', 'print the result as one JSON line (last line of stdout)');
   addModelOptions(cmd);
+  addLabelOptions(cmd);
   addEngineOptions(cmd);
   addDataOptions(cmd);
   cmd.action(async (o) => {
@@ -121,7 +123,7 @@ export function attackCommand(): Command {
       dataset: captured?.groundTruth.dataset ?? datasetName(o.dataset, o), dataDir: o.dataDir, imageFile: o.image, split: captured?.groundTruth.split ?? o.split, index: captured?.groundTruth.indices[0] ?? indices?.[0] ?? o.index, ...(indices && indices.length > 1 ? { indices } : {}),
       iterations: o.iterations, seed: o.seed, logEvery: o.logEvery, modelSeed: o.modelSeed, weightsFile: o.weights, model: modelChoice(o),
       engine: { backend: o.backend, dtype: o.precision }, restarts: o.restarts,
-      lineSearch: o.lineSearch, tv: o.tv, ...(o.bnPrior !== undefined ? { bnPrior: o.bnPrior } : {}),
+      lineSearch: o.lineSearch, tv: o.tv, labels: labelRequest(o), ...(o.bnPrior !== undefined ? { bnPrior: o.bnPrior } : {}),
       defense: checkDefense({ name: o.defense, strength: o.defenseStrength, adaptive: o.adaptive ?? false, clip: o.dpClip }),
       protocol: captured?.protocol ?? protocolFlags(),
     };

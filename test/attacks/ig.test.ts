@@ -59,7 +59,7 @@ test('the ig preset: cosine, signed Adam lr 0.1, box [0,1], decay at 3/8, 5/8, 7
   assert.deepEqual(choice.options.box, [0, 1]);
   assert.deepEqual(choice.options.lrDecayAt, [3 / 8, 5 / 8, 7 / 8]);
   assert.ok(choice.options.prior);
-  assert.equal(choice.inferred?.label, 2, 'ReLU features are non-negative: the iDLG rule finds the label');
+  assert.deepEqual(choice.options.label, { kind: 'fixed', classes: [2] }, 'ReLU features are non-negative: the iDLG rule finds the label');
   const objectives: number[] = [];
   const r = matchMessage(choice.fn, choice.target, { ...choice.options, iterations: 80, seed: 1, logEvery: 40 }, (s) => objectives.push(s.objective));
   assert.ok(r.x.every((v) => v >= 0 && v <= 1), 'inside the box');

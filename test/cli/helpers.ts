@@ -1,4 +1,6 @@
+import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -22,4 +24,15 @@ export async function interrupted(args: string[], afterMs: number, signal: NodeJ
   child.kill(signal);
   const code = await exited;
   return { code, stderr, ms: Date.now() - t };
+}
+
+/** Each `attack` case (flags, expected message) fails with exit 2, one line on stderr, and no run directory `out`. */
+export function attackRejects(cases: [string[], RegExp][], out: string): void {
+  for (const [args, re] of cases) {
+    const r = gradleak(['attack', ...args, '--iterations', '1', '--out', out]);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, re);
+    assert.ok(!existsSync(out));
+  }
 }

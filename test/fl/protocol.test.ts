@@ -51,9 +51,11 @@ test('admm-aware infers the label from the increment (sign!) and the seed\'s var
   const p: ProtocolParams = { kind: 'fedadmm', steps: 1, lr: 0.1, rho: 0.1 };
   const { message } = clientUpdate(net, theta, p, x, [3], { alpha: null });
   const aware = preset('admm-aware', { net, theta, protocol: p, alpha: null, observed: message });
-  assert.equal(aware.inferred?.label, 3);
+  assert.equal(aware.labelMethod, 'idlg');
+  assert.deepEqual(aware.options.label, { kind: 'fixed', classes: [3] });
   assert.deepEqual(aware.target, message);
   const seed = preset('dlg-admm', { net, theta, protocol: p, alpha: null, observed: message });
   for (let i = 0; i < message.length; i++) assert.equal(seed.target[i], -message[i] / 0.1);
-  assert.equal(seed.inferred, null);
+  assert.equal(seed.labelMethod, 'joint');
+  assert.deepEqual(seed.options.label, { kind: 'joint' });
 });
