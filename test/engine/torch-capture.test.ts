@@ -15,6 +15,7 @@ import { loadWeights, resolveModel } from '../../src/models/load.js';
 import { readSafetensors } from '../../src/formats/safetensors.js';
 import { readSafetensorsMessage } from '../../src/fl/safetensors-message.js';
 import { DEFAULT_PROTOCOL } from '../../src/fl/protocol.js';
+import { batchStatistics, priorTargets } from '../../src/attacks/bn-prior.js';
 
 const DIR = fileURLToPath(new URL('../../../test/data/torch-capture/', import.meta.url));
 const TOOLS = fileURLToPath(new URL('../../../tools/', import.meta.url));
@@ -29,7 +30,7 @@ function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return num / den;
 }
 
-function ourMessage(dir: string, model: string): { ours: Float64Array; theirs: Float64Array; perTensor: number } {
+function ourMessage(dir: string, model: string): { ours: Float64Array; theirs: Float64Array; perTensor: number; statistics: number } {
   const resolved = resolveModel(model.endsWith('.onnx') ? { model: join(dir, model) } : { model: 'resnet20', width: 8 }, [3, 32, 32], 10);
   const truth = readSafetensors(join(dir, 'truth.safetensors'));
   const labels = Array.from(truth.get('y')!.data);
@@ -37,10 +38,14 @@ function ourMessage(dir: string, model: string): { ours: Float64Array; theirs: F
   loadWeights(net, resolved, model.endsWith('.onnx') ? undefined : join(dir, 'weights.safetensors'), 0);
   const captured = readSafetensorsMessage(join(dir, 'message.safetensors'), { net, spec: resolved.spec, protocol: DEFAULT_PROTOCOL });
   assert.equal(captured.batchSize, labels.length, 'batch size from the metadata');
+  // the batch statistics the server recovers from PyTorch's running statistics after the step vs the engine's own
+  const recovered = priorTargets(net, captured.clientBuffers);
+  const direct = batchStatistics(net, truth.get('x')!.data);
+  const statistics = Math.max(...recovered.flatMap((r, l) => [relErr(r.mean, direct[l].mean), relErr(r.variance, direct[l].variance)]));
   net.evaluate(truth.get('x')!.data, { kind: 'hard', classes: labels });
   let perTensor = 0;
   for (const p of net.params) perTensor = Math.max(perTensor, relErr(p.grad, captured.message.subarray(p.offset, p.offset + p.size)));
-  return { ours: Float64Array.from(net.grad), theirs: captured.message, perTensor };
+  return { ours: Float64Array.from(net.grad), theirs: captured.message, perTensor, statistics };
 }
 
 for (const capture of ['resnet20w8-b1', 'resnet20w8-b2']) {
@@ -51,6 +56,9 @@ for (const capture of ['resnet20w8-b1', 'resnet20w8-b2']) {
     console.log(`# ${capture}: max error ${relErr(byName.ours, byName.theirs).toExponential(2)} of the largest entry, worst tensor ${byName.perTensor.toExponential(2)}`);
     assert.ok(relErr(byName.ours, byName.theirs) < 5e-5, `whole message ${relErr(byName.ours, byName.theirs)}`);
     assert.ok(byName.perTensor < 1e-4, `worst tensor ${byName.perTensor}`);
+    // float32 running statistics, (r1 - 0.9 r0)/0.1: PyTorch's rounding times 10
+    console.log(`# ${capture}: BatchNorm batch statistics from PyTorch's running statistics: worst layer ${byName.statistics.toExponential(2)}`);
+    assert.ok(byName.statistics < 1e-4, `batch statistics ${byName.statistics}`);
     const onnx = ourMessage(join(DIR, capture), 'model.onnx');
     assert.ok(relErr(onnx.ours, byName.ours) < 1e-12, 'the ONNX file and the model by name are the same network');
   });
