@@ -87,6 +87,7 @@ export function attackCommand(): Command {
     .option('--model-seed <s>', 'seed of the model weights U(-0.5, 0.5)', nonNegativeInt, 1234)
     .option('--protocol <name>', `what the client sends: ${PROTOCOLS.join(', ')} (default: the attack's)`, oneOf(PROTOCOLS))
     .option('--local-steps <E>', 'local steps of FedAvg / FedADMM', positiveInt, DEFAULT_PROTOCOL.steps)
+    .option('--local-batch <b>', 'FedAvg / FedADMM: each local step takes the next b of the client\'s images (mini-batch SGD; E = epochs x N/b); default all of them', positiveInt)
     .option('--lr <eta>', 'client learning rate', positiveNumber, DEFAULT_PROTOCOL.lr)
     .option('--rho <rho>', 'FedADMM penalty', positiveNumber, DEFAULT_PROTOCOL.rho)
     .option('--message <file>', 'attack a captured message: a gradleak simulate --capture JSON (model, weights, protocol and past increments come from the file), or a .safetensors keyed by parameter name (from PyTorch or gradleak message; with --model, --weights, --protocol)')
@@ -115,7 +116,7 @@ export function attackCommand(): Command {
     if (o.iterations / o.logEvery > MAX_LOGGED) {
       throw new UserError(`--iterations ${o.iterations} with --log-every ${o.logEvery} logs ${Math.ceil(o.iterations / o.logEvery)} rows; at most ${MAX_LOGGED} (raise --log-every)`);
     }
-    const protocolFlags = () => checkProtocol({ kind: o.protocol ?? ATTACK_PROTOCOL[o.attack as AttackName], steps: o.localSteps, lr: o.lr, rho: o.rho });
+    const protocolFlags = () => checkProtocol({ kind: o.protocol ?? ATTACK_PROTOCOL[o.attack as AttackName], steps: o.localSteps, lr: o.lr, rho: o.rho, ...(o.localBatch !== undefined ? { localBatch: o.localBatch } : {}) });
     const captured = o.message ? readCapture(o, protocolFlags) : null; // validated before any work
     const indices = o.message ? undefined : batchIndices(o);
     const cfg: AttackConfig = {
@@ -180,7 +181,7 @@ function rejectIgnoredFlags(cmd: Command, o: { message?: string; defense: string
     ...given('--dataset', 'dataset'), ...given('--split', 'split'), ...given('--index', 'index'), ...given('--indices', 'indices'),
     ...(o.message.toLowerCase().endsWith('.safetensors') ? [] : [
       ...given('--model', 'model'), ...given('--weights', 'weights'), ...given('--model-seed', 'modelSeed'), ...given('--protocol', 'protocol'),
-      ...given('--local-steps', 'localSteps'), ...given('--lr', 'lr'), ...given('--rho', 'rho'), ...given('--bn', 'bn'), ...given('--width', 'width'),
+      ...given('--local-steps', 'localSteps'), ...given('--local-batch', 'localBatch'), ...given('--lr', 'lr'), ...given('--rho', 'rho'), ...given('--bn', 'bn'), ...given('--width', 'width'),
       ...given('--truth', 'truth'), ...given('--batch-size', 'batchSize'),
     ]),
   ];

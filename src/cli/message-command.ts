@@ -26,6 +26,7 @@ export function messageCommand(): Command {
     .option('--batch-size <B>', 'images index .. index+B-1', positiveInt, 1)
     .option('--protocol <name>', PROTOCOLS.join(', '), oneOf(PROTOCOLS), ATTACK_PROTOCOL.dlg)
     .option('--local-steps <E>', 'local steps of FedAvg / FedADMM', positiveInt, DEFAULT_PROTOCOL.steps)
+    .option('--local-batch <b>', 'FedAvg / FedADMM: each local step takes the next b of the client\'s images (mini-batch SGD; E = epochs x N/b); default all of them', positiveInt)
     .option('--lr <eta>', 'client learning rate', positiveNumber, DEFAULT_PROTOCOL.lr)
     .option('--rho <rho>', 'FedADMM penalty', positiveNumber, DEFAULT_PROTOCOL.rho)
     .option('--model-seed <s>', 'seed of the model weights when no file gives them', nonNegativeInt, 1234)
@@ -36,7 +37,7 @@ export function messageCommand(): Command {
   addDataOptions(cmd);
   cmd.action(async (o) => {
     if (!String(o.out).endsWith('.safetensors')) throw new UserError(`--out must name a .safetensors file, got '${o.out}'`);
-    const protocol = checkProtocol({ kind: o.protocol, steps: o.localSteps, lr: o.lr, rho: o.rho });
+    const protocol = checkProtocol({ kind: o.protocol, steps: o.localSteps, lr: o.lr, rho: o.rho, ...(o.localBatch !== undefined ? { localBatch: o.localBatch } : {}) });
     const { images, labels, shape, numClasses, source } = await clientBatch(o);
     const model = resolveModel(modelChoice(o), shape, numClasses);
     const net = createNetwork(model.spec, labels.length, { backend: 'wasm', dtype: 'float64' });
@@ -47,6 +48,7 @@ export function messageCommand(): Command {
     const meta: Record<string, string> = {
       format: 'gradleak-message', gradleak: GRADLEAK_VERSION, protocol: protocol.kind, batch_size: String(labels.length),
       model: o.model, source, ...(protocol.kind !== 'fedsgd' ? { local_steps: String(protocol.steps), lr: String(protocol.lr) } : {}),
+      ...(protocol.localBatch !== undefined ? { local_batch: String(protocol.localBatch) } : {}),
       ...(protocol.kind === 'fedadmm' ? { rho: String(protocol.rho) } : {}),
     };
     writeSafetensorsMessage(o.out, net, message, meta, clientBuffers);

@@ -31,6 +31,11 @@ export function createNetwork(spec: ModelSpec, batch: number, engine: EngineOpti
   return new Network(spec, kernels, batch);
 }
 
+/** A network of the same model on fresh kernels of the same kind and precision as `net`, for another batch size. */
+export function networkLike(net: Network, batch: number): Network {
+  return createNetwork(net.spec, batch, { backend: net.kernels instanceof WasmKernels ? 'wasm' : 'ts', dtype: net.kernels.dtype });
+}
+
 /** float64 kernels of the same kind as `like` (for an optimiser's vectors), with room for n elements. */
 export function vectorKernelsLike(like: Kernels, elements: number): Kernels {
   return like instanceof WasmKernels ? new WasmKernels('float64', elements) : new ReferenceKernels('float64');

@@ -11,8 +11,13 @@
 // Hessian-vector product per step:  with lambda_E = dD/dw_E,
 //   dD/dx += -lr H_xW(w_t) lambda_{t+1},   dD/dy += -lr H_yW(w_t) lambda_{t+1},
 //   lambda_t = (1 - lr rho) lambda_{t+1} - lr H_WW(w_t) lambda_{t+1}.
+// With mini-batches (`localBatch` b < N images), step t takes mini-batch j = t mod (N/b), images j*b .. j*b+b-1:
+// the client walks its images in one fixed order every epoch (which order does not matter to the attacker, whose
+// dummies are interchangeable), g(w_t) is the mean loss gradient of that mini-batch (train-mode BatchNorm uses its
+// statistics), and only that mini-batch's slice of dD/dx (dD/dy) receives step t's term.
 import type { LabelInput } from '../engine/loss.js';
 import type { Network } from '../engine/network.js';
+import { networkLike } from '../engine/backend.js';
 import type { MessageFunction } from './message.js';
 
 export interface LocalStepsParams {
@@ -22,6 +27,8 @@ export interface LocalStepsParams {
   /** The client's dual (FedADMM), null for zero. */
   alpha: Float64Array | null;
   output: 'update' | 'admm-increment';
+  /** Mini-batch size b of each local step (absent: all N images at every step). */
+  localBatch?: number;
 }
 
 export class LocalStepsMessage implements MessageFunction {
@@ -30,14 +37,22 @@ export class LocalStepsMessage implements MessageFunction {
   private readonly w: Float64Array;
   private readonly out: Float64Array;
   private readonly lambda: Float64Array;
-  private lastX: ArrayLike<number> | null = null;
+  private lastX: Float64Array | null = null;
   private lastLabel: LabelInput | null = null;
+  /** The network of one local step: `net` itself, or one of the same model with batch b. */
+  private readonly stepNet: Network;
+  private readonly groups: number; // mini-batches per epoch, N/b
 
   constructor(readonly net: Network, readonly theta: Float64Array, readonly p: LocalStepsParams) {
     this.size = net.paramCount;
     if (theta.length !== this.size) throw new Error(`theta has ${theta.length} values, the model ${this.size}`);
     if (p.alpha && p.alpha.length !== this.size) throw new Error(`alpha has ${p.alpha.length} values, the model ${this.size}`);
     if (p.output === 'admm-increment' && !(p.rho > 0)) throw new Error('the ADMM increment needs rho > 0');
+    const b = p.localBatch ?? net.batch;
+    if (!(Number.isInteger(b) && b >= 1 && net.batch % b === 0)) throw new Error(`local batch ${b} must divide the client's ${net.batch} images`);
+    this.groups = net.batch / b;
+    this.stepNet = b === net.batch ? net : networkLike(net, b);
+    if (this.stepNet !== net) this.stepNet.bufferValues.set(net.bufferValues);
     this.iterates = Array.from({ length: p.steps }, () => new Float64Array(this.size));
     this.w = new Float64Array(this.size);
     this.out = new Float64Array(this.size);
@@ -46,18 +61,18 @@ export class LocalStepsMessage implements MessageFunction {
 
   /** Runs the E local steps from theta; leaves w_E in `finalWeights`. */
   message(x: ArrayLike<number>, label: LabelInput): Float64Array {
-    const { net, theta, w, p } = this;
+    const { stepNet: net, theta, w, p } = this;
     const alpha = p.alpha;
+    this.lastX = Float64Array.from(x);
+    this.lastLabel = label;
     w.set(theta);
     for (let t = 0; t < p.steps; t++) {
       this.iterates[t].set(w);
       net.setParams(w);
-      net.evaluate(x, label);
+      this.evaluateStep(t);
       const g = net.grad;
       for (let i = 0; i < w.length; i++) w[i] -= p.lr * (g[i] + (alpha ? alpha[i] : 0) + p.rho * (w[i] - theta[i]));
     }
-    this.lastX = x;
-    this.lastLabel = label;
     const out = this.out;
     if (p.output === 'update') {
       for (let i = 0; i < out.length; i++) out[i] = theta[i] - w[i];
@@ -71,13 +86,24 @@ export class LocalStepsMessage implements MessageFunction {
     return out;
   }
 
+  /** Forward and backward of local step t on its mini-batch (all images without mini-batches). */
+  private evaluateStep(t: number): void {
+    const net = this.stepNet, j = t % this.groups, x = this.lastX!, label = this.lastLabel!;
+    const n = x.length / this.net.batch, b = net.batch, K = net.numClasses;
+    const xs = x.subarray(j * b * n, (j + 1) * b * n);
+    const part: LabelInput = label.kind === 'hard'
+      ? { kind: 'hard', classes: Array.prototype.slice.call(label.classes, j * b, (j + 1) * b) as number[] }
+      : { kind: 'soft', logits: Array.prototype.slice.call(label.logits, j * b * K, (j + 1) * b * K) as number[] };
+    net.evaluate(xs, part);
+  }
+
   /** w_E of the last message() call. */
   get finalWeights(): Float64Array {
     return this.w;
   }
 
   vjp(dm: Float64Array, dx: Float64Array, dy: Float64Array | null): void {
-    const { net, p, lambda } = this;
+    const { stepNet: net, p, lambda } = this;
     if (!this.lastX || !this.lastLabel) throw new Error('vjp() needs a preceding message()');
     // lambda_E = dD/dw_E: U = theta - w_E gives -dm; Delta = 2 w_E + const gives 2 dm
     const scale = p.output === 'update' ? -1 : 2;
@@ -88,12 +114,12 @@ export class LocalStepsMessage implements MessageFunction {
       if (t < p.steps - 1) {
         // the network still holds the primal state of w_{E-1} from message(); earlier steps are recomputed
         net.setParams(this.iterates[t]);
-        net.evaluate(this.lastX, this.lastLabel);
+        this.evaluateStep(t);
       }
       net.hvp(lambda, { params: t > 0, input: true, label: dy !== null });
-      const hx = net.hvpInput;
-      for (let i = 0; i < dx.length; i++) dx[i] -= p.lr * hx[i];
-      if (dy) for (let i = 0; i < dy.length; i++) dy[i] -= p.lr * net.hvpLabel[i];
+      const j = t % this.groups, hx = net.hvpInput, hy = net.hvpLabel;
+      for (let i = 0, o = j * hx.length; i < hx.length; i++) dx[o + i] -= p.lr * hx[i];
+      if (dy) for (let i = 0, o = j * hy.length; i < hy.length; i++) dy[o + i] -= p.lr * hy[i];
       if (t > 0) {
         const h = net.hess;
         for (let i = 0; i < lambda.length; i++) lambda[i] = (1 - p.lr * p.rho) * lambda[i] - p.lr * h[i];

@@ -17,6 +17,8 @@ export interface ProtocolParams {
   lr: number;
   /** FedADMM penalty rho. */
   rho: number;
+  /** FedAvg / FedADMM: the mini-batch size b of each local step (absent: the client's whole batch at every step). */
+  localBatch?: number;
 }
 
 export const DEFAULT_PROTOCOL: ProtocolParams = { kind: 'fedsgd', steps: 1, lr: 0.1, rho: 0.1 };
@@ -26,8 +28,18 @@ export function checkProtocol(p: ProtocolParams): ProtocolParams {
   if (!PROTOCOLS.includes(p.kind)) throw new UserError(`unknown protocol '${p.kind}' (available: ${PROTOCOLS.join(', ')})`);
   if (!Number.isInteger(p.steps) || p.steps < 1) throw new UserError(`--local-steps must be an integer >= 1, got ${p.steps}`);
   if (!(p.lr > 0) || !Number.isFinite(p.lr)) throw new UserError(`--lr must be a positive number, got ${p.lr}`);
+  if (p.localBatch !== undefined) {
+    if (p.kind === 'fedsgd') throw new UserError('--local-batch applies to FedAvg and FedADMM local steps, not FedSGD');
+    if (!Number.isInteger(p.localBatch) || p.localBatch < 1) throw new UserError(`--local-batch must be an integer >= 1, got ${p.localBatch}`);
+  }
   if (p.kind === 'fedadmm' && (!(p.rho > 0) || !Number.isFinite(p.rho))) throw new UserError(`--rho must be a positive number for FedADMM, got ${p.rho}`);
   return p;
+}
+
+/** A mini-batch size must split the client's images into equal mini-batches. */
+export function checkLocalBatch(b: number, images: number): number {
+  if (images % b !== 0) throw new UserError(`--local-batch ${b} must divide the client's ${images} images into equal mini-batches`);
+  return b;
 }
 
 /** The client's state kept across rounds: the FedADMM dual alpha_i (null = zero, never participated). */
@@ -48,6 +60,7 @@ export function messageFunction(net: Network, theta: Float64Array, p: ProtocolPa
     steps: p.steps, lr: p.lr, rho: p.kind === 'fedadmm' ? p.rho : 0,
     alpha: p.kind === 'fedadmm' ? alpha : null,
     output: p.kind === 'fedadmm' ? 'admm-increment' : 'update',
+    ...(p.localBatch !== undefined ? { localBatch: checkLocalBatch(p.localBatch, net.batch) } : {}),
   });
 }
 

@@ -38,7 +38,10 @@ export function readSafetensorsMessage(file: string, o: SafetensorsMessageOption
     throw new UserError(`${file}: the message says protocol '${meta.protocol}', the attack assumes '${o.protocol.kind}' (set --protocol)`);
   }
   // the protocol's public parameters, when the file states them, must be the ones the attack assumes
-  const stated: [string, string, number][] = [['local_steps', '--local-steps', o.protocol.steps], ['lr', '--lr', o.protocol.lr], ['rho', '--rho', o.protocol.rho]];
+  const stated: [string, string, number][] = [
+    ['local_steps', '--local-steps', o.protocol.steps], ['lr', '--lr', o.protocol.lr], ['rho', '--rho', o.protocol.rho],
+    ['local_batch', '--local-batch', o.protocol.localBatch ?? batchSize],
+  ];
   for (const [key, flag, assumed] of stated) {
     if (meta[key] === undefined || o.protocol.kind === 'fedsgd' || (key === 'rho' && o.protocol.kind !== 'fedadmm')) continue;
     if (Number(meta[key]) !== assumed) throw new UserError(`${file}: the message says ${key} ${meta[key]}, the attack assumes ${assumed} (set ${flag} ${meta[key]})`);
