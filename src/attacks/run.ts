@@ -52,6 +52,8 @@ export interface AttackConfig {
   labels?: LabelRequest;
   /** Independent dummy initialisations; the one with the lowest final objective is kept (never chosen by the ground truth). */
   restarts: number;
+  /** Which of the restarts this call runs (default all, 0 .. restarts-1): a share of them, run on one thread (mergeRestarts). */
+  restartIds?: number[];
 }
 
 export interface HistoryRow {
@@ -214,7 +216,8 @@ function execute(
   let evaluations = 0;
   // snapshots of a restart stay within SNAPSHOT_BYTES (a batch of 256 CIFAR images is 6 MB a snapshot)
   const maxSnapshots = Math.max(16, Math.min(MAX_SNAPSHOTS, Math.floor(SNAPSHOT_BYTES / (8 * B * shape[0] * shape[1] * shape[2]))));
-  for (let r = 0; r < cfg.restarts; r++) {
+  const ids = cfg.restartIds ?? Array.from({ length: cfg.restarts }, (_, r) => r);
+  for (const r of ids) {
     const run: Run = { history: [], snapshots: [], seed: restartSeed(cfg.seed, r), result: undefined as unknown as MatchingResult, order: [] };
     const score = (s: MatchingState) => {
       const sc = known ? alignedScores(s.x, setup.truth.images, shape, B) : unscored;
@@ -278,9 +281,32 @@ function execute(
       diverged: result.diverged,
       interrupted,
       restarts: cfg.restarts,
-      chosen_restart: chosen,
+      chosen_restart: ids[chosen],
       chosen_seed: runs[chosen].seed,
       restart_objectives: runs.map((r) => r.result.objective),
+    },
+  };
+}
+
+/**
+ * One outcome from the shares of the restarts run separately (each with its `restartIds`): the share whose kept run
+ * has the lowest objective (NaN worst, ties to the lower restart), with every restart's objective in restart order
+ * and the evaluations of all. The result equals running all restarts in one call, apart from `seconds`.
+ */
+export function mergeRestarts(shares: readonly AttackOutcome[], seconds: number): AttackOutcome {
+  const rank = (o: AttackOutcome) => (Number.isNaN(o.metrics.objective) ? Infinity : o.metrics.objective);
+  const best = shares.reduce((b, o) => (rank(o) < rank(b) || (rank(o) === rank(b) && o.metrics.chosen_restart < b.metrics.chosen_restart) ? o : b));
+  // an interrupted share ran only the first of its restarts: keep the ones that ran, in restart order
+  const objectives = shares.flatMap((o) => o.metrics.restart_objectives.map((v, i): [number, number] => [o.config.restartIds![i], v]))
+    .sort((a, b) => a[0] - b[0]).map(([, v]) => v);
+  const { restartIds: _, ...config } = best.config;
+  return {
+    ...best,
+    config,
+    metrics: {
+      ...best.metrics, seconds, restart_objectives: objectives,
+      evaluations: shares.reduce((n, o) => n + o.metrics.evaluations, 0),
+      interrupted: shares.some((o) => o.metrics.interrupted),
     },
   };
 }

@@ -1,6 +1,7 @@
 // gradleak attack: one attack on one dataset image, written to a run directory.
 import { Command } from 'commander';
 import { basename, join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { readMessageFile, type MessageFile } from '../fl/message-file.js';
 import { readSafetensorsMessage } from '../fl/safetensors-message.js';
 import { loadWeights, resolveModel } from '../models/load.js';
@@ -12,7 +13,7 @@ import { addLabelOptions, labelRequest } from './label-options.js';
 import { checkDefense, DEFENSES } from '../defenses/defense.js';
 import { ATTACKS, ATTACK_DESCRIPTIONS, ATTACK_PROTOCOL, DEFAULT_TV, type AttackName } from '../attacks/presets.js';
 import { checkProtocol, DEFAULT_PROTOCOL, PROTOCOLS } from '../fl/protocol.js';
-import { batchOf, isScored, MAX_LOGGED, type AttackConfig, type AttackOutcome, type HistoryRow, type PrivateBatch } from '../attacks/run.js';
+import { batchOf, isScored, mergeRestarts, MAX_LOGGED, type AttackConfig, type AttackOutcome, type HistoryRow, type PrivateBatch } from '../attacks/run.js';
 import type { AttackProgress, AttackWorkerData } from './attack-worker.js';
 import { runInterruptible, stopFlag } from './interruptible.js';
 import { DATASETS, DEFAULT_IMAGE_SHAPE, SPLITS } from '../data/open.js';
@@ -38,9 +39,15 @@ export function addEngineOptions(cmd: Command): Command {
     .option('--backend <name>', `kernels: ${BACKENDS.join(' (WebAssembly SIMD) or ')} (plain TypeScript reference)`, oneOf(BACKENDS), 'wasm');
 }
 
+/** Worker threads for restarts: one per core. */
+export function defaultThreads(): number {
+  return availableParallelism();
+}
+
 /** Runs one attack with a progress bar and writes its run directory; Ctrl-C / SIGTERM keep what was done (exit 130). */
 export async function attackToDir(
   cfg: AttackConfig, out: string, flags: DataFlags = { inputShape: DEFAULT_IMAGE_SHAPE }, captured: MessageFile | null = null,
+  threadCount = defaultThreads(),
 ): Promise<AttackOutcome> {
   checkOutDir(out); // created only once the attack has run (writeRunDir): a failed command leaves no directory
   const message = captured ?? (cfg.messageFile ? readMessageFile(cfg.messageFile) : null);
@@ -58,12 +65,24 @@ export async function attackToDir(
     }
   }
   const bar = progressBar(cfg.iterations * cfg.restarts, `${cfg.attack} ${cfg.messageFile ?? `${cfg.dataset}#${cfg.index}`}`);
-  const progress = (r: HistoryRow, restart: number) => bar.update(restart * cfg.iterations + r.iteration, { D: r.objective.toExponential(2), MSE: r.mse.toExponential(2) });
+  const done = new Array<number>(cfg.restarts).fill(0); // iterations done per restart
+  const progress = (r: HistoryRow, restart: number) => {
+    done[restart] = r.iteration;
+    bar.update(done.reduce((a, b) => a + b, 0), { D: r.objective.toExponential(2), MSE: r.mse.toExponential(2) });
+  };
+  // restarts are independent: they run on up to `threads` worker threads, restart r on thread r mod threads
+  const threads = Math.max(1, Math.min(cfg.restarts, threadCount));
+  const shares = Array.from({ length: threads }, (_, k) => Array.from({ length: cfg.restarts }, (_, r) => r).filter((r) => r % threads === k));
+  const started = performance.now(), stop = stopFlag(); // one flag: an interrupt, or a failed share, stops every share
   let outcome: AttackOutcome;
   try {
-    outcome = await runInterruptible<AttackWorkerData, AttackProgress, AttackOutcome>(
-      new URL('./attack-worker.js', import.meta.url), { cfg, batch, message, stop: stopFlag() }, (p) => progress(p.row, p.restart),
-    );
+    const outcomes = await Promise.all(shares.map((restartIds) => runInterruptible<AttackWorkerData, AttackProgress, AttackOutcome>(
+      new URL('./attack-worker.js', import.meta.url), { cfg: { ...cfg, restartIds }, batch, message, stop }, (p) => progress(p.row, p.restart),
+    ).catch((e) => {
+      Atomics.store(stop, 0, 1);
+      throw e;
+    })));
+    outcome = mergeRestarts(outcomes, (performance.now() - started) / 1000);
   } finally {
     bar.stop();
   }
@@ -104,6 +123,7 @@ export function attackCommand(): Command {
     .option('--tv <w>', `weight of the total-variation prior of --attack ig (default ${DEFAULT_TV})`, nonNegativeNumber)
     .option('--bn-prior <w>', 'weight of a BatchNorm-statistics prior for --attack ig (DeepInversion\'s R_feature): the dummy batch\'s per-layer mean and variance against the client\'s (from the running statistics it sends; eval-mode models: the model\'s running statistics)', nonNegativeNumber)
     .option('--restarts <n>', 'independent dummy initialisations; keep the one with the lowest final objective', positiveInt, 1)
+    .option('--threads <n>', 'worker threads for --restarts (each runs its share of the restarts; default: one per core)', positiveInt)
     .option('--log-every <k>', 'record metrics and a snapshot every k iterations', positiveInt, 10)
     .option('--out <dir>', 'run directory (default runs/<attack>-<dataset>-<index>-s<seed>)')
     .option('--json', 'print the result as one JSON line (last line of stdout)');
@@ -129,7 +149,7 @@ export function attackCommand(): Command {
       protocol: captured?.protocol ?? protocolFlags(),
     };
     const out: string = o.out ?? join('runs', o.message ? `${cfg.attack}-${basename(o.message).replace(/\.(json|safetensors)$/, '')}-s${cfg.seed}` : `${cfg.attack}-${cfg.dataset}-${cfg.index}${indices && indices.length > 1 ? `-b${indices.length}` : ''}-s${cfg.seed}`);
-    const { metrics: m } = await attackToDir(cfg, out, o, captured);
+    const { metrics: m } = await attackToDir(cfg, out, o, captured, o.threads ?? defaultThreads());
     if (o.json) {
       console.log(JSON.stringify({ ...m, out }));
     } else {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runAttack, restartSeed, type PrivateExample } from '../../src/attacks/run.js';
+import { mergeRestarts, runAttack, restartSeed, type PrivateExample } from '../../src/attacks/run.js';
 import { syntheticStroke, quantise8 } from '../../src/bench/synthetic.js';
 import { DEFAULT_PROTOCOL } from '../../src/fl/protocol.js';
 
@@ -18,6 +18,16 @@ test('restarts: keeps the restart with the lowest final objective, restart 0 is 
   assert.equal(three.metrics.chosen_seed, restartSeed(5, three.metrics.chosen_restart));
   assert.ok(three.metrics.evaluations > one.metrics.evaluations, 'evaluations of all restarts are counted');
   assert.equal(three.history[three.history.length - 1].objective, three.metrics.objective, 'history is the chosen run');
+});
+
+test('restarts in shares (one per thread), merged, give the same outcome as all restarts in one call', () => {
+  const all = runAttack({ ...base, restarts: 4 }, example);
+  const shares = [[0, 2], [1, 3]].map((restartIds) => runAttack({ ...base, restarts: 4, restartIds }, example));
+  assert.deepEqual(shares.map((s) => s.metrics.restart_objectives), [[0, 2], [1, 3]].map((ids) => ids.map((r) => all.metrics.restart_objectives[r])));
+  const merged = mergeRestarts(shares, all.metrics.seconds);
+  assert.deepEqual(merged.metrics, all.metrics);
+  assert.deepEqual(merged.history, all.history);
+  assert.deepEqual(merged.config, { ...base, restarts: 4 });
 });
 
 test('restart seeds are distinct and deterministic', () => {
