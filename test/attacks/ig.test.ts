@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { totalVariation } from '../../src/attacks/prior.js';
+import { cosine, l2 } from '../../src/attacks/objective.js';
 import { Adam } from '../../src/optim/adam.js';
 import { ReferenceKernels } from '../../src/engine/kernels.js';
 import { Network } from '../../src/engine/network.js';
@@ -34,6 +35,27 @@ test('total variation: mean absolute vertical + horizontal differences, and its 
     const fd = (prior.addTo(xp, new Float64Array(x.length)) - prior.addTo(xm, new Float64Array(x.length))) / (2 * e);
     assert.ok(Math.abs(fd - grad[i]) < 1e-6, `dTV/dx[${i}]: ${grad[i]} vs ${fd}`);
   }
+});
+
+test('the cosine (and L2) objective: value against a direct formula, dD/dm against finite differences', () => {
+  const t = new Prng(11).fillNormal(new Float64Array(40)), m = new Prng(12).fillNormal(new Float64Array(40));
+  const dot = (a: Float64Array, b: Float64Array) => a.reduce((s, v, i) => s + v * b[i], 0);
+  for (const [name, D, direct] of [
+    ['cosine', cosine, 1 - dot(m, t) / Math.sqrt(dot(m, m) * dot(t, t))],
+    ['l2', l2, m.reduce((s, v, i) => s + (v - t[i]) ** 2, 0)],
+  ] as const) {
+    const dm = new Float64Array(40);
+    assert.ok(Math.abs(D(m, t, dm) - direct) < 1e-13 * Math.max(1, direct), name);
+    for (const i of [0, 7, 39]) {
+      const e = 1e-6, mp = Float64Array.from(m), mm = Float64Array.from(m);
+      mp[i] += e;
+      mm[i] -= e;
+      const fd = (D(mp, t, new Float64Array(40)) - D(mm, t, new Float64Array(40))) / (2 * e);
+      assert.ok(Math.abs(fd - dm[i]) < 1e-8 * Math.max(1, Math.abs(fd)), `${name} dD/dm[${i}]: ${dm[i]} vs ${fd}`);
+    }
+  }
+  // scale-free: cos(c m, t) = cos(m, t)
+  assert.ok(Math.abs(cosine(m.map((v) => 3 * v), t, new Float64Array(40)) - cosine(m, t, new Float64Array(40))) < 1e-14);
 });
 
 test('signed Adam steps by lr in the direction of -sign(gradient) on the first step', () => {

@@ -36,6 +36,8 @@ test('bad batches: duplicate indices, disagreeing flags, past the end of the spl
     [['--index', '9999', '--batch-size', '2'], /index 10000 out of range/],
     [['--indices', '1,x'], /comma list of non-negative integers/],
     [['--batch-size', '300'], /at most 256/],
+    [['--batch-size', '0'], /--batch-size/],
+    [['--indices', '9999,10000'], /index 10000 out of range/],
     [['--attack', 'idlg', '--batch-size', '2'], /needs batch size 1/],
     [['--message', join(tmp, 'm.json'), '--indices', '1,2'], /--indices: taken from the message file/],
   ];
