@@ -28,6 +28,8 @@ export interface MatchingOptions {
   mask?: Uint8Array;
   /** L-BFGS line search: none (the papers' setting, default) or strong-wolfe. */
   lineSearch?: 'none' | 'strong-wolfe';
+  /** Per-entry weights of the cosine objective (Inverting Gradients' layer weighting); absent: all 1. */
+  entryWeights?: Float64Array;
   /** A prior on x added to the objective (total variation in Inverting Gradients). */
   prior?: Prior;
   /** Adam on the sign of the gradient (Inverting Gradients). */
@@ -74,7 +76,7 @@ export function matchMessage(
   const x = z.subarray(0, nx);
   const y = ny > 0 ? z.subarray(nx) : null;
   const label = (): LabelInput => (y ? { kind: 'soft', logits: y } : { kind: 'hard', classes: (opts.label as { classes: number[] }).classes });
-  const objective = objectiveByName(opts.objective);
+  const objective = objectiveByName(opts.objective, opts.entryWeights);
   const dm = new Float64Array(fn.size);
 
   const mask = opts.mask;

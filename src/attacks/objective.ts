@@ -32,6 +32,45 @@ export const cosine: Objective = (m, t, dm) => {
   return 1 - mt * a;
 };
 
-export function objectiveByName(name: ObjectiveName): Objective {
-  return name === 'cosine' ? cosine : l2;
+/**
+ * Inverting Gradients' layer-weighted cosine (their code's `weights`): entry i of tensor l weighs w_l,
+ *   D = 1 - sum w m t / (|m|_w |t|_w),  |u|_w = sqrt(sum w u^2),
+ *   dD/dm = -w t / (|m|_w |t|_w) + (sum w m t) w m / (|m|_w^3 |t|_w).  With all w = 1 this is `cosine`.
+ */
+export function weightedCosine(w: Float64Array): Objective {
+  return (m, t, dm) => {
+    let mt = 0, mm = 0, tt = 0;
+    for (let i = 0; i < m.length; i++) {
+      mt += w[i] * m[i] * t[i];
+      mm += w[i] * m[i] * m[i];
+      tt += w[i] * t[i] * t[i];
+    }
+    const nm = Math.sqrt(mm), nt = Math.sqrt(tt);
+    const a = 1 / (nm * nt), c = mt / (mm * nm * nt);
+    for (let i = 0; i < m.length; i++) dm[i] = w[i] * (-t[i] * a + m[i] * c);
+    return 1 - mt * a;
+  };
+}
+
+/** How the layers' gradients are weighted in the cosine: equally, or decaying from the input layer (IG's linear / exp). */
+export const LAYER_WEIGHTINGS = ['equal', 'linear', 'exp'] as const;
+export type LayerWeighting = (typeof LAYER_WEIGHTINGS)[number];
+
+/**
+ * Per-entry weights for L parameter tensors (in network order): tensor l (0-based) weighs (L - l)/L ('linear') or
+ * softmax over (L, L-1, ..., 1) ('exp'), as in Geiping et al.'s code; 'equal' gives null (plain cosine).
+ */
+export function layerWeights(tensors: readonly { offset: number; size: number }[], total: number, how: LayerWeighting): Float64Array | null {
+  if (how === 'equal') return null;
+  const L = tensors.length;
+  const raw = tensors.map((_, l) => (how === 'linear' ? (L - l) / L : Math.exp(L - l)));
+  const sum = how === 'exp' ? raw.reduce((a, b) => a + b, 0) : 1;
+  const w = new Float64Array(total);
+  tensors.forEach((p, l) => w.fill(raw[l] / sum, p.offset, p.offset + p.size));
+  return w;
+}
+
+export function objectiveByName(name: ObjectiveName, weights?: Float64Array | null): Objective {
+  if (name === 'cosine') return weights ? weightedCosine(weights) : cosine;
+  return l2;
 }

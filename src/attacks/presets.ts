@@ -7,6 +7,7 @@ import { messageFunction, type ProtocolName, type ProtocolParams } from '../fl/p
 import type { MatchingOptions } from './gradient-matching.js';
 import { chooseLabels, type LabelChoice, type LabelPlan, type LabelRequest } from './labels/choose.js';
 import { sumOfPriors, totalVariation } from './prior.js';
+import { layerWeights, type LayerWeighting } from './objective.js';
 import { batchNormPrior, type BatchStatistics } from './bn-prior.js';
 
 export const ATTACKS = ['dlg', 'idlg', 'ig', 'dlg-admm', 'idlg-admm', 'admm-aware', 'fedavg-unrolled'] as const;
@@ -36,6 +37,8 @@ export interface AttackContext {
   observed: Float64Array;
   /** Weight of the total-variation prior (ig). */
   tv?: number;
+  /** How the cosine weighs the layers' gradients (ig; default equal). */
+  layerWeighting?: LayerWeighting;
   /** The BatchNorm-statistics prior (ig): the client's batch statistics the server knows, and its weight. */
   bnPrior?: { targets: BatchStatistics[]; weight: number };
   /** --labels / --label-method; absent: the preset's default (DEFAULT_LABELS). */
@@ -85,7 +88,8 @@ export function preset(name: AttackName, ctx: AttackContext): PresetChoice {
       const choice = matching(gradientAt(), observed, labels(observed));
       const tv = totalVariation(net.spec.in_shape, net.batch, ctx.tv ?? DEFAULT_TV);
       const bn = ctx.bnPrior ? [batchNormPrior(net, theta, ctx.bnPrior.targets, ctx.bnPrior.weight)] : [];
-      return { ...choice, options: { ...choice.options, ...IG, prior: sumOfPriors([tv, ...bn]) } };
+      const entryWeights = layerWeights(net.params, net.paramCount, ctx.layerWeighting ?? 'equal');
+      return { ...choice, options: { ...choice.options, ...IG, prior: sumOfPriors([tv, ...bn]), ...(entryWeights ? { entryWeights } : {}) } };
     }
     case 'dlg-admm':
     case 'idlg-admm': {

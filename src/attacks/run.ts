@@ -12,6 +12,7 @@ import { messageFileAlpha, stackedImages, type MessageFile } from '../fl/message
 import { applyDefense, NO_DEFENSE, survivingMask, type DefenseSpec } from '../defenses/defense.js';
 import { matchMessage, type MatchingResult, type MatchingState } from './gradient-matching.js';
 import { preset, type AttackName, type PresetChoice } from './presets.js';
+import type { LayerWeighting } from './objective.js';
 import { BN_MOMENTUM, hasTrainModeBatchNorm, priorTargets, runningStatisticsAfter } from './bn-prior.js';
 import type { LabelRequest } from './labels/choose.js';
 
@@ -48,6 +49,8 @@ export interface AttackConfig {
   tv?: number;
   /** Weight of the BatchNorm-statistics prior of the ig attack (absent: none; attacks/bn-prior.ts). */
   bnPrior?: number;
+  /** How the ig attack's cosine weighs the layers (absent: equally). */
+  layerWeighting?: LayerWeighting;
   /** --labels / --label-method (labels/choose.ts); absent: the attack's default. */
   labels?: LabelRequest;
   /** Independent dummy initialisations; the one with the lowest final objective is kept (never chosen by the ground truth). */
@@ -181,7 +184,7 @@ export function runAttack(
   const defense = cfg.defense ?? NO_DEFENSE;
   const observed = applyDefense(message, defense, net.params, cfg.index * 7919 + cfg.modelSeed);
   const bnPrior = cfg.bnPrior !== undefined ? { weight: cfg.bnPrior, targets: priorTargets(net, clientBuffers) } : undefined;
-  const choice = adaptTo(defense, preset(cfg.attack, { net, theta, protocol: cfg.protocol, alpha: null, observed, tv: cfg.tv, bnPrior, labels: cfg.labels, truthLabels: batch.labels }));
+  const choice = adaptTo(defense, preset(cfg.attack, { net, theta, protocol: cfg.protocol, alpha: null, observed, tv: cfg.tv, bnPrior, layerWeighting: cfg.layerWeighting, labels: cfg.labels, truthLabels: batch.labels }));
   const truth = { images: batch.images, labels: batch.labels, shape: batch.shape, indices: batch.indices };
   return execute(cfg, { model, preset: choice, batch: batch.labels.length, truth }, started, onProgress, shouldStop);
 }
@@ -198,7 +201,7 @@ export function runMessageAttack(
   if (m.buffers) net.bufferValues.set(m.buffers);
   const alpha = cfg.dual === 'zero' ? null : messageFileAlpha(m);
   const bnPrior = cfg.bnPrior !== undefined ? { weight: cfg.bnPrior, targets: priorTargets(net, m.clientBuffers) } : undefined;
-  const choice = preset(cfg.attack, { net, theta: m.theta, protocol: m.protocol, alpha, observed: m.message, tv: cfg.tv, bnPrior, labels: cfg.labels, truthLabels: m.groundTruth.labels });
+  const choice = preset(cfg.attack, { net, theta: m.theta, protocol: m.protocol, alpha, observed: m.message, tv: cfg.tv, bnPrior, layerWeighting: cfg.layerWeighting, labels: cfg.labels, truthLabels: m.groundTruth.labels });
   const truth = { images: stackedImages(m.groundTruth), labels: m.groundTruth.labels, shape: m.groundTruth.shape };
   return execute(cfg, { model: m.model, preset: choice, batch: m.batchSize, truth }, started, onProgress, shouldStop);
 }

@@ -11,6 +11,7 @@ import { UserError } from '../util/errors.js';
 import { addModelOptions, modelChoice } from './model-options.js';
 import { addLabelOptions, labelRequest } from './label-options.js';
 import { checkDefense, DEFENSES } from '../defenses/defense.js';
+import { LAYER_WEIGHTINGS } from '../attacks/objective.js';
 import { ATTACKS, ATTACK_DESCRIPTIONS, ATTACK_PROTOCOL, DEFAULT_TV, type AttackName } from '../attacks/presets.js';
 import { checkProtocol, DEFAULT_PROTOCOL, PROTOCOLS } from '../fl/protocol.js';
 import { batchOf, isScored, mergeRestarts, MAX_LOGGED, type AttackConfig, type AttackOutcome, type HistoryRow, type PrivateBatch } from '../attacks/run.js';
@@ -122,6 +123,7 @@ export function attackCommand(): Command {
     .option('--weights <file>', 'model weights: a PyTorch state_dict as .safetensors (by name), or JSON (flat list, or [{name, shape, data}] in parameter order); default: the ONNX file\'s, else drawn from --model-seed')
     .option('--tv <w>', `weight of the total-variation prior of --attack ig (default ${DEFAULT_TV})`, nonNegativeNumber)
     .option('--bn-prior <w>', 'weight of a BatchNorm-statistics prior for --attack ig (DeepInversion\'s R_feature): the dummy batch\'s per-layer mean and variance against the client\'s (from the running statistics it sends; eval-mode models: the model\'s running statistics)', nonNegativeNumber)
+    .option('--layer-weights <how>', `how the cosine of --attack ig weighs the layers' gradients: ${LAYER_WEIGHTINGS.join(', ')} (Inverting Gradients' options: linear = (L - l)/L, exp = softmax(L - l) for tensor l of L, from the input)`, oneOf(LAYER_WEIGHTINGS))
     .option('--restarts <n>', 'independent dummy initialisations; keep the one with the lowest final objective', positiveInt, 1)
     .option('--threads <n>', 'worker threads for --restarts (each runs its share of the restarts; default: one per core)', positiveInt)
     .option('--log-every <k>', 'record metrics and a snapshot every k iterations', positiveInt, 10)
@@ -144,7 +146,7 @@ export function attackCommand(): Command {
       dataset: captured?.groundTruth.dataset ?? datasetName(o.dataset, o), dataDir: o.dataDir, imageFile: o.image, split: captured?.groundTruth.split ?? o.split, index: captured?.groundTruth.indices[0] ?? indices?.[0] ?? o.index, ...(indices && indices.length > 1 ? { indices } : {}),
       iterations: o.iterations, seed: o.seed, logEvery: o.logEvery, modelSeed: o.modelSeed, weightsFile: o.weights, model: modelChoice(o),
       engine: { backend: o.backend, dtype: o.precision }, restarts: o.restarts,
-      lineSearch: o.lineSearch, tv: o.tv, labels: labelRequest(o), ...(o.bnPrior !== undefined ? { bnPrior: o.bnPrior } : {}),
+      lineSearch: o.lineSearch, tv: o.tv, labels: labelRequest(o), ...(o.bnPrior !== undefined ? { bnPrior: o.bnPrior } : {}), ...(o.layerWeights ? { layerWeighting: o.layerWeights } : {}),
       defense: checkDefense({ name: o.defense, strength: o.defenseStrength, adaptive: o.adaptive ?? false, clip: o.dpClip }),
       protocol: captured?.protocol ?? protocolFlags(),
     };
@@ -189,9 +191,9 @@ function batchIndices(o: { indices?: number[]; index: number; batchSize?: number
 }
 
 /** Flags that would be silently ignored are errors: what a captured message decides, and --dp-clip without --defense dp. */
-function rejectIgnoredFlags(cmd: Command, o: { message?: string; defense: string; dpClip?: number; attack: string; tv?: number; bnPrior?: number }): void {
+function rejectIgnoredFlags(cmd: Command, o: { message?: string; defense: string; dpClip?: number; attack: string; tv?: number; bnPrior?: number; layerWeights?: string }): void {
   if (o.dpClip !== undefined && o.defense !== 'dp') throw new UserError(`--dp-clip applies to --defense dp only, not --defense ${o.defense}`);
-  for (const [flag, value] of [['--tv', o.tv], ['--bn-prior', o.bnPrior]] as const) {
+  for (const [flag, value] of [['--tv', o.tv], ['--bn-prior', o.bnPrior], ['--layer-weights', o.layerWeights]] as const) {
     if (value !== undefined && o.attack !== 'ig') throw new UserError(`${flag} applies to --attack ig only, not --attack ${o.attack}`);
   }
   if (!o.message) return;

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { totalVariation } from '../../src/attacks/prior.js';
-import { cosine, l2 } from '../../src/attacks/objective.js';
+import { cosine, l2, layerWeights, weightedCosine } from '../../src/attacks/objective.js';
 import { Adam } from '../../src/optim/adam.js';
 import { ReferenceKernels } from '../../src/engine/kernels.js';
 import { Network } from '../../src/engine/network.js';
@@ -56,6 +56,29 @@ test('the cosine (and L2) objective: value against a direct formula, dD/dm again
   }
   // scale-free: cos(c m, t) = cos(m, t)
   assert.ok(Math.abs(cosine(m.map((v) => 3 * v), t, new Float64Array(40)) - cosine(m, t, new Float64Array(40))) < 1e-14);
+});
+
+test('layer-weighted cosine: IG\'s linear and exp weights per tensor, value and gradient', () => {
+  const tensors = [{ offset: 0, size: 3 }, { offset: 3, size: 2 }, { offset: 5, size: 5 }];
+  assert.equal(layerWeights(tensors, 10, 'equal'), null);
+  const lin = layerWeights(tensors, 10, 'linear')!;
+  assert.deepEqual([lin[0], lin[3], lin[9]], [1, 2 / 3, 1 / 3]);
+  const exp = layerWeights(tensors, 10, 'exp')!, z = Math.E ** 3 + Math.E ** 2 + Math.E;
+  assert.ok(Math.abs(exp[0] - Math.E ** 3 / z) < 1e-15 && Math.abs(exp[9] - Math.E / z) < 1e-15);
+  const t = new Prng(13).fillNormal(new Float64Array(10)), m = new Prng(14).fillNormal(new Float64Array(10));
+  const D = weightedCosine(lin), dm = new Float64Array(10);
+  // the weighted cosine is the plain cosine of sqrt(w) m and sqrt(w) t
+  const r = lin.map(Math.sqrt);
+  assert.ok(Math.abs(D(m, t, dm) - cosine(m.map((v, i) => v * r[i]), t.map((v, i) => v * r[i]), new Float64Array(10))) < 1e-14);
+  for (let i = 0; i < 10; i++) {
+    const e = 1e-6, mp = Float64Array.from(m), mm = Float64Array.from(m);
+    mp[i] += e;
+    mm[i] -= e;
+    const fd = (D(mp, t, new Float64Array(10)) - D(mm, t, new Float64Array(10))) / (2 * e);
+    assert.ok(Math.abs(fd - dm[i]) < 1e-8, `dD/dm[${i}]: ${dm[i]} vs ${fd}`);
+  }
+  const plain = new Float64Array(10), ones = weightedCosine(new Float64Array(10).fill(1)), viaOnes = new Float64Array(10);
+  assert.ok(Math.abs(cosine(m, t, plain) - ones(m, t, viaOnes)) < 1e-15 && plain.every((v, i) => Math.abs(v - viaOnes[i]) < 1e-15));
 });
 
 test('signed Adam steps by lr in the direction of -sign(gradient) on the first step', () => {
