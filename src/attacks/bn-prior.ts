@@ -9,7 +9,9 @@
 // d||u||/du = u/||u|| (0 at u = 0). The gradient reaches x through the network by one reverse pass
 // (Network.tapGradient).
 import type { Arr } from '../engine/kernels.js';
-import { channelMoments } from '../engine/layers/batchnorm.js';
+import { BN_MOMENTUM, channelMoments } from '../engine/layers/batchnorm.js';
+
+export { BN_MOMENTUM };
 import type { Network } from '../engine/network.js';
 import type { Prior } from './prior.js';
 import { UserError } from '../util/errors.js';
@@ -70,14 +72,15 @@ export function hasTrainModeBatchNorm(net: Network): boolean {
  * the inverse of statisticsFromRunning), in Network.buffers order: what it sends along with its weights.
  */
 export function runningStatisticsAfter(net: Network, x: ArrayLike<number>, momentum: number): Float64Array {
-  const out = Float64Array.from(net.bufferValues);
-  for (const s of batchStatistics(net, x)) {
-    const N = net.batch * channels(net, s.node).M;
-    const [mean, variance] = [`${s.name}.running_mean`, `${s.name}.running_var`].map((n) => net.buffers.find((b) => b.name === n)!);
-    s.mean.forEach((m, c) => (out[mean.offset + c] = (1 - momentum) * out[mean.offset + c] + momentum * m));
-    s.variance.forEach((v, c) => (out[variance.offset + c] = (1 - momentum) * out[variance.offset + c] + momentum * (N > 1 ? (v * N) / (N - 1) : v)));
+  const before = Float64Array.from(net.bufferValues);
+  net.trackRunningStatistics(momentum);
+  try {
+    net.predict(x);
+    return Float64Array.from(net.bufferValues);
+  } finally {
+    net.trackRunningStatistics(null);
+    net.bufferValues.set(before);
   }
-  return out;
 }
 
 /** Buffers (Network.buffers order) as a map by name, for statisticsFromRunning. */
@@ -104,8 +107,6 @@ export function priorTargets(net: Network, clientBuffers: Float64Array | undefin
   });
 }
 
-/** PyTorch's BatchNorm momentum (the weight of the new batch in the running statistics). */
-export const BN_MOMENTUM = 0.1;
 
 /** weight * R(x) (see the header), with the targets of each BatchNorm layer; the network's weights are set to theta. */
 export function batchNormPrior(net: Network, theta: ArrayLike<number>, targets: readonly BatchStatistics[], weight: number): Prior {

@@ -67,10 +67,11 @@ export function simulateCommand(): Command {
     .option('--rho <rho>', 'FedADMM penalty', positiveNumber, SIMULATE_PROTOCOL_DEFAULTS.rho)
     .option('--train-samples <n>', 'MNIST training images used (a seeded subset), split among the clients', positiveInt, D.trainSamples)
     .option('--test-samples <n>', 'the first n MNIST test images give the test accuracy', positiveInt, D.testSamples)
-    .option('--model <name|file>', 'the model the clients train: lenet (default), mlp, or a .onnx/.json model without BatchNorm')
+    .option('--model <name|file>', 'the model the clients train: lenet (default), a zoo name (mlp, convnet, resnet20, ...) or a .onnx/.json model; BatchNorm trains with batch statistics, the server averages the running statistics')
     .option('--width <w>', 'hidden units / channels of a model by name', positiveInt)
     .addOption(new Option('--activation <fn>', 'LeNet activation').choices(LENET_ACTIVATIONS).default(D.activation))
-    .option('--init <kind>', 'initial weights: dlg = U(-0.5, 0.5); default = PyTorch U(+-1/sqrt(fan_in)) (stalls with sigmoid)', oneOf(INITS), D.init)
+    .option('--init <kind>', 'initial weights: dlg = U(-0.5, 0.5) (LeNet\'s default); default = PyTorch U(+-1/sqrt(fan_in)), BatchNorm 1 and 0 (every other model\'s default; stalls with sigmoid LeNet)', oneOf(INITS))
+    .option('--bn <mode>', 'BatchNorm of the clients\' training: train (batch statistics, default) or eval (frozen running statistics)', oneOf(['train', 'eval'] as const))
     .option('--seed <s>', 'seed of every random choice (data subset, partition, init, clients, batches)', nonNegativeInt, D.seed)
     .option('--capture <c:r...>', 'save the message of client c (from 0) at round r (from 1); repeatable or comma list', (v: string, prev: string[] = []) => [...prev, v])
     .option('--defense <name>', `what every client does to its message: ${DEFENSES.join(', ')}`, oneOf(DEFENSES), 'none')
@@ -83,7 +84,8 @@ export function simulateCommand(): Command {
     const opts: SimulationOptions = {
       protocol, clients: o.clients, rounds: o.rounds, fraction: o.fraction, partition: o.partition, beta: o.beta,
       batchSize: o.batchSize, serverLr: o.serverLr, seed: o.seed, trainSamples: o.trainSamples, testSamples: o.testSamples,
-      activation: o.activation, init: o.init, model: o.model ? { model: o.model, width: o.width } : undefined, captures: parseCaptures(o.capture ?? []),
+      activation: o.activation, init: o.init ?? (o.model && o.model !== 'lenet' ? 'default' : D.init),
+      model: o.model ? { model: o.model, width: o.width, ...(o.bn ? { bn: o.bn } : {}) } : undefined, captures: parseCaptures(o.capture ?? []),
       defense: checkDefense({ name: o.defense, strength: o.defenseStrength, adaptive: false, clip: o.dpClip }),
     };
     checkSimulation(opts);

@@ -144,6 +144,14 @@ export class Network {
     for (const b of this.buffers) b.value.fill(b.name.endsWith('running_var') ? 1 : 0);
   }
 
+  /**
+   * While a client trains: every forward pass moves the BatchNorm running statistics (`bufferValues`) as PyTorch
+   * does in train mode, with this momentum; null freezes them again (the default: attacks never move them).
+   */
+  trackRunningStatistics(momentum: number | null): void {
+    for (const { layer } of this.nodes) (layer as { track?: (m: number | null) => void }).track?.(momentum);
+  }
+
   /** Logits [B, K] of the last evaluate(). */
   get logits(): Arr {
     return this.acts[this.layers.length];

@@ -83,6 +83,8 @@ export function messageFileJson(m: MessageFile): string {
     round: m.round,
     batch_size: m.batchSize,
     theta: arr(m.theta),
+    ...(m.buffers ? { buffers: arr(m.buffers) } : {}),
+    ...(m.clientBuffers ? { client_buffers: arr(m.clientBuffers) } : {}),
     message: arr(m.message),
     past_rounds: m.pastRounds,
     past_messages: m.pastMessages.map(arr),
@@ -151,11 +153,12 @@ export function parseMessageFile(doc: unknown, where: string): MessageFile {
 
   // the model: building its layers validates it and gives the parameter count
   const model = key(doc, 'model') as ModelSpec;
-  let paramCount: number, inputSize: number;
+  let paramCount: number, inputSize: number, bufferCount: number;
   try {
     const net = new Network(model, new ReferenceKernels('float64'), 1);
     paramCount = net.paramCount;
     inputSize = net.inputSize;
+    bufferCount = net.bufferValues.length;
   } catch (e) {
     return fail(`invalid model (${(e as Error).message})`);
   }
@@ -180,6 +183,9 @@ export function parseMessageFile(doc: unknown, where: string): MessageFile {
   const batchSize = int(key(doc, 'batch_size'), 'batch_size', 1);
   const theta = vector(key(doc, 'theta'), 'theta', paramCount);
   const message = vector(key(doc, 'message'), 'message', paramCount);
+  // BatchNorm running statistics: the global model's, and the client's after its local steps (both optional)
+  const buffers = 'buffers' in doc ? vector(doc.buffers, 'buffers', bufferCount) : undefined;
+  const clientBuffers = 'client_buffers' in doc ? vector(doc.client_buffers, 'client_buffers', bufferCount) : undefined;
   const pr = key(doc, 'past_rounds');
   const pm = key(doc, 'past_messages');
   if (!Array.isArray(pr)) return fail('past_rounds must be a list of rounds');
@@ -216,6 +222,7 @@ export function parseMessageFile(doc: unknown, where: string): MessageFile {
 
   return {
     model, protocol, client, round, batchSize, theta, message, pastRounds, pastMessages,
+    ...(buffers ? { buffers } : {}), ...(clientBuffers ? { clientBuffers } : {}),
     groundTruth: { dataset: dataset as string, split: split as string, indices, shape: shape as [number, number, number], labels, images },
   };
 }

@@ -4,6 +4,9 @@
 // batch drawn from its partition, the server aggregating with serverStep. After each round the
 // global model's test accuracy and the participants' mean training loss are recorded, and chosen
 // (client, round) messages are captured with everything the server knows (plus the ground truth).
+// BatchNorm models train as PyTorch clients do: train-mode statistics, running statistics moved at every local
+// forward pass (momentum 0.1) and sent with the update; the server averages them (as FedAvg implementations do) and
+// tests the global model in eval mode with them.
 //
 // Random streams (all from --seed, each independent of the others, so e.g. more rounds do not
 // change the partition): data subset, partition, weight init, client sampling, batch sampling.
@@ -13,7 +16,8 @@ import { initWeights, type InitName } from '../models/init.js';
 import { createNetwork } from '../engine/backend.js';
 import type { Network } from '../engine/network.js';
 import type { LenetActivation } from '../models/spec.js';
-import { lenet, type ModelSpec } from '../models/spec.js';
+import { lenet, withBnMode, type ModelSpec } from '../models/spec.js';
+import { BN_MOMENTUM } from '../engine/layers/batchnorm.js';
 import { resolveModel, type ModelChoice } from '../models/load.js';
 import { openMnist, type MnistDataset } from '../data/mnist.js';
 import { checkProtocol, clientUpdate, serverStep, type ClientState, type ProtocolParams } from './protocol.js';
@@ -47,7 +51,7 @@ export interface SimulationOptions {
   /** Test accuracy on the first testSamples images of MNIST test. */
   testSamples: number;
   activation: LenetActivation;
-  /** The model the clients train (default: LeNet with `activation`); BatchNorm models are not supported yet. */
+  /** The model the clients train (default: LeNet with `activation`). */
   model?: ModelChoice;
   init: InitName;
   captures: Capture[];
@@ -166,13 +170,9 @@ export function accuracy(net: Network, theta: Float64Array, data: Split): number
   return correct / data.images.length;
 }
 
-/** A model by choice for MNIST; BatchNorm needs running statistics, which the simulated clients do not track yet. */
+/** A model by choice for MNIST. */
 function trainableModel(choice: ModelChoice): ModelSpec {
-  const { spec } = resolveModel(choice, [1, 28, 28], 10);
-  if (spec.layers.some((l) => l.type === 'batchnorm')) {
-    throw new UserError(`simulate: --model ${choice.model} has BatchNorm, whose running statistics the simulated clients do not track yet; use lenet, mlp or a model without BatchNorm`);
-  }
-  return spec;
+  return resolveModel(choice, [1, 28, 28], 10).spec;
 }
 
 /** The simulation; `shouldStop` (an interrupt) is asked after every round and ends it there (`interrupted`). */
@@ -210,7 +210,9 @@ export function runSimulation(o: SimulationOptions, onRound?: (r: RoundResult) =
     if (!net) nets.set(b, (net = createNetwork(model, b, engine)));
     return net;
   };
-  const evalNet = createNetwork(model, Math.min(100, o.testSamples), engine);
+  // the global model is tested with eval-mode BatchNorm and the averaged running statistics
+  const evalNet = createNetwork(withBnMode(model, 'eval'), Math.min(100, o.testSamples), engine);
+  const globalBuffers = Float64Array.from(evalNet.bufferValues); // PyTorch's initial (0, 1)
   const theta = initWeights(netFor(Math.min(o.batchSize, Math.max(...parts.map((q) => q.length)))), o.init, streamSeed(o.seed, STREAM.init));
 
   const states: ClientState[] = parts.map(() => ({ alpha: null }));
@@ -225,7 +227,8 @@ export function runSimulation(o: SimulationOptions, onRound?: (r: RoundResult) =
     rounds.push(r);
     onRound?.(r);
   };
-  record({ round: 0, testAccuracy: accuracy(evalNet, theta, test), trainLoss: NaN, participants: [] });
+  const testAccuracy = () => (evalNet.bufferValues.set(globalBuffers), accuracy(evalNet, theta, test));
+  record({ round: 0, testAccuracy: testAccuracy(), trainLoss: NaN, participants: [] });
 
   const clientRng = new Prng(streamSeed(o.seed, STREAM.clients));
   const batchRng = new Prng(streamSeed(o.seed, STREAM.batches));
@@ -236,7 +239,7 @@ export function runSimulation(o: SimulationOptions, onRound?: (r: RoundResult) =
 
   for (let round = 1; round <= o.rounds; round++) {
     const participants = sampleWithoutReplacement(o.clients, perRound, clientRng).sort((a, b) => a - b);
-    const messages: Float64Array[] = [];
+    const messages: Float64Array[] = [], clientBuffers: Float64Array[] = [];
     let lossSum = 0;
     for (const c of participants) {
       const part = parts[c];
@@ -247,8 +250,12 @@ export function runSimulation(o: SimulationOptions, onRound?: (r: RoundResult) =
       const classes = pick.map((i) => train.labels[i]);
       const net = netFor(b);
       net.setParams(theta);
+      net.bufferValues.set(globalBuffers);
       lossSum += net.evaluate(x, { kind: 'hard', classes });
+      net.trackRunningStatistics(BN_MOMENTUM); // the local steps' forward passes move the running statistics
       const update = clientUpdate(net, theta, p, x, classes, states[c]);
+      net.trackRunningStatistics(null);
+      clientBuffers.push(Float64Array.from(net.bufferValues));
       states[c] = update.state;
       // the server only ever sees the defended message (aggregation, captures, history)
       const message = applyDefense(update.message, o.defense ?? NO_DEFENSE, net.params, (o.seed * 1000003 + round * 1009 + c) >>> 0);
@@ -258,6 +265,7 @@ export function runSimulation(o: SimulationOptions, onRound?: (r: RoundResult) =
         captured.push({
           model, protocol: { ...p }, client: c, round, batchSize: b,
           theta: Float64Array.from(theta), message: Float64Array.from(message),
+          ...(globalBuffers.length > 0 ? { buffers: Float64Array.from(globalBuffers), clientBuffers: clientBuffers[clientBuffers.length - 1] } : {}),
           pastRounds: [...h!.rounds], pastMessages: h!.messages.map((m) => Float64Array.from(m)),
           groundTruth: {
             dataset: 'mnist', split: 'train', indices: pick.map((i) => train.indices[i]), shape: [1, 28, 28],
@@ -272,8 +280,10 @@ export function runSimulation(o: SimulationOptions, onRound?: (r: RoundResult) =
     }
     for (const k of o.captures) if (k.round === round && !participants.includes(k.client)) missed.push(k);
     serverStep(theta, p, messages, o.serverLr);
+    globalBuffers.fill(0);
+    for (const buf of clientBuffers) for (let i = 0; i < buf.length; i++) globalBuffers[i] += buf[i] / clientBuffers.length;
     if (!theta.every(Number.isFinite)) throw new UserError(`the global model diverged at round ${round} (non-finite weights): lower --lr or --server-lr`);
-    record({ round, testAccuracy: accuracy(evalNet, theta, test), trainLoss: lossSum / participants.length, participants });
+    record({ round, testAccuracy: testAccuracy(), trainLoss: lossSum / participants.length, participants });
     if (round < o.rounds && shouldStop()) return { model, rounds, partitionSizes: parts.map((q) => q.length), captured, missed, theta, interrupted: true };
   }
   return { model, rounds, partitionSizes: parts.map((q) => q.length), captured, missed, theta, interrupted: false };

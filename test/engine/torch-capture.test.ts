@@ -15,7 +15,7 @@ import { loadWeights, resolveModel } from '../../src/models/load.js';
 import { readSafetensors } from '../../src/formats/safetensors.js';
 import { readSafetensorsMessage } from '../../src/fl/safetensors-message.js';
 import { DEFAULT_PROTOCOL } from '../../src/fl/protocol.js';
-import { batchStatistics, priorTargets } from '../../src/attacks/bn-prior.js';
+import { batchStatistics, BN_MOMENTUM, priorTargets, runningStatisticsAfter } from '../../src/attacks/bn-prior.js';
 
 const DIR = fileURLToPath(new URL('../../../test/data/torch-capture/', import.meta.url));
 const TOOLS = fileURLToPath(new URL('../../../tools/', import.meta.url));
@@ -41,7 +41,9 @@ function ourMessage(dir: string, model: string): { ours: Float64Array; theirs: F
   // the batch statistics the server recovers from PyTorch's running statistics after the step vs the engine's own
   const recovered = priorTargets(net, captured.clientBuffers);
   const direct = batchStatistics(net, truth.get('x')!.data);
-  const statistics = Math.max(...recovered.flatMap((r, l) => [relErr(r.mean, direct[l].mean), relErr(r.variance, direct[l].variance)]));
+  const statistics = Math.max(...recovered.flatMap((r, l) => [relErr(r.mean, direct[l].mean), relErr(r.variance, direct[l].variance)]),
+    // and the engine's own running-statistics update (a training client's) against PyTorch's
+    relErr(runningStatisticsAfter(net, truth.get('x')!.data, BN_MOMENTUM), captured.clientBuffers!));
   net.evaluate(truth.get('x')!.data, { kind: 'hard', classes: labels });
   let perTensor = 0;
   for (const p of net.params) perTensor = Math.max(perTensor, relErr(p.grad, captured.message.subarray(p.offset, p.offset + p.size)));

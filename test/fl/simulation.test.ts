@@ -14,6 +14,8 @@ import { partitionDirichlet, partitionIid } from '../../src/fl/partition.js';
 import { initWeights, runSimulation, SIMULATION_DEFAULTS, type SimulationOptions } from '../../src/fl/simulation.js';
 import { messageFileAlpha, messageFileJson, readMessageFile, writeMessageFile, type MessageFile } from '../../src/fl/message-file.js';
 import { gradleak } from '../cli/helpers.js';
+import { batchStatistics, priorTargets } from '../../src/attacks/bn-prior.js';
+import { withBnMode } from '../../src/models/spec.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'gradleak-fl-'));
 const engine = { backend: 'wasm', dtype: 'float64' } as const;
@@ -216,6 +218,35 @@ test('simulation learns: test accuracy rises over a few rounds (tanh LeNet, PyTo
   const acc = r.rounds.map((x) => x.testAccuracy);
   assert.ok(acc[4] > acc[0] + 0.3, `accuracy ${acc}`);
   assert.ok(r.rounds[4].trainLoss < r.rounds[1].trainLoss, `loss ${r.rounds.map((x) => x.trainLoss)}`);
+});
+
+test('simulation with BatchNorm: clients train in train mode, the averaged running statistics make the eval-mode model learn', () => {
+  const r = runSimulation(small({
+    model: { model: 'resnet20', width: 4 }, init: 'default', rounds: 5, batchSize: 32, trainSamples: 1000,
+    protocol: { kind: 'fedavg', steps: 10, lr: 0.3, rho: 0 }, captures: [{ client: 1, round: 5 }],
+  }));
+  const acc = r.rounds.map((x) => x.testAccuracy);
+  assert.ok(acc[5] > acc[0] + 0.3, `accuracy ${acc}`); // measured 0.08 -> 0.60
+  const m = r.captured[0];
+  assert.ok(m.buffers && m.clientBuffers, 'a BatchNorm capture carries the global and the client\'s running statistics');
+  assert.ok(maxAbsDiff(m.buffers!, m.clientBuffers!) > 1e-4, 'the local steps moved the client\'s statistics');
+  const back = readMessageFile((writeMessageFile(join(tmp, 'bn.json'), m), join(tmp, 'bn.json')));
+  assert.deepEqual([back.buffers, back.clientBuffers], [m.buffers, m.clientBuffers]);
+});
+
+test('simulation with BatchNorm, FedSGD: the client\'s sent running statistics give back its batch statistics exactly', () => {
+  const r = runSimulation(small({ model: { model: 'resnet20', width: 4 }, init: 'default', rounds: 2, protocol: { kind: 'fedsgd', steps: 1, lr: 0.1, rho: 0 }, captures: [{ client: 2, round: 2 }] }));
+  const m = r.captured[0];
+  const net = createNetwork(m.model, m.batchSize, engine);
+  net.setParams(m.theta);
+  net.bufferValues.set(m.buffers!);
+  const images = new Float64Array(m.groundTruth.images.flatMap((a) => Array.from(a)));
+  const direct = batchStatistics(net, images), recovered = priorTargets(net, m.clientBuffers);
+  direct.forEach((d, l) => {
+    assert.ok(maxAbsDiff(d.mean, recovered[l].mean) < 1e-9, `${d.name} mean`);
+    assert.ok(maxAbsDiff(d.variance, recovered[l].variance) < 1e-9, `${d.name} variance`);
+  });
+  assert.ok(withBnMode(m.model, 'eval').layers.some((l) => l.type === 'batchnorm' && l.mode === 'eval'));
 });
 
 test('CLI: gradleak simulate writes the curve, config and captured messages', () => {

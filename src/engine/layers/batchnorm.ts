@@ -2,7 +2,9 @@
 // N = B*M values x_i (M = H*W, or 1), with gamma = weight, beta = bias:
 //   xhat_i = (x_i - mu) s,  s = 1/sqrt(var + eps),  y_i = gamma xhat_i + beta
 // train: mu = mean(x), var = mean((x - mu)^2) (biased), both functions of the whole batch;
-// eval:  mu, var = running_mean, running_var (buffers; constants). Running statistics are never updated.
+// eval:  mu, var = running_mean, running_var (buffers; constants).
+// Running statistics move only while a client trains (track(momentum), PyTorch's update at every train-mode forward:
+// running_mean = (1 - m) running_mean + m mu, running_var = (1 - m) running_var + m var N/(N - 1)); never in an attack.
 // Below mean(.) is the per-channel mean in train mode and 0 in eval mode (frozen statistics).
 //   backward         dbeta = sum dy,  dgamma = sum dy xhat,
 //                    dx = gamma s (dy - mean(dy) - xhat mean(dy xhat))
@@ -20,6 +22,9 @@
 import type { Arr } from '../kernels.js';
 import type { Layer, ParamSlot, Shape } from './layer.js';
 
+/** PyTorch's BatchNorm momentum (the weight of the new batch in the running statistics). */
+export const BN_MOMENTUM = 0.1;
+
 export class BatchNorm implements Layer {
   readonly kind = 'batchnorm';
   readonly outShape: Shape;
@@ -29,6 +34,9 @@ export class BatchNorm implements Layer {
   private readonly M: number; // spatial positions per channel
   private readonly mu: Float64Array; // per channel: the mean used
   private readonly s: Float64Array; // per channel: 1/sqrt(var + eps)
+  private readonly variance: Float64Array; // per channel: the batch variance (train mode)
+  /** The momentum of the running statistics' update at each forward pass, or null: frozen. */
+  private momentum: number | null = null;
   private gamma!: ParamSlot;
   private beta!: ParamSlot;
   private running: Float64Array[] = [];
@@ -42,6 +50,12 @@ export class BatchNorm implements Layer {
     this.bufferShapes = [{ suffix: 'running_mean', shape: [this.C] }, { suffix: 'running_var', shape: [this.C] }];
     this.mu = new Float64Array(this.C);
     this.s = new Float64Array(this.C);
+    this.variance = new Float64Array(this.C);
+  }
+
+  /** Update the running statistics at every train-mode forward pass with this momentum (null: stop). */
+  track(momentum: number | null): void {
+    this.momentum = momentum;
   }
 
   bind([gamma, beta]: ParamSlot[]): void {
@@ -56,6 +70,7 @@ export class BatchNorm implements Layer {
   forward(a: Arr, z: Arr, B: number): void {
     this.stats(a, B);
     const { C, M } = this;
+    if (this.momentum !== null && this.mode === 'train') this.updateRunning(B);
     for (let c = 0; c < C; c++) {
       const mu = this.mu[c], gs = this.gamma.value[c] * this.s[c], b = this.beta.value[c];
       for (let n = 0; n < B; n++) for (let i = (n * C + c) * M, end = i + M; i < end; i++) z[i] = gs * (a[i] - mu) + b;
@@ -138,8 +153,8 @@ export class BatchNorm implements Layer {
   private stats(a: Arr, B: number): void {
     const { C, M } = this;
     if (this.mode === 'train') {
-      channelMoments(a, B, C, M, this.mu, this.s); // s holds the variance until the next line
-      for (let c = 0; c < C; c++) this.s[c] = 1 / Math.sqrt(this.s[c] + this.eps);
+      channelMoments(a, B, C, M, this.mu, this.variance);
+      for (let c = 0; c < C; c++) this.s[c] = 1 / Math.sqrt(this.variance[c] + this.eps);
       return;
     }
     if (this.running.length !== 2) throw new Error('batchnorm: eval mode needs bindBuffers(running_mean, running_var)');
@@ -149,6 +164,16 @@ export class BatchNorm implements Layer {
     }
   }
 
+
+  /** PyTorch's running-statistics update from the batch statistics of the last stats() (unbiased variance). */
+  private updateRunning(B: number): void {
+    const [mean, variance] = this.running, m = this.momentum!, N = B * this.M;
+    if (!mean) throw new Error('batchnorm: tracking running statistics needs bindBuffers(running_mean, running_var)');
+    for (let c = 0; c < this.C; c++) {
+      mean[c] = (1 - m) * mean[c] + m * this.mu[c];
+      variance[c] = (1 - m) * variance[c] + m * (N > 1 ? (this.variance[c] * N) / (N - 1) : this.variance[c]);
+    }
+  }
 
   /** [mean(x'), mean(xhat x')] of channel c, for xhat' and r = s mean(xhat x') (see the header); zeros when x' = 0 or in eval mode. */
   private tangentMeans(a: Arr, adot: Arr | null, c: number, B: number): [number, number] {
