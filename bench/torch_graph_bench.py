@@ -20,9 +20,10 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'
 import torch_models
 
 MODELS = {
-    'resnet20': lambda K: torch_models.resnet20(K),
-    'resnet20w8': lambda K: torch_models.resnet20(K, width=8),
-    'resnet18cifar': lambda K: torch_models.resnet18(K, 'cifar'),
+    'resnet20': lambda K, a: torch_models.resnet20(K, a.width or 16),
+    'resnet20w8': lambda K, a: torch_models.resnet20(K, width=8),
+    'resnet18': lambda K, a: torch_models.resnet18(K, a.stem),
+    'resnet18cifar': lambda K, a: torch_models.resnet18(K, 'cifar'),
 }
 
 
@@ -42,6 +43,8 @@ def cosine(g, gt):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--model', choices=list(MODELS), default='resnet20')
+    ap.add_argument('--width', type=int, help='resnet20: channels of the first stage (default 16)')
+    ap.add_argument('--stem', choices=['imagenet', 'cifar'], default='imagenet', help='resnet18 only')
     ap.add_argument('--batch-size', type=int, default=1)
     ap.add_argument('--threads', type=int, default=1)
     ap.add_argument('--reps', type=int, default=20)
@@ -53,7 +56,7 @@ def main():
     dtype, K, B = getattr(torch, a.dtype), 10, a.batch_size
 
     torch.manual_seed(0)
-    model = MODELS[a.model](K).to(dtype).train()
+    model = MODELS[a.model](K, a).to(dtype).train()
     params = list(model.parameters())
     gen = torch.Generator().manual_seed(1)
     x_true = torch.rand(B, 3, 32, 32, generator=gen, dtype=dtype)

@@ -4,7 +4,7 @@ import { createNetwork, type EngineOptions } from '../engine/backend.js';
 import { FedSgdMessage } from '../fl/message.js';
 import { cosine, l2, type Objective } from '../attacks/objective.js';
 import { runAttack, type AttackOutcome, type PrivateExample } from '../attacks/run.js';
-import { loadWeights, resolveModel } from '../models/load.js';
+import { loadWeights, resolveModel, type ModelChoice } from '../models/load.js';
 import type { AttackName } from '../attacks/presets.js';
 import { Prng } from '../util/prng.js';
 import { DEFAULT_PROTOCOL } from '../fl/protocol.js';
@@ -25,14 +25,14 @@ export function timeDlgEvaluation(example: PrivateExample, engine: EngineOptions
  * The observed message is the gradient of a random batch with labels 0..B-1; weights are PyTorch's init.
  */
 export function timeGraphEvaluation(
-  model: string, o: { width?: number; batch: number; objective: 'l2' | 'cosine'; reps: number; engine: EngineOptions },
+  model: ModelChoice, o: { batch: number; objective: 'l2' | 'cosine'; reps: number; engine: EngineOptions },
 ): { ms: number; params: number } {
-  const resolved = resolveModel({ model, width: o.width }, [3, 32, 32], 10);
+  const resolved = resolveModel(model, [3, 32, 32], 10);
   const net = createNetwork(resolved.spec, o.batch, o.engine);
   loadWeights(net, resolved, undefined, 0);
   const fn = new FedSgdMessage(net);
   const x = new Prng(7).fillUniform(new Float64Array(net.inputSize), 0, 1);
-  const observed = Float64Array.from(fn.message(x, { kind: 'hard', classes: Array.from({ length: o.batch }, (_, i) => i % 10) }));
+  const observed = Float64Array.from(fn.message(x, { kind: 'hard', classes: Array.from({ length: o.batch }, (_, i) => i % net.numClasses) }));
   return { ms: timeObjective(fn, observed, o.objective === 'l2' ? l2 : cosine, o.reps), params: net.paramCount };
 }
 

@@ -14,9 +14,24 @@ export interface TorchGraphTiming {
   params: number;
 }
 
+/** A model of bench/torch_graph_bench.py (tools/torch_models.py's twins of the zoo). */
+export interface TorchTwin {
+  model: 'resnet20' | 'resnet18';
+  width?: number;
+  stem?: 'imagenet' | 'cifar';
+}
+
+/** The PyTorch twin of a model by name, or why there is none (PyTorch does not read ONNX files or gradleak's JSON). */
+export function torchTwin(c: { model?: string; width?: number; stem?: string }): TorchTwin | string {
+  if (c.model === 'resnet20') return { model: 'resnet20', width: c.width };
+  if (c.model === 'resnet18') return { model: 'resnet18', stem: (c.stem ?? 'imagenet') as 'imagenet' | 'cifar' };
+  return `no PyTorch twin of ${c.model} in tools/torch_models.py`;
+}
+
 /** PyTorch's time for one l2 / cosine matching evaluation on a graph model (bench/torch_graph_bench.py). */
-export function runTorchGraph(python: string, model: string, batch: number, threads: number, reps: number): TorchGraphTiming {
-  const out = execFileSync(python, [TORCH_GRAPH_SCRIPT, '--model', model, '--batch-size', String(batch), '--threads', String(threads), '--reps', String(reps), '--json'],
+export function runTorchGraph(python: string, model: TorchTwin, batch: number, threads: number, reps: number): TorchGraphTiming {
+  const args = ['--model', model.model, ...(model.width ? ['--width', String(model.width)] : []), ...(model.stem ? ['--stem', model.stem] : [])];
+  const out = execFileSync(python, [TORCH_GRAPH_SCRIPT, ...args, '--batch-size', String(batch), '--threads', String(threads), '--reps', String(reps), '--json'],
     { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 16 << 20 });
   return JSON.parse(out.trim().split('\n').pop()!) as TorchGraphTiming;
 }

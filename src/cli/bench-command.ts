@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { syntheticRgb, syntheticStroke, quantise8 } from '../bench/synthetic.js';
 import { benchAttack, timeDlgEvaluation, timeGraphEvaluation } from '../bench/gradleak-bench.js';
-import { DEFAULT_TORCH_SCRIPT, dumpTorchWeights, runTorch, runTorchGraph, torchUnavailable, type TorchAttack, type TorchGraphTiming } from '../bench/torch-reference.js';
+import { DEFAULT_TORCH_SCRIPT, dumpTorchWeights, runTorch, runTorchGraph, torchTwin, torchUnavailable, type TorchAttack, type TorchGraphTiming, type TorchTwin } from '../bench/torch-reference.js';
 import { exampleOf, type PrivateExample } from '../attacks/run.js';
 import type { AttackName } from '../attacks/presets.js';
 import { openMnist } from '../data/mnist.js';
@@ -17,7 +17,10 @@ import { writeImagePng } from '../report/png.js';
 import type { DType } from '../engine/kernels.js';
 import { DEFAULT_DTYPE } from './attack-command.js';
 import { SUCCESS_MSE } from '../metrics/success.js';
-import { positiveInt } from './parse.js';
+import { oneOf, positiveInt, positiveIntList } from './parse.js';
+import { MODEL_NAMES, STEMS } from '../models/zoo.js';
+import { BN_MODES, type BnMode } from '../models/spec.js';
+import type { ModelChoice } from '../models/load.js';
 import { formatTable } from './table.js';
 
 const SHAPES = {
@@ -72,6 +75,11 @@ export function benchCommand(): Command {
     .option('--no-torch', 'do not run PyTorch')
     .option('--no-graph', 'skip the ResNet rows (one DLG / Inverting Gradients evaluation on resnet20 and a width-8 resnet20)')
     .option('--graph-reps <n>', 'repetitions of each ResNet timing', positiveInt, 10)
+    .option('--model <name|file>', `the graph rows' model instead of resnet20 and its width-8 variant: ${MODEL_NAMES.join(', ')} or a .onnx / .json file (PyTorch times resnet20 and resnet18 only)`)
+    .option('--width <w>', 'with --model: channels / hidden units of a model by name', positiveInt)
+    .option('--stem <kind>', `with --model resnet18: ${STEMS.join(' or ')}`, oneOf(STEMS))
+    .option('--bn <mode>', 'with --model: BatchNorm train (default) or eval', oneOf(BN_MODES))
+    .option('--batch-sizes <list>', 'batch sizes of the graph rows', positiveIntList, [1, 8])
     .option('--python <path>', 'python with torch', '/usr/bin/python3')
     .option('--torch-script <path>', 'the PyTorch reference script', DEFAULT_TORCH_SCRIPT)
     .action(async (o) => {
@@ -84,7 +92,8 @@ export function benchCommand(): Command {
       const report: Record<string, unknown> = { seeds, steps: o.steps, torch: torchWhyNot ?? 'ran', evaluation: [], attacks: [] };
       const evalRows: string[][] = [], attackRows: string[][] = [];
       try {
-        for (const name of Object.keys(SHAPES) as ShapeName[]) {
+        // --model: only that model's graph rows (the LeNet rows are the DLG paper's setting)
+        for (const name of (o.model ? [] : Object.keys(SHAPES)) as ShapeName[]) {
           const { shape, numClasses } = SHAPES[name];
           const image = quantise8(name === 'cifar' ? syntheticRgb(32, 0) : syntheticStroke(28));
           const example: PrivateExample = { image, label: 7, shape, numClasses };
@@ -120,13 +129,15 @@ export function benchCommand(): Command {
             (report.attacks as unknown[]).push({ shape: name, method, precision: DEFAULT_DTYPE, gradleak: ours, torch: theirs ?? null });
           }
         }
-        console.log('\nOne DLG evaluation (D and dD/dx\', dD/dy\'), median ms; ratio = gradleak / PyTorch (1 thread)');
-        console.log(formatTable(['setting', 'gradleak f64', 'gradleak f32', 'PyTorch', 'ratio f64', 'ratio f32'], evalRows));
-        console.log(`\nFull attacks, ${o.steps} L-BFGS steps, seeds ${seeds.join(',')}, gradleak ${DEFAULT_DTYPE}; success = MSE < ${SUCCESS_MSE};`);
-        console.log('RSS: gradleak resident memory after the first and the last tenth of the last attack');
-        console.log(torchWhyNot ? 'Model: gradleak\'s LeNet weights (model seed 1234).' : 'Model: both attack the same LeNet, PyTorch\'s weights (torch seed 1234); only the dummy initialisation streams differ.');
-        console.log(formatTable(['attack', 'evals', 'ms/eval', 's/attack', 'success', 'torch evals', 'ms/eval', 's/attack', 'success', 'ratio/eval', 'ratio/attack', 'RSS MB'], attackRows));
-        if (o.graph) report.graph = graphTable(o, torchWhyNot, o.quick ? Math.min(3, o.graphReps) : o.graphReps, log);
+        if (!o.model) {
+          console.log('\nOne DLG evaluation (D and dD/dx\', dD/dy\'), median ms; ratio = gradleak / PyTorch (1 thread)');
+          console.log(formatTable(['setting', 'gradleak f64', 'gradleak f32', 'PyTorch', 'ratio f64', 'ratio f32'], evalRows));
+          console.log(`\nFull attacks, ${o.steps} L-BFGS steps, seeds ${seeds.join(',')}, gradleak ${DEFAULT_DTYPE}; success = MSE < ${SUCCESS_MSE};`);
+          console.log('RSS: gradleak resident memory after the first and the last tenth of the last attack');
+          console.log(torchWhyNot ? 'Model: gradleak\'s LeNet weights (model seed 1234).' : 'Model: both attack the same LeNet, PyTorch\'s weights (torch seed 1234); only the dummy initialisation streams differ.');
+          console.log(formatTable(['attack', 'evals', 'ms/eval', 's/attack', 'success', 'torch evals', 'ms/eval', 's/attack', 'success', 'ratio/eval', 'ratio/attack', 'RSS MB'], attackRows));
+        }
+        if (o.graph || o.model) report.graph = graphTable(o, graphSettings(o), torchWhyNot, o.quick ? Math.min(3, o.graphReps) : o.graphReps, log);
         if (o.success) report.success = await successTable(o, torchWhyNot, dir, log);
       } finally {
         rmSync(dir, { recursive: true, force: true });
@@ -135,29 +146,45 @@ export function benchCommand(): Command {
     });
 }
 
+/** One row of the graph table: a model at a batch size, and its PyTorch twin (or why there is none). */
+interface GraphSetting {
+  name: string;
+  choice: ModelChoice;
+  batch: number;
+  twin: TorchTwin | string;
+}
+
+/** The default rows (resnet20 and a width-8 resnet20 at B = 1, 8), or --model at each of --batch-sizes. */
+function graphSettings(o: { model?: string; width?: number; stem?: string; bn?: BnMode; batchSizes: number[] }): GraphSetting[] {
+  const choices: { name: string; choice: ModelChoice }[] = o.model
+    ? [{ name: [o.model, o.width ? `width ${o.width}` : '', o.stem ? `stem ${o.stem}` : ''].filter(Boolean).join(' '), choice: { model: o.model, width: o.width, stem: o.stem as never, bn: o.bn } }]
+    : [{ name: 'resnet20', choice: { model: 'resnet20' } }, { name: 'resnet20 width 8', choice: { model: 'resnet20', width: 8 } }];
+  return choices.flatMap((c) => o.batchSizes.map((batch) => {
+    // PyTorch's twin trains with batch statistics: an eval-mode comparison would not be like for like
+    const twin = c.choice.bn === 'eval' ? 'the PyTorch side times train-mode BatchNorm only' : torchTwin(c.choice);
+    return { ...c, batch, twin };
+  }));
+}
+
 /** Graph models at 3x32x32, BatchNorm in train mode: one l2 (DLG) and one cosine (IG) evaluation, gradleak against PyTorch. */
-function graphTable(o: { python: string }, torchWhyNot: string | null, reps: number, log: (s: string) => void) {
-  const settings = [
-    { name: 'resnet20', torchName: 'resnet20', width: undefined, batch: 1 },
-    { name: 'resnet20', torchName: 'resnet20', width: undefined, batch: 8 },
-    { name: 'resnet20 width 8', torchName: 'resnet20w8', width: 8, batch: 1 },
-    { name: 'resnet20 width 8', torchName: 'resnet20w8', width: 8, batch: 8 },
-  ];
+function graphTable(o: { python: string }, settings: GraphSetting[], torchWhyNot: string | null, reps: number, log: (s: string) => void) {
   const rows: string[][] = [], out: unknown[] = [];
   for (const st of settings) {
     log(`[graph] ${st.name} B=${st.batch}: gradleak...`);
-    const time = (objective: 'l2' | 'cosine', dtype: DType) => timeGraphEvaluation('resnet20', { width: st.width, batch: st.batch, objective, reps, engine: { backend: 'wasm', dtype } });
+    const time = (objective: 'l2' | 'cosine', dtype: DType) => timeGraphEvaluation(st.choice, { batch: st.batch, objective, reps, engine: { backend: 'wasm', dtype } });
     const ours = { l2: time('l2', 'float64'), cosine: time('cosine', 'float64'), l2f32: time('l2', 'float32') };
     let torch: TorchGraphTiming | null = null;
-    if (!torchWhyNot) {
+    const whyNot = torchWhyNot ?? (typeof st.twin === 'string' ? st.twin : null);
+    if (whyNot) log(`[graph] ${st.name}: PyTorch skipped (${whyNot})`);
+    else {
       log(`[graph] ${st.name} B=${st.batch}: PyTorch...`);
-      torch = runTorchGraph(o.python, st.torchName, st.batch, 1, reps);
+      torch = runTorchGraph(o.python, st.twin as TorchTwin, st.batch, 1, reps);
     }
     rows.push([`${st.name} B=${st.batch}`, String(ours.l2.params), f(ours.l2.ms, 1), f(ours.l2f32.ms, 1), f(ours.cosine.ms, 1), f(torch?.median_ms_l2, 1), f(torch?.median_ms_cosine, 1),
       ratio(ours.l2.ms, torch?.median_ms_l2), ratio(ours.l2f32.ms, torch?.median_ms_l2), ratio(ours.cosine.ms, torch?.median_ms_cosine)]);
-    out.push({ model: st.name, batch: st.batch, params: ours.l2.params, gradleak_ms: { l2_f64: ours.l2.ms, l2_f32: ours.l2f32.ms, cosine_f64: ours.cosine.ms }, torch_ms: torch });
+    out.push({ model: st.name, batch: st.batch, params: ours.l2.params, gradleak_ms: { l2_f64: ours.l2.ms, l2_f32: ours.l2f32.ms, cosine_f64: ours.cosine.ms }, torch_ms: torch, torch_skipped: whyNot });
   }
-  console.log('\nGraph models, 3x32x32, BatchNorm train mode: one evaluation (loss, gradient, Hessian-vector product), median ms; PyTorch float32, 1 thread');
+  console.log('\nGraph models, 3x32x32 (an ONNX file: its own input), BatchNorm train mode unless --bn eval: one evaluation (loss, gradient, Hessian-vector product), median ms; PyTorch float32, 1 thread');
   console.log(formatTable(['model', 'params', 'l2 f64', 'l2 f32', 'cosine f64', 'torch l2', 'torch cosine', 'ratio l2 f64', 'ratio l2 f32', 'ratio cosine'], rows));
   return out;
 }
