@@ -7,7 +7,7 @@ import type { ModelSpec } from '../models/spec.js';
 import { loadWeights, resolveModel, type ModelChoice } from '../models/load.js';
 import { alignedScores } from '../metrics/batch-alignment.js';
 import { affinePsnr, mse, psnr, ssim } from '../metrics/image.js';
-import { messageFileAlpha, stackedImages, type MessageFile } from '../fl/message-file.js';
+import { messageFileAlpha, stackedImages, type MessageFile } from '../fl/captured.js';
 import { applyDefense, NO_DEFENSE, survivingMask, type DefenseSpec } from '../defenses/defense.js';
 import { matchMessage, type MatchingResult, type MatchingState } from './gradient-matching.js';
 import { preset, type AttackName, type PresetChoice } from './presets.js';
@@ -152,7 +152,7 @@ interface AttackSetup {
 export function runAttack(
   cfg: AttackConfig,
   example: PrivateExample | PrivateBatch,
-  onProgress: (row: HistoryRow, restart: number) => void = () => {},
+  onProgress: (row: HistoryRow, restart: number, x: Float64Array) => void = () => {},
   shouldStop: () => boolean = () => false,
 ): AttackOutcome {
   const started = performance.now();
@@ -176,7 +176,7 @@ export function runAttack(
 export function runMessageAttack(
   cfg: AttackConfig,
   m: MessageFile,
-  onProgress: (row: HistoryRow, restart: number) => void = () => {},
+  onProgress: (row: HistoryRow, restart: number, x: Float64Array) => void = () => {},
   shouldStop: () => boolean = () => false,
 ): AttackOutcome {
   const started = performance.now();
@@ -190,7 +190,7 @@ export function runMessageAttack(
 
 /** The restarts of one attack; `shouldStop` (an interrupt) ends the current restart at its next log and skips the rest. */
 function execute(
-  cfg: AttackConfig, setup: AttackSetup, started: number, onProgress: (row: HistoryRow, restart: number) => void, shouldStop: () => boolean,
+  cfg: AttackConfig, setup: AttackSetup, started: number, onProgress: (row: HistoryRow, restart: number, x: Float64Array) => void, shouldStop: () => boolean,
 ): AttackOutcome {
   const { fn, target, options, inferred } = setup.preset;
   const { shape, labels } = setup.truth;
@@ -211,7 +211,7 @@ function execute(
       run.snapshots.push({ iteration: s.iteration, image: Float64Array.from(s.x) });
       // a very long run keeps every other snapshot once there are too many (memory stays bounded; the first is kept)
       if (run.snapshots.length > maxSnapshots) run.snapshots = run.snapshots.filter((_, i) => i % 2 === 0);
-      onProgress(row, r);
+      onProgress(row, r, s.x); // s.x: the dummy batch now (a view; copy it to keep it)
     };
     run.result = matchMessage(fn, target, { ...options, lineSearch: cfg.lineSearch, iterations: cfg.iterations, seed: run.seed, logEvery: cfg.logEvery, shouldStop }, score);
     evaluations += run.result.evaluations;
