@@ -294,7 +294,7 @@ export function restartSeed(seed: number, r: number): number {
 }
 
 /** False for a capture attacked without its truth (no labels, nothing scored). */
-export function isScored(m: AttackOutcome['metrics']): boolean {
+export function isScored(m: Pick<AttackOutcome['metrics'], 'label_true'>): boolean {
   return !Array.isArray(m.label_true) || m.label_true.length > 0;
 }
 

@@ -1,6 +1,6 @@
 // The files of a run directory that are a function of the attack's outcome alone, as text or an image grid:
 // the CLI writes them (report/run-dir.ts) and the page offers the same as downloads (web/src/downloads.ts).
-import { isScored, type AttackOutcome, type HistoryRow } from '../attacks/run.js';
+import { isScored, type AttackConfig, type AttackOutcome, type HistoryRow } from '../attacks/run.js';
 import type { ImageGrid } from './raster.js';
 import { panelsSvg } from './svg.js';
 
@@ -25,8 +25,14 @@ export function metricsJson(o: Pick<AttackOutcome, 'metrics'>): string {
   return JSON.stringify(o.metrics, null, 2) + '\n';
 }
 
+/** What snapshots.png shows of a run (a finished one, or the page's run so far). */
+export type SnapshotSource = Pick<AttackOutcome, 'shape' | 'order' | 'groundTruth' | 'snapshots'> & {
+  config: Pick<AttackConfig, 'attack'>;
+  metrics: Pick<AttackOutcome['metrics'], 'label_true'>;
+};
+
 /** snapshots.png: per sample of the batch its true image, then its matched dummy at up to MAX_SNAPSHOT_COLUMNS logged iterations. */
-export function snapshotGrid(o: AttackOutcome): ImageGrid {
+export function snapshotGrid(o: SnapshotSource): ImageGrid {
   const picks = evenlySpread(o.snapshots.length, MAX_SNAPSHOT_COLUMNS).map((i) => o.snapshots[i]);
   const n = o.shape[0] * o.shape[1] * o.shape[2];
   const sample = (a: Float64Array, b: number) => a.subarray(b * n, (b + 1) * n);
@@ -43,8 +49,12 @@ export function snapshotGrid(o: AttackOutcome): ImageGrid {
 
 /** The seed's Fig. 2 for one run: gradient distance and MSE against iteration (log scale). */
 export function curvesSvg(o: AttackOutcome): string {
-  const name = o.config.attack.toUpperCase();
-  const series = (key: 'objective' | 'mse') => [{ name, points: o.history.map((r) => [r.iteration, r[key]] as [number, number]) }];
+  return curvesSvgOf([{ name: o.config.attack.toUpperCase(), history: o.history }]);
+}
+
+/** Fig. 2 for several runs, one line each (the page's live and side-by-side curves). */
+export function curvesSvgOf(runs: readonly { name: string; history: readonly HistoryRow[] }[]): string {
+  const series = (key: 'objective' | 'mse') => runs.map((r) => ({ name: r.name, points: r.history.map((h) => [h.iteration, h[key]] as [number, number]) }));
   return panelsSvg([
     { title: 'Gradient distance', xLabel: 'iteration', yLabel: 'objective D', logY: true, series: series('objective') },
     { title: 'Reconstruction MSE', xLabel: 'iteration', yLabel: 'MSE', logY: true, series: series('mse') },
