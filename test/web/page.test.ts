@@ -137,6 +137,23 @@ describe('the page in Chromium', { timeout: 600_000 }, () => {
     assert.ok((await mse('dlg-admm')) > 1e-1, `DLG-ADMM MSE ${await mse('dlg-admm')}`);
   });
 
+  test('Stop ends a running attack at once and the page can run again', async () => {
+    await page.getByTestId('compare').uncheck();
+    await page.getByTestId('attack-select').selectOption('dlg');
+    await page.getByTestId('iterations').fill('100000');
+    await page.getByTestId('run').click();
+    const frames = async () => Number((await page.getByTestId('reconstruction').getAttribute('data-frames')) ?? 0);
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid=reconstruction]')?.getAttribute('data-frames') ?? 0) >= 2);
+    await page.getByTestId('stop').click();
+    assert.equal(await page.getByTestId('status').textContent(), 'stopped');
+    assert.equal(await page.getByTestId('run').isEnabled(), true);
+    await page.waitForTimeout(300); // a frame already queued may still be drawn
+    const atStop = await frames();
+    await page.waitForTimeout(1000);
+    assert.equal(await frames(), atStop, 'the reconstruction still changes after Stop');
+    await page.getByTestId('attack-select').selectOption('idlg');
+  });
+
   test('every control has a label, Enter in a field runs, and the page fits a phone\'s width', async () => {
     const unlabelled = await page.evaluate(() =>
       [...document.querySelectorAll<HTMLInputElement>('input, select, button')]
@@ -144,7 +161,6 @@ describe('the page in Chromium', { timeout: 600_000 }, () => {
         .map((e) => e.outerHTML),
     );
     assert.deepEqual(unlabelled, []);
-    await page.getByTestId('compare').uncheck();
     await page.getByTestId('iterations').fill('20');
     await page.getByTestId('iterations').press('Enter');
     await page.getByTestId('status').filter({ hasText: /^(done|error.*)$/ }).waitFor({ timeout: 60_000 });

@@ -76,11 +76,11 @@ function formValues(attack: AttackName, input: PrivateInput): FormValues {
   };
 }
 
-/** Only the attacks that consume the chosen protocol's messages can be picked. */
+/** An attack consumes one protocol's messages: choosing an attack chooses its protocol (attackSelect's change), a protocol
+ * its first attack when the chosen one does not fit, and only fitting attacks can be compared on one message. */
 function syncProtocol(): void {
   const p = protocolSelect.value as ProtocolName;
-  for (const o of attackSelect.options) o.disabled = ATTACK_PROTOCOL[o.value as AttackName] !== p;
-  if (attackSelect.selectedOptions[0]?.disabled) attackSelect.value = ATTACKS.find((a) => ATTACK_PROTOCOL[a] === p)!;
+  if (ATTACK_PROTOCOL[attackSelect.value as AttackName] !== p) attackSelect.value = ATTACKS.find((a) => ATTACK_PROTOCOL[a] === p)!;
   for (const box of compareSet.querySelectorAll<HTMLInputElement>('input')) {
     box.disabled = ATTACK_PROTOCOL[box.value as AttackName] !== p;
     if (box.disabled) box.checked = false;
