@@ -1,7 +1,7 @@
 // The built page in real Chromium (Debian's /usr/bin/chromium, driven by playwright-core): iDLG on MNIST test
 // image 0 reconstructs it while the canvas updates, its downloads match `gradleak attack`'s run directory, a
 // defended message stops it, the compare mode shows DLG-ADMM failing where the ADMM-aware attack succeeds on
-// the same FedADMM increment, and the page is labelled and fits a phone's width.
+// the same FedADMM increment, an own image is attacked, Stop stops, and the page is labelled and fits a phone's width.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -14,6 +14,9 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { gradleak } from '../cli/helpers.js';
 import { serveStatic } from '../helpers/static-server.js';
 import { gridLayout } from '../../src/report/png.js';
+import { rasterImage } from '../../src/report/raster.js';
+import { encodePng } from '../../src/report/png-encode.js';
+import { openMnist } from '../../src/data/mnist.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const CHROMIUM = process.env.GRADLEAK_CHROMIUM ?? '/usr/bin/chromium';
@@ -137,8 +140,22 @@ describe('the page in Chromium', { timeout: 600_000 }, () => {
     assert.ok((await mse('dlg-admm')) > 1e-1, `DLG-ADMM MSE ${await mse('dlg-admm')}`);
   });
 
-  test('Stop ends a running attack at once and the page can run again', async () => {
+  test('an own image, chosen as a file, is resized to the model input, shown and attacked with its label', async () => {
+    const digit = openMnist('test').read(1); // a 2
+    const png = encodePng(rasterImage(digit.image, [1, 28, 28], 3)); // 84x84: the page resizes it to 28x28
+    await page.getByTestId('own-file').setInputFiles({ name: 'two.png', mimeType: 'image/png', buffer: Buffer.from(png) });
+    await page.locator('input[name=source][value=own]:checked').waitFor();
+    await page.locator('#own-label').fill('2');
     await page.getByTestId('compare').uncheck();
+    await page.getByTestId('attack-select').selectOption('idlg');
+    await page.getByTestId('iterations').fill('300');
+    const { mse } = await runAndWait();
+    assert.ok(mse < 1e-3, `MSE ${mse} on the own image`);
+    assert.equal(await page.locator('.metrics dd').nth(4).textContent(), '2', 'the inferred label');
+    await page.locator('input[name=source][value=mnist]').check();
+  });
+
+  test('Stop ends a running attack at once and the page can run again', async () => {
     await page.getByTestId('attack-select').selectOption('dlg');
     await page.getByTestId('iterations').fill('100000');
     await page.getByTestId('run').click();
