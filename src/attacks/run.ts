@@ -8,7 +8,7 @@ import { loadWeights, resolveModel, type ModelChoice } from '../models/load.js';
 import { alignedScores } from '../metrics/batch-alignment.js';
 import { multisetMatches } from '../metrics/label-matches.js';
 import { affinePsnr, mse, psnr, ssim } from '../metrics/image.js';
-import { messageFileAlpha, stackedImages, type MessageFile } from '../fl/message-file.js';
+import { messageFileAlpha, stackedImages, type MessageFile } from '../fl/captured.js';
 import { applyDefense, NO_DEFENSE, survivingMask, type DefenseSpec } from '../defenses/defense.js';
 import { matchMessage, type MatchingResult, type MatchingState } from './gradient-matching.js';
 import { preset, type AttackName, type PresetChoice } from './presets.js';
@@ -166,7 +166,7 @@ interface AttackSetup {
 export function runAttack(
   cfg: AttackConfig,
   example: PrivateExample | PrivateBatch,
-  onProgress: (row: HistoryRow, restart: number) => void = () => {},
+  onProgress: (row: HistoryRow, restart: number, x: Float64Array) => void = () => {},
   shouldStop: () => boolean = () => false,
 ): AttackOutcome {
   const started = performance.now();
@@ -193,7 +193,7 @@ export function runAttack(
 export function runMessageAttack(
   cfg: AttackConfig,
   m: MessageFile,
-  onProgress: (row: HistoryRow, restart: number) => void = () => {},
+  onProgress: (row: HistoryRow, restart: number, x: Float64Array) => void = () => {},
   shouldStop: () => boolean = () => false,
 ): AttackOutcome {
   const started = performance.now();
@@ -208,7 +208,7 @@ export function runMessageAttack(
 
 /** The restarts of one attack; `shouldStop` (an interrupt) ends the current restart at its next log and skips the rest. */
 function execute(
-  cfg: AttackConfig, setup: AttackSetup, started: number, onProgress: (row: HistoryRow, restart: number) => void, shouldStop: () => boolean,
+  cfg: AttackConfig, setup: AttackSetup, started: number, onProgress: (row: HistoryRow, restart: number, x: Float64Array) => void, shouldStop: () => boolean,
 ): AttackOutcome {
   const { fn, target, options, labelMethod } = setup.preset;
   const { shape, labels } = setup.truth;
@@ -230,7 +230,7 @@ function execute(
       run.snapshots.push({ iteration: s.iteration, image: Float64Array.from(s.x) });
       // a very long run keeps every other snapshot once there are too many (memory stays bounded; the first is kept)
       if (run.snapshots.length > maxSnapshots) run.snapshots = run.snapshots.filter((_, i) => i % 2 === 0);
-      onProgress(row, r);
+      onProgress(row, r, s.x); // s.x: the dummy batch now (a view; copy it to keep it)
     };
     run.result = matchMessage(fn, target, { ...options, lineSearch: cfg.lineSearch, iterations: cfg.iterations, seed: run.seed, logEvery: cfg.logEvery, shouldStop }, score);
     evaluations += run.result.evaluations;
@@ -338,7 +338,7 @@ export function restartSeed(seed: number, r: number): number {
 }
 
 /** False for a capture attacked without its truth (no labels, nothing scored). */
-export function isScored(m: AttackOutcome['metrics']): boolean {
+export function isScored(m: Pick<AttackOutcome['metrics'], 'label_true'>): boolean {
   return !Array.isArray(m.label_true) || m.label_true.length > 0;
 }
 

@@ -4,6 +4,7 @@
 import { UserError } from '../util/errors.js';
 import { Prng } from '../util/prng.js';
 import type { ParamSlot } from '../engine/layers/layer.js';
+import { binaryExponent, log } from '../util/portable-math.js';
 
 export const DEFENSES = ['none', 'gaussian', 'laplacian', 'fp16', 'int8', 'prune', 'dp'] as const;
 export type DefenseName = (typeof DEFENSES)[number];
@@ -59,7 +60,7 @@ export function applyDefense(message: Float64Array, d: DefenseSpec, params: read
       const b = Math.sqrt(d.strength / 2); // Var(Laplace(b)) = 2 b^2
       for (let i = 0; i < out.length; i++) {
         const u = rng.uniform() - 0.5;
-        out[i] -= b * Math.sign(u) * Math.log(1 - 2 * Math.abs(u));
+        out[i] -= b * Math.sign(u) * log(1 - 2 * Math.abs(u));
       }
       return out;
     }
@@ -107,7 +108,7 @@ export function roundToHalf(v: number): number {
   const a = Math.abs(v);
   if (a >= 65520) return Math.sign(v) * Infinity; // above the largest half (65504) + half an ulp
   // spacing of binary16 numbers around a: 2^(e - 10), with e >= -14 (subnormals share 2^-24)
-  const e = Math.max(Math.floor(Math.log2(a)), -14);
+  const e = Math.max(binaryExponent(a), -14);
   const ulp = 2 ** (e - 10);
   const q = a / ulp;
   let r = Math.round(q);

@@ -6,6 +6,7 @@
 // Tangent along a weight direction (z' given, y fixed), with s = z' - <p, z'> = (log p)':
 //                     (dL/dz)' = p * s / B,   (dL/dy_j)' = T_j (u'_j - sum_k T_k u'_k),  u' = -s/B
 import type { Arr } from './kernels.js';
+import { exp, log as ln } from '../util/portable-math.js';
 
 export type LabelInput =
   | { kind: 'soft'; logits: ArrayLike<number> }
@@ -101,11 +102,11 @@ export function softmaxRow(v: ArrayLike<number>, off: number, K: number, out: Fl
   let m = -Infinity;
   for (let k = 0; k < K; k++) m = Math.max(m, v[off + k]);
   let sum = 0;
-  for (let k = 0; k < K; k++) sum += Math.exp(v[off + k] - m);
-  const logSum = Math.log(sum);
+  for (let k = 0; k < K; k++) sum += exp(v[off + k] - m);
+  const logSum = ln(sum);
   for (let k = 0; k < K; k++) {
     const lp = v[off + k] - m - logSum;
-    out[off + k] = Math.exp(lp);
+    out[off + k] = exp(lp);
     if (log) log[off + k] = lp;
   }
 }

@@ -1,14 +1,15 @@
 // The WebAssembly-SIMD implementation of the `Kernels` interface.
 //
 // build/kernels.wasm is compiled from assembly/kernels.ts (AssemblyScript, `npm run
-// build:wasm`). The module is compiled once per process; every WasmKernels object gets
+// build:wasm`); its bytes come from `#kernel-bytes` (package.json "imports": in Node the file
+// is read by engine/kernel-bytes.ts, in the browser the page bundles it, web/src/kernel-bytes.ts).
+// The module is compiled once per process (or worker); every WasmKernels object gets
 // its own instance with its own memory, sized once for `capacityElements` elements and
 // never grown (growing would detach every typed-array view handed out by `alloc`).
 // `alloc` is a bump allocator inside that memory; kernels receive such views (or
 // subarrays of them) and pass their byte offsets to WebAssembly as pointers.
 
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { kernelBytes } from '#kernel-bytes';
 import type { Arr, ConvGeometry, DType, Kernels } from './kernels.js';
 
 type GemmFn = (M: number, N: number, K: number, a: number, b: number, c: number, acc: number) => void;
@@ -48,27 +49,21 @@ const ALIGN_SLACK = 64 * 1024;
  */
 const END_GUARD = 64;
 
-/** dist/src/engine/wasm-kernels.js -> build/kernels.wasm */
-const WASM_URL = new URL('../../../build/kernels.wasm', import.meta.url);
-
 let cached: { module: WebAssembly.Module; heapBase: number } | undefined;
 
-function kernelModule(): { module: WebAssembly.Module; heapBase: number } {
+/** Compiles the kernel module from its bytes (once; later calls keep the first module). */
+function compileKernels(bytes: Uint8Array<ArrayBuffer>): { module: WebAssembly.Module; heapBase: number } {
   if (cached === undefined) {
-    let bytes: Uint8Array<ArrayBuffer>;
-    try {
-      bytes = new Uint8Array(readFileSync(WASM_URL));
-    } catch (e) {
-      throw new Error(
-        `WasmKernels: cannot read ${fileURLToPath(WASM_URL)} (${(e as Error).message}); run \`npm run build:wasm\``,
-      );
-    }
     const module = new WebAssembly.Module(bytes);
     // Probe instance on a one-page memory, only to learn where static data ends.
     const probe = instantiate(module, new WebAssembly.Memory({ initial: 1, maximum: 1 }));
     cached = { module, heapBase: probe.heapBase() };
   }
   return cached;
+}
+
+function kernelModule(): { module: WebAssembly.Module; heapBase: number } {
+  return cached ?? compileKernels(kernelBytes());
 }
 
 function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory): KernelExports {

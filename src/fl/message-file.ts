@@ -19,57 +19,13 @@ import { GRADLEAK_VERSION } from '../util/version.js';
 import { ReferenceKernels } from '../engine/kernels.js';
 import { Network } from '../engine/network.js';
 import type { ModelSpec } from '../models/spec.js';
-import { checkProtocol, rebuildAlpha, type ProtocolParams } from './protocol.js';
+import { checkProtocol, type ProtocolParams } from './protocol.js';
+import type { GroundTruth, MessageFile } from './captured.js';
 
 export const MESSAGE_FORMAT = 'gradleak-message';
 export const MESSAGE_VERSION = 1;
 
-export interface GroundTruth {
-  dataset: string;
-  split: string;
-  /** Indices of the batch's samples in the dataset split. */
-  indices: number[];
-  /** [C, H, W] of one image. */
-  shape: [number, number, number];
-  labels: number[];
-  /** One flat CHW image per sample, values in [0, 1]. */
-  images: Float64Array[];
-}
-
-/** The ground-truth images as one batch [B, C, H, W]. */
-export function stackedImages(g: GroundTruth): Float64Array {
-  const out = new Float64Array(g.images.reduce((n, im) => n + im.length, 0));
-  g.images.forEach((im, i) => out.set(im, i * im.length));
-  return out;
-}
-
-export interface MessageFile {
-  model: ModelSpec;
-  protocol: ProtocolParams;
-  client: number;
-  round: number;
-  batchSize: number;
-  theta: Float64Array;
-  /** BatchNorm running statistics of the model (Network.bufferValues); absent: PyTorch's initial ones. */
-  buffers?: Float64Array;
-  /**
-   * The client's BatchNorm running statistics after its train-mode forward pass, in the order of `buffers`: a
-   * client that sends its state (FedAvg implementations average BN statistics) reveals its batch statistics.
-   */
-  clientBuffers?: Float64Array;
-  message: Float64Array;
-  /** Rounds of the client's earlier participations, increasing. */
-  pastRounds: number[];
-  /** The client's earlier messages, in the order of pastRounds. */
-  pastMessages: Float64Array[];
-  groundTruth: GroundTruth;
-}
-
-/** The client's FedADMM dual as the server rebuilds it (null: first participation or not FedADMM). */
-export function messageFileAlpha(m: MessageFile): Float64Array | null {
-  if (m.protocol.kind !== 'fedadmm') return null;
-  return rebuildAlpha(m.protocol.rho, m.pastMessages, m.theta.length);
-}
+export { messageFileAlpha, stackedImages, type GroundTruth, type MessageFile } from './captured.js';
 
 export function messageFileJson(m: MessageFile): string {
   const arr = (a: ArrayLike<number>) => Array.from(a);

@@ -3,6 +3,7 @@
 // Images are flat CHW arrays (Float64Array or Float32Array) with values nominally in
 // [0, dataRange]; a batch is [B,C,H,W] flat. No clipping is applied here: callers that
 // want metrics of the displayed image should clip first.
+import { exp, log10 } from '../util/portable-math.js';
 
 export type ImageArray = Float64Array | Float32Array | readonly number[];
 
@@ -35,7 +36,7 @@ export function mse(a: ImageArray, b: ImageArray): number {
 export function psnr(mseValue: number, dataRange = 1): number {
   if (!Number.isFinite(mseValue) || mseValue < 0) return NaN;
   if (mseValue === 0) return Infinity;
-  return 10 * Math.log10((dataRange * dataRange) / mseValue);
+  return 10 * log10((dataRange * dataRange) / mseValue);
 }
 
 /** Normalised 1-D Gaussian of `size` taps, standard deviation `sigma`, centred at (size-1)/2. */
@@ -44,7 +45,7 @@ function gaussian1d(size: number, sigma: number): Float64Array {
   const c = (size - 1) / 2;
   let s = 0;
   for (let i = 0; i < size; i++) {
-    const v = Math.exp(-((i - c) * (i - c)) / (2 * sigma * sigma));
+    const v = exp(-((i - c) * (i - c)) / (2 * sigma * sigma));
     g[i] = v;
     s += v;
   }

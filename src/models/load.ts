@@ -1,14 +1,12 @@
 // What `--model`, `--weights` and `--bn` mean: a model by name (models/zoo.ts), an ONNX file (its graph and
 // initializers), or a JSON model description; then the weights, by tensor name, into a network.
-import { readFileSync } from 'node:fs';
-import { extname } from 'node:path';
+// Files are read through `#model-files` (package.json "imports": models/model-files.ts in Node; the
+// browser has none, web/src/model-files.ts), so that this module runs in the page too.
 import { UserError } from '../util/errors.js';
 import type { Network } from '../engine/network.js';
 import { withBnMode, type BnMode, type ModelSpec } from './spec.js';
 import { isModelName, MODEL_NAMES, namedModel, type ModelOptions } from './zoo.js';
-import { readOnnxModel } from './onnx.js';
-import { expectTensors, readSafetensors, type Tensor } from '../formats/safetensors.js';
-import { readWeightsFile } from './weights.js';
+import { readModelFile, setWeightsFromFile, setNamedTensors } from '#model-files';
 import { initWeights, type InitName } from './init.js';
 
 export interface ModelChoice extends ModelOptions {
@@ -36,12 +34,12 @@ export function resolveModel(choice: ModelChoice, inShape?: [number, number, num
   if (isModelName(m)) {
     if (!inShape || numClasses === undefined) throw new UserError(`--model ${m} needs the data's shape and classes (--input-shape C,H,W and --num-classes K)`);
     resolved = { spec: namedModel(m, inShape, numClasses, choice), tensors: null, init: m === 'lenet' ? 'dlg' : 'default' };
-  } else if (extname(m).toLowerCase() === '.onnx') {
+  } else if (extension(m) === '.onnx') {
     if (choice.width !== undefined || choice.stem !== undefined) throw new UserError(`--width and --stem apply to models by name, not to ${m}`);
-    const { spec, tensors } = readOnnxModel(m);
+    const { spec, tensors } = readModelFile(m, 'onnx');
     resolved = { spec, tensors, init: 'default' };
-  } else if (extname(m).toLowerCase() === '.json') {
-    resolved = { spec: readModelJson(m), tensors: null, init: 'default' };
+  } else if (extension(m) === '.json') {
+    resolved = { spec: readModelFile(m, 'json').spec, tensors: null, init: 'default' };
   } else {
     throw new UserError(`--model: '${m}' is neither a model name (${MODEL_NAMES.join(', ')}) nor a .onnx or .json file`);
   }
@@ -51,34 +49,21 @@ export function resolveModel(choice: ModelChoice, inShape?: [number, number, num
   return { ...resolved, spec: choice.bn ? withBnMode(spec, choice.bn) : spec };
 }
 
-function readModelJson(path: string): ModelSpec {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new UserError(`${path}: cannot read the model (${(e as NodeJS.ErrnoException).code ?? (e as Error).message.replace(/\s+/g, ' ')})`);
-  }
-  const spec = (json as { model?: unknown })?.model ?? json;
-  return spec as ModelSpec; // buildGraph validates it when the network is built
+/** The lower-cased extension of a path ('' without one), as node:path's extname. */
+function extension(path: string): string {
+  const name = path.slice(path.lastIndexOf('/') + 1);
+  const dot = name.lastIndexOf('.');
+  return dot > 0 ? name.slice(dot).toLowerCase() : '';
 }
 
 /** Loads a network's weights and buffers: --weights (safetensors state_dict or JSON), else the model's own, else the seeded init. */
 export function loadWeights(net: Network, model: ResolvedModel, weightsFile: string | undefined, modelSeed: number): void {
   net.resetBuffers();
-  if (weightsFile && extname(weightsFile).toLowerCase() === '.safetensors') {
-    setNamedTensors(net, readSafetensors(weightsFile), weightsFile, 'the state_dict');
-  } else if (weightsFile) {
-    net.setParams(readWeightsFile(weightsFile, net.params));
+  if (weightsFile) {
+    setWeightsFromFile(net, weightsFile);
   } else if (model.tensors) {
     setNamedTensors(net, model.tensors, 'the model file', 'the model file');
   } else {
     net.setParams(initWeights(net, model.init, modelSeed));
   }
-}
-
-/** Every parameter and buffer by name, shape and finiteness checked (expectTensors); PyTorch's num_batches_tracked counters are not needed. */
-export function setNamedTensors(net: Network, tensors: NamedTensors, file: string, what: string): void {
-  const slots = [...net.params, ...net.buffers];
-  const data = expectTensors(tensors as Map<string, Tensor>, slots, file, what, { allowExtra: (n) => n.endsWith('num_batches_tracked') });
-  slots.forEach((s, i) => s.value.set(data[i]));
 }

@@ -1,6 +1,7 @@
 // Adam (Kingma & Ba 2015) with bias correction; one step() = one evaluation. `signed`: on the sign of the
 // gradient instead of the gradient (Inverting Gradients, Geiping et al. 2020).
 import type { Closure, Optimizer } from './optimizer.js';
+import { powInt } from '../util/portable-math.js';
 
 export interface AdamOptions {
   lr: number;
@@ -33,7 +34,7 @@ export class Adam implements Optimizer {
     if (this.opts.signed) for (let i = 0; i < grad.length; i++) grad[i] = Math.sign(grad[i]);
     this.evaluations++;
     this.t++;
-    const c1 = 1 - beta1 ** this.t, c2 = 1 - beta2 ** this.t;
+    const c1 = 1 - powInt(beta1, this.t), c2 = 1 - powInt(beta2, this.t);
     for (let i = 0; i < x.length; i++) {
       m[i] = beta1 * m[i] + (1 - beta1) * grad[i];
       v[i] = beta2 * v[i] + (1 - beta2) * grad[i] * grad[i];

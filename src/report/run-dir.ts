@@ -3,25 +3,10 @@
 import { join } from 'node:path';
 import { prepareOutDir, writeText } from '../util/files.js';
 import { GRADLEAK_VERSION } from '../util/version.js';
-import { isScored, type AttackOutcome, type HistoryRow } from '../attacks/run.js';
+import type { AttackOutcome } from '../attacks/run.js';
 import { writeImageGrid } from './png.js';
-import { escapeXml, panelsSvg } from './svg.js';
-
-const HISTORY_COLUMNS: (keyof HistoryRow)[] = ['iteration', 'evaluations', 'objective', 'mse', 'psnr', 'ssim'];
-/** Most snapshot columns in snapshots.png (ground truth excluded); chosen evenly from the logged ones. */
-export const MAX_SNAPSHOT_COLUMNS = 11;
-
-/** Indices of at most `max` items of `n`, evenly spread, first and last included. */
-export function evenlySpread(n: number, max: number): number[] {
-  if (n <= max) return Array.from({ length: n }, (_, i) => i);
-  return Array.from({ length: max }, (_, i) => Math.round((i * (n - 1)) / (max - 1)));
-}
-
-export function historyCsv(rows: HistoryRow[]): string {
-  const lines = [HISTORY_COLUMNS.join(',')];
-  for (const r of rows) lines.push(HISTORY_COLUMNS.map((c) => String(r[c])).join(','));
-  return lines.join('\n') + '\n';
-}
+import { escapeXml } from './svg.js';
+import { curvesSvg, historyCsv, metricsJson, snapshotGrid } from './run-files.js';
 
 export function runConfigJson(o: AttackOutcome): string {
   return JSON.stringify({ gradleak: GRADLEAK_VERSION, node: process.version, ...o.config, model: o.model }, null, 2) + '\n';
@@ -30,32 +15,11 @@ export function runConfigJson(o: AttackOutcome): string {
 export async function writeRunDir(dir: string, o: AttackOutcome): Promise<void> {
   prepareOutDir(dir);
   writeText(join(dir, 'config.json'), runConfigJson(o));
-  writeText(join(dir, 'metrics.json'), JSON.stringify(o.metrics, null, 2) + '\n');
+  writeText(join(dir, 'metrics.json'), metricsJson(o));
   writeText(join(dir, 'history.csv'), historyCsv(o.history));
-  const picks = evenlySpread(o.snapshots.length, MAX_SNAPSHOT_COLUMNS).map((i) => o.snapshots[i]);
-  const n = o.shape[0] * o.shape[1] * o.shape[2];
-  const sample = (a: Float64Array, b: number) => a.subarray(b * n, (b + 1) * n);
-  await writeImageGrid(join(dir, 'snapshots.png'), {
-    shape: o.shape,
-    // one row per sample of the batch: the true image, then its matched dummy image
-    rows: o.order.map((d, b) => ({
-      label: o.order.length > 1 ? `${o.config.attack.toUpperCase()} #${b}` : o.config.attack.toUpperCase(),
-      images: [sample(o.groundTruth, b), ...picks.map((s) => sample(s.image, d))],
-    })),
-    columnLabels: [isScored(o.metrics) ? 'ground truth' : 'no truth given', ...picks.map((s) => `iter ${s.iteration}`)],
-  });
+  await writeImageGrid(join(dir, 'snapshots.png'), snapshotGrid(o));
   writeText(join(dir, 'curves.svg'), curvesSvg(o));
   writeText(join(dir, 'report.html'), reportHtml(o));
-}
-
-/** The seed's Fig. 2 for one run: gradient distance and MSE against iteration (log scale). */
-export function curvesSvg(o: AttackOutcome): string {
-  const name = o.config.attack.toUpperCase();
-  const series = (key: 'objective' | 'mse') => [{ name, points: o.history.map((r) => [r.iteration, r[key]] as [number, number]) }];
-  return panelsSvg([
-    { title: 'Gradient distance', xLabel: 'iteration', yLabel: 'objective D', logY: true, series: series('objective') },
-    { title: 'Reconstruction MSE', xLabel: 'iteration', yLabel: 'MSE', logY: true, series: series('mse') },
-  ]);
 }
 
 function reportHtml(o: AttackOutcome): string {

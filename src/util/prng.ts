@@ -2,6 +2,7 @@
 // Algorithm: xoshiro128** (Blackman & Vigna 2018) on four 32-bit words, seeded by running
 // splitmix32 on the 32-bit seed. uniform() uses 53 bits from two outputs; normal() is the
 // Box-Muller transform (both values of each pair are used). Same seed, same bits, on any machine.
+import { cos, log, sin } from './portable-math.js';
 
 export class Prng {
   private s0: number;
@@ -55,9 +56,9 @@ export class Prng {
     let u = 0;
     while (u === 0) u = this.uniform();
     const v = this.uniform();
-    const r = Math.sqrt(-2 * Math.log(u));
-    this.spare = r * Math.sin(2 * Math.PI * v);
-    return r * Math.cos(2 * Math.PI * v);
+    const r = Math.sqrt(-2 * log(u));
+    this.spare = r * sin(2 * Math.PI * v);
+    return r * cos(2 * Math.PI * v);
   }
 
   fillNormal(out: Float64Array): Float64Array {

@@ -161,10 +161,10 @@ test('writeImageGrid still works when fontconfig finds no fonts', async () => {
 });
 
 test('long capital row labels (FEDAVG-UNROLLED #0, ADMM-AWARE, WMWM) are not cut off at the left edge', async () => {
-  const { renderImageGrid } = await import('../../src/report/png.js');
+  const { renderImageGrid, sharpText } = await import('../../src/report/png.js');
   const img = new Float64Array(28 * 28).fill(0.5);
   for (const label of ['FEDAVG-UNROLLED #0', 'ADMM-AWARE', 'WMWMWMWMWM']) {
-    const r = await renderImageGrid({ shape: [1, 28, 28], rows: [{ label, images: [img] }] });
+    const r = await renderImageGrid({ shape: [1, 28, 28], rows: [{ label, images: [img] }] }, sharpText);
     // no dark text pixel in the leftmost pixel column: the label starts inside the picture
     for (let y = 0; y < r.height; y++) assert.ok(r.data[y * r.width * r.channels] > 128, `${label}: dark pixel at (0, ${y}), the label runs off the left edge`);
   }

@@ -4,6 +4,7 @@
 //   tangentBackward da' = s''(a) a' dz + s'(a) dz'
 import type { Arr } from '../kernels.js';
 import type { Layer, Shape } from './layer.js';
+import { exp } from '../../util/portable-math.js';
 
 export type ActivationName = 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu';
 export const ACTIVATIONS: readonly ActivationName[] = ['sigmoid', 'tanh', 'relu', 'leaky_relu'];
@@ -18,7 +19,7 @@ interface Rule {
 const RULES: Record<Exclude<ActivationName, 'leaky_relu'>, Rule> = {
   // s = 1/(1+e^-a), s' = s(1-s), s'' = s'(1-2s)
   sigmoid: {
-    f: (a) => 1 / (1 + Math.exp(-a)),
+    f: (a) => 1 / (1 + exp(-a)),
     d1: (_a, z) => z * (1 - z),
     d2: (_a, z) => z * (1 - z) * (1 - 2 * z),
   },

@@ -1,0 +1,24 @@
+// The page's Web Worker: one attack, by the library's own runAttack on the WebAssembly kernels, the same
+// code path as `gradleak attack`; every logged iteration is posted as it happens.
+import { batchOf, runAttack, type PrivateBatch } from '../../src/attacks/run.js';
+import { mnistTest } from './mnist-subset.js';
+import type { AttackRequest, PrivateInput, WorkerReply } from './worker-messages.js';
+
+const post = (m: WorkerReply) => (self as unknown as Worker).postMessage(m);
+
+async function privateBatch(input: PrivateInput): Promise<PrivateBatch> {
+  if (input.kind === 'mnist') return batchOf(mnistTest, [input.index]);
+  return { images: input.image, labels: [input.label], indices: [0], shape: [1, 28, 28], numClasses: 10 };
+}
+
+self.onmessage = async (e: MessageEvent<AttackRequest>) => {
+  try {
+    const { cfg, input } = e.data;
+    const batch = await privateBatch(input);
+    post({ kind: 'start', groundTruth: batch.images, label: batch.labels[0]! });
+    const outcome = runAttack(cfg, batch, (row, _restart, x) => post({ kind: 'progress', row, x: Float64Array.from(x) }));
+    post({ kind: 'done', outcome });
+  } catch (err) {
+    post({ kind: 'error', message: (err as Error).message });
+  }
+};

@@ -1,0 +1,46 @@
+// The page's form as an AttackConfig: the same config `gradleak attack` builds from the same flags (its
+// defaults: LeNet with model seed 1234, log every 10 iterations, one restart, float64 on the WebAssembly
+// kernels, no line search), validated by the library's own checks.
+import type { AttackConfig } from '../../src/attacks/run.js';
+import type { AttackName } from '../../src/attacks/presets.js';
+import { checkDefense, type DefenseName } from '../../src/defenses/defense.js';
+import { checkProtocol, type ProtocolName } from '../../src/fl/protocol.js';
+
+export interface FormValues {
+  attack: AttackName;
+  /** MNIST test index, or null for the user's own image */
+  index: number | null;
+  iterations: number;
+  seed: number;
+  protocol: ProtocolName;
+  localSteps: number;
+  lr: number;
+  rho: number;
+  defense: DefenseName;
+  strength: number;
+  adaptive: boolean;
+}
+
+export const CLI_DEFAULTS = { modelSeed: 1234, logEvery: 10, restarts: 1 } as const;
+
+export function attackConfig(f: FormValues): AttackConfig {
+  if (!Number.isInteger(f.iterations) || f.iterations < 1) throw new Error(`iterations must be an integer >= 1, got ${f.iterations}`);
+  if (!Number.isInteger(f.seed) || f.seed < 0) throw new Error(`seed must be an integer >= 0, got ${f.seed}`);
+  const own = f.index === null;
+  return {
+    attack: f.attack,
+    dataset: own ? 'image' : 'mnist',
+    split: 'test',
+    index: f.index ?? 0,
+    iterations: f.iterations,
+    seed: f.seed,
+    logEvery: CLI_DEFAULTS.logEvery,
+    modelSeed: CLI_DEFAULTS.modelSeed,
+    model: { model: 'lenet' },
+    engine: { backend: 'wasm', dtype: 'float64' },
+    protocol: checkProtocol({ kind: f.protocol, steps: f.localSteps, lr: f.lr, rho: f.rho }),
+    defense: checkDefense({ name: f.defense, strength: f.strength, adaptive: f.adaptive }),
+    lineSearch: 'none',
+    restarts: CLI_DEFAULTS.restarts,
+  };
+}
