@@ -73,7 +73,7 @@ export function benchCommand(): Command {
     .option('--reps <n>', 'repetitions of the single-evaluation timing', positiveInt, 200)
     .option('--success', 'also run MNIST test images 0-9 x seeds 0-2 for success rates (slow with PyTorch)')
     .option('--batches', 'only the batch table: LeNet MNIST B = 1, 4, 8 (dlg, dlg + restarts 3, ig) and resnet20 width 8 on CIFAR-shaped MNIST B = 1, 4 (ig), gradleak and PyTorch (bench/torch_batch.py); --steps iterations each')
-    .option('--batch-count <n>', 'client batches per setting of --batches (--quick: 1)', positiveInt, 3)
+    .option('--batch-count <n>', 'client batches per setting of --batches (--quick: 1)', positiveInt, 2)
     .option('--no-torch', 'do not run PyTorch')
     .option('--no-graph', 'skip the ResNet rows (one DLG / Inverting Gradients evaluation on resnet20 and a width-8 resnet20)')
     .option('--graph-reps <n>', 'repetitions of each ResNet timing', positiveInt, 10)
