@@ -27,7 +27,7 @@ export async function batchesTable(o: BatchesOptions, torchWhyNot: string | null
     }
   }
   console.log(`\nBatches: MNIST test images, ${o.batches} client batch(es) per setting (test indices j*B..j*B+B-1), ${o.iterations} iterations`
-    + ` (L-BFGS steps for dlg, Adam steps for ig), gradleak float64 / PyTorch float32, 1 thread each;`);
+    + ` (L-BFGS steps for dlg, Adam steps for ig), gradleak float64${torchWhyNot ? '' : ' / PyTorch float32'}, 1 thread${torchWhyNot ? '' : ' each'};`);
   console.log(`success = images with MSE < ${SUCCESS_MSE} (PSNR > ${psnr(SUCCESS_MSE).toFixed(0)} dB) after matching dummies to images; labels = multiset matches / images; s = seconds per attack`);
   console.log(torchWhyNot ? `PyTorch not run: ${torchWhyNot}` : 'cells: gradleak | PyTorch, same weights (gradleak\'s init, written as a state_dict) and images; dummy initialisations differ (different generators)');
   console.log('CIFAR-100 rows: not measured (CIFAR-100 is not on this machine and there is no network); the ResNet rows use CIFAR-shaped MNIST instead');
