@@ -238,9 +238,7 @@ function execute(
     if (run.result.interrupted) break;
   }
   const interrupted = runs[runs.length - 1].result.interrupted;
-  // best of the restarts by the matching objective alone (NaN counts as worst)
-  const rank = (r: Run) => (Number.isNaN(r.result.objective) ? Infinity : r.result.objective);
-  const chosen = runs.reduce((best, r, i) => (rank(r) < rank(runs[best]) ? i : best), 0);
+  const chosen = bestRestart(runs.map((r) => r.result.objective));
   const { result, history, snapshots, order } = runs[chosen];
   const last = history[history.length - 1];
   const K = fn.net.numClasses;
@@ -327,6 +325,12 @@ export const MAX_SNAPSHOTS = 4096;
 export const SNAPSHOT_BYTES = 256 * 2 ** 20;
 /** Most logged iterations (history rows) one attack may ask for: --iterations / --log-every. */
 export const MAX_LOGGED = 10_000_000;
+
+/** The restart to keep: the lowest final matching objective alone (NaN counts as worst; the first on ties). */
+export function bestRestart(objectives: readonly number[]): number {
+  const rank = (o: number) => (Number.isNaN(o) ? Infinity : o);
+  return objectives.reduce((best, o, i) => (rank(o) < rank(objectives[best]) ? i : best), 0);
+}
 
 /** Dummy seed of restart r: the seed itself for r = 0, else a splitmix32-style hash of (seed, r). */
 export function restartSeed(seed: number, r: number): number {

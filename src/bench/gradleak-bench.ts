@@ -3,7 +3,7 @@
 import { createNetwork, type EngineOptions } from '../engine/backend.js';
 import { FedSgdMessage } from '../fl/message.js';
 import { cosine, l2, type Objective } from '../attacks/objective.js';
-import { runAttack, type AttackOutcome, type PrivateExample } from '../attacks/run.js';
+import { runAttack, type AttackOutcome, type PrivateBatch, type PrivateExample } from '../attacks/run.js';
 import { loadWeights, resolveModel, type ModelChoice } from '../models/load.js';
 import type { AttackName } from '../attacks/presets.js';
 import { Prng } from '../util/prng.js';
@@ -68,12 +68,14 @@ export interface BenchAttackOptions {
   restarts?: number;
   /** The model's weights (e.g. PyTorch's); default U(-0.5, 0.5) from model seed 1234. */
   weightsFile?: string;
+  /** The model (default lenet). */
+  model?: ModelChoice;
 }
 
-export function benchAttack(attack: AttackName, example: PrivateExample, seed: number, o: BenchAttackOptions): BenchedAttack {
+export function benchAttack(attack: AttackName, example: PrivateExample | PrivateBatch, seed: number, o: BenchAttackOptions): BenchedAttack {
   const rss: number[] = [];
   const logEvery = Math.max(1, Math.floor(o.iterations / 10));
-  const cfg = { attack, dataset: 'synthetic', split: '-', index: 0, iterations: o.iterations, seed, logEvery, modelSeed: 1234, weightsFile: o.weightsFile, engine: o.engine, restarts: o.restarts ?? 1, protocol: DEFAULT_PROTOCOL };
+  const cfg = { attack, dataset: 'synthetic', split: '-', index: 0, iterations: o.iterations, seed, logEvery, modelSeed: 1234, weightsFile: o.weightsFile, model: o.model, engine: o.engine, restarts: o.restarts ?? 1, protocol: DEFAULT_PROTOCOL };
   const outcome = runAttack(cfg, example,
     () => rss.push(process.memoryUsage().rss / 2 ** 20));
   return { ...outcome, rssMb: { start: rss[1] ?? rss[0], end: rss[rss.length - 1] } };

@@ -1,7 +1,8 @@
 // gradleak bench (npm run bench): gradleak against PyTorch on the same machine in the same run.
 //  1. one DLG evaluation, LeNet CIFAR-100 shape and MNIST shape, B = 1, a fixed synthetic image;
 //  2. full 300-step DLG and iDLG attacks on the same images and dummy seeds;
-//  3. with --success: MNIST test images 0-9 x dummy seeds 0-2, success rates side by side.
+//  3. with --success: MNIST test images 0-9 x dummy seeds 0-2, success rates side by side;
+//  --batches instead: DLG, DLG + restarts and Inverting Gradients on client batches (cli/bench-batches.ts).
 // Ratios are gradleak time / PyTorch time (below 1: gradleak is faster).
 import { Command } from 'commander';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -22,6 +23,8 @@ import { MODEL_NAMES, STEMS } from '../models/zoo.js';
 import { BN_MODES, type BnMode } from '../models/spec.js';
 import type { ModelChoice } from '../models/load.js';
 import { formatTable } from './table.js';
+import { batchesTable } from './bench-batches.js';
+import { TORCH_BATCH_SCRIPT } from '../bench/torch-batch.js';
 
 const SHAPES = {
   cifar: { shape: [3, 32, 32] as [number, number, number], numClasses: 100 },
@@ -72,6 +75,8 @@ export function benchCommand(): Command {
     .option('--steps <n>', 'L-BFGS steps per attack', positiveInt, 300)
     .option('--reps <n>', 'repetitions of the single-evaluation timing', positiveInt, 200)
     .option('--success', 'also run MNIST test images 0-9 x seeds 0-2 for success rates (slow with PyTorch)')
+    .option('--batches', 'only the batch table: LeNet MNIST B = 1, 4, 8 (dlg, dlg + restarts 3, ig) and resnet20 width 8 on CIFAR-shaped MNIST B = 1, 4 (ig), gradleak and PyTorch (bench/torch_batch.py); --steps iterations each')
+    .option('--batch-count <n>', 'client batches per setting of --batches (--quick: 1)', positiveInt, 2)
     .option('--no-torch', 'do not run PyTorch')
     .option('--no-graph', 'skip the ResNet rows (one DLG / Inverting Gradients evaluation on resnet20 and a width-8 resnet20)')
     .option('--graph-reps <n>', 'repetitions of each ResNet timing', positiveInt, 10)
@@ -86,9 +91,18 @@ export function benchCommand(): Command {
       const seeds = Array.from({ length: o.quick ? 1 : o.seeds }, (_, i) => i);
       const reps = o.quick ? Math.min(o.reps, 50) : o.reps;
       const dir = mkdtempSync(join(tmpdir(), 'gradleak-bench-'));
-      const torchWhyNot = o.torch ? torchUnavailable(o.python, o.torchScript) : 'disabled by --no-torch';
+      const torchWhyNot = o.torch ? torchUnavailable(o.python, o.batches ? TORCH_BATCH_SCRIPT : o.torchScript) : 'disabled by --no-torch';
       const log = (s: string) => process.stderr.write(s + '\n');
       if (torchWhyNot) log(`PyTorch reference skipped: ${torchWhyNot}`);
+      if (o.batches) {
+        try {
+          const batches = await batchesTable({ iterations: o.steps, batches: o.quick ? 1 : o.batchCount, dir, python: o.python }, torchWhyNot, log);
+          if (o.json) console.log(JSON.stringify({ batches }));
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+        return;
+      }
       const report: Record<string, unknown> = { seeds, steps: o.steps, torch: torchWhyNot ?? 'ran', evaluation: [], attacks: [] };
       const evalRows: string[][] = [], attackRows: string[][] = [];
       try {

@@ -1,0 +1,106 @@
+// The grid of `gradleak bench --batches` and one of its settings run on both sides: gradleak (in process) and
+// PyTorch (bench/torch_batch.py) attack the same client batch with the same weights, written once by gradleak.
+//   dlg       DLG, joint soft labels, L-BFGS lr 1; run with 3 dummy seeds: the first alone is "dlg", the one of
+//             the 3 with the lowest final objective is "dlg + restarts 3" (gradleak's --restarts rule)
+//   ig        Inverting Gradients (gradleak's ig preset), one dummy seed; labels inferred by gradleak's default
+//             (iDLG at B = 1, iLRG at B > 1, joint when inference does not apply), the same labels given to PyTorch
+import { join } from 'node:path';
+import { batchOf, restartSeed, type PrivateBatch } from '../attacks/run.js';
+import { DEFAULT_TV } from '../attacks/presets.js';
+import { createNetwork } from '../engine/backend.js';
+import { writeSafetensorsMessage, writeTruth } from '../fl/safetensors-message.js';
+import { loadWeights, resolveModel, type ModelChoice } from '../models/load.js';
+import { openMnist } from '../data/mnist.js';
+import { DEFAULT_DTYPE } from '../cli/attack-command.js';
+import { benchAttack } from './gradleak-bench.js';
+import { bestOf, fromOutcome, scoreReconstruction, type BatchRun } from './batch-score.js';
+import { runTorchBatch } from './torch-batch.js';
+import { CIFAR_SHAPE, cifarShaped } from './cifar-shaped.js';
+
+export interface GridSetting {
+  model: 'lenet' | 'resnet20';
+  width?: number;
+  /** mnist: 1x28x28 test digits; mnist-cifar-shaped: the same digits as 3x32x32 (cifar-shaped.ts). */
+  data: 'mnist' | 'mnist-cifar-shaped';
+  batch: number;
+  attack: 'dlg' | 'ig';
+}
+
+export const GRID: GridSetting[] = [
+  ...[1, 4, 8].flatMap((batch) => (['dlg', 'ig'] as const).map((attack) => ({ model: 'lenet' as const, data: 'mnist' as const, batch, attack }))),
+  ...[1, 4].map((batch) => ({ model: 'resnet20' as const, width: 8, data: 'mnist-cifar-shaped' as const, batch, attack: 'ig' as const })),
+];
+
+/** Dummy seeds of the DLG runs (restarts of seed 0) and of the IG run. */
+export const DLG_RESTARTS = 3;
+export const MODEL_SEED = 1234;
+
+/** The rows a setting gives: per row name, one run per batch. */
+export type SettingRuns = Record<string, BatchRun[]>;
+
+export interface RunOptions {
+  iterations: number;
+  /** Client batches per setting: test indices j*B .. j*B+B-1 for j = 0..batches-1. */
+  batches: number;
+  dir: string;
+  /** null: PyTorch is not run. */
+  python: string | null;
+  log: (s: string) => void;
+}
+
+export async function privateBatch(s: GridSetting, j: number): Promise<PrivateBatch> {
+  const data = openMnist('test');
+  try {
+    const b = await batchOf(data, Array.from({ length: s.batch }, (_, i) => j * s.batch + i));
+    return s.data === 'mnist' ? b : { ...b, images: cifarShaped(b.images), shape: CIFAR_SHAPE };
+  } finally {
+    data.close();
+  }
+}
+
+/** gradleak's initial weights of the setting's model (LeNet: U(-0.5, 0.5); ResNet: PyTorch's init) as a state_dict both sides load. */
+export function writeWeights(s: GridSetting, shape: [number, number, number], numClasses: number, file: string): ModelChoice {
+  const choice: ModelChoice = { model: s.model, width: s.width };
+  const resolved = resolveModel(choice, shape, numClasses);
+  const net = createNetwork(resolved.spec, 1, { backend: 'wasm', dtype: 'float64' });
+  loadWeights(net, resolved, undefined, MODEL_SEED);
+  writeSafetensorsMessage(file, net, net.theta, {}, net.bufferValues);
+  return choice;
+}
+
+export async function runSetting(s: GridSetting, o: RunOptions): Promise<{ gradleak: SettingRuns; torch: SettingRuns | null }> {
+  const names = s.attack === 'dlg' ? ['dlg', `dlg + restarts ${DLG_RESTARTS}`] : ['ig'];
+  const ours: SettingRuns = Object.fromEntries(names.map((n) => [n, []]));
+  const theirs: SettingRuns | null = o.python ? Object.fromEntries(names.map((n) => [n, []])) : null;
+  const seeds = s.attack === 'dlg' ? Array.from({ length: DLG_RESTARTS }, (_, r) => r) : [0];
+  for (let j = 0; j < o.batches; j++) {
+    const batch = await privateBatch(s, j);
+    const tag = `${s.model} B=${s.batch} ${s.attack} batch ${j + 1}/${o.batches}`;
+    const weights = join(o.dir, `weights-${s.model}.safetensors`), truth = join(o.dir, 'truth.safetensors');
+    const model = writeWeights(s, batch.shape, batch.numClasses, weights);
+    o.log(`[batches] ${tag}: gradleak...`);
+    // restart r of seed 0 is gradleak's --restarts dummy seed restartSeed(0, r): the same runs as --restarts 3
+    const outcomes = seeds.map((r) => benchAttack(s.attack, batch, restartSeed(0, r), { engine: { backend: 'wasm', dtype: DEFAULT_DTYPE }, iterations: o.iterations, weightsFile: weights, model }).metrics);
+    const mine = outcomes.map(fromOutcome);
+    collect(ours, s, mine);
+    if (!o.python || !theirs) continue;
+    o.log(`[batches] ${tag}: PyTorch...`);
+    writeTruth(truth, batch.images, batch.labels, batch.shape);
+    const m = outcomes[0];
+    // PyTorch's IG gets the labels gradleak inferred (none: joint, as gradleak then optimises them too)
+    const labels = s.attack === 'ig' && m.label_method !== 'joint' ? ([] as number[]).concat(m.label_pred) : null;
+    const runs = runTorchBatch({
+      python: o.python, model: s.model, width: s.width, numClasses: batch.numClasses, weights, truth, attack: s.attack, labels, tv: DEFAULT_TV,
+      seeds, iterations: o.iterations, threads: 1,
+    });
+    collect(theirs, s, runs.map((r) => scoreReconstruction(r.x, r.labels, batch, r.objective, r.seconds)));
+  }
+  return { gradleak: ours, torch: theirs };
+}
+
+/** A batch's runs into the setting's rows: dlg = the first seed, dlg + restarts = best of all; ig = its one run. */
+function collect(rows: SettingRuns, s: GridSetting, runs: BatchRun[]): void {
+  const [first, second] = Object.keys(rows);
+  rows[first].push(runs[0]);
+  if (s.attack === 'dlg') rows[second].push(bestOf(runs));
+}
