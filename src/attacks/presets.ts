@@ -58,9 +58,9 @@ export interface PresetChoice {
   labelMethod: LabelChoice['method'];
 }
 
-/** Each preset's labels without --labels: as before batches (iDLG's rule at B = 1), ig infers batches too. */
+/** Each preset's labels without --labels: as before batches (iDLG's rule at B = 1); dlg and ig infer a batch's labels. */
 const DEFAULT_LABELS: Record<AttackName, LabelPlan> = {
-  dlg: { mode: 'joint', method: 'auto' },
+  dlg: { mode: 'joint-at-one', method: 'auto' },
   idlg: { mode: 'infer', method: 'idlg' },
   ig: { mode: 'infer-or-joint', method: 'auto' },
   'dlg-admm': { mode: 'joint', method: 'auto' },

@@ -12,6 +12,7 @@ import { writeSafetensorsMessage, writeTruth } from '../fl/safetensors-message.j
 import { loadWeights, resolveModel, type ModelChoice } from '../models/load.js';
 import { openMnist } from '../data/mnist.js';
 import { DEFAULT_DTYPE } from '../cli/attack-command.js';
+import type { LabelRequest } from '../attacks/labels/choose.js';
 import { benchAttack } from './gradleak-bench.js';
 import { bestOf, fromOutcome, scoreReconstruction, type BatchRun } from './batch-score.js';
 import { runTorchBatch } from './torch-batch.js';
@@ -80,7 +81,9 @@ export async function runSetting(s: GridSetting, o: RunOptions): Promise<{ gradl
     const model = writeWeights(s, batch.shape, batch.numClasses, weights);
     o.log(`[batches] ${tag}: gradleak...`);
     // restart r of seed 0 is gradleak's --restarts dummy seed restartSeed(0, r): the same runs as --restarts 3
-    const outcomes = seeds.map((r) => benchAttack(s.attack, batch, restartSeed(0, r), { engine: { backend: 'wasm', dtype: DEFAULT_DTYPE }, iterations: o.iterations, weightsFile: weights, model }).metrics);
+    // DLG as the paper (and PyTorch's side) runs it: labels optimised jointly, also where gradleak's default infers them
+    const plan: LabelRequest | undefined = s.attack === 'dlg' ? { mode: 'joint', method: 'auto' } : undefined;
+    const outcomes = seeds.map((r) => benchAttack(s.attack, batch, restartSeed(0, r), { engine: { backend: 'wasm', dtype: DEFAULT_DTYPE }, iterations: o.iterations, weightsFile: weights, model, labels: plan }).metrics);
     const mine = outcomes.map(fromOutcome);
     collect(ours, s, mine);
     if (!o.python || !theirs) continue;

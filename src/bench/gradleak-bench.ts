@@ -6,6 +6,7 @@ import { cosine, l2, type Objective } from '../attacks/objective.js';
 import { runAttack, type AttackOutcome, type PrivateBatch, type PrivateExample } from '../attacks/run.js';
 import { loadWeights, resolveModel, type ModelChoice } from '../models/load.js';
 import type { AttackName } from '../attacks/presets.js';
+import type { LabelRequest } from '../attacks/labels/choose.js';
 import { Prng } from '../util/prng.js';
 import { DEFAULT_PROTOCOL } from '../fl/protocol.js';
 
@@ -70,12 +71,14 @@ export interface BenchAttackOptions {
   weightsFile?: string;
   /** The model (default lenet). */
   model?: ModelChoice;
+  /** --labels / --label-method (default: the attack's own). */
+  labels?: LabelRequest;
 }
 
 export function benchAttack(attack: AttackName, example: PrivateExample | PrivateBatch, seed: number, o: BenchAttackOptions): BenchedAttack {
   const rss: number[] = [];
   const logEvery = Math.max(1, Math.floor(o.iterations / 10));
-  const cfg = { attack, dataset: 'synthetic', split: '-', index: 0, iterations: o.iterations, seed, logEvery, modelSeed: 1234, weightsFile: o.weightsFile, model: o.model, engine: o.engine, restarts: o.restarts ?? 1, protocol: DEFAULT_PROTOCOL };
+  const cfg = { attack, dataset: 'synthetic', split: '-', index: 0, iterations: o.iterations, seed, logEvery, modelSeed: 1234, weightsFile: o.weightsFile, model: o.model, engine: o.engine, restarts: o.restarts ?? 1, protocol: DEFAULT_PROTOCOL, ...(o.labels ? { labels: o.labels } : {}) };
   const outcome = runAttack(cfg, example,
     () => rss.push(process.memoryUsage().rss / 2 ** 20));
   return { ...outcome, rssMb: { start: rss[1] ?? rss[0], end: rss[rss.length - 1] } };

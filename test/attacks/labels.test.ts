@@ -162,12 +162,16 @@ test('--labels: known needs the truth, joint optimises, infer fixes the inferred
   throwsUser(() => chooseLabels({ mode: 'known', method: 'auto' }, e, []), '--labels known', /needs the true labels/);
   assert.deepEqual(chooseLabels({ mode: 'joint', method: 'auto' }, e, []), { classes: null, method: 'joint' });
   const ctx = { net, theta, protocol: DEFAULT_PROTOCOL, alpha: null, observed: Float64Array.from(e.gradient) };
-  const defaults: [string, LabelMethod | 'joint', string][] = [['dlg', 'joint', 'joint'], ['ig', 'ilrg', 'fixed']];
+  // a batch: dlg and ig infer its labels (iLRG); dlg-admm keeps DLG's joint labels
+  const defaults: [string, LabelMethod | 'joint', string][] = [['dlg', 'ilrg', 'fixed'], ['ig', 'ilrg', 'fixed'], ['dlg-admm', 'joint', 'joint']];
   for (const [attack, method, kind] of defaults) {
-    const c = preset(attack as 'dlg', ctx);
+    const c = preset(attack as 'dlg', attack === 'dlg-admm' ? { ...ctx, protocol: { ...DEFAULT_PROTOCOL, kind: 'fedadmm' } } : ctx);
     assert.equal(c.labelMethod, method, attack);
     assert.equal(c.options.label.kind, kind, attack);
   }
+  // DLG at B = 1 stays the paper's: joint labels
+  const one = smallNet(1), single = evidence(one.net, one.theta, [2]);
+  assert.equal(preset('dlg', { ...ctx, net: one.net, theta: one.theta, observed: Float64Array.from(single.gradient) }).labelMethod, 'joint');
   throwsUser(() => preset('idlg', ctx), 'iDLG', /needs batch size 1/);
   const llg = preset('idlg', { ...ctx, labels: { mode: 'infer', method: 'llg' } });
   assert.deepEqual([llg.labelMethod, llg.options.label], ['llg', { kind: 'fixed', classes: inferLabels(e, 'llg').labels }]);

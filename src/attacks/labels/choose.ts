@@ -16,9 +16,10 @@ export interface LabelRequest {
 /**
  * A preset's default: a request, or 'infer-or-joint': infer when the method applies, else joint. At B = 1 iDLG
  * applies when exactly one row sum is negative (one sample, non-negative features); at B > 1 the plan's
- * batch method applies when it can run on the model (iDLG never does).
+ * batch method applies when it can run on the model (iDLG never does). 'joint-at-one': joint at B = 1 (DLG's setting),
+ * the batch method where it applies at B > 1.
  */
-export type LabelPlan = LabelRequest | { mode: 'infer-or-joint'; method: LabelMethod };
+export type LabelPlan = LabelRequest | { mode: 'infer-or-joint' | 'joint-at-one'; method: LabelMethod };
 
 /** Which labels the matching loop uses: fixed classes (one per dummy sample) or joint (null), and where they came from. */
 export interface LabelChoice {
@@ -39,6 +40,8 @@ export function chooseLabels(plan: LabelPlan, e: LabelEvidence, truth: readonly 
     }
     case 'infer-or-joint':
       return e.batch === 1 ? idlgOrJoint(e) : batchOrJoint(plan.method, e);
+    case 'joint-at-one':
+      return e.batch === 1 ? { classes: null, method: 'joint' } : batchOrJoint(plan.method, e);
   }
 }
 
