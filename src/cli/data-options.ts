@@ -1,6 +1,6 @@
 // The data flags shared by attack and reproduce, and opening a dataset from them
 // (downloading first with --download; never otherwise).
-import { Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { UserError } from '../util/errors.js';
 import { dataRoot } from '../data/locate.js';
 import { DEFAULT_IMAGE_SHAPE, openDataset, type OpenOptions } from '../data/open.js';

@@ -1,5 +1,5 @@
 // attack's label flags: --labels infer|known|joint and --label-method (attacks/labels/).
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { UserError } from '../util/errors.js';
 import { LABEL_MODES, type LabelMode, type LabelRequest } from '../attacks/labels/choose.js';
 import { LABEL_METHODS, type LabelMethod } from '../attacks/labels/infer.js';

@@ -1,5 +1,5 @@
 // The model flags shared by attack, message and bench: --model, --width, --stem, --bn (models/load.ts).
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { MODEL_NAMES, STEMS } from '../models/zoo.js';
 import { BN_MODES } from '../models/spec.js';
 import type { ModelChoice } from '../models/load.js';

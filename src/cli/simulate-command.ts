@@ -14,7 +14,6 @@ import {
 import { writeMessageFile } from '../fl/message-file.js';
 import { LENET_ACTIVATIONS } from '../models/spec.js';
 import { lineChartSvg } from '../report/svg.js';
-import { UserError } from '../util/errors.js';
 import { GRADLEAK_VERSION } from '../util/version.js';
 import { nonNegativeInt, oneOf, positiveInt, positiveNumber } from './parse.js';
 import { progressBar } from './progress.js';

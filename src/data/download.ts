@@ -54,7 +54,7 @@ export const DATASET_SOURCES: Record<'cifar10' | 'cifar100' | 'lfw', DatasetSour
 export type DownloadableDataset = keyof typeof DATASET_SOURCES;
 
 export function isDownloadable(name: string): name is DownloadableDataset {
-  return Object.prototype.hasOwnProperty.call(DATASET_SOURCES, name);
+  return  Object.hasOwn(DATASET_SOURCES, name);
 }
 
 /** The archive of `name` (and LFW `variant`), with the MD5 to expect. */

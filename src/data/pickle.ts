@@ -339,7 +339,7 @@ class Unpickler {
   private readonly dtypesOpen = new WeakSet<object>();
   private readonly r: Reader;
 
-  constructor(src: Source, private readonly file: string, private readonly inlineLimit: number) {
+  constructor(src: Source, file: string, private readonly inlineLimit: number) {
     this.r = new Reader(src, file);
   }
 

@@ -20,7 +20,7 @@ import { ReferenceKernels } from '../engine/kernels.js';
 import { Network } from '../engine/network.js';
 import type { ModelSpec } from '../models/spec.js';
 import { checkProtocol, type ProtocolParams } from './protocol.js';
-import type { GroundTruth, MessageFile } from './captured.js';
+import type { MessageFile } from './captured.js';
 
 export const MESSAGE_FORMAT = 'gradleak-message';
 export const MESSAGE_VERSION = 1;

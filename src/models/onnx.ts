@@ -297,7 +297,7 @@ class Importer {
     const autoPad = this.str(n, 'auto_pad', 'NOTSET');
     if (autoPad !== 'NOTSET' && autoPad !== 'VALID') this.bad(`auto_pad=${autoPad} is not supported (export with explicit pads)`);
     const ks = this.ints(n, 'kernel_shape') ?? kernelDims;
-    if (!ks || ks.length !== 2) this.bad(`needs a 2-D kernel_shape, has [${ks ?? ''}]`);
+    if (ks?.length !== 2) this.bad(`needs a 2-D kernel_shape, has [${ks ?? ''}]`);
     if (kernelDims && !sameShape(ks, kernelDims)) this.bad(`kernel_shape [${ks}] differs from the weight's [${kernelDims}]`);
     if (ks[0] !== ks[1]) this.bad(`kernel ${ks[0]}x${ks[1]} is not square`);
     const st = this.ints(n, 'strides') ?? [1, 1];

@@ -206,7 +206,7 @@ export function buildGraph(spec: ModelSpec, kernels: Kernels, batch: number): Bu
     shapes.push(layer.outShape);
     if (l.name) tensorOf.set(l.name, i + 1);
   });
-  const unused = consumers.slice(0, -1).findIndex((c) => c === 0);
+  const unused = consumers.slice(0, -1).indexOf(0);
   if (unused >= 0) throw new UserError(`model: the output of ${unused === 0 ? 'the input' : `node ${unused - 1} (${out[unused - 1].label})`} is never used`);
   const last = shapes[shapes.length - 1];
   if (last.length !== 1 || last[0] !== K) throw new UserError(`model: the last layer must output ${K} logits, it outputs [${last}]`);

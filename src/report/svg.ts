@@ -57,7 +57,7 @@ function f(v: number): string {
 /** A "nice" step (1, 2 or 5 times a power of ten) giving about `target` intervals over span. */
 function niceStep(span: number, target: number): number {
   const raw = span / Math.max(1, target);
-  const p = Math.pow(10, Math.floor(Math.log10(raw)));
+  const p = 10 ** Math.floor(Math.log10(raw));
   const m = raw / p;
   const nice = m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10;
   return nice * p;

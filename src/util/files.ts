@@ -1,5 +1,5 @@
 // Writing outputs: a failure is the user's problem to fix (path, permissions, disk), so it is a one-line UserError.
-import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, rmdirSync, openSync, readdirSync, statSync, writeFileSync, type Dirent } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, rmdirSync, openSync, readdirSync, statSync, writeFileSync, type Dirent, type Stats } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { UserError } from './errors.js';
 
@@ -38,7 +38,7 @@ export function prepareOutDir(dir: string, flag = '--out'): void {
 export function checkOutDir(dir: string, flag = '--out'): void {
   let at = resolve(dir);
   for (;;) {
-    let st;
+    let st: Stats;
     try {
       st = statSync(at);
     } catch (e) {

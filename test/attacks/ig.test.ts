@@ -84,7 +84,7 @@ test('layer-weighted cosine: IG\'s linear and exp weights per tensor, value and 
 test('signed Adam steps by lr in the direction of -sign(gradient) on the first step', () => {
   const x = Float64Array.from([1, -2, 3]);
   const adam = new Adam(x, { lr: 0.1, signed: true });
-  adam.step((v, g) => {
+  adam.step((_v, g) => {
     g.set([100, -0.001, 0]);
     return 0;
   });

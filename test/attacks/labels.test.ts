@@ -8,7 +8,6 @@ import { Network } from '../../src/engine/network.js';
 import type { ParamSlot } from '../../src/engine/layers/layer.js';
 import { FedSgdMessage } from '../../src/fl/message.js';
 import { initWeights } from '../../src/models/init.js';
-import { namedModel } from '../../src/models/zoo.js';
 import type { LayerSpec, ModelSpec } from '../../src/models/spec.js';
 import { Prng } from '../../src/util/prng.js';
 import { inferLabels, type LabelEvidence, type LabelMethod } from '../../src/attacks/labels/infer.js';

@@ -5,7 +5,6 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openCifar, locateCifar, type CifarKind } from '../../src/data/cifar.js';
-import { UserError } from '../../src/util/errors.js';
 import { throwsUser } from '../helpers/user-error.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

@@ -264,7 +264,7 @@ test('CLI: datasets download lfw --mirror (MD5 overridden for the generated arch
   const list = await cli(['datasets', 'list', '--data-dir', root]);
   assert.equal(list.code, 0, list.stderr);
   assert.match(list.stdout, /data root: .*cli \(--data-dir\)/);
-  assert.match(list.stdout, /lfw: INVALID\n  looked for: .*lfw\n  size: .*\n  samples: 6 \(3 classes\)/);
+  assert.match(list.stdout, /lfw: INVALID\n {2}looked for: .*lfw\n {2}size: .*\n {2}samples: 6 \(3 classes\)/);
   assert.match(list.stdout, /mnist: ok/);
   assert.match(list.stdout, /cifar100: missing[\s\S]*how: not found; get it with: gradleak datasets download cifar100/);
   // verify: MD5 of the archive ok, but 6 images is not the official 13233 -> exit 1

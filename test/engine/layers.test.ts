@@ -252,7 +252,7 @@ function check(rig: Rig, p: Point, d: Dirs): Record<string, number> {
   e['backward dw (da null)'] = relErr(rig.backward(p, false).grad, grad);
 
   // tangentForward, with a tangent input and with adot = null
-  e['tangentForward'] = relErr(rig.tangent(p, d).zdot, fd((t) => F(axpy(p.a, t, d.a), axpy(p.w, t, d.w))));
+  e.tangentForward = relErr(rig.tangent(p, d).zdot, fd((t) => F(axpy(p.a, t, d.a), axpy(p.w, t, d.w))));
   e['tangentForward (adot null)'] = relErr(rig.tangent(p, { ...d, a: null }).zdot, fd((t) => F(p.a, axpy(p.w, t, d.w))));
 
   // tangentBackward: d/dt backward(a + t a', w + t w', dz + t dz')

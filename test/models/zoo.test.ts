@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ReferenceKernels } from '../../src/engine/kernels.js';
 import { Network } from '../../src/engine/network.js';
-import { namedModel, MODEL_NAMES } from '../../src/models/zoo.js';
+import { namedModel, type MODEL_NAMES } from '../../src/models/zoo.js';
 import { lenet } from '../../src/models/spec.js';
 import { throwsUser } from '../helpers/user-error.js';
 

@@ -31,6 +31,7 @@ const RULES: Record<Exclude<ActivationName, 'leaky_relu'>, Rule> = {
   },
   // relu' = [a > 0] (0 at a = 0, as PyTorch), relu'' = 0
   relu: {
+    // biome-ignore lint/complexity/useMathMinMax: the comparison is the definition above (and maps NaN to 0, as before)
     f: (a) => (a > 0 ? a : 0),
     d1: (a) => (a > 0 ? 1 : 0),
     d2: () => 0,
