@@ -17,8 +17,8 @@ export const ATTACK_DESCRIPTIONS: Record<AttackName, string> = {
   dlg: 'DLG (Zhu et al. 2019): x\' and soft label y\' jointly, L2 gradient distance, L-BFGS lr 1',
   idlg: 'iDLG (Zhao et al. 2020): label from the last layer\'s weight gradient, then x\' only',
   ig: 'Inverting Gradients (Geiping et al. 2020): 1 - cosine similarity + total variation (--tv), Adam lr 0.1 on signed gradients, box [0,1], lr x0.1 at 3/8, 5/8, 7/8 of --iterations',
-  'dlg-admm': 'the seed\'s DLG-ADMM: DLG against -Delta/eta taken as a gradient',
-  'idlg-admm': 'the seed\'s iDLG-ADMM: iDLG against -Delta/eta taken as a gradient',
+  'dlg-admm': 'DLG-ADMM (the reproduction report\'s Algorithm 2): DLG against -Delta/eta taken as a gradient',
+  'idlg-admm': 'iDLG-ADMM (the reproduction report\'s Algorithm 2): iDLG against -Delta/eta taken as a gradient',
   'admm-aware': 'matches the FedADMM increment through the unrolled client update (rho, eta, E, alpha known or rebuilt)',
   'fedavg-unrolled': 'matches the FedAvg update through the unrolled E local steps',
 };
@@ -93,7 +93,7 @@ export function preset(name: AttackName, ctx: AttackContext): PresetChoice {
     }
     case 'dlg-admm':
     case 'idlg-admm': {
-      const target = seedGradient(observed, p.lr); // the seed's Algorithm 2: -Delta/eta as a gradient
+      const target = incrementAsGradient(observed, p.lr); // the reproduction report's Algorithm 2: -Delta/eta as a gradient
       return matching(gradientAt(), target, labels(target));
     }
     case 'admm-aware': {
@@ -107,8 +107,8 @@ export function preset(name: AttackName, ctx: AttackContext): PresetChoice {
   }
 }
 
-/** -Delta/eta, the seed's stand-in for the gradient. */
-function seedGradient(increment: Float64Array, lr: number): Float64Array {
+/** -Delta/eta, the reproduction report's stand-in for the gradient. */
+function incrementAsGradient(increment: Float64Array, lr: number): Float64Array {
   return increment.map((d) => -d / lr);
 }
 

@@ -1,4 +1,4 @@
-// gradleak reproduce: the seed's Fig. 1, Fig. 2 and success table, plus the ADMM-aware attack.
+// gradleak reproduce: the reproduction report's Fig. 1, Fig. 2 and success table, plus the ADMM-aware attack.
 import { Command } from 'commander';
 import { join } from 'node:path';
 import { DEFAULT_IMAGE_SHAPE, openDataset, type OpenOptions } from '../data/open.js';
@@ -30,7 +30,7 @@ function datasetList(value: string): string[] {
 
 export function reproduceCommand(): Command {
   const cmd = new Command('reproduce')
-    .description('regenerate the seed paper\'s experiments (DLG, iDLG, DLG-ADMM, iDLG-ADMM) next to the ADMM-aware attack')
+    .description('regenerate the reproduction report\'s experiments (DLG, iDLG, DLG-ADMM, iDLG-ADMM) next to the ADMM-aware attack')
     .option('--datasets <list>', `comma list of ${REPRODUCE_DATASETS.join(', ')}`, 'mnist')
     .option('--images <K>', 'test images 0..K-1 per dataset', positiveInt, 10)
     .option('--seeds <S>', 'dummy seeds 0..S-1 per image and attack', positiveInt, 3)

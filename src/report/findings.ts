@@ -28,15 +28,15 @@ export function findings(summaries: VariantSummary[]): string[] {
       const seedText = [...seedDlg, ...seedIdlg].map((s) => `${escapeXml(s.label)} ${pct(s)}`).join(', ');
       const best = Math.max(...[...seedDlg, ...seedIdlg].map(rate));
       const bestAware = Math.max(...aware.map(rate));
-      out.push(`<strong>${D}: the seed's DLG-ADMM and iDLG-ADMM.</strong> Treating -Delta/eta as a gradient gives ${seedText}. `
+      out.push(`<strong>${D}: the reproduction report's DLG-ADMM and iDLG-ADMM (its Algorithm 2).</strong> Treating -Delta/eta as a gradient gives ${seedText}. `
         + (best < bestAware
-          ? `The same increments are inverted by the ADMM-aware attack, so the seed's failures measure the mismatch of its attack, not a protection: with w_0 = theta, Delta = 2 (w_E - theta), which for E = 1 is -2 eta (g + alpha), so -Delta/eta is twice the gradient plus the dual term, and for E > 1 the local steps move further; no dummy input produces that target as its gradient.`
+          ? `The same increments are inverted by the ADMM-aware attack, so the report's failures measure the mismatch of its attack, not a protection: with w_0 = theta, Delta = 2 (w_E - theta), which for E = 1 is -2 eta (g + alpha), so -Delta/eta is twice the gradient plus the dual term, and for E > 1 the local steps move further; no dummy input produces that target as its gradient.`
           : `Here they do as well as the ADMM-aware attack.`));
     }
     const seeded = [dlg, idlg].filter((s): s is VariantSummary => s !== undefined);
     if (seeded.length && seeded[0].successBySeed.length > 1) {
       const text = seeded.map((s) => `${escapeXml(s.label)} succeeds for ${s.successBySeed.join(' / ')} images with seeds ${s.successBySeed.map((_, i) => i).join(' / ')}, and on ${s.imagesDependingOnSeed} image(s) some seeds succeed while others fail`).join('; ');
-      out.push(`<strong>${D}: how much does the seed matter?</strong> ${text}. The dummy initialisation decides success as much as the image does, so success rates need many seeds; best-of-N restarts chosen by the matching objective alone (gradleak attack --restarts N) are the remedy, measured by gradleak bench --success.`);
+      out.push(`<strong>${D}: how much does the dummy's random seed matter?</strong> ${text}. The dummy initialisation decides success as much as the image does, so success rates need many seeds; best-of-N restarts chosen by the matching objective alone (gradleak attack --restarts N) are the remedy, measured by gradleak bench --success.`);
     }
     const labelled = summaries.filter((s) => s.dataset === dataset);
     if (labelled.length) {

@@ -1,4 +1,4 @@
-// Rasterising images and image grids (the seed paper's Fig. 1 layout: one row per attack, the ground
+// Rasterising images and image grids (the DLG paper's Fig. 1 layout: one row per attack, the ground
 // truth then snapshots every k iterations) into 8-bit pixels, in plain TypeScript for Node and the page.
 //
 // Each CHW image is clipped to [0,1] (NaN -> mid-grey 0.5, +-Infinity -> 1/0), upscaled by nearest

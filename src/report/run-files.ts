@@ -47,7 +47,7 @@ export function snapshotGrid(o: SnapshotSource): ImageGrid {
   };
 }
 
-/** The seed's Fig. 2 for one run: gradient distance and MSE against iteration (log scale). */
+/** The DLG paper's Fig. 2 layout for one run: gradient distance and MSE against iteration (log scale). */
 export function curvesSvg(o: AttackOutcome): string {
   return curvesSvgOf([{ name: o.config.attack.toUpperCase(), history: o.history }]);
 }

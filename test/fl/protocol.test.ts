@@ -46,7 +46,7 @@ test('FedADMM with a large rho keeps w_E near theta: the increment shrinks', () 
   assert.ok(size(15) < 0.6 * size(0.01), `${size(15)} vs ${size(0.01)}`);
 });
 
-test('admm-aware infers the label from the increment (sign!) and the seed\'s variants use -Delta/eta', () => {
+test('admm-aware infers the label from the increment (sign!) and the reproduction report\'s variants use -Delta/eta', () => {
   const { net, theta, x } = setup();
   const p: ProtocolParams = { kind: 'fedadmm', steps: 1, lr: 0.1, rho: 0.1 };
   const { message } = clientUpdate(net, theta, p, x, [3], { alpha: null });

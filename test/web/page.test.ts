@@ -128,7 +128,7 @@ describe('the page in Chromium', { timeout: 600_000 }, () => {
     await page.getByTestId('defense-select').selectOption('none');
   });
 
-  test('compare mode: on one FedADMM increment the seed\'s DLG-ADMM fails and the ADMM-aware attack succeeds', async () => {
+  test('compare mode: on one FedADMM increment the reproduction report\'s DLG-ADMM fails and the ADMM-aware attack succeeds', async () => {
     await page.getByTestId('compare').check();
     await page.getByTestId('protocol-select').selectOption('fedadmm');
     for (const a of ['dlg-admm', 'admm-aware']) await page.locator(`input[name=compare-attack][value="${a}"]`).check();
