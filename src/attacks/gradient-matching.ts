@@ -4,7 +4,7 @@
 import type { MessageFunction } from '../fl/message.js';
 import type { LabelInput } from '../engine/loss.js';
 import { objectiveByName, type ObjectiveName } from './objective.js';
-import { Lbfgs } from '../optim/lbfgs.js';
+import { Lbfgs, type LineSearch } from '../optim/lbfgs.js';
 import { vectorKernelsLike } from '../engine/backend.js';
 import { Adam } from '../optim/adam.js';
 import type { Optimizer } from '../optim/optimizer.js';
@@ -27,7 +27,7 @@ export interface MatchingOptions {
   /** Match only these entries of the message (1 = use): an attacker who knows which entries a defense kept. */
   mask?: Uint8Array;
   /** L-BFGS line search: none (the papers' setting, default) or strong-wolfe. */
-  lineSearch?: 'none' | 'strong-wolfe';
+  lineSearch?: LineSearch;
   /** Per-entry weights of the cosine objective (Inverting Gradients' layer weighting); absent: all 1. */
   entryWeights?: Float64Array;
   /** A prior on x added to the objective (total variation in Inverting Gradients). */

@@ -15,6 +15,7 @@ import { preset, type AttackName, type PresetChoice } from './presets.js';
 import type { LayerWeighting } from './objective.js';
 import { BN_MOMENTUM, hasTrainModeBatchNorm, priorTargets, runningStatisticsAfter } from './bn-prior.js';
 import type { LabelRequest } from './labels/choose.js';
+import type { LineSearch } from '../optim/lbfgs.js';
 
 export interface AttackConfig {
   attack: AttackName;
@@ -44,7 +45,7 @@ export interface AttackConfig {
   /** What the client does to its message before sending it (default none). */
   defense?: DefenseSpec;
   /** L-BFGS line search (default none, as in the DLG/iDLG papers). */
-  lineSearch?: 'none' | 'strong-wolfe';
+  lineSearch?: LineSearch;
   /** Weight of the total-variation prior of the ig attack (default DEFAULT_TV). */
   tv?: number;
   /** Weight of the BatchNorm-statistics prior of the ig attack (absent: none; attacks/bn-prior.ts). */

@@ -25,6 +25,7 @@ import { writeRunDir } from '../report/run-dir.js';
 import { checkOutDir } from '../util/files.js';
 import { nonNegativeInt, nonNegativeIntList, nonNegativeNumber, oneOf, positiveInt, positiveNumber } from './parse.js';
 import { progressBar } from './progress.js';
+import { LINE_SEARCHES } from '../optim/lbfgs.js';
 
 /** The default precision of attacks (see README, "Precision"). */
 export const DEFAULT_DTYPE: DType = 'float64';
@@ -114,7 +115,7 @@ export function attackCommand(): Command {
     .option('--truth <file>', 'with a .safetensors --message: the true batch (x [B,C,H,W] in [0,1], y [B]) as safetensors, for scoring only')
     .option('--batch-size <B>', 'the client\'s batch: images --index .. --index+B-1 of the split; with a .safetensors --message, its batch size (default: the file\'s metadata, else the truth\'s)', positiveInt)
     .option('--indices <list>', 'the client\'s batch as a comma list of image indices, e.g. 3,17,42', nonNegativeIntList)
-    .option('--line-search <kind>', 'L-BFGS line search: none (the papers\' setting) or strong-wolfe (torch\'s line_search_fn)', oneOf(['none', 'strong-wolfe'] as const), 'none')
+    .option('--line-search <kind>', 'L-BFGS line search: none (the papers\' setting) or strong-wolfe (torch\'s line_search_fn)', oneOf(LINE_SEARCHES), 'none')
     .option('--defense <name>', `what the client does to its message: ${DEFENSES.join(', ')}`, oneOf(DEFENSES), 'none')
     .option('--defense-strength <x>', 'noise variance (gaussian, laplacian), pruned fraction (prune), noise multiplier (dp)', Number, 0)
     .option('--dp-clip <C>', 'clipping norm of the dp defense', positiveNumber)

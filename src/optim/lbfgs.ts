@@ -9,6 +9,10 @@ import type { Closure, Optimizer } from './optimizer.js';
 import { strongWolfe } from './strong-wolfe.js';
 import { ReferenceKernels, type Kernels } from '../engine/kernels.js';
 
+/** L-BFGS line searches: none (torch's default, the DLG papers' setting) or strong Wolfe (torch's line_search_fn). */
+export const LINE_SEARCHES = ['none', 'strong-wolfe'] as const;
+export type LineSearch = (typeof LINE_SEARCHES)[number];
+
 export interface LbfgsOptions {
   lr: number;
   maxIter: number;
@@ -17,7 +21,7 @@ export interface LbfgsOptions {
   toleranceChange: number;
   historySize: number;
   /** 'none' (torch's default, the DLG papers' setting) or 'strong-wolfe' (line_search_fn='strong_wolfe'). */
-  lineSearch: 'none' | 'strong-wolfe';
+  lineSearch: LineSearch;
 }
 
 export const TORCH_LBFGS_DEFAULTS: LbfgsOptions = {

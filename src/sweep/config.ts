@@ -12,6 +12,7 @@ import { UserError } from '../util/errors.js';
 import { BN_MODES } from '../models/spec.js';
 import { STEMS } from '../models/zoo.js';
 import type { ModelChoice } from '../models/load.js';
+import { LINE_SEARCHES, type LineSearch } from '../optim/lbfgs.js';
 
 /** Datasets a sweep can draw images from (labelled image datasets with a train/test split). */
 export const SWEEP_DATASETS = ['mnist', 'cifar10', 'cifar100', 'lfw'] as const;
@@ -76,7 +77,7 @@ const schema = z.strictObject({
   seeds: intAxis('dummy seeds', 0).default([0]),
   restarts: z.array(z.number().int().min(1)).default([1]),
   /** L-BFGS line search per job: none (the papers' setting) and/or strong-wolfe. */
-  lineSearch: z.array(z.enum(['none', 'strong-wolfe'])).default(['none']),
+  lineSearch: z.array(z.enum(LINE_SEARCHES)).default(['none']),
   iterations: z.number().int().min(1).default(300),
   modelSeed: z.number().int().min(0).default(1234),
   precision: z.enum(['float64', 'float32']).default('float64'),
@@ -102,7 +103,7 @@ export interface SweepConfig {
   images: number[];
   seeds: number[];
   restarts: number[];
-  lineSearch: ('none' | 'strong-wolfe')[];
+  lineSearch: LineSearch[];
   iterations: number;
   modelSeed: number;
   precision: 'float64' | 'float32';

@@ -10,6 +10,7 @@ import { openDataset, DEFAULT_IMAGE_SHAPE } from '../data/open.js';
 import type { Dataset } from '../data/dataset.js';
 import type { ModelChoice } from '../models/load.js';
 import { modelLabel } from './config.js';
+import type { LineSearch } from '../optim/lbfgs.js';
 
 export interface SweepJob {
   /** The target model; absent = lenet (keys of older sweeps stay valid). */
@@ -26,7 +27,7 @@ export interface SweepJob {
   modelSeed: number;
   precision: DType;
   /** L-BFGS line search; absent = none. */
-  lineSearch?: 'none' | 'strong-wolfe';
+  lineSearch?: LineSearch;
   /** Data root for cifar100/cifar10/lfw (ignored for mnist). */
   dataRoot?: string;
 }
