@@ -11,8 +11,9 @@ import { defaultMnistDir, openMnist } from '../data/mnist.js';
 import { progressBar, type Progress } from './progress.js';
 import { oneOf } from './parse.js';
 import { locateCifar, openCifar } from '../data/cifar.js';
+import { NAMED_DATASETS } from '../data/open.js';
 
-export const KNOWN_DATASETS = ['mnist', 'cifar100', 'cifar10', 'lfw'] as const;
+export const KNOWN_DATASETS = NAMED_DATASETS;
 export type KnownDataset = (typeof KNOWN_DATASETS)[number];
 
 /** Sample counts of the official releases (LFW: all three variants have 13233 images of 5749 people). */

@@ -8,7 +8,10 @@ import { openLfw } from './lfw.js';
 import { openImageFolder } from './folder.js';
 import { openImageFile, type ImageShape } from './image-file.js';
 
-export const DATASETS = ['mnist', 'cifar100', 'cifar10', 'lfw', 'folder', 'image'] as const;
+/** The datasets known by name (the one list the CLI, sweeps and `gradleak datasets` use). */
+export const NAMED_DATASETS = ['mnist', 'cifar100', 'cifar10', 'lfw'] as const;
+/** Everything `--dataset` takes: the named datasets, a folder of images, one image file. */
+export const DATASETS = [...NAMED_DATASETS, 'folder', 'image'] as const;
 export type DatasetName = (typeof DATASETS)[number];
 export const SPLITS = ['train', 'test'] as const;
 

@@ -13,9 +13,10 @@ import { BN_MODES } from '../models/spec.js';
 import { STEMS } from '../models/zoo.js';
 import type { ModelChoice } from '../models/load.js';
 import { LINE_SEARCHES, type LineSearch } from '../optim/lbfgs.js';
+import { NAMED_DATASETS } from '../data/open.js';
 
 /** Datasets a sweep can draw images from (labelled image datasets with a train/test split). */
-export const SWEEP_DATASETS = ['mnist', 'cifar10', 'cifar100', 'lfw'] as const;
+export const SWEEP_DATASETS = NAMED_DATASETS;
 
 /** Defenses without a strength parameter. */
 const NO_STRENGTH: readonly DefenseName[] = ['none', 'fp16', 'int8'];
