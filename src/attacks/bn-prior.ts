@@ -10,8 +10,6 @@
 // (Network.tapGradient).
 import type { Arr } from '../engine/kernels.js';
 import { BN_MOMENTUM, channelMoments } from '../engine/layers/batchnorm.js';
-
-export { BN_MOMENTUM };
 import type { Network } from '../engine/network.js';
 import type { Prior } from './prior.js';
 import { UserError } from '../util/errors.js';
@@ -106,7 +104,6 @@ export function priorTargets(net: Network, clientBuffers: Float64Array | undefin
     return { name, node, mean: Float64Array.from(running.get(`${name}.running_mean`)!), variance: Float64Array.from(running.get(`${name}.running_var`)!) };
   });
 }
-
 
 /** weight * R(x) (see the header), with the targets of each BatchNorm layer; the network's weights are set to theta. */
 export function batchNormPrior(net: Network, theta: ArrayLike<number>, targets: readonly BatchStatistics[], weight: number): Prior {

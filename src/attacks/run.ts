@@ -13,7 +13,8 @@ import { applyDefense, NO_DEFENSE, survivingMask, type DefenseSpec } from '../de
 import { matchMessage, type MatchingResult, type MatchingState } from './gradient-matching.js';
 import { preset, type AttackName, type PresetChoice } from './presets.js';
 import type { LayerWeighting } from './objective.js';
-import { BN_MOMENTUM, hasTrainModeBatchNorm, priorTargets, runningStatisticsAfter } from './bn-prior.js';
+import { hasTrainModeBatchNorm, priorTargets, runningStatisticsAfter } from './bn-prior.js';
+import { BN_MOMENTUM } from '../engine/layers/batchnorm.js';
 import type { LabelRequest } from './labels/choose.js';
 import type { LineSearch } from '../optim/lbfgs.js';
 
@@ -296,8 +297,9 @@ function execute(
  * and the evaluations of all. The result equals running all restarts in one call, apart from `seconds`.
  */
 export function mergeRestarts(shares: readonly AttackOutcome[], seconds: number): AttackOutcome {
-  const rank = (o: AttackOutcome) => (Number.isNaN(o.metrics.objective) ? Infinity : o.metrics.objective);
-  const best = shares.reduce((b, o) => (rank(o) < rank(b) || (rank(o) === rank(b) && o.metrics.chosen_restart < b.metrics.chosen_restart) ? o : b));
+  // the rule of one call (bestRestart: lowest objective, ties to the lower restart) over the shares' kept runs
+  const byRestart = [...shares].sort((a, b) => a.metrics.chosen_restart - b.metrics.chosen_restart);
+  const best = byRestart[bestRestart(byRestart.map((o) => o.metrics.objective))];
   // an interrupted share ran only the first of its restarts: keep the ones that ran, in restart order
   const objectives = shares.flatMap((o) => o.metrics.restart_objectives.map((v, i): [number, number] => [o.config.restartIds![i], v]))
     .sort((a, b) => a[0] - b[0]).map(([, v]) => v);

@@ -37,7 +37,7 @@ export class LocalStepsMessage implements MessageFunction {
   private readonly w: Float64Array;
   private readonly out: Float64Array;
   private readonly lambda: Float64Array;
-  private lastX: Float64Array | null = null;
+  private readonly lastX: Float64Array; // the x of the last message(), copied once per call
   private lastLabel: LabelInput | null = null;
   /** The network of one local step: `net` itself, or one of the same model with batch b. */
   private readonly stepNet: Network;
@@ -53,6 +53,7 @@ export class LocalStepsMessage implements MessageFunction {
     this.groups = net.batch / b;
     this.stepNet = b === net.batch ? net : networkLike(net, b);
     if (this.stepNet !== net) this.stepNet.bufferValues.set(net.bufferValues);
+    this.lastX = new Float64Array(net.inputSize);
     this.iterates = Array.from({ length: p.steps }, () => new Float64Array(this.size));
     this.w = new Float64Array(this.size);
     this.out = new Float64Array(this.size);
@@ -63,7 +64,7 @@ export class LocalStepsMessage implements MessageFunction {
   message(x: ArrayLike<number>, label: LabelInput): Float64Array {
     const { stepNet: net, theta, w, p } = this;
     const alpha = p.alpha;
-    this.lastX = Float64Array.from(x);
+    this.lastX.set(x);
     this.lastLabel = label;
     w.set(theta);
     for (let t = 0; t < p.steps; t++) {
@@ -88,7 +89,11 @@ export class LocalStepsMessage implements MessageFunction {
 
   /** Forward and backward of local step t on its mini-batch (all images without mini-batches). */
   private evaluateStep(t: number): void {
-    const net = this.stepNet, j = t % this.groups, x = this.lastX!, label = this.lastLabel!;
+    const net = this.stepNet, j = t % this.groups, x = this.lastX, label = this.lastLabel!;
+    if (this.groups === 1) {
+      net.evaluate(x, label); // every step sees all the images
+      return;
+    }
     const n = x.length / this.net.batch, b = net.batch, K = net.numClasses;
     const xs = x.subarray(j * b * n, (j + 1) * b * n);
     const part: LabelInput = label.kind === 'hard'
@@ -104,7 +109,7 @@ export class LocalStepsMessage implements MessageFunction {
 
   vjp(dm: Float64Array, dx: Float64Array, dy: Float64Array | null): void {
     const { stepNet: net, p, lambda } = this;
-    if (!this.lastX || !this.lastLabel) throw new Error('vjp() needs a preceding message()');
+    if (!this.lastLabel) throw new Error('vjp() needs a preceding message()');
     // lambda_E = dD/dw_E: U = theta - w_E gives -dm; Delta = 2 w_E + const gives 2 dm
     const scale = p.output === 'update' ? -1 : 2;
     for (let i = 0; i < lambda.length; i++) lambda[i] = scale * dm[i];

@@ -15,7 +15,8 @@ import { loadWeights, resolveModel } from '../../src/models/load.js';
 import { readSafetensors } from '../../src/formats/safetensors.js';
 import { readSafetensorsMessage } from '../../src/fl/safetensors-message.js';
 import { DEFAULT_PROTOCOL } from '../../src/fl/protocol.js';
-import { batchStatistics, BN_MOMENTUM, priorTargets, runningStatisticsAfter } from '../../src/attacks/bn-prior.js';
+import { batchStatistics, priorTargets, runningStatisticsAfter } from '../../src/attacks/bn-prior.js';
+import { BN_MOMENTUM } from '../../src/engine/layers/batchnorm.js';
 
 const DIR = fileURLToPath(new URL('../../../test/data/torch-capture/', import.meta.url));
 const TOOLS = fileURLToPath(new URL('../../../tools/', import.meta.url));

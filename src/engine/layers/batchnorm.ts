@@ -164,7 +164,6 @@ export class BatchNorm implements Layer {
     }
   }
 
-
   /** PyTorch's running-statistics update from the batch statistics of the last stats() (unbiased variance). */
   private updateRunning(B: number): void {
     const [mean, variance] = this.running, m = this.momentum!, N = B * this.M;
