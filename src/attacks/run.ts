@@ -3,7 +3,7 @@
 import type { Dataset } from '../data/dataset.js';
 import { createNetwork, type EngineOptions } from '../engine/backend.js';
 import { clientUpdate, type ProtocolParams } from '../fl/protocol.js';
-import type { ModelSpec } from '../models/spec.js';
+import type { ModelSpec } from '../engine/graph.js';
 import { loadWeights, resolveModel, type ModelChoice } from '../models/load.js';
 import { alignedScores } from '../metrics/batch-alignment.js';
 import { multisetMatches } from '../metrics/label-matches.js';

@@ -19,7 +19,7 @@ import { DEFAULT_DTYPE } from './attack-command.js';
 import { SUCCESS_MSE } from '../metrics/success.js';
 import { oneOf, positiveInt, positiveIntList } from './parse.js';
 import { MODEL_NAMES, STEMS } from '../models/zoo.js';
-import { BN_MODES, type BnMode } from '../models/spec.js';
+import { BN_MODES, type BnMode } from '../engine/graph.js';
 import type { ModelChoice } from '../models/load.js';
 import { formatTable } from './table.js';
 import { batchesTable } from './bench-batches.js';

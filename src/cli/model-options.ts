@@ -1,7 +1,7 @@
 // The model flags shared by attack, message and bench: --model, --width, --stem, --bn (models/load.ts).
 import type { Command } from 'commander';
 import { MODEL_NAMES, STEMS } from '../models/zoo.js';
-import { BN_MODES } from '../models/spec.js';
+import { BN_MODES } from '../engine/graph.js';
 import type { ModelChoice } from '../models/load.js';
 import { oneOf, positiveInt } from './parse.js';
 

@@ -12,7 +12,7 @@ import {
   type SimulationOptions, type SimulationResult, type RoundResult,
 } from '../fl/simulation.js';
 import { writeMessageFile } from '../fl/message-file.js';
-import { LENET_ACTIVATIONS } from '../models/spec.js';
+import { LENET_ACTIVATIONS } from '../engine/graph.js';
 import { lineChartSvg } from '../report/svg.js';
 import { GRADLEAK_VERSION } from '../util/version.js';
 import { nonNegativeInt, oneOf, positiveInt, positiveNumber } from './parse.js';

@@ -2,7 +2,7 @@
 import { ReferenceKernels, type Arr, type DType, type Kernels } from './kernels.js';
 import { WasmKernels } from './wasm-kernels.js';
 import { Network } from './network.js';
-import type { ModelSpec } from '../models/spec.js';
+import type { ModelSpec } from './graph.js';
 
 export type BackendName = 'wasm' | 'ts';
 export const BACKENDS: readonly BackendName[] = ['wasm', 'ts'];

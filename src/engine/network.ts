@@ -9,7 +9,7 @@
 import type { Arr, Kernels } from './kernels.js';
 import { isMultiInput, sizeOf, type Layer, type MultiInputLayer, type ParamSlot } from './layers/layer.js';
 import { CrossEntropy, type LabelInput } from './loss.js';
-import { buildGraph, type BuiltNode, type ModelSpec } from '../models/spec.js';
+import { buildGraph, type BuiltNode, type ModelSpec } from './graph.js';
 
 export interface HvpRequest {
   /** H_WW v into `hess` (needed to differentiate unrolled local steps). */

@@ -1,6 +1,6 @@
 // What the server saw from one client at one round (a captured message), in memory; reading and writing
 // it as a file is fl/message-file.ts.
-import type { ModelSpec } from '../models/spec.js';
+import type { ModelSpec } from '../engine/graph.js';
 import { rebuildAlpha, type ProtocolParams } from './protocol.js';
 
 export interface GroundTruth {

@@ -18,7 +18,7 @@ import { UserError } from '../util/errors.js';
 import { GRADLEAK_VERSION } from '../util/version.js';
 import { ReferenceKernels } from '../engine/kernels.js';
 import { Network } from '../engine/network.js';
-import type { ModelSpec } from '../models/spec.js';
+import type { ModelSpec } from '../engine/graph.js';
 import { checkProtocol, type ProtocolParams } from './protocol.js';
 import type { MessageFile } from './captured.js';
 

@@ -3,7 +3,7 @@
 // increment), and optionally the true batch (`x` [B,C,H,W] in [0,1], `y` [B]) for scoring only.
 // Together with the model and its weights this is exactly the honest-but-curious server's view.
 import type { Network } from '../engine/network.js';
-import type { ModelSpec } from '../models/spec.js';
+import type { ModelSpec } from '../engine/graph.js';
 import { UserError } from '../util/errors.js';
 import { expectTensors, readSafetensors, readSafetensorsMetadata, writeSafetensors, type Tensor, type TensorToWrite } from '../formats/safetensors.js';
 import { checkProtocol, type ProtocolParams } from './protocol.js';

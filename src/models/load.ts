@@ -4,7 +4,7 @@
 // browser has none, web/src/model-files.ts), so that this module runs in the page too.
 import { UserError } from '../util/errors.js';
 import type { Network } from '../engine/network.js';
-import { withBnMode, type BnMode, type ModelSpec } from './spec.js';
+import { withBnMode, type BnMode, type ModelSpec } from '../engine/graph.js';
 import { isModelName, MODEL_NAMES, namedModel, type ModelOptions } from './zoo.js';
 import { readModelFile, setWeightsFromFile, setNamedTensors } from '#model-files';
 import { initWeights, type InitName } from './init.js';

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { UserError } from '../util/errors.js';
 import type { Network } from '../engine/network.js';
-import type { ModelSpec } from './spec.js';
+import type { ModelSpec } from '../engine/graph.js';
 import type { NamedTensors } from './load.js';
 import { readOnnxModel } from './onnx.js';
 import { expectTensors, readSafetensors, type Tensor } from '../formats/safetensors.js';

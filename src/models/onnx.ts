@@ -1,5 +1,5 @@
 // ONNX model files as model descriptions: the graph is mapped once, node by node in graph order (ONNX
-// guarantees a topological order), onto spec nodes (models/spec.ts); the engine never interprets ONNX.
+// guarantees a topological order), onto spec nodes (engine/graph.ts); the engine never interprets ONNX.
 // Parameter names stay the initializer names (PyTorch's state_dict names with torch.onnx.export): every
 // spec node names its tensors explicitly in `params`, and is itself named after its ONNX output tensor.
 //   Conv -> conv2d, Gemm (transB=1) / MatMul(x, Transpose(W)) [+ Add(bias)] -> linear, BatchNormalization
@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import onnxProto from 'onnx-proto';
 import type { onnx as OnnxTypes } from 'onnx-proto';
 import { UserError } from '../util/errors.js';
-import type { BnMode, LayerSpec, ModelSpec } from './spec.js';
+import type { BnMode, LayerSpec, ModelSpec } from '../engine/graph.js';
 
 const { onnx } = onnxProto;
 

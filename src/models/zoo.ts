@@ -10,7 +10,8 @@
 //   mlp       flatten, fc1 and fc2 (width, ReLU), fc3
 import { UserError } from '../util/errors.js';
 import { convOutSize } from '../engine/kernels.js';
-import { lenet, type LayerSpec, type ModelSpec } from './spec.js';
+import type { LayerSpec, ModelSpec } from '../engine/graph.js';
+import { lenet } from './lenet.js';
 
 export const MODEL_NAMES = ['lenet', 'convnet', 'resnet20', 'resnet18', 'mlp'] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];

@@ -9,7 +9,7 @@ import { ATTACKS, ATTACK_PROTOCOL, type AttackName } from '../attacks/presets.js
 import { checkDefense, DEFENSES, type DefenseName, type DefenseSpec } from '../defenses/defense.js';
 import { checkProtocol, DEFAULT_PROTOCOL, PROTOCOLS, type ProtocolParams } from '../fl/protocol.js';
 import { UserError } from '../util/errors.js';
-import { BN_MODES } from '../models/spec.js';
+import { BN_MODES } from '../engine/graph.js';
 import { STEMS } from '../models/zoo.js';
 import type { ModelChoice } from '../models/load.js';
 import { LINE_SEARCHES, type LineSearch } from '../optim/lbfgs.js';

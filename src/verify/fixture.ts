@@ -6,7 +6,7 @@ import { dirname, resolve } from 'node:path';
 import { UserError } from '../util/errors.js';
 import { Network } from '../engine/network.js';
 import type { Arr, Kernels } from '../engine/kernels.js';
-import { withBnMode, type ModelSpec } from '../models/spec.js';
+import { withBnMode, type ModelSpec } from '../engine/graph.js';
 import { readOnnxModel, type OnnxTensors } from '../models/onnx.js';
 import { objectiveByName, type ObjectiveName } from '../attacks/objective.js';
 import { FedSgdMessage, type MessageFunction } from '../fl/message.js';

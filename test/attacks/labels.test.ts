@@ -8,7 +8,7 @@ import { Network } from '../../src/engine/network.js';
 import type { ParamSlot } from '../../src/engine/layers/layer.js';
 import { FedSgdMessage } from '../../src/fl/message.js';
 import { initWeights } from '../../src/models/init.js';
-import type { LayerSpec, ModelSpec } from '../../src/models/spec.js';
+import type { LayerSpec, ModelSpec } from '../../src/engine/graph.js';
 import { Prng } from '../../src/util/prng.js';
 import { inferLabels, type LabelEvidence, type LabelMethod } from '../../src/attacks/labels/infer.js';
 import { chooseLabels } from '../../src/attacks/labels/choose.js';

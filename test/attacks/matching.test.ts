@@ -4,7 +4,7 @@ import { ReferenceKernels } from '../../src/engine/kernels.js';
 import { Network } from '../../src/engine/network.js';
 import { FedSgdMessage } from '../../src/fl/message.js';
 import { matchMessage, type MatchingState } from '../../src/attacks/gradient-matching.js';
-import { lenet } from '../../src/models/spec.js';
+import { lenet } from '../../src/models/lenet.js';
 import { Prng } from '../../src/util/prng.js';
 import type { LabelInput } from '../../src/engine/loss.js';
 

@@ -22,8 +22,8 @@ import { convOutSize, ReferenceKernels, type Arr, type Kernels } from '../../src
 import { WasmKernels } from '../../src/engine/wasm-kernels.js';
 import { Network } from '../../src/engine/network.js';
 import type { LabelInput } from '../../src/engine/loss.js';
-import type { LenetActivation } from '../../src/models/spec.js';
-import { lenet, type LayerSpec, type ModelSpec } from '../../src/models/spec.js';
+import type { LayerSpec, LenetActivation, ModelSpec } from '../../src/engine/graph.js';
+import { lenet } from '../../src/models/lenet.js';
 import { Prng } from '../../src/util/prng.js';
 import { cosine, l2, type Objective } from '../../src/attacks/objective.js';
 import { FedSgdMessage } from '../../src/fl/message.js';

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ReferenceKernels } from '../../src/engine/kernels.js';
 import { Network } from '../../src/engine/network.js';
-import type { ModelSpec } from '../../src/models/spec.js';
+import type { ModelSpec } from '../../src/engine/graph.js';
 import { initWeights } from '../../src/models/init.js';
 import { checkProtocol, messageFunction } from '../../src/fl/protocol.js';
 import { UserError } from '../../src/util/errors.js';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ReferenceKernels } from '../../src/engine/kernels.js';
 import { Network } from '../../src/engine/network.js';
-import { lenet } from '../../src/models/spec.js';
+import { lenet } from '../../src/models/lenet.js';
 import { Prng } from '../../src/util/prng.js';
 import { clientUpdate, rebuildAlpha, serverStep, type ProtocolParams } from '../../src/fl/protocol.js';
 import { preset } from '../../src/attacks/presets.js';

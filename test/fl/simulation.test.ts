@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Prng } from '../../src/util/prng.js';
 import { UserError } from '../../src/util/errors.js';
 import { createNetwork } from '../../src/engine/backend.js';
-import { lenet } from '../../src/models/spec.js';
+import { lenet } from '../../src/models/lenet.js';
 import { openMnist } from '../../src/data/mnist.js';
 import { clientUpdate, rebuildAlpha, type ClientState, type ProtocolParams } from '../../src/fl/protocol.js';
 import { partitionDirichlet, partitionIid } from '../../src/fl/partition.js';
@@ -15,7 +15,7 @@ import { initWeights, runSimulation, SIMULATION_DEFAULTS, type SimulationOptions
 import { messageFileAlpha, messageFileJson, readMessageFile, writeMessageFile, type MessageFile } from '../../src/fl/message-file.js';
 import { gradleak } from '../cli/helpers.js';
 import { batchStatistics, priorTargets } from '../../src/attacks/bn-prior.js';
-import { withBnMode } from '../../src/models/spec.js';
+import { withBnMode } from '../../src/engine/graph.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'gradleak-fl-'));
 const engine = { backend: 'wasm', dtype: 'float64' } as const;

@@ -11,7 +11,7 @@ import onnxProto from 'onnx-proto';
 import { importOnnx, readOnnxModel, type OnnxModel } from '../../src/models/onnx.js';
 import { Network } from '../../src/engine/network.js';
 import { ReferenceKernels } from '../../src/engine/kernels.js';
-import type { LayerSpec } from '../../src/models/spec.js';
+import type { LayerSpec } from '../../src/engine/graph.js';
 import { throwsUser } from '../helpers/user-error.js';
 
 const { onnx } = onnxProto;

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { ReferenceKernels } from '../../src/engine/kernels.js';
 import { Network } from '../../src/engine/network.js';
 import { namedModel, type MODEL_NAMES } from '../../src/models/zoo.js';
-import { lenet } from '../../src/models/spec.js';
+import { lenet } from '../../src/models/lenet.js';
 import { throwsUser } from '../helpers/user-error.js';
 
 const net = (name: (typeof MODEL_NAMES)[number], shape: [number, number, number], K: number, o = {}) =>

@@ -3,7 +3,7 @@
 // weights and reads no files.
 import { UserError } from '../../src/util/errors.js';
 import type { Network } from '../../src/engine/network.js';
-import type { ModelSpec } from '../../src/models/spec.js';
+import type { ModelSpec } from '../../src/engine/graph.js';
 import type { NamedTensors } from '../../src/models/load.js';
 
 function noFiles(path: string): never {

@@ -3,18 +3,18 @@
 // its `inputs` (earlier nodes by name, or 'input'), so a chain is a list of layers and a residual block is
 // a few named nodes and an `add`: the network is a DAG in topological order (docs/design.md, section 11).
 import { UserError } from '../util/errors.js';
-import { convOutSize, type Kernels } from '../engine/kernels.js';
-import { Conv2d } from '../engine/layers/conv2d.js';
-import { Linear } from '../engine/layers/linear.js';
-import { Activation } from '../engine/layers/activation.js';
-import { Flatten } from '../engine/layers/flatten.js';
-import { AvgPool } from '../engine/layers/avgpool.js';
-import { GlobalAvgPool } from '../engine/layers/global-avgpool.js';
-import { MaxPool } from '../engine/layers/maxpool.js';
-import { BatchNorm } from '../engine/layers/batchnorm.js';
-import { Identity } from '../engine/layers/identity.js';
-import { Add } from '../engine/layers/add.js';
-import { sizeOf, type Layer, type MultiInputLayer, type Shape } from '../engine/layers/layer.js';
+import type { Kernels } from './kernels.js';
+import { Conv2d } from './layers/conv2d.js';
+import { Linear } from './layers/linear.js';
+import { Activation } from './layers/activation.js';
+import { Flatten } from './layers/flatten.js';
+import { AvgPool } from './layers/avgpool.js';
+import { GlobalAvgPool } from './layers/global-avgpool.js';
+import { MaxPool } from './layers/maxpool.js';
+import { BatchNorm } from './layers/batchnorm.js';
+import { Identity } from './layers/identity.js';
+import { Add } from './layers/add.js';
+import { sizeOf, type Layer, type MultiInputLayer, type Shape } from './layers/layer.js';
 
 export const LENET_ACTIVATIONS = ['sigmoid', 'tanh', 'relu'] as const;
 export type LenetActivation = (typeof LENET_ACTIVATIONS)[number];
@@ -219,22 +219,4 @@ export function buildGraph(spec: ModelSpec, kernels: Kernels, batch: number): Bu
 /** A copy of the model with every BatchNorm in the given mode (a client trains in 'train' mode). */
 export function withBnMode(spec: ModelSpec, mode: BnMode): ModelSpec {
   return { ...spec, layers: spec.layers.map((l) => (l.type === 'batchnorm' ? { ...l, mode } : l)) };
-}
-
-/** The DLG paper's LeNet: 3 conv 5x5 (stride 2, 2, 1; padding 2; 12 channels) + activation, then one linear layer. */
-export function lenet(inShape: [number, number, number], numClasses: number, activation: LenetActivation = 'sigmoid'): ModelSpec {
-  const conv = (cin: number, stride: number): LayerSpec => ({ type: 'conv2d', in: cin, out: 12, kernel: 5, stride, padding: 2 });
-  const side = (n: number) => convOutSize(convOutSize(n, 5, 2, 2), 5, 2, 2);
-  return {
-    in_shape: inShape,
-    num_classes: numClasses,
-    activation,
-    layers: [
-      conv(inShape[0], 2), { type: 'act' },
-      conv(12, 2), { type: 'act' },
-      conv(12, 1), { type: 'act' },
-      { type: 'flatten' },
-      { type: 'linear', in: 12 * side(inShape[1]) * side(inShape[2]), out: numClasses },
-    ],
-  };
 }
