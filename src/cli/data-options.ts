@@ -6,7 +6,8 @@ import { dataRoot } from '../data/locate.js';
 import { DEFAULT_IMAGE_SHAPE, openDataset, type OpenOptions } from '../data/open.js';
 import type { Dataset } from '../data/dataset.js';
 import type { ImageShape } from '../data/image-file.js';
-import { ensureDataset } from './datasets-command.js';
+import { ensureDatasetWithProgress } from './datasets-command.js';
+import { isDownloadable } from '../data/download.js';
 import { nonNegativeInt, positiveInt } from './parse.js';
 
 /** More classes than any image dataset in use (ImageNet-21k has ~21,800) would only exhaust memory. */
@@ -56,8 +57,7 @@ export function datasetName(name: string, f: DataFlags): string {
 
 /** The options to open `name` with, after making sure it is on disk (downloading with --download). */
 export async function resolveData(name: string, f: DataFlags): Promise<OpenOptions> {
-  const downloadable = name === 'cifar100' || name === 'cifar10' || name === 'lfw';
-  const root = downloadable ? (await ensureDataset(name, f.dataDir, { download: f.download, mirror: f.mirror })).root : dataRoot(f.dataDir).root;
+  const root = isDownloadable(name) ? (await ensureDatasetWithProgress(name, f.dataDir, { download: f.download, mirror: f.mirror })).root : dataRoot(f.dataDir).root;
   return {
     root,
     folder: name === 'folder' ? f.dataDir : undefined,

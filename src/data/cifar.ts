@@ -19,6 +19,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../util/errors.js';
+import { BinaryFile } from './binary-file.js';
 import { checkIndex, type Dataset, type Example } from './dataset.js';
 import { pyInt, pyText, pyTypeName, readPickleFile, type PyDict, type PyNdArray, type PyValue } from './pickle.js';
 
@@ -166,26 +167,6 @@ interface Part {
   close(): void;
 }
 
-function openFd(file: string): number {
-  try {
-    return fs.openSync(file, 'r');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new UserError(`${file}: file not found`);
-    if (code === 'EISDIR') throw new UserError(`${file}: is a directory, expected a data file`);
-    throw new UserError(`${file}: cannot open (${(err as Error).message})`);
-  }
-}
-
-function readFully(fd: number, file: string, buf: Uint8Array, n: number, pos: number): void {
-  let done = 0;
-  while (done < n) {
-    const got = fs.readSync(fd, buf, done, n - done, pos + done);
-    if (got === 0) throw new UserError(`${file}: unexpected end of file at byte ${pos + done} (file changed while open?)`);
-    done += got;
-  }
-}
-
 function checkLabel(kind: CifarKind, file: string, index: number, fine: number, coarse: number): void {
   const n = NUM_CLASSES[kind];
   const what = kind === 'cifar100' ? 'fine label' : 'label';
@@ -199,15 +180,9 @@ function checkLabel(kind: CifarKind, file: string, index: number, fine: number, 
 
 function openBinaryPart(kind: CifarKind, file: string): Part {
   const rec = RECORD_SIZE[kind];
-  const fd = openFd(file);
+  const data = BinaryFile.open(file, `${rec}-byte ${DISPLAY[kind]} records`, 'extract the archive first');
   try {
-    const st = fs.fstatSync(fd);
-    if (st.isDirectory()) throw new UserError(`${file}: is a directory, expected a ${DISPLAY[kind]} binary file`);
-    const size = st.size;
-    if (size === 0) throw new UserError(`${file}: empty file, expected ${rec}-byte ${DISPLAY[kind]} records`);
-    const head = Buffer.alloc(2);
-    fs.readSync(fd, head, 0, 2, 0);
-    if (head[0] === 0x1f && head[1] === 0x8b) throw new UserError(`${file}: file is gzip-compressed; extract the archive first`);
+    const size = data.size;
     if (size % rec !== 0) {
       const other = kind === 'cifar100' ? 3073 : 3074;
       const hint = size % other === 0
@@ -225,7 +200,7 @@ function openBinaryPart(kind: CifarKind, file: string): Part {
       count,
       record(i, out) {
         if (!open) throw new Error(`${file}: already closed`);
-        readFully(fd, file, buf, out ? rec : rec - CIFAR_PIXELS, i * rec);
+        data.read(buf, 0, out ? rec : rec - CIFAR_PIXELS, i * rec);
         const fine = kind === 'cifar100' ? buf[1]! : buf[0]!;
         const coarse = kind === 'cifar100' ? buf[0]! : -1;
         checkLabel(kind, file, i, fine, coarse);
@@ -233,16 +208,14 @@ function openBinaryPart(kind: CifarKind, file: string): Part {
         return [fine, coarse];
       },
       close() {
-        if (open) {
-          open = false;
-          fs.closeSync(fd);
-        }
+        open = false;
+        data.close();
       },
     };
     part.record(0); // cheap sanity check of the first record
     return part;
   } catch (err) {
-    fs.closeSync(fd);
+    data.close();
     throw err;
   }
 }
@@ -294,12 +267,11 @@ function openPythonPart(kind: CifarKind, file: string): Part {
   for (let i = 0; i < count; i++) checkLabel(kind, file, i, fine[i]!, coarse ? coarse[i]! : -1);
 
   const raw = arr.data;
-  let fd: number | null = null;
+  let pixels: BinaryFile | null = null;
   if (raw.data === undefined) {
-    fd = openFd(file);
-    const size = fs.fstatSync(fd).size;
-    if (raw.offset === undefined || raw.offset + raw.length > size) {
-      fs.closeSync(fd);
+    pixels = BinaryFile.open(file, 'a CIFAR python batch file', 'extract the archive first');
+    if (raw.offset === undefined || raw.offset + raw.length > pixels.size) {
+      pixels.close();
       throw new UserError(`${file}: 'data' bytes lie outside the file`);
     }
   }
@@ -311,15 +283,13 @@ function openPythonPart(kind: CifarKind, file: string): Part {
       if (!open) throw new Error(`${file}: already closed`);
       if (out) {
         if (raw.data !== undefined) out.set(raw.data.subarray(i * CIFAR_PIXELS, (i + 1) * CIFAR_PIXELS));
-        else readFully(fd!, file, out, CIFAR_PIXELS, raw.offset! + i * CIFAR_PIXELS);
+        else pixels!.read(out, 0, CIFAR_PIXELS, raw.offset! + i * CIFAR_PIXELS);
       }
       return [fine[i]!, coarse ? coarse[i]! : -1];
     },
     close() {
-      if (open) {
-        open = false;
-        if (fd !== null) fs.closeSync(fd);
-      }
+      open = false;
+      pixels?.close();
     },
   };
 }

@@ -10,9 +10,8 @@
 // training file reads 784 bytes, not the whole file. Only plain (uncompressed) files are
 // supported: a gzipped file is recognised by its magic 0x1f8b and rejected with a hint.
 
-import * as fs from 'node:fs';
 import { UserError } from '../util/errors.js';
-import { openForReading } from '../util/files.js';
+import { BinaryFile } from './binary-file.js';
 
 /** Type byte for unsigned 8-bit data, the only one MNIST uses. */
 export const IDX_TYPE_UBYTE = 0x08;
@@ -53,20 +52,12 @@ function hex(n: number, digits: number): string {
  * header size + product(dims).
  */
 export function openIdx(path: string, expect: IdxExpect = {}): IdxFile {
-  const fd = openForReading(path);
+  const file = BinaryFile.open(path, 'an IDX file', 'only plain IDX files are supported: gunzip it first');
   try {
-    const st = fs.fstatSync(fd);
-    if (st.isDirectory()) throw new UserError(`${path}: is a directory, expected an IDX file`);
-    const fileSize = st.size;
+    const fileSize = file.size;
+    if (fileSize < 4) throw new UserError(`${path}: not an IDX file (only ${fileSize} bytes, too short for a header)`);
     const head = Buffer.alloc(4);
-    if (fileSize < 4 || fs.readSync(fd, head, 0, 4, 0) !== 4) {
-      throw new UserError(`${path}: not an IDX file (only ${fileSize} bytes, too short for a header)`);
-    }
-    if (head[0] === 0x1f && head[1] === 0x8b) {
-      throw new UserError(
-        `${path}: file is gzip-compressed; only plain IDX files are supported (gunzip it first)`,
-      );
-    }
+    file.read(head, 0, 4, 0);
     const magic = head.readUInt32BE(0);
     if (head[0] !== 0 || head[1] !== 0) {
       throw new UserError(`${path}: not an IDX file (magic ${hex(magic, 8)}, expected 0x000008nn)`);
@@ -91,7 +82,7 @@ export function openIdx(path: string, expect: IdxExpect = {}): IdxFile {
       );
     }
     const dimBuf = Buffer.alloc(4 * ndims);
-    fs.readSync(fd, dimBuf, 0, dimBuf.length, 4);
+    file.read(dimBuf, 0, dimBuf.length, 4);
     const dims: number[] = [];
     for (let i = 0; i < ndims; i++) dims.push(dimBuf.readUInt32BE(4 * i));
     let recordSize = 1;
@@ -113,25 +104,24 @@ export function openIdx(path: string, expect: IdxExpect = {}): IdxFile {
         );
       }
     }
-    return new LazyIdx(path, fd, dims, recordSize, headerSize);
+    return new LazyIdx(file, dims, recordSize, headerSize);
   } catch (err) {
-    fs.closeSync(fd);
+    file.close();
     throw err;
   }
 }
 
 class LazyIdx implements IdxFile {
   readonly count: number;
-  private fd: number | null;
+  readonly path: string;
 
   constructor(
-    readonly path: string,
-    fd: number,
+    private readonly file: BinaryFile,
     readonly dims: readonly number[],
     readonly recordSize: number,
     readonly headerSize: number,
   ) {
-    this.fd = fd;
+    this.path = file.path;
     this.count = dims[0]!;
   }
 
@@ -143,36 +133,23 @@ class LazyIdx implements IdxFile {
     }
   }
 
-  private read(buf: Uint8Array, bytes: number, position: number): void {
-    if (this.fd === null) throw new Error(`${this.path}: IDX file already closed`);
-    let done = 0;
-    while (done < bytes) {
-      const got = fs.readSync(this.fd, buf, done, bytes - done, position + done);
-      if (got === 0) throw new UserError(`${this.path}: unexpected end of file (file changed while open?)`);
-      done += got;
-    }
-  }
-
   readRecord(index: number, out?: Uint8Array): Uint8Array {
     this.checkRange(index, 1);
     const buf = out ?? new Uint8Array(this.recordSize);
     if (buf.length < this.recordSize) throw new RangeError(`output buffer smaller than record (${this.recordSize} bytes)`);
-    this.read(buf, this.recordSize, this.headerSize + index * this.recordSize);
+    this.file.read(buf, 0, this.recordSize, this.headerSize + index * this.recordSize);
     return buf;
   }
 
   readRecords(start: number, n: number): Uint8Array {
     this.checkRange(start, n);
     const buf = new Uint8Array(n * this.recordSize);
-    this.read(buf, buf.length, this.headerSize + start * this.recordSize);
+    this.file.read(buf, 0, buf.length, this.headerSize + start * this.recordSize);
     return buf;
   }
 
   close(): void {
-    if (this.fd !== null) {
-      fs.closeSync(this.fd);
-      this.fd = null;
-    }
+    this.file.close();
   }
 }
 

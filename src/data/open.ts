@@ -2,14 +2,11 @@
 // Downloading is the caller's business (cli/data-options.ts): nothing here touches the network.
 import { UserError } from '../util/errors.js';
 import type { Dataset } from './dataset.js';
-import { openMnist } from './mnist.js';
-import { openCifar } from './cifar.js';
-import { openLfw } from './lfw.js';
+import { DATASET_REGISTRY, isNamedDataset, NAMED_DATASETS } from './registry.js';
 import { openImageFolder } from './folder.js';
 import { openImageFile, type ImageShape } from './image-file.js';
 
-/** The datasets known by name (the one list the CLI, sweeps and `gradleak datasets` use). */
-export const NAMED_DATASETS = ['mnist', 'cifar100', 'cifar10', 'lfw'] as const;
+export { NAMED_DATASETS };
 /** Everything `--dataset` takes: the named datasets, a folder of images, one image file. */
 export const DATASETS = [...NAMED_DATASETS, 'folder', 'image'] as const;
 export type DatasetName = (typeof DATASETS)[number];
@@ -32,14 +29,8 @@ export async function openDataset(name: string, split: string, o: OpenOptions): 
   if (!(DATASETS as readonly string[]).includes(name)) throw new UserError(`unknown dataset '${name}' (available: ${DATASETS.join(', ')})`);
   if (!(SPLITS as readonly string[]).includes(split)) throw new UserError(`unknown split '${split}' (available: ${SPLITS.join(', ')})`);
   const s = split as (typeof SPLITS)[number];
-  switch (name as DatasetName) {
-    case 'mnist':
-      return openMnist(s);
-    case 'cifar100':
-    case 'cifar10':
-      return openCifar(name as 'cifar100' | 'cifar10', s, o.root);
-    case 'lfw':
-      return openLfw(o.root, { shape: [3, 32, 32] });
+  if (isNamedDataset(name)) return DATASET_REGISTRY[name].open(s, o.root);
+  switch (name as Exclude<DatasetName, (typeof NAMED_DATASETS)[number]>) {
     case 'folder':
       if (!o.folder) throw new UserError('--dataset folder needs --data-dir DIR (a folder with one subfolder of images per class)');
       return openImageFolder(o.folder, o.shape);

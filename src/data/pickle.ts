@@ -41,9 +41,8 @@
 // pixel array written through _codecs.encode or protocol-0 STRING escapes is decoded
 // into memory.
 
-import * as fs from 'node:fs';
 import { UserError } from '../util/errors.js';
-import { openForReading } from '../util/files.js';
+import { BinaryFile } from './binary-file.js';
 
 /** A Python byte string (Python 2 `str`, Python 3 `bytes`). */
 export interface PyBytes {
@@ -128,18 +127,6 @@ interface Source {
   readonly size: number;
   /** Copies `n` bytes at `pos` into dst (caller checked bounds). */
   read(dst: Uint8Array, dstOff: number, n: number, pos: number): void;
-}
-
-class FileSource implements Source {
-  constructor(private readonly fd: number, readonly size: number, private readonly file: string) {}
-  read(dst: Uint8Array, dstOff: number, n: number, pos: number): void {
-    let done = 0;
-    while (done < n) {
-      const got = fs.readSync(this.fd, dst, dstOff + done, n - done, pos + done);
-      if (got === 0) throw new UserError(`${this.file}: unexpected end of file at byte ${pos + done} (file changed while reading?)`);
-      done += got;
-    }
-  }
 }
 
 class BufferSource implements Source {
@@ -792,20 +779,14 @@ function rawUnicodeEscape(b: Uint8Array): string {
  * missing or unreadable file and on anything outside the accepted subset.
  */
 export function readPickleFile(path: string, options: PickleOptions = {}): PyValue {
-  const fd = openForReading(path);
+  const file = BinaryFile.open(path, 'a pickle file', 'extract the archive first');
   try {
-    const st = fs.fstatSync(fd);
-    if (st.isDirectory()) throw new UserError(`${path}: is a directory, expected a pickle file`);
-    if (st.size === 0) throw new UserError(`${path}: empty file, expected a pickle`);
-    const head = Buffer.alloc(2);
-    fs.readSync(fd, head, 0, 2, 0);
-    if (head[0] === 0x1f && head[1] === 0x8b) throw new UserError(`${path}: file is gzip-compressed, expected a plain pickle (extract the archive first)`);
-    return new Unpickler(new FileSource(fd, st.size, path), path, options.inlineLimit ?? 65536).run();
+    return new Unpickler(file, path, options.inlineLimit ?? 65536).run();
   } catch (err) {
     if (err instanceof RangeError) throw new UserError(`${path}: pickle too large or malformed (${err.message})`);
     throw err;
   } finally {
-    fs.closeSync(fd);
+    file.close();
   }
 }
 

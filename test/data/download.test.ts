@@ -14,7 +14,7 @@ import { UserError } from '../../src/util/errors.js';
 import { download, fetchDataset, sourceUrl } from '../../src/data/download.js';
 import { extractTarGz } from '../../src/data/archive.js';
 import { openLfw } from '../../src/data/lfw.js';
-import { ensureDataset } from '../../src/cli/datasets-command.js';
+import { ensureDataset } from '../../src/data/status.js';
 import { CLI } from '../cli/helpers.js';
 
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');

@@ -85,7 +85,7 @@ test('idx: wrong magic, gzip, wrong type, wrong ndims', () => {
   throwsUser(() => openIdx(p5, { ndims: 3, recordDims: [28, 28] }), p5, /\[28, 28\]/);
 
   const p6 = write('empty', new Uint8Array(0));
-  throwsUser(() => openIdx(p6), p6, /too short/);
+  throwsUser(() => openIdx(p6), p6, /empty file, expected an IDX file/);
 
   const missing = path.join(dir, 'nope');
   throwsUser(() => openIdx(missing), missing, /not found/);
