@@ -97,15 +97,15 @@ def pretrain(model, steps, seed):
 
 
 def build(a):
-    if a.model == 'resnet20':
-        return torch_models.resnet20(a.num_classes, a.width or 16), f'resnet20 --width {a.width or 16}'
+    if a.model in ('resnet8', 'resnet14', 'resnet20'):
+        return getattr(torch_models, a.model)(a.num_classes, a.width or 16), f'{a.model} --width {a.width or 16}'
     return torch_models.resnet18(a.num_classes, a.stem), f'resnet18 --stem {a.stem}'
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    ap.add_argument('--model', choices=['resnet20', 'resnet18'], required=True)
-    ap.add_argument('--width', type=int, help='resnet20: channels of the first stage (default 16)')
+    ap.add_argument('--model', choices=['resnet8', 'resnet14', 'resnet20', 'resnet18'], required=True)
+    ap.add_argument('--width', type=int, help='resnet8/14/20: channels of the first stage (default 16)')
     ap.add_argument('--stem', choices=['cifar', 'imagenet'], default='imagenet', help='resnet18 only')
     ap.add_argument('--num-classes', type=int, required=True)
     ap.add_argument('--batch-size', type=int, help='default: the number of --image files, else 1')
@@ -117,8 +117,8 @@ def main():
     a = ap.parse_args()
     if a.image and a.mnist:
         ap.error('--image and --mnist exclude each other')
-    if a.width is not None and a.model != 'resnet20':
-        ap.error('--width applies to resnet20 only')
+    if a.width is not None and a.model == 'resnet18':
+        ap.error('--width applies to resnet8, resnet14 and resnet20 only')
     given = a.image or a.mnist
     B = a.batch_size or (len(given) if given else 1)
     if given and len(given) != B:

@@ -3,6 +3,8 @@ capture and benchmark tools. Not part of gradleak's install; run with /usr/bin/p
 
   resnet20(K, width=16)   He et al.'s CIFAR ResNet, torchvision-style BasicBlocks, option-B shortcut
                           (`downsample.0/1` = conv1x1 + BN) where the shape changes = `--model resnet20 --width W`
+  resnet8(K, width=16)    the same family with 1 BasicBlock per stage (depth 8) = `--model resnet8 --width W`
+  resnet14(K, width=16)   2 BasicBlocks per stage (depth 14)                    = `--model resnet14 --width W`
   resnet_mini(K)          resnet20(K, width=8)                                  = `--model resnet20 --width 8`
   resnet18(K, stem)       torchvision.models.resnet18(num_classes=K); stem 'cifar': 3x3/1 conv1, no max-pool
                           = `--model resnet18 [--stem cifar]`
@@ -13,15 +15,15 @@ from torchvision.models.resnet import BasicBlock
 
 
 class ResNet20(nn.Module):
-    def __init__(self, num_classes, width=16):
+    def __init__(self, num_classes, width=16, blocks=3):
         super().__init__()
         w = width
         self.conv1 = nn.Conv2d(3, w, 3, stride=1, padding=1, bias=False)
         self.bn1 = nn.BatchNorm2d(w)  # eps 1e-5 (PyTorch's default)
         self.relu = nn.ReLU(inplace=True)
-        self.layer1 = self._stage(w, w, 1)
-        self.layer2 = self._stage(w, 2 * w, 2)
-        self.layer3 = self._stage(2 * w, 4 * w, 2)
+        self.layer1 = self._stage(w, w, 1, blocks)
+        self.layer2 = self._stage(w, 2 * w, 2, blocks)
+        self.layer3 = self._stage(2 * w, 4 * w, 2, blocks)
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.fc = nn.Linear(4 * w, num_classes)
 
@@ -44,6 +46,14 @@ class ResNet20(nn.Module):
 
 def resnet20(num_classes, width=16):
     return ResNet20(num_classes, width)
+
+
+def resnet8(num_classes, width=16):
+    return ResNet20(num_classes, width, blocks=1)
+
+
+def resnet14(num_classes, width=16):
+    return ResNet20(num_classes, width, blocks=2)
 
 
 def resnet_mini(num_classes):

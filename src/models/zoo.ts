@@ -5,6 +5,7 @@
 //             max-pool 3 after conv5 and conv7, linear; channels w, 2w, 2w, 4w x 5 (width w, default 32)
 //   resnet20  He et al.'s CIFAR ResNet (3 stages x 3 BasicBlocks, 16/32/64 channels x width/16), with
 //             torchvision's 1x1 conv + BN shortcut (`downsample.0/1`) where the shape changes
+//   resnet8, resnet14  the same family with 1 and 2 BasicBlocks per stage (depth 6n + 2)
 //   resnet18  torchvision's resnet18 (conv1 7x7/2 + max-pool, 4 stages x 2 BasicBlocks, 64..512 channels);
 //             stem 'cifar' swaps in a 3x3/1 conv and no max-pool, as CIFAR versions do
 //   mlp       flatten, fc1 and fc2 (width, ReLU), fc3
@@ -13,12 +14,12 @@ import { convOutSize } from '../engine/kernels.js';
 import type { LayerSpec, ModelSpec } from '../engine/graph.js';
 import { lenet } from './lenet.js';
 
-export const MODEL_NAMES = ['lenet', 'convnet', 'resnet20', 'resnet18', 'mlp'] as const;
+export const MODEL_NAMES = ['lenet', 'convnet', 'resnet8', 'resnet14', 'resnet20', 'resnet18', 'mlp'] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
 export const STEMS = ['imagenet', 'cifar'] as const;
 
 export interface ModelOptions {
-  /** convnet: w (default 32); resnet20: channels of the first stage (default 16); resnet18: (64); mlp: hidden units (200). */
+  /** convnet: w (default 32); resnet8/14/20: channels of the first stage (default 16); resnet18: (64); mlp: hidden units (200). */
   width?: number;
   /** resnet18 only: torchvision's 7x7/2 + max-pool stem, or a CIFAR 3x3/1 stem. */
   stem?: (typeof STEMS)[number];
@@ -59,16 +60,9 @@ const LAYERS: Record<ModelName, Builder> = {
     });
     return [...out, { type: 'flatten' }, { type: 'linear', name: 'linear', out: K }];
   },
-  resnet20: (_inShape, K, o) => {
-    const w = o.width ?? 16;
-    return [
-      ...convBn('conv1', 'bn1', w, 3, 1, 1), { type: 'relu', name: 'relu' },
-      ...stage('layer1', 'relu', w, w, 3, 1),
-      ...stage('layer2', 'layer1.2', w, 2 * w, 3, 2),
-      ...stage('layer3', 'layer2.2', 2 * w, 4 * w, 3, 2),
-      { type: 'global_avgpool' }, { type: 'flatten' }, { type: 'linear', name: 'fc', out: K },
-    ];
-  },
+  resnet8: (_inShape, K, o) => cifarResnet(1, K, o.width ?? 16),
+  resnet14: (_inShape, K, o) => cifarResnet(2, K, o.width ?? 16),
+  resnet20: (_inShape, K, o) => cifarResnet(3, K, o.width ?? 16),
   resnet18: (_inShape, K, o) => {
     const w = o.width ?? 64;
     const stem: LayerSpec[] = o.stem === 'cifar'
@@ -93,6 +87,17 @@ const LAYERS: Record<ModelName, Builder> = {
     ];
   },
 };
+
+/** He et al.'s CIFAR ResNet of depth 6n + 2: a 3x3 stem and 3 stages of n BasicBlocks (w, 2w, 4w channels). */
+function cifarResnet(n: number, K: number, w: number): LayerSpec[] {
+  return [
+    ...convBn('conv1', 'bn1', w, 3, 1, 1), { type: 'relu', name: 'relu' },
+    ...stage('layer1', 'relu', w, w, n, 1),
+    ...stage('layer2', `layer1.${n - 1}`, w, 2 * w, n, 2),
+    ...stage('layer3', `layer2.${n - 1}`, 2 * w, 4 * w, n, 2),
+    { type: 'global_avgpool' }, { type: 'flatten' }, { type: 'linear', name: 'fc', out: K },
+  ];
+}
 
 /** conv (no bias) + BatchNorm, named as torchvision names them. */
 function convBn(conv: string, bn: string, out: number, kernel: number, stride: number, padding: number, input?: string): LayerSpec[] {

@@ -44,6 +44,14 @@ test('resnet20 (option-B shortcuts) has 3 stages x 3 blocks and a 64-feature fc'
   assert.equal(net('resnet20', [3, 32, 32], 10, { width: 8 }).params.find((p) => p.name === 'fc.weight')!.shape[1], 32);
 });
 
+test('resnet8 and resnet14 are the same family with 1 and 2 blocks per stage (PyTorch twin: 78,042 parameters at width 16)', () => {
+  const r8 = net('resnet8', [3, 32, 32], 10);
+  assert.equal(r8.paramCount, 78_042, 'tools/torch_models.py resnet8(10) counts 78,042');
+  assert.ok(r8.params.some((p) => p.name === 'layer3.0.downsample.0.weight') && !r8.params.some((p) => p.name.startsWith('layer1.1.')));
+  const r14 = net('resnet14', [3, 32, 32], 10, { width: 8 });
+  assert.equal(r14.params.filter((p) => p.name.endsWith('.conv2.weight')).length, 6, '3 stages x 2 blocks');
+});
+
 test('convnet has Inverting Gradients\' layout (36 w features into the linear layer at 32x32)', () => {
   const n = net('convnet', [3, 32, 32], 10, { width: 8 });
   assert.deepEqual(n.params.find((p) => p.name === 'linear.weight')!.shape, [10, 36 * 8]);
