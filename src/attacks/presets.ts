@@ -1,6 +1,6 @@
 // Named attacks as presets of the one matching loop (docs/design.md, section 6): which message function the attacker
 // differentiates, what it matches that function against, and how the label is handled.
-import { UserError } from '../util/errors.js';
+import { FieldError } from '../util/errors.js';
 import type { Network } from '../engine/network.js';
 import type { MessageFunction } from '../fl/message.js';
 import { messageFunction, type ProtocolName, type ProtocolParams } from '../fl/protocol.js';
@@ -16,7 +16,7 @@ export type AttackName = (typeof ATTACKS)[number];
 export const ATTACK_DESCRIPTIONS: Record<AttackName, string> = {
   dlg: 'DLG (Zhu et al. 2019): x\' and soft label y\' jointly, L2 gradient distance, L-BFGS lr 1',
   idlg: 'iDLG (Zhao et al. 2020): label from the last layer\'s weight gradient, then x\' only',
-  ig: 'Inverting Gradients (Geiping et al. 2020): 1 - cosine similarity + total variation (--tv), Adam lr 0.1 on signed gradients, box [0,1], lr x0.1 at 3/8, 5/8, 7/8 of --iterations',
+  ig: 'Inverting Gradients (Geiping et al. 2020): 1 - cosine similarity + total variation (weight tv), Adam lr 0.1 on signed gradients, box [0,1], lr x0.1 at 3/8, 5/8, 7/8 of the iterations',
   'dlg-admm': 'DLG-ADMM (the reproduction report\'s Algorithm 2): DLG against -Delta/eta taken as a gradient',
   'idlg-admm': 'iDLG-ADMM (the reproduction report\'s Algorithm 2): iDLG against -Delta/eta taken as a gradient',
   'admm-aware': 'matches the FedADMM increment through the unrolled client update (rho, eta, E, alpha known or rebuilt)',
@@ -74,7 +74,7 @@ const IG = { objective: 'cosine', optimizer: 'adam', lr: 0.1, signed: true, box:
 
 export function preset(name: AttackName, ctx: AttackContext): PresetChoice {
   const { net, theta, protocol: p, alpha, observed } = ctx;
-  if (ATTACK_PROTOCOL[name] !== p.kind) throw new UserError(`attack ${name} needs --protocol ${ATTACK_PROTOCOL[name]} messages, got ${p.kind}`);
+  if (ATTACK_PROTOCOL[name] !== p.kind) throw new FieldError((f) => `attack ${name} needs ${f('protocol')} ${ATTACK_PROTOCOL[name]} messages, got ${p.kind}`);
   const gradientAt = () => messageFunction(net, theta, { ...p, kind: 'fedsgd' }, null);
   // labels from a gradient(-like) message g, by the preset's default plan unless --labels says otherwise
   const labels = (g: ArrayLike<number>): LabelChoice => chooseLabels(ctx.labels ?? DEFAULT_LABELS[name], {

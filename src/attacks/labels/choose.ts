@@ -1,6 +1,6 @@
 // How an attack gets its labels (--labels): inferred from the message, the true ones, or optimised
 // jointly with the dummy data as DLG does. Presets without --labels use their own default plan.
-import { UserError } from '../../util/errors.js';
+import { FieldError, UserError } from '../../util/errors.js';
 import { inferLabelIdlg } from '../label-inference.js';
 import { inferLabels, type InferenceMethod, type LabelEvidence, type LabelMethod } from './infer.js';
 
@@ -32,7 +32,7 @@ export function chooseLabels(plan: LabelPlan, e: LabelEvidence, truth: readonly 
     case 'joint':
       return { classes: null, method: 'joint' };
     case 'known':
-      if (truth.length !== e.batch) throw new UserError('--labels known needs the true labels: attack a dataset batch, or give --truth with a .safetensors --message');
+      if (truth.length !== e.batch) throw new FieldError((f) => `${f('labels.mode')} known needs the true labels: attack a private batch, or a captured message with its ${f('truth')}`);
       return { classes: [...truth], method: 'known' };
     case 'infer': {
       const { labels, method } = inferLabels(e, plan.method);
