@@ -56,11 +56,19 @@ function extension(path: string): string {
   return dot > 0 ? name.slice(dot).toLowerCase() : '';
 }
 
-/** Loads a network's weights and buffers: --weights (safetensors state_dict or JSON), else the model's own, else the seeded init. */
-export function loadWeights(net: Network, model: ResolvedModel, weightsFile: string | undefined, modelSeed: number): void {
+/** Sets a network's weights (and buffers) from elsewhere than its model: a file (weightsFromFile), or what a caller holds. */
+export type WeightsLoader = (net: Network) => void;
+
+/** The weights of a safetensors state_dict (by name) or a JSON file (a flat list, or tensors in parameter order). */
+export function weightsFromFile(path: string): WeightsLoader {
+  return (net) => setWeightsFromFile(net, path);
+}
+
+/** Loads a network's weights and buffers: a weights file (--weights) or loader, else the model's own, else the seeded init. */
+export function loadWeights(net: Network, model: ResolvedModel, weights: string | WeightsLoader | undefined, modelSeed: number): void {
   net.resetBuffers();
-  if (weightsFile) {
-    setWeightsFromFile(net, weightsFile);
+  if (weights) {
+    (typeof weights === 'string' ? weightsFromFile(weights) : weights)(net);
   } else if (model.tensors) {
     setNamedTensors(net, model.tensors, 'the model file', 'the model file');
   } else {
