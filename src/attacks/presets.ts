@@ -41,10 +41,10 @@ export interface AttackContext {
   layerWeighting?: LayerWeighting;
   /** The BatchNorm-statistics prior (ig): the client's batch statistics the server knows, and its weight. */
   bnPrior?: { targets: BatchStatistics[]; weight: number };
-  /** --labels / --label-method; absent: the preset's default (DEFAULT_LABELS). */
+  /** The label request; absent: the preset's default (DEFAULT_LABELS). */
   labels?: LabelRequest;
-  /** The client's true labels when the attacker is given them (--labels known); empty when unknown. */
-  truthLabels?: readonly number[];
+  /** The client's labels, when the server knows them (ServerKnowledge.labels): what labels mode 'known' uses. */
+  knownLabels?: readonly number[];
 }
 
 /** Inverting Gradients' default TV weight for 32x32 images (its CIFAR experiments). */
@@ -58,7 +58,7 @@ export interface PresetChoice {
   labelMethod: LabelChoice['method'];
 }
 
-/** Each preset's labels without --labels: as before batches (iDLG's rule at B = 1); dlg and ig infer a batch's labels. */
+/** Each preset's labels without a request: as before batches (iDLG's rule at B = 1); dlg and ig infer a batch's labels. */
 const DEFAULT_LABELS: Record<AttackName, LabelPlan> = {
   dlg: { mode: 'joint-at-one', method: 'auto' },
   idlg: { mode: 'infer', method: 'idlg' },
@@ -79,7 +79,7 @@ export function preset(name: AttackName, ctx: AttackContext): PresetChoice {
   // labels from a gradient(-like) message g, by the preset's default plan unless --labels says otherwise
   const labels = (g: ArrayLike<number>): LabelChoice => chooseLabels(ctx.labels ?? DEFAULT_LABELS[name], {
     params: net.params, numClasses: net.numClasses, theta, gradient: g, batch: net.batch,
-  }, ctx.truthLabels ?? []);
+  }, ctx.knownLabels ?? []);
   switch (name) {
     case 'dlg':
     case 'idlg':

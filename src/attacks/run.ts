@@ -186,7 +186,7 @@ export function runAttack(
   const defense = cfg.defense ?? NO_DEFENSE;
   const observed = applyDefense(message, defense, net.params, cfg.index * 7919 + cfg.modelSeed);
   const bnPrior = cfg.bnPrior !== undefined ? { weight: cfg.bnPrior, targets: priorTargets(net, clientBuffers) } : undefined;
-  const choice = adaptTo(defense, preset(cfg.attack, { net, theta, protocol: cfg.protocol, alpha: null, observed, tv: cfg.tv, bnPrior, layerWeighting: cfg.layerWeighting, labels: cfg.labels, truthLabels: batch.labels }));
+  const choice = adaptTo(defense, preset(cfg.attack, { net, theta, protocol: cfg.protocol, alpha: null, observed, tv: cfg.tv, bnPrior, layerWeighting: cfg.layerWeighting, labels: cfg.labels, knownLabels: cfg.labels?.mode === 'known' ? batch.labels : undefined }));
   const truth = { images: batch.images, labels: batch.labels, shape: batch.shape, indices: batch.indices };
   return execute(cfg, { model, preset: choice, batch: batch.labels.length, truth }, started, onProgress, shouldStop);
 }
@@ -203,7 +203,7 @@ export function runMessageAttack(
   if (m.buffers) net.bufferValues.set(m.buffers);
   const alpha = cfg.dual === 'zero' ? null : messageFileAlpha(m);
   const bnPrior = cfg.bnPrior !== undefined ? { weight: cfg.bnPrior, targets: priorTargets(net, m.clientBuffers) } : undefined;
-  const choice = preset(cfg.attack, { net, theta: m.theta, protocol: m.protocol, alpha, observed: m.message, tv: cfg.tv, bnPrior, layerWeighting: cfg.layerWeighting, labels: cfg.labels, truthLabels: m.groundTruth.labels });
+  const choice = preset(cfg.attack, { net, theta: m.theta, protocol: m.protocol, alpha, observed: m.message, tv: cfg.tv, bnPrior, layerWeighting: cfg.layerWeighting, labels: cfg.labels, knownLabels: cfg.labels?.mode === 'known' ? m.groundTruth.labels : undefined });
   const truth = { images: stackedImages(m.groundTruth), labels: m.groundTruth.labels, shape: m.groundTruth.shape };
   return execute(cfg, { model: m.model, preset: choice, batch: m.batchSize, truth }, started, onProgress, shouldStop);
 }

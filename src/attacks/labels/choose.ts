@@ -7,7 +7,7 @@ import { inferLabels, type InferenceMethod, type LabelEvidence, type LabelMethod
 export const LABEL_MODES = ['infer', 'known', 'joint'] as const;
 export type LabelMode = (typeof LABEL_MODES)[number];
 
-/** --labels and --label-method. */
+/** Where the labels come from (mode) and, to infer them, how (method). */
 export interface LabelRequest {
   mode: LabelMode;
   method: LabelMethod;
@@ -27,13 +27,14 @@ export interface LabelChoice {
   method: InferenceMethod | 'known' | 'joint';
 }
 
-export function chooseLabels(plan: LabelPlan, e: LabelEvidence, truth: readonly number[]): LabelChoice {
+/** The labels by `plan`; `known`: the client's labels, when the server knows them (mode 'known' needs them). */
+export function chooseLabels(plan: LabelPlan, e: LabelEvidence, known: readonly number[]): LabelChoice {
   switch (plan.mode) {
     case 'joint':
       return { classes: null, method: 'joint' };
     case 'known':
-      if (truth.length !== e.batch) throw new FieldError((f) => `${f('labels.mode')} known needs the true labels: attack a private batch, or a captured message with its ${f('truth')}`);
-      return { classes: [...truth], method: 'known' };
+      if (known.length !== e.batch) throw new FieldError((f) => `${f('labels.mode')} known needs the true labels: attack a private batch, or a captured message with its ${f('truth')}`);
+      return { classes: [...known], method: 'known' };
     case 'infer': {
       const { labels, method } = inferLabels(e, plan.method);
       return { classes: labels, method };
