@@ -2,8 +2,7 @@
 // (presets.ts), adapts it to a defense it knows of, runs the restarts and keeps the one with the lowest final
 // objective. It is never given the truth: scoring hooks into its per-log callback.
 import type { ServerKnowledge } from '../case/case.js';
-import type { DefenseSpec } from '../defenses/defense.js';
-import { survivingMask } from '../defenses/defense.js';
+import { survivingMask, type DefenseSpec } from '../defenses/defense.js';
 import type { LineSearch } from '../optim/lbfgs.js';
 import { matchMessage, type MatchingResult, type MatchingState } from './gradient-matching.js';
 import { preset, type AttackName, type PresetChoice } from './presets.js';

@@ -1,8 +1,7 @@
 // The case of an honest client at its first participation: it trains the global model on its private batch, defends
 // its message and sends it; the server keeps the model, the weights, the protocol and what arrived.
-import type { EngineOptions } from '../engine/backend.js';
+import { createNetwork, type EngineOptions } from '../engine/backend.js';
 import { BN_MOMENTUM } from '../engine/layers/batchnorm.js';
-import { createNetwork } from '../engine/backend.js';
 import { clientUpdate, type ProtocolParams } from '../fl/protocol.js';
 import { loadWeights, resolveModel, type ModelChoice, type WeightsLoader } from '../models/load.js';
 import { applyDefense, NO_DEFENSE, type DefenseSpec } from '../defenses/defense.js';
