@@ -12,7 +12,7 @@ import type { Arr } from '../engine/kernels.js';
 import { BN_MOMENTUM, channelMoments } from '../engine/layers/batchnorm.js';
 import type { Network } from '../engine/network.js';
 import type { Prior } from './prior.js';
-import { UserError } from '../util/errors.js';
+import { FieldError } from '../util/errors.js';
 
 /** Per-channel mean and biased variance of one BatchNorm layer's input. */
 export interface BatchStatistics {
@@ -93,10 +93,10 @@ export function buffersByName(net: Network, values: Float64Array): Map<string, F
  */
 export function priorTargets(net: Network, clientBuffers: Float64Array | undefined): BatchStatistics[] {
   const nodes = batchNormNodes(net);
-  if (nodes.length === 0) throw new UserError('--bn-prior: the model has no BatchNorm layer');
+  if (nodes.length === 0) throw new FieldError((f) => `${f('bnPrior')}: the model has no BatchNorm layer`);
   if (clientBuffers) return statisticsFromRunning(net, buffersByName(net, net.bufferValues), buffersByName(net, clientBuffers), BN_MOMENTUM);
   if (hasTrainModeBatchNorm(net)) {
-    throw new UserError('--bn-prior with train-mode BatchNorm needs the client\'s running statistics after its step in the message file (gradleak message and tools/torch_capture.py write them)');
+    throw new FieldError((f) => `${f('bnPrior')} with train-mode BatchNorm needs the client's running statistics after its step in the message file (gradleak message and tools/torch_capture.py write them)`);
   }
   const running = buffersByName(net, net.bufferValues);
   return nodes.map((node) => {

@@ -1,6 +1,6 @@
 // Named attacks as presets of the one matching loop (docs/design.md, section 6): which message function the attacker
 // differentiates, what it matches that function against, and how the label is handled.
-import { UserError } from '../util/errors.js';
+import { FieldError } from '../util/errors.js';
 import type { Network } from '../engine/network.js';
 import type { MessageFunction } from '../fl/message.js';
 import { messageFunction, type ProtocolName, type ProtocolParams } from '../fl/protocol.js';
@@ -16,7 +16,7 @@ export type AttackName = (typeof ATTACKS)[number];
 export const ATTACK_DESCRIPTIONS: Record<AttackName, string> = {
   dlg: 'DLG (Zhu et al. 2019): x\' and soft label y\' jointly, L2 gradient distance, L-BFGS lr 1',
   idlg: 'iDLG (Zhao et al. 2020): label from the last layer\'s weight gradient, then x\' only',
-  ig: 'Inverting Gradients (Geiping et al. 2020): 1 - cosine similarity + total variation (--tv), Adam lr 0.1 on signed gradients, box [0,1], lr x0.1 at 3/8, 5/8, 7/8 of --iterations',
+  ig: 'Inverting Gradients (Geiping et al. 2020): 1 - cosine similarity + total variation (weight tv), Adam lr 0.1 on signed gradients, box [0,1], lr x0.1 at 3/8, 5/8, 7/8 of the iterations',
   'dlg-admm': 'DLG-ADMM (the reproduction report\'s Algorithm 2): DLG against -Delta/eta taken as a gradient',
   'idlg-admm': 'iDLG-ADMM (the reproduction report\'s Algorithm 2): iDLG against -Delta/eta taken as a gradient',
   'admm-aware': 'matches the FedADMM increment through the unrolled client update (rho, eta, E, alpha known or rebuilt)',
@@ -41,10 +41,10 @@ export interface AttackContext {
   layerWeighting?: LayerWeighting;
   /** The BatchNorm-statistics prior (ig): the client's batch statistics the server knows, and its weight. */
   bnPrior?: { targets: BatchStatistics[]; weight: number };
-  /** --labels / --label-method; absent: the preset's default (DEFAULT_LABELS). */
+  /** The label request; absent: the preset's default (DEFAULT_LABELS). */
   labels?: LabelRequest;
-  /** The client's true labels when the attacker is given them (--labels known); empty when unknown. */
-  truthLabels?: readonly number[];
+  /** The client's labels, when the server knows them (ServerKnowledge.labels): what labels mode 'known' uses. */
+  knownLabels?: readonly number[];
 }
 
 /** Inverting Gradients' default TV weight for 32x32 images (its CIFAR experiments). */
@@ -58,7 +58,7 @@ export interface PresetChoice {
   labelMethod: LabelChoice['method'];
 }
 
-/** Each preset's labels without --labels: as before batches (iDLG's rule at B = 1); dlg and ig infer a batch's labels. */
+/** Each preset's labels without a request: as before batches (iDLG's rule at B = 1); dlg and ig infer a batch's labels. */
 const DEFAULT_LABELS: Record<AttackName, LabelPlan> = {
   dlg: { mode: 'joint-at-one', method: 'auto' },
   idlg: { mode: 'infer', method: 'idlg' },
@@ -74,12 +74,12 @@ const IG = { objective: 'cosine', optimizer: 'adam', lr: 0.1, signed: true, box:
 
 export function preset(name: AttackName, ctx: AttackContext): PresetChoice {
   const { net, theta, protocol: p, alpha, observed } = ctx;
-  if (ATTACK_PROTOCOL[name] !== p.kind) throw new UserError(`attack ${name} needs --protocol ${ATTACK_PROTOCOL[name]} messages, got ${p.kind}`);
+  if (ATTACK_PROTOCOL[name] !== p.kind) throw new FieldError((f) => `attack ${name} needs ${f('protocol')} ${ATTACK_PROTOCOL[name]} messages, got ${p.kind}`);
   const gradientAt = () => messageFunction(net, theta, { ...p, kind: 'fedsgd' }, null);
   // labels from a gradient(-like) message g, by the preset's default plan unless --labels says otherwise
   const labels = (g: ArrayLike<number>): LabelChoice => chooseLabels(ctx.labels ?? DEFAULT_LABELS[name], {
     params: net.params, numClasses: net.numClasses, theta, gradient: g, batch: net.batch,
-  }, ctx.truthLabels ?? []);
+  }, ctx.knownLabels ?? []);
   switch (name) {
     case 'dlg':
     case 'idlg':

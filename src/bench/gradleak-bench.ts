@@ -3,8 +3,8 @@
 import { createNetwork, type EngineOptions } from '../engine/backend.js';
 import { FedSgdMessage } from '../fl/message.js';
 import { cosine, l2, type Objective } from '../attacks/objective.js';
-import { runAttack, type AttackOutcome, type PrivateBatch, type PrivateExample } from '../attacks/run.js';
-import { loadWeights, resolveModel, type ModelChoice } from '../models/load.js';
+import { runAttack, type AttackConfig, type AttackOutcome, type PrivateBatch, type PrivateExample } from '../attacks/run.js';
+import { loadWeights, resolveModel, weightsFromFile, type ModelChoice } from '../models/load.js';
 import type { AttackName } from '../attacks/presets.js';
 import type { LabelRequest } from '../attacks/labels/choose.js';
 import { Prng } from '../util/prng.js';
@@ -78,7 +78,10 @@ export interface BenchAttackOptions {
 export function benchAttack(attack: AttackName, example: PrivateExample | PrivateBatch, seed: number, o: BenchAttackOptions): BenchedAttack {
   const rss: number[] = [];
   const logEvery = Math.max(1, Math.floor(o.iterations / 10));
-  const cfg = { attack, dataset: 'synthetic', split: '-', index: 0, iterations: o.iterations, seed, logEvery, modelSeed: 1234, weightsFile: o.weightsFile, model: o.model, engine: o.engine, restarts: o.restarts ?? 1, protocol: DEFAULT_PROTOCOL, ...(o.labels ? { labels: o.labels } : {}) };
+  const cfg: AttackConfig = {
+    attack, iterations: o.iterations, seed, logEvery, modelSeed: 1234, weights: o.weightsFile ? weightsFromFile(o.weightsFile) : undefined, model: o.model, engine: o.engine,
+    restarts: o.restarts ?? 1, protocol: DEFAULT_PROTOCOL, ...(o.labels ? { labels: o.labels } : {}),
+  };
   const outcome = runAttack(cfg, example,
     () => rss.push(process.memoryUsage().rss / 2 ** 20));
   return { ...outcome, rssMb: { start: rss[1] ?? rss[0], end: rss[rss.length - 1] } };

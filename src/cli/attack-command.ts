@@ -14,7 +14,10 @@ import { checkDefense, DEFENSES } from '../defenses/defense.js';
 import { LAYER_WEIGHTINGS } from '../attacks/objective.js';
 import { ATTACKS, ATTACK_DESCRIPTIONS, ATTACK_PROTOCOL, DEFAULT_TV, type AttackName } from '../attacks/presets.js';
 import { checkProtocol, DEFAULT_PROTOCOL, PROTOCOLS } from '../fl/protocol.js';
-import { batchOf, isScored, mergeRestarts, MAX_LOGGED, type AttackConfig, type AttackOutcome, type HistoryRow, type PrivateBatch } from '../attacks/run.js';
+import { batchOf, mergeRestarts, type AttackOutcome, type HistoryRow, type PrivateBatch } from '../attacks/run.js';
+import { MAX_LOGGED } from '../attacks/attacker.js';
+import { isScored } from '../scoring/metrics.js';
+import { settingsOf, type AttackRun } from '../report/run-source.js';
 import type { AttackProgress, AttackWorkerData } from './attack-worker.js';
 import { runInterruptible, stopFlag } from './interruptible.js';
 import { DATASETS, DEFAULT_IMAGE_SHAPE, SPLITS } from '../data/open.js';
@@ -48,25 +51,26 @@ export function defaultThreads(): number {
 
 /** Runs one attack with a progress bar and writes its run directory; Ctrl-C / SIGTERM keep what was done (exit 130). */
 export async function attackToDir(
-  cfg: AttackConfig, out: string, flags: DataFlags = { inputShape: DEFAULT_IMAGE_SHAPE }, captured: MessageFile | null = null,
+  run: AttackRun, out: string, flags: DataFlags = { inputShape: DEFAULT_IMAGE_SHAPE }, captured: MessageFile | null = null,
   threadCount = defaultThreads(),
 ): Promise<AttackOutcome> {
   checkOutDir(out); // created only once the attack has run (writeRunDir): a failed command leaves no directory
-  const message = captured ?? (cfg.messageFile ? readMessageFile(cfg.messageFile) : null);
+  const { source, settings: cfg } = settingsOf(run);
+  const message = captured ?? (source.messageFile ? readMessageFile(source.messageFile) : null);
   let batch: PrivateBatch | null = null;
   if (!message) {
-    const data = await openFromFlags(cfg.dataset, cfg.split, flags);
+    const data = await openFromFlags(source.dataset, source.split, flags);
     try {
       if (data.numClasses < 2) {
         // one class: the softmax is constant, so every gradient of the loss is zero and there is nothing to match
-        console.error(`gradleak: warning: ${cfg.dataset} has a single class; the client's gradient is zero and the attack has nothing to match`);
+        console.error(`gradleak: warning: ${source.dataset} has a single class; the client's gradient is zero and the attack has nothing to match`);
       }
-      batch = await batchOf(data, cfg.indices ?? [cfg.index]);
+      batch = await batchOf(data, source.indices ?? [source.index]);
     } finally {
       data.close?.();
     }
   }
-  const bar = progressBar(cfg.iterations * cfg.restarts, `${cfg.attack} ${cfg.messageFile ?? `${cfg.dataset}#${cfg.index}`}`);
+  const bar = progressBar(cfg.iterations * cfg.restarts, `${cfg.attack} ${source.messageFile ?? `${source.dataset}#${source.index}`}`);
   const done = new Array<number>(cfg.restarts).fill(0); // iterations done per restart
   const progress = (r: HistoryRow, restart: number) => {
     done[restart] = r.iteration;
@@ -79,7 +83,7 @@ export async function attackToDir(
   let outcome: AttackOutcome;
   try {
     const outcomes = await Promise.all(shares.map((restartIds) => runInterruptible<AttackWorkerData, AttackProgress, AttackOutcome>(
-      new URL('./attack-worker.js', import.meta.url), { cfg: { ...cfg, restartIds }, batch, message, stop }, (p) => progress(p.row, p.restart),
+      new URL('./attack-worker.js', import.meta.url), { cfg: { ...cfg, restartIds }, weightsFile: source.weightsFile, batch, message, stop }, (p) => progress(p.row, p.restart),
     ).catch((e) => {
       Atomics.store(stop, 0, 1);
       throw e;
@@ -88,7 +92,7 @@ export async function attackToDir(
   } finally {
     bar.stop();
   }
-  await writeRunDir(out, outcome);
+  await writeRunDir(out, run, outcome);
   if (outcome.metrics.interrupted) {
     console.error(`gradleak: interrupted at iteration ${outcome.metrics.iterations}; ${out}/ holds the run up to its last logged iteration`);
     process.exitCode = 130;
@@ -142,7 +146,7 @@ export function attackCommand(): Command {
     const protocolFlags = () => checkProtocol({ kind: o.protocol ?? ATTACK_PROTOCOL[o.attack as AttackName], steps: o.localSteps, lr: o.lr, rho: o.rho, ...(o.localBatch !== undefined ? { localBatch: o.localBatch } : {}) });
     const captured = o.message ? readCapture(o, protocolFlags) : null; // validated before any work
     const indices = o.message ? undefined : batchIndices(o);
-    const cfg: AttackConfig = {
+    const run: AttackRun = {
       attack: o.attack as AttackName, messageFile: o.message, dual: o.message ? o.dual : undefined,
       dataset: captured?.groundTruth.dataset ?? datasetName(o.dataset, o), dataDir: o.dataDir, imageFile: o.image, split: captured?.groundTruth.split ?? o.split, index: captured?.groundTruth.indices[0] ?? indices?.[0] ?? o.index, ...(indices && indices.length > 1 ? { indices } : {}),
       iterations: o.iterations, seed: o.seed, logEvery: o.logEvery, modelSeed: o.modelSeed, weightsFile: o.weights, model: modelChoice(o),
@@ -151,8 +155,8 @@ export function attackCommand(): Command {
       defense: checkDefense({ name: o.defense, strength: o.defenseStrength, adaptive: o.adaptive ?? false, clip: o.dpClip }),
       protocol: captured?.protocol ?? protocolFlags(),
     };
-    const out: string = o.out ?? join('runs', o.message ? `${cfg.attack}-${basename(o.message).replace(/\.(json|safetensors)$/, '')}-s${cfg.seed}` : `${cfg.attack}-${cfg.dataset}-${cfg.index}${indices && indices.length > 1 ? `-b${indices.length}` : ''}-s${cfg.seed}`);
-    const { metrics: m } = await attackToDir(cfg, out, o, captured, o.threads ?? defaultThreads());
+    const out: string = o.out ?? join('runs', o.message ? `${run.attack}-${basename(o.message).replace(/\.(json|safetensors)$/, '')}-s${run.seed}` : `${run.attack}-${run.dataset}-${run.index}${indices && indices.length > 1 ? `-b${indices.length}` : ''}-s${run.seed}`);
+    const { metrics: m } = await attackToDir(run, out, o, captured, o.threads ?? defaultThreads());
     if (o.json) {
       console.log(JSON.stringify({ ...m, out }));
     } else {

@@ -109,7 +109,7 @@ export function benchCommand(): Command {
         for (const name of (o.model ? [] : Object.keys(SHAPES)) as ShapeName[]) {
           const { shape, numClasses } = SHAPES[name];
           const image = quantise8(name === 'cifar' ? syntheticRgb(32, 0) : syntheticStroke(28));
-          const example: PrivateExample = { image, label: 7, shape, numClasses };
+          const example: PrivateExample = { image, label: 7, shape, numClasses, dataset: 'synthetic', index: 0 };
           const png = join(dir, `${name}.png`);
           await writeImagePng(png, image, shape, 1);
           log(`[${name}] timing one DLG evaluation (${reps} reps)...`);

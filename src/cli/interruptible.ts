@@ -4,6 +4,7 @@
 // The worker script posts {progress} messages, then one {result} or {error}.
 import { Worker } from 'node:worker_threads';
 import { UserError } from '../util/errors.js';
+import { cliMessage } from './flags.js';
 
 /** What every such worker receives besides its own data: [0] = 1 once an interrupt arrived. */
 export interface Interruptible {
@@ -59,6 +60,6 @@ export function serveInterruptible<P, R>(port: { postMessage(m: unknown): void }
   try {
     port.postMessage({ result: work((p) => port.postMessage({ progress: p }), () => Atomics.load(stop, 0) === 1) });
   } catch (e) {
-    port.postMessage({ error: { message: (e as Error).message, user: e instanceof UserError } });
+    port.postMessage({ error: { message: cliMessage(e as Error), user: e instanceof UserError } });
   }
 }

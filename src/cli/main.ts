@@ -13,6 +13,7 @@ import { datasetsCommand } from './datasets-command.js';
 import { sweepCommand } from './sweep-command.js';
 import { workerCommand } from './worker-command.js';
 import { messageCommand } from './message-command.js';
+import { cliMessage } from './flags.js';
 
 const program = new Command('gradleak')
   .description('How much private training data leaks from federated-learning messages: gradient-inversion attacks')
@@ -34,7 +35,7 @@ try {
     process.exit(2);
   }
   if (e instanceof UserError) {
-    console.error(`gradleak: ${e.message.replace(/\s*\n\s*/g, ' ')}`); // one line, whatever a parser's message holds
+    console.error(`gradleak: ${cliMessage(e).replace(/\s*\n\s*/g, ' ')}`); // one line, whatever a parser's message holds
     process.exit(2);
   }
   console.error(`gradleak: internal error: ${(e as Error)?.message ?? e} (please report; rerun with GRADLEAK_DEBUG=1 for details)`);

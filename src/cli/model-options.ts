@@ -1,6 +1,6 @@
 // The model flags shared by attack, message and bench: --model, --width, --stem, --bn (models/load.ts).
 import type { Command } from 'commander';
-import { MODEL_NAMES, STEMS } from '../models/zoo.js';
+import { checkModelOptions, isModelName, MODEL_NAMES, STEMS } from '../models/zoo.js';
 import { BN_MODES } from '../engine/graph.js';
 import type { ModelChoice } from '../models/load.js';
 import { oneOf, positiveInt } from './parse.js';
@@ -20,6 +20,8 @@ export function addModelOptions(cmd: Command): Command {
     .option('--bn <mode>', 'BatchNorm: train (batch statistics, as a training client) or eval (running statistics); default: the model file\'s, else train', oneOf(BN_MODES));
 }
 
+/** The model flags, their options checked here (a worker thread's error would name fields, not flags). */
 export function modelChoice(f: ModelFlags): ModelChoice {
+  if (isModelName(f.model)) checkModelOptions(f.model, f);
   return { model: f.model, width: f.width, stem: f.stem, bn: f.bn };
 }

@@ -1,7 +1,7 @@
 // Defenses a client applies to its message before the server sees it (Zhu et al. 2019, Sec. 5):
 // additive Gaussian or Laplacian noise of a given variance, half precision, int8 quantisation per
 // tensor, pruning of the smallest magnitudes, and DP-style clipping + Gaussian noise.
-import { UserError } from '../util/errors.js';
+import { FieldError, UserError } from '../util/errors.js';
 import { Prng } from '../util/prng.js';
 import type { ParamSlot } from '../engine/layers/layer.js';
 import { binaryExponent, log } from '../util/portable-math.js';
@@ -33,14 +33,14 @@ const RANGES: Record<DefenseName, [number, number] | null> = {
 export function checkDefense(d: DefenseSpec): DefenseSpec {
   if (!DEFENSES.includes(d.name)) throw new UserError(`unknown defense '${d.name}' (available: ${DEFENSES.join(', ')})`);
   const range = RANGES[d.name];
-  if (!Number.isFinite(d.strength)) throw new UserError(`--defense-strength must be a number, got ${d.strength}`);
+  if (!Number.isFinite(d.strength)) throw new FieldError((f) => `${f('defense.strength')} must be a number, got ${d.strength}`);
   if (range === null && d.strength !== 0) throw new UserError(`defense ${d.name} takes no strength (got ${d.strength})`);
   if (range && (d.strength < range[0] || d.strength > range[1])) {
     const what = d.name === 'prune' ? 'a pruned fraction' : d.name === 'dp' ? 'a noise multiplier' : 'a noise variance';
-    throw new UserError(`--defense-strength ${d.strength} out of range for ${d.name}: ${what} in [${range[0]}, ${range[1]}]`);
+    throw new FieldError((f) => `${f('defense.strength')} ${d.strength} out of range for ${d.name}: ${what} in [${range[0]}, ${range[1]}]`);
   }
-  if (d.adaptive && d.name !== 'prune' && d.name !== 'dp') throw new UserError(`defense ${d.name} has no adaptive attack (--adaptive applies to prune and dp)`);
-  if (d.clip !== undefined && !(d.clip > 0)) throw new UserError(`--dp-clip must be positive, got ${d.clip}`);
+  if (d.adaptive && d.name !== 'prune' && d.name !== 'dp') throw new FieldError((f) => `defense ${d.name} has no adaptive attack (${f('defense.adaptive')} applies to prune and dp)`);
+  if (d.clip !== undefined && !(d.clip > 0)) throw new FieldError((f) => `${f('defense.clip')} must be positive, got ${d.clip}`);
   return d;
 }
 

@@ -5,7 +5,7 @@ import type { OpenOptions } from '../data/open.js';
 import { mapOnWorkers } from './pool.js';
 import { median } from '../util/stats.js';
 import type { EngineOptions } from '../engine/backend.js';
-import type { ModelChoice } from '../models/load.js';
+import { weightsFromFile, type ModelChoice } from '../models/load.js';
 import { exampleOf, runAttack, type AttackOutcome, type HistoryRow } from '../attacks/run.js';
 import type { AttackName } from '../attacks/presets.js';
 import type { ProtocolParams } from '../fl/protocol.js';
@@ -95,8 +95,8 @@ export function jobsFor(dataset: string, o: ReproduceOptions): ReproduceJob[] {
 export async function runJob(job: ReproduceJob, o: ReproduceOptions, data: Dataset): Promise<JobResult> {
   const v = variants(o).find((x) => x.id === job.variant)!;
   const outcome = runAttack({
-    attack: v.attack, dataset: job.dataset, split: data.split, index: job.image, iterations: o.iterations, seed: job.seed,
-    logEvery: o.logEvery, modelSeed: o.modelSeed, engine: o.engine, restarts: 1, protocol: v.protocol, model: o.model, weightsFile: o.weightsFile,
+    attack: v.attack, iterations: o.iterations, seed: job.seed, logEvery: o.logEvery, modelSeed: o.modelSeed, engine: o.engine, restarts: 1,
+    protocol: v.protocol, model: o.model, weights: o.weightsFile ? weightsFromFile(o.weightsFile) : undefined,
   }, await exampleOf(data, job.image));
   const record = { dataset: job.dataset, variant: v.id, image: job.image, seed: job.seed, metrics: outcome.metrics, history: outcome.history };
   return { record, outcome: job.image === 0 && job.seed === 0 ? outcome : null };

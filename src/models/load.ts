@@ -2,7 +2,7 @@
 // initializers), or a JSON model description; then the weights, by tensor name, into a network.
 // Files are read through `#model-files` (package.json "imports": models/model-files.ts in Node; the
 // browser has none, web/src/model-files.ts), so that this module runs in the page too.
-import { UserError } from '../util/errors.js';
+import { FieldError } from '../util/errors.js';
 import type { Network } from '../engine/network.js';
 import { withBnMode, type BnMode, type ModelSpec } from '../engine/graph.js';
 import { isModelName, MODEL_NAMES, namedModel, type ModelOptions } from './zoo.js';
@@ -32,20 +32,20 @@ export function resolveModel(choice: ModelChoice, inShape?: [number, number, num
   const m = choice.model ?? 'lenet';
   let resolved: ResolvedModel;
   if (isModelName(m)) {
-    if (!inShape || numClasses === undefined) throw new UserError(`--model ${m} needs the data's shape and classes (--input-shape C,H,W and --num-classes K)`);
+    if (!inShape || numClasses === undefined) throw new FieldError((f) => `${f('model')} ${m} needs the data's shape and classes (${f('inShape')} C,H,W and ${f('numClasses')} K)`);
     resolved = { spec: namedModel(m, inShape, numClasses, choice), tensors: null, init: m === 'lenet' ? 'dlg' : 'default' };
   } else if (extension(m) === '.onnx') {
-    if (choice.width !== undefined || choice.stem !== undefined) throw new UserError(`--width and --stem apply to models by name, not to ${m}`);
+    if (choice.width !== undefined || choice.stem !== undefined) throw new FieldError((f) => `${f('model.width')} and ${f('model.stem')} apply to models by name, not to ${m}`);
     const { spec, tensors } = readModelFile(m, 'onnx');
     resolved = { spec, tensors, init: 'default' };
   } else if (extension(m) === '.json') {
     resolved = { spec: readModelFile(m, 'json').spec, tensors: null, init: 'default' };
   } else {
-    throw new UserError(`--model: '${m}' is neither a model name (${MODEL_NAMES.join(', ')}) nor a .onnx or .json file`);
+    throw new FieldError((f) => `${f('model')}: '${m}' is neither a model name (${MODEL_NAMES.join(', ')}) nor a .onnx or .json file`);
   }
   const { spec } = resolved;
-  if (inShape && spec.in_shape.join(',') !== inShape.join(',')) throw new UserError(`--model ${m}: the model takes [${spec.in_shape}] inputs, the data is [${inShape}]`);
-  if (numClasses !== undefined && spec.num_classes !== numClasses) throw new UserError(`--model ${m}: the model has ${spec.num_classes} classes, the data ${numClasses}`);
+  if (inShape && spec.in_shape.join(',') !== inShape.join(',')) throw new FieldError((f) => `${f('model')} ${m}: the model takes [${spec.in_shape}] inputs, the data is [${inShape}]`);
+  if (numClasses !== undefined && spec.num_classes !== numClasses) throw new FieldError((f) => `${f('model')} ${m}: the model has ${spec.num_classes} classes, the data ${numClasses}`);
   return { ...resolved, spec: choice.bn ? withBnMode(spec, choice.bn) : spec };
 }
 
@@ -56,11 +56,19 @@ function extension(path: string): string {
   return dot > 0 ? name.slice(dot).toLowerCase() : '';
 }
 
-/** Loads a network's weights and buffers: --weights (safetensors state_dict or JSON), else the model's own, else the seeded init. */
-export function loadWeights(net: Network, model: ResolvedModel, weightsFile: string | undefined, modelSeed: number): void {
+/** Sets a network's weights (and buffers) from elsewhere than its model: a file (weightsFromFile), or what a caller holds. */
+export type WeightsLoader = (net: Network) => void;
+
+/** The weights of a safetensors state_dict (by name) or a JSON file (a flat list, or tensors in parameter order). */
+export function weightsFromFile(path: string): WeightsLoader {
+  return (net) => setWeightsFromFile(net, path);
+}
+
+/** Loads a network's weights and buffers: a weights file (--weights) or loader, else the model's own, else the seeded init. */
+export function loadWeights(net: Network, model: ResolvedModel, weights: string | WeightsLoader | undefined, modelSeed: number): void {
   net.resetBuffers();
-  if (weightsFile) {
-    setWeightsFromFile(net, weightsFile);
+  if (weights) {
+    (typeof weights === 'string' ? weightsFromFile(weights) : weights)(net);
   } else if (model.tensors) {
     setNamedTensors(net, model.tensors, 'the model file', 'the model file');
   } else {

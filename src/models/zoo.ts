@@ -9,7 +9,7 @@
 //   resnet18  torchvision's resnet18 (conv1 7x7/2 + max-pool, 4 stages x 2 BasicBlocks, 64..512 channels);
 //             stem 'cifar' swaps in a 3x3/1 conv and no max-pool, as CIFAR versions do
 //   mlp       flatten, fc1 and fc2 (width, ReLU), fc3
-import { UserError } from '../util/errors.js';
+import { FieldError, UserError } from '../util/errors.js';
 import { convOutSize } from '../engine/kernels.js';
 import type { LayerSpec, ModelSpec } from '../engine/graph.js';
 import { lenet } from './lenet.js';
@@ -30,11 +30,16 @@ export function isModelName(s: string): s is ModelName {
 }
 
 export function namedModel(name: ModelName, inShape: [number, number, number], numClasses: number, o: ModelOptions = {}): ModelSpec {
-  if (o.width !== undefined && !(Number.isInteger(o.width) && o.width >= 1 && o.width <= 4096)) throw new UserError(`--width must be an integer in 1..4096, got ${o.width}`);
-  if (o.stem !== undefined && name !== 'resnet18') throw new UserError(`--stem applies to resnet18 only`);
-  if (o.width !== undefined && name === 'lenet') throw new UserError(`--width does not apply to lenet (12 channels, as in the DLG paper)`);
+  checkModelOptions(name, o);
   const layers = LAYERS[name](inShape, numClasses, o);
   return { in_shape: inShape, num_classes: numClasses, ...(name === 'lenet' ? { activation: 'sigmoid' } : {}), layers };
+}
+
+/** Options out of range, or of another model, are the user's error. */
+export function checkModelOptions(name: ModelName, o: ModelOptions): void {
+  if (o.width !== undefined && !(Number.isInteger(o.width) && o.width >= 1 && o.width <= 4096)) throw new FieldError((f) => `${f('model.width')} must be an integer in 1..4096, got ${o.width}`);
+  if (o.stem !== undefined && name !== 'resnet18') throw new FieldError((f) => `${f('model.stem')} applies to resnet18 only`);
+  if (o.width !== undefined && name === 'lenet') throw new FieldError((f) => `${f('model.width')} does not apply to lenet (12 channels, as in the DLG paper)`);
 }
 
 type Builder = (inShape: [number, number, number], K: number, o: ModelOptions) => LayerSpec[];

@@ -1,6 +1,9 @@
 // The files of a run directory that are a function of the attack's outcome alone, as text or an image grid:
 // the CLI writes them (report/run-dir.ts) and the page offers the same as downloads (web/src/downloads.ts).
-import { isScored, type AttackConfig, type AttackOutcome, type HistoryRow } from '../attacks/run.js';
+import type { AttackOutcome } from '../attacks/run.js';
+import type { AttackerOptions } from '../attacks/attacker.js';
+import { isScored } from '../scoring/metrics.js';
+import type { HistoryRow } from '../scoring/score.js';
 import type { ImageGrid } from './raster.js';
 import { panelsSvg } from './svg.js';
 
@@ -27,7 +30,7 @@ export function metricsJson(o: Pick<AttackOutcome, 'metrics'>): string {
 
 /** What snapshots.png shows of a run (a finished one, or the page's run so far). */
 export type SnapshotSource = Pick<AttackOutcome, 'shape' | 'order' | 'groundTruth' | 'snapshots'> & {
-  config: Pick<AttackConfig, 'attack'>;
+  config: Pick<AttackerOptions, 'attack'>;
   metrics: Pick<AttackOutcome['metrics'], 'label_true'>;
 };
 

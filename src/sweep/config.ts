@@ -125,13 +125,12 @@ class ConfigError extends Error {
   }
 }
 
-/** The checkDefense / checkProtocol messages speak of command-line flags; here the keys are config keys. */
+/** The checkDefense messages name the library's fields, the checkProtocol ones command-line flags; here the keys are config keys. */
 function asKey(message: string): string {
   return message
-    .replace(/^--defense-strength (\S+) /, '$1 ')
-    .replace(/^--defense-strength must/, 'strength must')
-    .replace(/^--dp-clip must/, 'clip must')
-    .replace(/ \(--adaptive applies to /, ' (adaptive applies to ')
+    .replace(/^defense\.strength (\S+) /, '$1 ')
+    .replace(/^defense\.(strength|clip) must/, '$1 must')
+    .replace(/ \(defense\.adaptive applies to /, ' (adaptive applies to ')
     .replace(/^--local-steps must/, 'steps must')
     .replace(/^--lr must/, 'lr must')
     .replace(/^--rho must/, 'rho must');

@@ -55,7 +55,7 @@ export async function runSweepJob(job: SweepJob): Promise<SweepResult> {
   if (!open.has(id)) open.set(id, openDataset(job.dataset, job.split, { root: job.dataRoot ?? '', shape: DEFAULT_IMAGE_SHAPE }));
   const data = await open.get(id)!;
   const outcome = runAttack({
-    attack: job.attack, dataset: job.dataset, split: job.split, index: job.image, iterations: job.iterations, seed: job.seed,
+    attack: job.attack, iterations: job.iterations, seed: job.seed,
     logEvery: job.iterations, modelSeed: job.modelSeed, engine: { backend: 'wasm', dtype: job.precision }, restarts: job.restarts,
     protocol: job.protocol, defense: job.defense, lineSearch: job.lineSearch, model: job.model,
   }, await exampleOf(data, job.image));

@@ -8,3 +8,26 @@ export class UserError extends Error {
     this.name = 'UserError';
   }
 }
+
+/** The library's input fields that a FieldError may name (the CLI maps each to its flag: cli/flags.ts). */
+export type InputField =
+  | 'model' | 'model.width' | 'model.stem' | 'inShape' | 'numClasses' // ModelChoice, the data's shape and classes
+  | 'protocol' // ProtocolParams.kind
+  | 'defense.strength' | 'defense.adaptive' | 'defense.clip' // DefenseSpec
+  | 'labels.mode' | 'labels.method' | 'truth' // LabelRequest; the true batch of a captured message
+  | 'bnPrior';
+
+/**
+ * A UserError about input fields: `describe` writes the message with each field named by `name`. Its message names
+ * the library's fields (`defense.strength 50 out of range ...`); a front end names them its own way (`named`).
+ */
+export class FieldError extends UserError {
+  constructor(private readonly describe: (name: (field: InputField) => string) => string) {
+    super(describe((field) => field));
+  }
+
+  /** The message with each field named by `name` (the CLI: by its flag). */
+  named(name: (field: InputField) => string): string {
+    return this.describe(name);
+  }
+}

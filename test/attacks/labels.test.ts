@@ -158,7 +158,7 @@ test('--labels: known needs the truth, joint optimises, infer fixes the inferred
   const { net, theta } = smallNet(4);
   const e = evidence(net, theta, [3, 3, 7, 1]);
   assert.deepEqual(chooseLabels({ mode: 'known', method: 'auto' }, e, [3, 3, 7, 1]), { classes: [3, 3, 7, 1], method: 'known' });
-  throwsUser(() => chooseLabels({ mode: 'known', method: 'auto' }, e, []), '--labels known', /needs the true labels/);
+  throwsUser(() => chooseLabels({ mode: 'known', method: 'auto' }, e, []), 'labels.mode known', /needs the true labels/);
   assert.deepEqual(chooseLabels({ mode: 'joint', method: 'auto' }, e, []), { classes: null, method: 'joint' });
   const ctx = { net, theta, protocol: DEFAULT_PROTOCOL, alpha: null, observed: Float64Array.from(e.gradient) };
   // a batch: dlg and ig infer its labels (iLRG); dlg-admm keeps DLG's joint labels

@@ -1,11 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mergeRestarts, runAttack, restartSeed, type PrivateExample } from '../../src/attacks/run.js';
+import { mergeRestarts, runAttack, type PrivateExample } from '../../src/attacks/run.js';
+import { restartSeed } from '../../src/attacks/restarts.js';
 import { syntheticStroke, quantise8 } from '../../src/bench/synthetic.js';
 import { DEFAULT_PROTOCOL } from '../../src/fl/protocol.js';
 
-const example: PrivateExample = { image: quantise8(syntheticStroke(28)), label: 7, shape: [1, 28, 28], numClasses: 10 };
-const base = { protocol: DEFAULT_PROTOCOL, attack: 'dlg' as const, dataset: 'synthetic', split: '-', index: 0, iterations: 15, seed: 5, logEvery: 5, modelSeed: 1234, engine: { backend: 'wasm' as const, dtype: 'float64' as const } };
+const example: PrivateExample = { image: quantise8(syntheticStroke(28)), label: 7, shape: [1, 28, 28], numClasses: 10, dataset: 'synthetic', index: 0 };
+const base = { protocol: DEFAULT_PROTOCOL, attack: 'dlg' as const, iterations: 15, seed: 5, logEvery: 5, modelSeed: 1234, engine: { backend: 'wasm' as const, dtype: 'float64' as const } };
 
 test('restarts: keeps the restart with the lowest final objective, restart 0 is the plain seed', () => {
   const one = runAttack({ ...base, restarts: 1 }, example);

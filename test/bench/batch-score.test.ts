@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { bestOf, scoreReconstruction, summarise, type BatchRun, type Truth } from '../../src/bench/batch-score.js';
 import { cifarShaped } from '../../src/bench/cifar-shaped.js';
 import { cells } from '../../src/cli/bench-batches.js';
-import { bestRestart } from '../../src/attacks/run.js';
+import { bestRestart } from '../../src/attacks/restarts.js';
 
 // three 1x2x2 images and their labels
 const truth: Truth = { images: Float64Array.from([0, 0, 0, 0, 1, 1, 1, 1, 0, 1, 0, 1]), labels: [3, 3, 5], shape: [1, 2, 2] };

@@ -64,8 +64,8 @@ test('mlp: three linear layers', () => {
 });
 
 test('bad model options are one-line errors', () => {
-  throwsUser(() => namedModel('lenet', [1, 28, 28], 10, { width: 4 }), '--width', /does not apply to lenet/);
-  throwsUser(() => namedModel('resnet20', [1, 28, 28], 10, { stem: 'cifar' }), '--stem', /resnet18 only/);
+  throwsUser(() => namedModel('lenet', [1, 28, 28], 10, { width: 4 }), 'model.width', /does not apply to lenet/);
+  throwsUser(() => namedModel('resnet20', [1, 28, 28], 10, { stem: 'cifar' }), 'model.stem', /resnet18 only/);
   throwsUser(() => namedModel('convnet', [1, 7, 7], 10), 'convnet', /too small/);
   throwsUser(() => new Network(namedModel('resnet20', [3, 1, 1], 10), new ReferenceKernels('float64'), 1), 'model', /train mode needs more than one value per channel/);
 });

@@ -8,7 +8,7 @@ const post = (m: WorkerReply) => (self as unknown as Worker).postMessage(m);
 
 async function privateBatch(input: PrivateInput): Promise<PrivateBatch> {
   if (input.kind === 'mnist') return batchOf(mnistTest, [input.index]);
-  return { images: input.image, labels: [input.label], indices: [0], shape: [1, 28, 28], numClasses: 10 };
+  return { images: input.image, labels: [input.label], indices: [0], shape: [1, 28, 28], numClasses: 10, dataset: 'image' };
 }
 
 self.onmessage = async (e: MessageEvent<AttackRequest>) => {

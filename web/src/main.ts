@@ -68,9 +68,9 @@ async function showPreview(): Promise<void> {
   drawImage(preview, image);
 }
 
-function formValues(attack: AttackName, input: PrivateInput): FormValues {
+function formValues(attack: AttackName): FormValues {
   return {
-    attack, index: input.kind === 'mnist' ? input.index : null, iterations: num('iterations'), seed: num('seed'),
+    attack, iterations: num('iterations'), seed: num('seed'),
     protocol: protocolSelect.value as ProtocolName, localSteps: num('local-steps'), lr: num('lr'), rho: num('rho'),
     defense: defenseSelect.value as DefenseName, strength: Number(strengthInput.value), adaptive: adaptiveInput.checked,
   };
@@ -131,7 +131,7 @@ function run(): void {
   let requests: AttackRequest[];
   try {
     const input = selectedInput();
-    requests = chosenAttacks().map((a) => ({ cfg: attackConfig(formValues(a, input)), input }));
+    requests = chosenAttacks().map((a) => ({ cfg: attackConfig(formValues(a)), input }));
   } catch (e) {
     status.textContent = `error: ${(e as Error).message}`;
     return;

@@ -1,6 +1,6 @@
-// The page's form as an AttackConfig: the same config `gradleak attack` builds from the same flags (its
+// The page's form as an AttackConfig: the same settings `gradleak attack` builds from the same flags (its
 // defaults: LeNet with model seed 1234, log every 10 iterations, one restart, float64 on the WebAssembly
-// kernels, no line search), validated by the library's own checks.
+// kernels, no line search), validated by the library's own checks. The image is the worker's PrivateInput.
 import type { AttackConfig } from '../../src/attacks/run.js';
 import type { AttackName } from '../../src/attacks/presets.js';
 import { checkDefense, type DefenseName } from '../../src/defenses/defense.js';
@@ -8,8 +8,6 @@ import { checkProtocol, type ProtocolName } from '../../src/fl/protocol.js';
 
 export interface FormValues {
   attack: AttackName;
-  /** MNIST test index, or null for the user's own image */
-  index: number | null;
   iterations: number;
   seed: number;
   protocol: ProtocolName;
@@ -26,12 +24,8 @@ export const CLI_DEFAULTS = { modelSeed: 1234, logEvery: 10, restarts: 1 } as co
 export function attackConfig(f: FormValues): AttackConfig {
   if (!Number.isInteger(f.iterations) || f.iterations < 1) throw new Error(`iterations must be an integer >= 1, got ${f.iterations}`);
   if (!Number.isInteger(f.seed) || f.seed < 0) throw new Error(`seed must be an integer >= 0, got ${f.seed}`);
-  const own = f.index === null;
   return {
     attack: f.attack,
-    dataset: own ? 'image' : 'mnist',
-    split: 'test',
-    index: f.index ?? 0,
     iterations: f.iterations,
     seed: f.seed,
     logEvery: CLI_DEFAULTS.logEvery,

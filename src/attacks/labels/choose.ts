@@ -1,13 +1,13 @@
 // How an attack gets its labels (--labels): inferred from the message, the true ones, or optimised
 // jointly with the dummy data as DLG does. Presets without --labels use their own default plan.
-import { UserError } from '../../util/errors.js';
+import { FieldError, UserError } from '../../util/errors.js';
 import { inferLabelIdlg } from '../label-inference.js';
 import { inferLabels, type InferenceMethod, type LabelEvidence, type LabelMethod } from './infer.js';
 
 export const LABEL_MODES = ['infer', 'known', 'joint'] as const;
 export type LabelMode = (typeof LABEL_MODES)[number];
 
-/** --labels and --label-method. */
+/** Where the labels come from (mode) and, to infer them, how (method). */
 export interface LabelRequest {
   mode: LabelMode;
   method: LabelMethod;
@@ -27,13 +27,14 @@ export interface LabelChoice {
   method: InferenceMethod | 'known' | 'joint';
 }
 
-export function chooseLabels(plan: LabelPlan, e: LabelEvidence, truth: readonly number[]): LabelChoice {
+/** The labels by `plan`; `known`: the client's labels, when the server knows them (mode 'known' needs them). */
+export function chooseLabels(plan: LabelPlan, e: LabelEvidence, known: readonly number[]): LabelChoice {
   switch (plan.mode) {
     case 'joint':
       return { classes: null, method: 'joint' };
     case 'known':
-      if (truth.length !== e.batch) throw new UserError('--labels known needs the true labels: attack a dataset batch, or give --truth with a .safetensors --message');
-      return { classes: [...truth], method: 'known' };
+      if (known.length !== e.batch) throw new FieldError((f) => `${f('labels.mode')} known needs the true labels: attack a private batch, or a captured message with its ${f('truth')}`);
+      return { classes: [...known], method: 'known' };
     case 'infer': {
       const { labels, method } = inferLabels(e, plan.method);
       return { classes: labels, method };

@@ -9,7 +9,7 @@
 // bias-corrected (breaching's default label strategy): scores = the bias gradient, which weighs every
 //   sample alike (row sums weigh sample b by its feature sum), m = (sum of negative scores) / B.
 import type { ParamSlot } from '../../engine/layers/layer.js';
-import { UserError } from '../../util/errors.js';
+import { FieldError } from '../../util/errors.js';
 import { biasGradient, lastLinearLayer, weightRowSums } from './last-layer.js';
 
 /** B labels (a sorted multiset) by the two stages above. */
@@ -38,6 +38,6 @@ export function inferLlg(params: readonly ParamSlot[], message: ArrayLike<number
 export function inferBiasCorrected(params: readonly ParamSlot[], message: ArrayLike<number>, B: number, sign = 1): number[] {
   const layer = lastLinearLayer(params);
   const db = biasGradient(layer, message, sign);
-  if (!db) throw new UserError(`--label-method bias-corrected reads the bias gradient, and the last linear layer (${layer.weight.name}) has no bias; use llg`);
+  if (!db) throw new FieldError((f) => `${f('labels.method')} bias-corrected reads the bias gradient, and the last linear layer (${layer.weight.name}) has no bias; use llg`);
   return countByImpact(db, B, 1);
 }

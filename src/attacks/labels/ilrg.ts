@@ -10,7 +10,7 @@
 // The message must be the gradient itself (not a multiple of it), the layer must have a bias, and the
 // system must have full rank K; the approximation holds for untrained-enough models (small logits).
 import type { ParamSlot } from '../../engine/layers/layer.js';
-import { UserError } from '../../util/errors.js';
+import { FieldError } from '../../util/errors.js';
 import { biasGradient, lastLinearLayer } from './last-layer.js';
 import { leastSquares } from './least-squares.js';
 import { softmaxRow } from '../../engine/loss.js';
@@ -26,7 +26,7 @@ export function inferIlrg(params: readonly ParamSlot[], theta: ArrayLike<number>
   const layer = lastLinearLayer(params);
   const db = biasGradient(layer, message, sign);
   const { weight: w, bias, classes: K, features: d } = layer;
-  if (!db || !bias) throw new UserError(`--label-method ilrg needs the bias gradient, and the last linear layer (${w.name}) has no bias; use llg`);
+  if (!db || !bias) throw new FieldError((f) => `${f('labels.method')} ilrg needs the bias gradient, and the last linear layer (${w.name}) has no bias; use llg`);
   // probs[j] = p^_j, the recovered mean probability vector of class j (uniform when db_j = 0: no information)
   const probs = Array.from({ length: K }, (_, j) => {
     if (db[j] === 0) return new Float64Array(K).fill(1 / K);
@@ -42,8 +42,8 @@ export function inferIlrg(params: readonly ParamSlot[], theta: ArrayLike<number>
   const A = [new Float64Array(K).fill(1), ...Array.from({ length: K }, (_, i) => Float64Array.from({ length: K }, (_, j) => probs[j][i] - (i === j ? 1 : 0)))];
   const rhs = [B, ...Array.from(db, (v) => B * v)];
   const { x, rank, residual } = leastSquares(A, rhs);
-  if (!x) throw new UserError(`--label-method ilrg: the system of Ma et al. (2023) has rank ${rank} < ${K} classes (recovered class probabilities are degenerate); use bias-corrected or llg`);
-  if (!x.every(Number.isFinite)) throw new UserError('--label-method ilrg: the gradient gives no finite label counts (non-finite message?); use llg');
+  if (!x) throw new FieldError((f) => `${f('labels.method')} ilrg: the system of Ma et al. (2023) has rank ${rank} < ${K} classes (recovered class probabilities are degenerate); use bias-corrected or llg`);
+  if (!x.every(Number.isFinite)) throw new FieldError((f) => `${f('labels.method')} ilrg: the gradient gives no finite label counts (non-finite message?); use llg`);
   return { labels: expand(roundToTotal(x, B)), counts: x, residual };
 }
 

@@ -6,7 +6,7 @@
 //   auto            idlg at B = 1; else ilrg when the last layer has a bias (bias-corrected if iLRG's system
 //                   is rank deficient), llg without a bias
 import type { ParamSlot } from '../../engine/layers/layer.js';
-import { UserError } from '../../util/errors.js';
+import { FieldError, UserError } from '../../util/errors.js';
 import { inferLabelIdlg } from '../label-inference.js';
 import { inferBiasCorrected, inferLlg } from './counting.js';
 import { inferIlrg } from './ilrg.js';
@@ -42,7 +42,7 @@ export function inferLabels(e: LabelEvidence, method: LabelMethod): InferredLabe
   const sign = e.sign ?? 1;
   switch (m) {
     case 'idlg':
-      if (e.batch !== 1) throw new UserError(`iDLG label inference needs batch size 1, got ${e.batch} (use --label-method llg, bias-corrected or ilrg)`);
+      if (e.batch !== 1) throw new FieldError((f) => `iDLG label inference needs batch size 1, got ${e.batch} (use ${f('labels.method')} llg, bias-corrected or ilrg)`);
       return { labels: [inferLabelIdlg(e.params, e.gradient, sign).label], method: m };
     case 'llg':
       return { labels: inferLlg(e.params, e.gradient, e.batch, sign), method: m };

@@ -1,0 +1,124 @@
+// The attacker: from what the server knows (case/case.ts ServerKnowledge) to a reconstruction. It picks the preset
+// (presets.ts), adapts it to a defense it knows of, runs the restarts and keeps the one with the lowest final
+// objective. It is never given the truth: scoring hooks into its per-log callback.
+import type { ServerKnowledge } from '../case/case.js';
+import { survivingMask, type DefenseSpec } from '../defenses/defense.js';
+import type { LineSearch } from '../optim/lbfgs.js';
+import { matchMessage, type MatchingResult, type MatchingState } from './gradient-matching.js';
+import { preset, type AttackName, type PresetChoice } from './presets.js';
+import type { LayerWeighting } from './objective.js';
+import { priorTargets } from './bn-prior.js';
+import type { LabelRequest } from './labels/choose.js';
+import { bestRestart, restartSeed, snapshotLimit, thinned } from './restarts.js';
+
+export interface AttackerOptions {
+  attack: AttackName;
+  iterations: number;
+  /** The dummy seed (of restart 0; restarts.ts restartSeed). */
+  seed: number;
+  /** Log the objective and a snapshot every this many iterations, and at 0 and the end. */
+  logEvery: number;
+  /** Independent dummy initialisations; the one with the lowest final objective is kept. */
+  restarts: number;
+  /** Which of the restarts this call runs (default all, 0 .. restarts-1): a share of them, run on one thread (restarts.ts mergeShares). */
+  restartIds?: number[];
+  /** L-BFGS line search (default none, as in the DLG/iDLG papers). */
+  lineSearch?: LineSearch;
+  /** Weight of the total-variation prior of the ig attack (default DEFAULT_TV). */
+  tv?: number;
+  /** Weight of the BatchNorm-statistics prior of the ig attack (absent: none; bn-prior.ts). */
+  bnPrior?: number;
+  /** How the ig attack's cosine weighs the layers (absent: equally). */
+  layerWeighting?: LayerWeighting;
+  /** Where the labels come from (labels/choose.ts); absent: the attack's default. */
+  labels?: LabelRequest;
+}
+
+/** Most logged iterations (history rows) one attack may ask for: iterations / logEvery. */
+export const MAX_LOGGED = 10_000_000;
+
+/** One logged iteration of a restart. */
+export interface LoggedObjective {
+  iteration: number;
+  evaluations: number;
+  objective: number;
+}
+
+export interface Reconstruction {
+  /** The kept restart's final dummy batch [B, C, H, W]. */
+  x: Float64Array;
+  /** Its label per dummy sample: the fixed one, or the argmax of its joint label logits. */
+  labels: number[];
+  /** The joint label logits [B, K]; null for fixed labels. */
+  labelLogits: Float64Array | null;
+  labelMethod: PresetChoice['labelMethod'];
+  objective: number;
+  iterations: number;
+  diverged: boolean;
+  /** Stopped by shouldStop (an interrupt): the restarts after it did not run. */
+  interrupted: boolean;
+  /** Evaluations of all restarts run. */
+  evaluations: number;
+  /** The kept restart at every logged iteration, and its dummy batch at most of them (thinned on very long runs). */
+  history: LoggedObjective[];
+  snapshots: { iteration: number; image: Float64Array }[];
+  /** The kept restart and its dummy seed. */
+  restart: number;
+  seed: number;
+  /** The restarts run, in order, and their final objectives. */
+  restartIds: number[];
+  restartObjectives: number[];
+}
+
+/** Called at every logged iteration of restart r; s.x is the dummy batch then (a view: copy it to keep it). */
+export type OnLog = (s: MatchingState, restart: number) => void;
+
+/** The attack's restarts on what the server knows; `shouldStop` ends the current restart at its next log and skips the rest. */
+export function reconstruct(k: ServerKnowledge, o: AttackerOptions, onLog: OnLog = () => {}, shouldStop: () => boolean = () => false): Reconstruction {
+  const bnPrior = o.bnPrior !== undefined ? { weight: o.bnPrior, targets: priorTargets(k.net, k.clientBuffers) } : undefined;
+  const { fn, target, options, labelMethod } = adaptTo(k.defense, preset(o.attack, {
+    net: k.net, theta: k.theta, protocol: k.protocol, alpha: k.alpha, observed: k.observed,
+    tv: o.tv, bnPrior, layerWeighting: o.layerWeighting, labels: o.labels, knownLabels: k.labels,
+  }));
+  type Run = { result: MatchingResult; history: LoggedObjective[]; snapshots: Reconstruction['snapshots']; seed: number };
+  const runs: Run[] = [];
+  const limit = snapshotLimit(k.net.inputSize);
+  const ids = o.restartIds ?? Array.from({ length: o.restarts }, (_, r) => r);
+  for (const r of ids) {
+    const seed = restartSeed(o.seed, r), history: LoggedObjective[] = [];
+    let snapshots: Run['snapshots'] = [];
+    const log = (s: MatchingState) => {
+      history.push({ iteration: s.iteration, evaluations: s.evaluations, objective: s.objective });
+      snapshots.push({ iteration: s.iteration, image: Float64Array.from(s.x) });
+      snapshots = thinned(snapshots, limit);
+      onLog(s, r);
+    };
+    const result = matchMessage(fn, target, { ...options, lineSearch: o.lineSearch, iterations: o.iterations, seed, logEvery: o.logEvery, shouldStop }, log);
+    runs.push({ result, history, snapshots, seed });
+    if (result.interrupted) break;
+  }
+  const chosen = bestRestart(runs.map((r) => r.result.objective));
+  const { result, history, snapshots, seed } = runs[chosen];
+  const K = k.net.numClasses;
+  const fixed = options.label.kind === 'fixed' ? options.label.classes : null;
+  return {
+    x: result.x, labelLogits: result.labelLogits, labelMethod,
+    labels: Array.from({ length: k.net.batch }, (_, d) => (fixed ? fixed[d] : argmax(result.labelLogits!.subarray(d * K, (d + 1) * K)))),
+    objective: result.objective, iterations: result.iterations, diverged: result.diverged, interrupted: runs[runs.length - 1].result.interrupted,
+    evaluations: runs.reduce((n, r) => n + r.result.evaluations, 0), history, snapshots,
+    restart: ids[chosen], seed, restartIds: ids.slice(0, runs.length), restartObjectives: runs.map((r) => r.result.objective),
+  };
+}
+
+/** The adaptive attacker (a defense the server knows): match only the entries pruning kept; against DP's clipping, use the scale-free cosine. */
+function adaptTo(d: DefenseSpec | undefined, choice: PresetChoice): PresetChoice {
+  if (d?.name === 'prune') return { ...choice, options: { ...choice.options, mask: survivingMask(choice.target) } };
+  if (d?.name === 'dp') return { ...choice, options: { ...choice.options, objective: 'cosine' } };
+  return choice;
+}
+
+function argmax(a: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < a.length; i++) if (a[i] > a[best]) best = i;
+  return best;
+}

@@ -1,0 +1,104 @@
+// The metrics of a finished attack (metrics.json): the reconstruction scored image by image against the truth,
+// after matching each dummy to a true image, its labels as a multiset, and how the attacker got there.
+import type { Truth } from '../case/case.js';
+import type { AttackerOptions, Reconstruction } from '../attacks/attacker.js';
+import type { BatchScore } from '../metrics/batch-alignment.js';
+import { multisetMatches } from '../metrics/label-matches.js';
+import { affinePsnr, mse, psnr, ssim } from '../metrics/image.js';
+
+export interface ImageScore {
+  index: number;
+  label_true: number;
+  label_pred: number;
+  mse: number;
+  psnr: number;
+  ssim: number;
+  psnr_affine: number;
+}
+
+export interface AttackMetrics {
+  attack: AttackerOptions['attack'];
+  dataset: string;
+  index: number;
+  seed: number;
+  iterations: number;
+  evaluations: number;
+  seconds: number;
+  objective: number;
+  mse: number;
+  psnr: number;
+  ssim: number;
+  /** PSNR after each channel's least-squares affine fit to the truth (metrics/image.ts affinePsnr), mean over the batch. */
+  psnr_affine: number;
+  /** Per true image, in the batch's order, scored against the dummy image matched to it. */
+  per_image: ImageScore[];
+  /** How many labels are right as a multiset (the order of a batch's labels is not recoverable). */
+  label_matches: number;
+  /** a number for one sample, a list (in the true batch order) for a batch */
+  label_true: number | number[];
+  label_pred: number | number[];
+  label_correct: boolean;
+  /** true when the labels were inferred from the message, false when known or optimised jointly */
+  label_inferred: boolean;
+  /** the label-inference method that ran (idlg, llg, bias-corrected, ilrg), or known, or joint */
+  label_method: Reconstruction['labelMethod'];
+  diverged: boolean;
+  /** Stopped by an interrupt (Ctrl-C, SIGTERM): the outputs show the run up to its last logged iteration. */
+  interrupted: boolean;
+  restarts: number;
+  /** Which restart was kept, its dummy seed, and the final objective of every restart. */
+  chosen_restart: number;
+  chosen_seed: number;
+  restart_objectives: number[];
+}
+
+/** The metrics of reconstruction `r`, whose last logged iteration scored `last` (its matching order). */
+export function attackMetrics(
+  r: Reconstruction, truth: Truth, last: BatchScore, run: Pick<AttackerOptions, 'attack' | 'seed' | 'restarts'> & { seconds: number },
+): AttackMetrics {
+  const { order } = last, { labels, shape } = truth, known = labels.length > 0;
+  // the predicted label of true sample i: the label of the dummy matched to it
+  const predicted = order.map((d) => r.labels[d]);
+  const n = shape[0] * shape[1] * shape[2];
+  const sampleOf = (a: Float64Array, b: number) => a.subarray(b * n, (b + 1) * n);
+  const one = <T>(a: T[]): T | T[] => (a.length === 1 ? a[0] : a);
+  return {
+    attack: run.attack,
+    dataset: truth.dataset,
+    index: truth.index,
+    seed: run.seed,
+    iterations: r.iterations,
+    evaluations: r.evaluations,
+    seconds: run.seconds,
+    objective: r.objective,
+    mse: last.mse,
+    psnr: last.psnr,
+    ssim: last.ssim,
+    psnr_affine: known ? order.reduce((s, d, i) => s + affinePsnr(sampleOf(r.x, d), sampleOf(truth.images, i), shape), 0) / order.length : NaN,
+    per_image: known ? order.map((d, i) => imageScores(sampleOf(r.x, d), sampleOf(truth.images, i), shape, {
+      index: truth.indices?.[i] ?? i, label_true: labels[i], label_pred: predicted[i],
+    })) : [],
+    label_matches: known ? multisetMatches(labels, predicted) : 0,
+    label_true: one(labels),
+    label_pred: one(predicted),
+    label_correct: known && predicted.every((p, i) => p === labels[i]),
+    label_inferred: r.labelMethod !== 'joint' && r.labelMethod !== 'known',
+    label_method: r.labelMethod,
+    diverged: r.diverged,
+    interrupted: r.interrupted,
+    restarts: run.restarts,
+    chosen_restart: r.restart,
+    chosen_seed: r.seed,
+    restart_objectives: r.restartObjectives,
+  };
+}
+
+/** False for a capture attacked without its truth (no labels, nothing scored). */
+export function isScored(m: Pick<AttackMetrics, 'label_true'>): boolean {
+  return !Array.isArray(m.label_true) || m.label_true.length > 0;
+}
+
+function imageScores(x: Float64Array, t: Float64Array, shape: [number, number, number], o: Pick<ImageScore, 'index' | 'label_true' | 'label_pred'>): ImageScore {
+  const m = mse(x, t);
+  return { ...o, mse: m, psnr: psnr(m), ssim: ssim(x, t, shape), psnr_affine: affinePsnr(x, t, shape) };
+}
