@@ -27,10 +27,14 @@ export function createNetwork<In extends readonly number[] = ImageShape>(
   spec: ModelSpec<In>, batch: number, engine: EngineOptions, extraElements = 0,
 ): Network<In> {
   if (engine.backend === 'ts') return new Network(spec, new ReferenceKernels(engine.dtype), batch);
-  const counter = new CountingKernels(engine.dtype);
-  new Network(spec, counter, batch);
-  const kernels: Kernels = new WasmKernels(engine.dtype, counter.allocated + extraElements + 1024);
-  return new Network(spec, kernels, batch);
+  return new Network(spec, wasmKernelsFor(engine.dtype, (k) => new Network(spec, k, batch), extraElements), batch);
+}
+
+/** WebAssembly kernels with room for what `build` allocates (counted on reference kernels) plus `extraElements`. */
+export function wasmKernelsFor(dtype: DType, build: (k: Kernels) => unknown, extraElements = 0): WasmKernels {
+  const counter = new CountingKernels(dtype);
+  build(counter);
+  return new WasmKernels(dtype, counter.allocated + extraElements + 1024);
 }
 
 /** A network of the same model on fresh kernels of the same kind and precision as `net`, for another batch size. */

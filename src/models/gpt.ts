@@ -13,6 +13,8 @@ export interface GptOptions {
   vocab: number;
   /** T: positions per sample (the input is [T, vocab]). */
   context: number;
+  /** Rows of wpe, the longest context the model was built for (GPT-2's n_positions; default `context`). */
+  positions?: number;
   dim: number;
   heads: number;
   layers: number;
@@ -32,7 +34,7 @@ export function gpt(o: GptOptions): SequenceModelSpec {
   if (d % H !== 0) throw new UserError(`gpt: dim ${d} is not a multiple of heads ${H}`);
   const nodes: LayerSpec[] = [
     { type: 'embedding', name: 'wte', dim: d },
-    { type: 'pos_embedding', name: 'wpe' },
+    { type: 'pos_embedding', name: 'wpe', ...(o.positions !== undefined ? { max_len: o.positions } : {}) },
   ];
   let from = 'wpe';
   for (let i = 0; i < L; i++) {
