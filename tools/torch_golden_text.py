@@ -61,7 +61,9 @@ def loss_of(logits, target):
     return -(target.reshape(-1, V) * F.log_softmax(logits.reshape(-1, V), dim=-1)).sum(-1).mean()
 
 
-def case(name, description, seed, B, o, spec):
+def case(name, description, seed, B, o, spec, tweak=None):
+    """The fixture of one case, and its TinyGPT (None for a description), token ids and logits at x_true;
+    `tweak(model)` edits the drawn parameters (in place, before anything is computed)."""
     g = torch.Generator().manual_seed(seed)
     if o is not None:
         model = TinyGPT(o)
@@ -70,6 +72,8 @@ def case(name, description, seed, B, o, spec):
         with torch.no_grad():
             for p in params:
                 p.copy_(torch.rand(p.shape, generator=g) - 0.5)
+            if tweak:
+                tweak(model)
         pdict = dict(zip(names, params))
     else:
         shapes = {'head.weight': [spec['num_classes'], spec['in_shape'][1]]}
@@ -124,7 +128,9 @@ def case(name, description, seed, B, o, spec):
     }
     if tokens is not None:
         out['tokens_true'] = tokens.tolist()
-    return out
+    with torch.no_grad():
+        logits_true = forward(x_true)
+    return out, model, tokens, logits_true
 
 
 def main():
@@ -133,7 +139,7 @@ def main():
     ap.add_argument('--cases', default=','.join(CASES))
     args = ap.parse_args()
     for name in args.cases.split(','):
-        f = case(name, *CASES[name])
+        f = case(name, *CASES[name])[0]
         path = os.path.join(args.out, name + '.json')
         with open(path, 'w') as fh:
             json.dump(f, fh, separators=(',', ':'))

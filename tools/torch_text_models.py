@@ -9,12 +9,15 @@ ONNX exporter (tools/torch_export_text.py). Not part of gradleak's install; run 
                     that are not a GPT, and as a check that a GPT's description computes what TinyGPT does).
 Options o: vocab, context (T), dim, heads, layers, and optionally positions (rows of wpe, default T),
 tied (default True), gelu ('none' | 'tanh', default 'none'), causal (default True).
+MASK_BUFFER: keep the causal mask in the state_dict (nanoGPT's persistent buffer; an ONNX initializer then).
 """
 import math
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+MASK_BUFFER = False
 
 
 class Attention(nn.Module):
@@ -23,7 +26,7 @@ class Attention(nn.Module):
         self.heads, self.causal = heads, causal
         self.q_proj, self.k_proj, self.v_proj, self.out_proj = (nn.Linear(d, d) for _ in range(4))
         # nanoGPT's mask buffer: 1 where position j may be seen from position i (j <= i)
-        self.register_buffer('mask', torch.tril(torch.ones(positions, positions)).view(1, 1, positions, positions), persistent=False)
+        self.register_buffer('mask', torch.tril(torch.ones(positions, positions)).view(1, 1, positions, positions), persistent=MASK_BUFFER)
 
     def forward(self, x):
         B, T, C = x.shape

@@ -10,7 +10,7 @@ import { UserError } from '../util/errors.js';
 import { Network } from '../engine/network.js';
 import type { Arr, Kernels } from '../engine/kernels.js';
 import { withBnMode, type ModelSpec } from '../engine/graph.js';
-import { readOnnxModel, type OnnxTensors } from '../models/onnx.js';
+import { readOnnxGraph, type OnnxTensors } from '../models/onnx.js';
 import { objectiveByName, type ObjectiveName } from '../attacks/objective.js';
 import { FedSgdMessage, type MessageFunction } from '../fl/message.js';
 import { LocalStepsMessage } from '../fl/local-steps.js';
@@ -33,7 +33,8 @@ interface FixtureObjective {
 export interface OnnxFixtureModel {
   onnx: string;
   bn: 'train' | 'eval' | 'none';
-  in_shape: [number, number, number];
+  /** [C,H,W], or [T,V] for a sequence model. */
+  in_shape: number[];
   num_classes: number;
 }
 export interface Fixture {
@@ -46,6 +47,8 @@ export interface Fixture {
   x_true: Tensor;
   y_true: number[];
   loss_true: number;
+  /** The model's output at x_true (ONNX sequence fixtures). */
+  logits_true?: Tensor;
   grad_true: NamedTensor[];
   x_dummy: Tensor;
   y_dummy_logits: Tensor;
@@ -152,14 +155,15 @@ function fixtureNetwork(file: string, f: Fixture, kernels: Kernels, B: number): 
   const m = f.model;
   if (typeof m.onnx !== 'string') throw new UserError(`${file}: model.onnx must be a file name`);
   const onnxFile = resolve(dirname(file), m.onnx);
-  const imported = readOnnxModel(onnxFile);
+  const imported = readOnnxGraph(onnxFile);
   let spec = imported.spec;
   if (spec.in_shape.join(',') !== String(m.in_shape) || spec.num_classes !== m.num_classes) {
     throw new UserError(`${file}: model says [${m.in_shape}] -> ${m.num_classes} classes, ${m.onnx} is [${spec.in_shape}] -> ${spec.num_classes}`);
   }
   if ((m.bn ?? 'none') !== imported.bn) throw new UserError(`${file}: model.bn is '${m.bn}', the BatchNormalization nodes of ${m.onnx} are '${imported.bn}'`);
   if (m.bn === 'train' || m.bn === 'eval') spec = withBnMode(spec, m.bn);
-  return { net: new Network(spec, kernels, B), onnx: imported.tensors, bn: m.bn };
+  // a sequence model too: the message functions below never read the input's shape (typed [C,H,W] in fl/)
+  return { net: new Network(spec as ModelSpec, kernels, B), onnx: imported.tensors, bn: m.bn };
 }
 
 function tensorData(t: Tensor, n: number, file: string, what: string): number[] {
@@ -196,6 +200,7 @@ export function verifyFixture(file: string, kernels: Kernels, f: Fixture = readF
   const gradTrue = flattenParams(net, f.grad_true, file, 'grad_true');
   const soft: LabelInput = { kind: 'soft', logits: yDummy };
 
+  if (f.logits_true) errs.logits_true = relErr(net.predict(xTrue), tensorData(f.logits_true, rows * K, file, 'logits_true'));
   errs.loss_true = relErr([net.evaluate(xTrue, { kind: 'hard', classes: f.y_true })], [f.loss_true]);
   perParam(net, net.grad, gradTrue, 'grad_true', errs);
   if (f.loss_dummy !== undefined) errs.loss_dummy = relErr([net.evaluate(xDummy, soft)], [f.loss_dummy]);
