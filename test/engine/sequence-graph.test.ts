@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ReferenceKernels } from '../../src/engine/kernels.js';
 import { Network } from '../../src/engine/network.js';
+import { createNetwork } from '../../src/engine/backend.js';
 import type { AnyModelSpec, LayerSpec } from '../../src/engine/graph.js';
 import { Embedding } from '../../src/engine/layers/embedding.js';
 import { Softmax } from '../../src/engine/layers/softmax.js';
@@ -127,4 +128,29 @@ test('bad sequence specs: one-line errors naming the node', () => {
     [model([2, 3, 4, 5], []), /in_shape must be \[C,H,W\] \(images\) or \[T,V\] \(sequences\)/],
   ];
   for (const [spec, re] of cases) throwsUser(() => new Network(spec, f64(), 1), 'model', re);
+});
+
+test('a GPT in float32 (reference and WebAssembly kernels) agrees with float64: loss, gradient, H v to 1e-4', () => {
+  const spec = gpt({ vocab: 9, context: 5, dim: 8, heads: 2, layers: 2, gelu: 'tanh' });
+  const B = 2, rng = new Prng(17);
+  const ref = new Network(spec, f64(), B);
+  const theta = rng.fillUniform(new Float64Array(ref.paramCount), -0.5, 0.5), v = rng.fillNormal(new Float64Array(ref.paramCount));
+  const tokens = Array.from({ length: B * 5 }, () => Math.floor(rng.uniform() * 9));
+  const x = oneHot(tokens, 9), label = { kind: 'soft' as const, logits: rng.fillNormal(new Float64Array(B * 5 * 9)) };
+  const run = (net: Network<readonly number[]>) => {
+    net.setParams(theta);
+    const L = net.evaluate(x, label, true);
+    const grad = Float64Array.from(net.grad), gx = Float64Array.from(net.gradInput);
+    net.hvp(v, { params: true, input: true, label: true });
+    return { L: [L], grad, gx, hess: Float64Array.from(net.hess), hx: Float64Array.from(net.hvpInput), hy: Float64Array.from(net.hvpLabel) };
+  };
+  const want = run(ref);
+  for (const net of [new Network(spec, new ReferenceKernels('float32'), B), createNetwork(spec, B, { backend: 'wasm', dtype: 'float32' })]) {
+    const got = run(net);
+    for (const q of ['L', 'grad', 'gx', 'hess', 'hx', 'hy'] as const) {
+      const scale = Math.max(...Array.from(want[q], Math.abs));
+      const err = Math.max(...Array.from(got[q], (g, i) => Math.abs(g - want[q][i]))) / scale;
+      assert.ok(err < 1e-4, `${net.kernels.name} ${q}: ${err}`);
+    }
+  }
 });

@@ -17,6 +17,8 @@ export class MatMul implements MultiInputLayer {
   private readonly M: number;
   private readonly K: number;
   private readonly N: number;
+  /** Per buffer: its views, one per matrix (the network passes the same buffers every time: made once). */
+  private readonly views = new Map<Arr, Arr[]>();
 
   constructor(private readonly k: Kernels, a: Shape, b: Shape, readonly transposeB = false) {
     const r = a.length, lead = a.slice(0, r - 2);
@@ -84,11 +86,21 @@ export class MatMul implements MultiInputLayer {
 
   /** C_i [m, n] (+)= op(X_i, Y_i) for each of the B * G matrices, X_i of xSize and Y_i of ySize elements. */
   private each(op: 'NN' | 'NT' | 'TN', m: number, n: number, kk: number, X: Arr, xSize: number, Y: Arr, ySize: number, C: Arr, B: number, acc: boolean): void {
-    for (let i = 0; i < B * this.G; i++) {
-      const x = X.subarray(i * xSize, (i + 1) * xSize), y = Y.subarray(i * ySize, (i + 1) * ySize), c = C.subarray(i * m * n, (i + 1) * m * n);
-      if (op === 'NN') this.k.gemmNN(m, n, kk, x, y, c, acc);
-      else if (op === 'NT') this.k.gemmNT(m, n, kk, x, y, c, acc);
-      else this.k.gemmTN(m, n, kk, x, y, c, acc);
+    const count = B * this.G, xs = this.matrices(X, xSize, count), ys = this.matrices(Y, ySize, count), cs = this.matrices(C, m * n, count);
+    for (let i = 0; i < count; i++) {
+      if (op === 'NN') this.k.gemmNN(m, n, kk, xs[i], ys[i], cs[i], acc);
+      else if (op === 'NT') this.k.gemmNT(m, n, kk, xs[i], ys[i], cs[i], acc);
+      else this.k.gemmTN(m, n, kk, xs[i], ys[i], cs[i], acc);
     }
+  }
+
+  /** The first `count` matrices of `size` elements in X, as views (cached per buffer). */
+  private matrices(X: Arr, size: number, count: number): Arr[] {
+    let v = this.views.get(X);
+    if (!v || v.length < count || v[0].length !== size) {
+      v = Array.from({ length: count }, (_, i) => X.subarray(i * size, (i + 1) * size));
+      this.views.set(X, v);
+    }
+    return v;
   }
 }
