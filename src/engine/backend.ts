@@ -2,7 +2,7 @@
 import { ReferenceKernels, type Arr, type DType, type Kernels } from './kernels.js';
 import { WasmKernels } from './wasm-kernels.js';
 import { Network } from './network.js';
-import type { ModelSpec } from './graph.js';
+import type { ImageShape, ModelSpec } from './graph.js';
 
 export type BackendName = 'wasm' | 'ts';
 export const BACKENDS: readonly BackendName[] = ['wasm', 'ts'];
@@ -23,16 +23,22 @@ class CountingKernels extends ReferenceKernels {
 }
 
 /** A network on fresh kernels with room for the network plus `extraElements` of buffers. */
-export function createNetwork(spec: ModelSpec, batch: number, engine: EngineOptions, extraElements = 0): Network {
+export function createNetwork<In extends readonly number[] = ImageShape>(
+  spec: ModelSpec<In>, batch: number, engine: EngineOptions, extraElements = 0,
+): Network<In> {
   if (engine.backend === 'ts') return new Network(spec, new ReferenceKernels(engine.dtype), batch);
-  const counter = new CountingKernels(engine.dtype);
-  new Network(spec, counter, batch);
-  const kernels: Kernels = new WasmKernels(engine.dtype, counter.allocated + extraElements + 1024);
-  return new Network(spec, kernels, batch);
+  return new Network(spec, wasmKernelsFor(engine.dtype, (k) => new Network(spec, k, batch), extraElements), batch);
+}
+
+/** WebAssembly kernels with room for what `build` allocates (counted on reference kernels) plus `extraElements`. */
+export function wasmKernelsFor(dtype: DType, build: (k: Kernels) => unknown, extraElements = 0): WasmKernels {
+  const counter = new CountingKernels(dtype);
+  build(counter);
+  return new WasmKernels(dtype, counter.allocated + extraElements + 1024);
 }
 
 /** A network of the same model on fresh kernels of the same kind and precision as `net`, for another batch size. */
-export function networkLike(net: Network, batch: number): Network {
+export function networkLike<In extends readonly number[]>(net: Network<In>, batch: number): Network<In> {
   return createNetwork(net.spec, batch, { backend: net.kernels instanceof WasmKernels ? 'wasm' : 'ts', dtype: net.kernels.dtype });
 }
 

@@ -2,6 +2,10 @@
 // so users can describe networks without code. A node reads the previous node's output unless it names
 // its `inputs` (earlier nodes by name, or 'input'), so a chain is a list of layers and a residual block is
 // a few named nodes and an `add`: the network is a DAG in topological order (docs/design.md, section 11).
+// Inputs are images [C,H,W] or sequences [T,V] (token weights, read by an `embedding`; section 12); the
+// output is [K] logits, or [T,K] logits per position (the loss is then the mean over positions).
+// A tensor name given to several nodes (`params`) is one tied parameter (a GPT's output projection
+// sharing the token embedding).
 import { UserError } from '../util/errors.js';
 import type { Kernels } from './kernels.js';
 import { Conv2d } from './layers/conv2d.js';
@@ -14,6 +18,13 @@ import { MaxPool } from './layers/maxpool.js';
 import { BatchNorm } from './layers/batchnorm.js';
 import { Identity } from './layers/identity.js';
 import { Add } from './layers/add.js';
+import { LayerNorm } from './layers/layernorm.js';
+import { Softmax } from './layers/softmax.js';
+import { MatMul } from './layers/matmul.js';
+import { Embedding } from './layers/embedding.js';
+import { PositionalEmbedding } from './layers/pos-embedding.js';
+import { Transpose } from './layers/transpose.js';
+import { Scale } from './layers/scale.js';
 import { sizeOf, type Layer, type MultiInputLayer, type Shape } from './layers/layer.js';
 
 export const LENET_ACTIVATIONS = ['sigmoid', 'tanh', 'relu'] as const;
@@ -41,17 +52,35 @@ export type OpSpec =
   | { type: 'reshape'; shape: number[] }
   | { type: 'avgpool'; kernel: number; stride?: number; padding?: number; count_include_pad?: boolean }
   | { type: 'maxpool'; kernel: number; stride?: number; padding?: number }
-  | { type: 'batchnorm'; eps?: number; mode?: BnMode };
+  | { type: 'batchnorm'; eps?: number; mode?: BnMode }
+  | { type: 'embedding'; vocab?: number; dim: number }
+  | { type: 'pos_embedding'; max_len?: number }
+  | { type: 'layernorm'; eps?: number; affine?: boolean }
+  | { type: 'gelu'; approximate?: 'none' | 'tanh' }
+  | { type: 'softmax'; causal?: boolean }
+  | { type: 'matmul'; transpose_b?: boolean }
+  | { type: 'transpose'; perm: number[] }
+  | { type: 'scale'; factor: number };
 
 export type LayerSpec = OpSpec & NodeFields;
 
-export interface ModelSpec {
-  in_shape: [number, number, number];
+/** The input of an image model, per sample. */
+export type ImageShape = [number, number, number];
+
+/** A model; `In` is its per-sample input shape: images [C,H,W] (the default), or sequences [T,V] / [T,d]. */
+export interface ModelSpec<In extends readonly number[] = ImageShape> {
+  in_shape: In;
+  /** K: the classes, or a sequence model's vocabulary (its [T,K] output has K logits per position). */
   num_classes: number;
   /** The function of `{type: "act"}` layers. */
   activation?: LenetActivation;
   layers: LayerSpec[];
 }
+
+/** A model with any input shape (what the engine accepts). */
+export type AnyModelSpec = ModelSpec<readonly number[]>;
+/** A sequence model: [T,V] token weights (or [T,d] embeddings) in, [T,K] logits out. */
+export type SequenceModelSpec = ModelSpec<[number, number]>;
 
 export interface BuiltNode {
   layer: Layer | MultiInputLayer;
@@ -93,9 +122,10 @@ class ChainNames {
 }
 
 /** One node's layer from its spec and input shapes. */
-function buildLayer(l: LayerSpec, shapes: Shape[], spec: ModelSpec, kernels: Kernels, batch: number, where: string): Layer | MultiInputLayer {
+function buildLayer(l: LayerSpec, shapes: Shape[], spec: AnyModelSpec, kernels: Kernels, batch: number, where: string): Layer | MultiInputLayer {
   const shape = shapes[0];
-  if (l.type !== 'add' && shapes.length !== 1) throw new UserError(`${where}: takes one input, has ${shapes.length}`);
+  if (l.type === 'matmul' && shapes.length !== 2) throw new UserError(`${where}: takes two inputs, has ${shapes.length}`);
+  if (l.type !== 'add' && l.type !== 'matmul' && shapes.length !== 1) throw new UserError(`${where}: takes one input, has ${shapes.length}`);
   switch (l.type) {
     case 'conv2d': {
       const k = positiveInt(l.kernel, `${where} kernel`), s = positiveInt(l.stride ?? 1, `${where} stride`);
@@ -104,10 +134,12 @@ function buildLayer(l: LayerSpec, shapes: Shape[], spec: ModelSpec, kernels: Ker
       if (l.in !== undefined && l.in !== shape[0]) throw new UserError(`${where}: in=${l.in} but the input has ${shape[0]} channels`);
       return new Conv2d(kernels, shape, positiveInt(l.out, `${where} out`), k, s, p, batch, l.bias ?? true);
     }
-    case 'linear':
-      if (shape.length !== 1) throw new UserError(`${where}: needs a flat input (add a flatten layer), gets [${shape}]`);
-      if (l.in !== undefined && l.in !== shape[0]) throw new UserError(`${where}: in=${l.in} but the input has ${shape[0]} features`);
-      return new Linear(kernels, shape[0], positiveInt(l.out, `${where} out`), l.bias ?? true);
+    case 'linear': {
+      if (shape.length > 2) throw new UserError(`${where}: needs a flat input (add a flatten layer), gets [${shape}]`);
+      const features = shape[shape.length - 1];
+      if (l.in !== undefined && l.in !== features) throw new UserError(`${where}: in=${l.in} but the input has ${features} features`);
+      return new Linear(kernels, features, positiveInt(l.out, `${where} out`), l.bias ?? true, shape.slice(0, -1));
+    }
     case 'act': {
       const fn = spec.activation;
       if (!fn || !LENET_ACTIVATIONS.includes(fn)) throw new UserError(`${where}: model.activation must be one of ${LENET_ACTIVATIONS.join(', ')}`);
@@ -155,6 +187,49 @@ function buildLayer(l: LayerSpec, shapes: Shape[], spec: ModelSpec, kernels: Ker
       }
       return new BatchNorm(shape, mode, eps);
     }
+    case 'embedding': {
+      if (shape.length !== 2) throw new UserError(`${where}: needs [T,V] token weights, gets [${shape}]`);
+      if (l.vocab !== undefined && l.vocab !== shape[1]) throw new UserError(`${where}: vocab=${l.vocab} but the input has ${shape[1]} token weights per position`);
+      return new Embedding(kernels, shape[0], shape[1], positiveInt(l.dim, `${where} dim`), batch);
+    }
+    case 'pos_embedding': {
+      if (shape.length !== 2) throw new UserError(`${where}: needs a [T,d] input, gets [${shape}]`);
+      const maxLen = positiveInt(l.max_len ?? shape[0], `${where} max_len`);
+      if (maxLen < shape[0]) throw new UserError(`${where}: max_len ${maxLen} is shorter than the sequence (${shape[0]})`);
+      return new PositionalEmbedding(shape, maxLen);
+    }
+    case 'layernorm': {
+      const eps = l.eps ?? 1e-5;
+      if (typeof eps !== 'number' || !(eps > 0)) throw new UserError(`${where}: eps must be a positive number`);
+      if (l.affine !== undefined && typeof l.affine !== 'boolean') throw new UserError(`${where}: affine must be true or false`);
+      return new LayerNorm(shape, eps, l.affine ?? true);
+    }
+    case 'gelu': {
+      const approximate = l.approximate ?? 'none';
+      if (approximate !== 'none' && approximate !== 'tanh') throw new UserError(`${where}: approximate must be 'none' or 'tanh'`);
+      return new Activation(approximate === 'tanh' ? 'gelu_tanh' : 'gelu', shape);
+    }
+    case 'softmax':
+      if (l.causal && (shape.length < 2 || shape[shape.length - 2] !== shape[shape.length - 1])) {
+        throw new UserError(`${where}: a causal mask needs a square [..., T, T] input, gets [${shape}]`);
+      }
+      return new Softmax(shape, l.causal ?? false);
+    case 'matmul': {
+      const [a, b] = shapes, r = a.length, tb = l.transpose_b ?? false;
+      const ok = r >= 2 && b.length === r && a.slice(0, -2).every((d, i) => d === b[i]) && a[r - 1] === (tb ? b[r - 1] : b[r - 2]);
+      if (!ok) throw new UserError(`${where}: cannot multiply [${a}] by [${b}]${tb ? '^T' : ''}`);
+      return new MatMul(kernels, a, b, tb);
+    }
+    case 'transpose': {
+      const perm = l.perm;
+      if (!Array.isArray(perm) || perm.length !== shape.length || [...perm].sort((x, y) => x - y).some((p, i) => p !== i)) {
+        throw new UserError(`${where}: perm must be a permutation of the input's ${shape.length} dimensions (0..${shape.length - 1}), got ${JSON.stringify(perm)}`);
+      }
+      return new Transpose(shape, perm);
+    }
+    case 'scale':
+      if (typeof l.factor !== 'number' || !Number.isFinite(l.factor)) throw new UserError(`${where}: factor must be a finite number`);
+      return new Scale(shape, l.factor);
     case 'add': {
       if (shapes.length < 2) throw new UserError(`${where}: needs at least two inputs`);
       const bad = shapes.find((s) => s.join(',') !== shape.join(','));
@@ -167,9 +242,11 @@ function buildLayer(l: LayerSpec, shapes: Shape[], spec: ModelSpec, kernels: Ker
 }
 
 /** Checks a model description and builds its nodes for a batch of B samples. */
-export function buildGraph(spec: ModelSpec, kernels: Kernels, batch: number): BuiltNode[] {
+export function buildGraph(spec: AnyModelSpec, kernels: Kernels, batch: number): BuiltNode[] {
   if (!spec || typeof spec !== 'object') throw new UserError('model: expected an object');
-  if (!Array.isArray(spec.in_shape) || spec.in_shape.length !== 3) throw new UserError('model: in_shape must be [C,H,W]');
+  if (!Array.isArray(spec.in_shape) || (spec.in_shape.length !== 3 && spec.in_shape.length !== 2)) {
+    throw new UserError('model: in_shape must be [C,H,W] (images) or [T,V] (sequences)');
+  }
   spec.in_shape.forEach((d, i) => positiveInt(d, `in_shape[${i}]`));
   const K = positiveInt(spec.num_classes, 'num_classes');
   if (!Array.isArray(spec.layers) || spec.layers.length === 0) throw new UserError('model: layers must be a non-empty list');
@@ -209,14 +286,36 @@ export function buildGraph(spec: ModelSpec, kernels: Kernels, batch: number): Bu
   const unused = consumers.slice(0, -1).indexOf(0);
   if (unused >= 0) throw new UserError(`model: the output of ${unused === 0 ? 'the input' : `node ${unused - 1} (${out[unused - 1].label})`} is never used`);
   const last = shapes[shapes.length - 1];
-  if (last.length !== 1 || last[0] !== K) throw new UserError(`model: the last layer must output ${K} logits, it outputs [${last}]`);
-  const all = out.flatMap((n) => [...n.paramNames, ...n.bufferNames]);
-  const dup = all.find((n, i) => all.indexOf(n) !== i);
-  if (dup) throw new UserError(`model: two tensors are named ${dup}`);
+  if (last.length > 2 || last[last.length - 1] !== K) throw new UserError(`model: the last layer must output ${K} logits (or [T,${K}], per position), it outputs [${last}]`);
+  checkTensorNames(out);
   return out;
 }
 
+/** Buffer names are unique; a parameter name used by several nodes is one tied tensor, of one shape. */
+function checkTensorNames(nodes: BuiltNode[]): void {
+  const buffers = nodes.flatMap((n) => n.bufferNames);
+  const shapeOf = new Map<string, readonly number[]>();
+  for (const n of nodes) {
+    if (new Set(n.paramNames).size !== n.paramNames.length) throw new UserError(`model: node ${n.label} names two of its tensors alike`);
+    n.layer.paramShapes.forEach((p, j) => {
+      const name = n.paramNames[j], tied = shapeOf.get(name);
+      if (tied && tied.join(',') !== p.shape.join(',')) {
+        throw new UserError(`model: node ${n.label} ties its ${p.suffix} [${p.shape}] to ${name}, which is [${tied}]`);
+      }
+      shapeOf.set(name, p.shape);
+    });
+  }
+  const dup = buffers.find((n, i) => buffers.indexOf(n) !== i || shapeOf.has(n));
+  if (dup) throw new UserError(`model: two tensors are named ${dup}`);
+}
+
+/** Positions per sample of a model's output: T for [T,K] logits, 1 for [K]. */
+export function outputPositions(nodes: readonly BuiltNode[]): number {
+  const out = nodes[nodes.length - 1].layer.outShape;
+  return out.length === 2 ? out[0] : 1;
+}
+
 /** A copy of the model with every BatchNorm in the given mode (a client trains in 'train' mode). */
-export function withBnMode(spec: ModelSpec, mode: BnMode): ModelSpec {
+export function withBnMode<S extends AnyModelSpec>(spec: S, mode: BnMode): S {
   return { ...spec, layers: spec.layers.map((l) => (l.type === 'batchnorm' ? { ...l, mode } : l)) };
 }

@@ -98,7 +98,7 @@ export class CrossEntropy {
 }
 
 /** Numerically stable softmax (and log-softmax if `log` is given) of v[off .. off+K). */
-export function softmaxRow(v: ArrayLike<number>, off: number, K: number, out: Float64Array, log: Float64Array | null): void {
+export function softmaxRow(v: ArrayLike<number>, off: number, K: number, out: Arr, log: Arr | null): void {
   let m = -Infinity;
   for (let k = 0; k < K; k++) m = Math.max(m, v[off + k]);
   let sum = 0;

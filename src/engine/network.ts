@@ -6,10 +6,13 @@
 // value, tangent, adjoint and tangent-adjoint buffers, allocated once from the kernels' memory.
 // Backward walks the nodes in reverse; a tensor read by several nodes (a residual branch) gets the
 // adjoint of its last reader written in place and the others' added through one scratch buffer.
+// A tied parameter (one name in several nodes) works the same way: its last user writes dL/dW and
+// (H v)_W in place, earlier users into scratch views that are added after their pass.
+// A sequence model's [T,K] output is T rows of logits per sample: the loss is over B*T rows (section 12).
 import type { Arr, Kernels } from './kernels.js';
 import { isMultiInput, sizeOf, type Layer, type MultiInputLayer, type ParamSlot } from './layers/layer.js';
 import { CrossEntropy, type LabelInput } from './loss.js';
-import { buildGraph, type BuiltNode, type ModelSpec } from './graph.js';
+import { buildGraph, outputPositions, type BuiltNode, type ImageShape, type ModelSpec } from './graph.js';
 
 export interface HvpRequest {
   /** H_WW v into `hess` (needed to differentiate unrolled local steps). */
@@ -41,21 +44,63 @@ interface Wiring {
 /** How one input edge of a node receives its adjoint: in place, or into scratch and then added. */
 type EdgeAdjoint = 'direct' | 'scratch';
 
-export class Network {
+/** A tied parameter's gradient and (H v) written by a node into scratch, added to the parameter's own. */
+interface TiedSums {
+  grad: [from: Arr, to: Arr];
+  hess: [from: Arr, to: Arr];
+}
+
+/**
+ * The flat parameter vectors of a graph and each node's slots in them, in node order (weight, then bias).
+ * A tied parameter (one name, several nodes) has one place; its last user gets the in-place slot, the
+ * earlier users views of scratch for dL/dW and (H v)_W, listed in `tied` to be added after their passes.
+ */
+function layoutParams(nodes: readonly BuiltNode[], kernels: Kernels) {
+  const lastUser = new Map<string, number>(), size = new Map<string, number>();
+  let scratchSize = 0;
+  nodes.forEach(({ layer, paramNames }, i) => paramNames.forEach((name, j) => {
+    size.set(name, sizeOf(layer.paramShapes[j].shape));
+    lastUser.set(name, i);
+  }));
+  nodes.forEach(({ paramNames }, i) => paramNames.forEach((name) => (scratchSize += lastUser.get(name) === i ? 0 : size.get(name)!)));
+  const count = [...size.values()].reduce((a, b) => a + b, 0);
+  const [theta, grad, dir, hess] = [0, 1, 2, 3].map(() => kernels.alloc(count));
+  // (no allocation without ties: an untied network's memory layout stays as it was)
+  const [tiedGrad, tiedHess] = scratchSize > 0 ? [kernels.alloc(scratchSize), kernels.alloc(scratchSize)] : [theta, theta];
+  const params: ParamSlot[] = [], tied: TiedSums[][] = nodes.map(() => []), offsets = new Map<string, number>();
+  let offset = 0, scratch = 0;
+  const slots = nodes.map(({ layer, paramNames }, i) => layer.paramShapes.map((p, j): ParamSlot => {
+    const name = paramNames[j], n = sizeOf(p.shape), first = !offsets.has(name);
+    if (first) offsets.set(name, (offset += n) - n);
+    const at = offsets.get(name)!, view = (a: Arr, o = at) => a.subarray(o, o + n);
+    const slot = { name, shape: p.shape, size: n, offset: at, layerKind: layer.kind, value: view(theta), grad: view(grad), dir: view(dir), hess: view(hess) };
+    if (first) params.push(slot);
+    if (lastUser.get(name) === i) return slot;
+    const own = { ...slot, grad: view(tiedGrad, scratch), hess: view(tiedHess, scratch) };
+    scratch += n;
+    tied[i].push({ grad: [own.grad, slot.grad], hess: [own.hess, slot.hess] });
+    return own;
+  }));
+  return { theta, grad, dir, hess, params, slots, tied };
+}
+
+export class Network<In extends readonly number[] = ImageShape> {
   readonly nodes: readonly BuiltNode[];
   readonly layers: (Layer | MultiInputLayer)[];
   readonly params: ParamSlot[];
   readonly paramCount: number;
   readonly buffers: BufferSlot[];
   readonly bufferValues: Float64Array;
-  readonly inputSize: number; // B*C*H*W
+  readonly inputSize: number; // B * the size of in_shape
   readonly numClasses: number;
+  /** Rows of logits per sample: T for a sequence model's [T,K] output, else 1. Labels come per row. */
+  readonly positions: number;
   /** W, dL/dW, the direction v, and H_WW v: flat, in parameter order. */
   readonly theta: Arr;
   readonly grad: Arr;
   readonly dir: Arr;
   readonly hess: Arr;
-  /** dL/dy and H_yW v for soft labels, [B, K]. */
+  /** dL/dy and H_yW v for soft labels, [B, K] ([B, T, K] for a sequence model). */
   readonly gradLabel: Float64Array;
   readonly hvpLabel: Float64Array;
   private readonly acts: Arr[]; // acts[0] = input, acts[i + 1] = output of node i
@@ -67,51 +112,38 @@ export class Network {
   private readonly plan: EdgeAdjoint[][];
   /** Per node: its input values and tangents, and where its input adjoints go (without and with dL/dx). */
   private readonly wired: Wiring[];
+  /** Per node: the tied parameters it writes into scratch. */
+  private readonly tied: TiedSums[][];
   private readonly loss: CrossEntropy;
   private evaluated = false;
 
-  constructor(readonly spec: ModelSpec, readonly kernels: Kernels, readonly batch: number) {
+  constructor(readonly spec: ModelSpec<In>, readonly kernels: Kernels, readonly batch: number) {
     this.nodes = buildGraph(spec, kernels, batch);
     this.layers = this.nodes.map((n) => n.layer);
     this.numClasses = spec.num_classes;
-    this.paramCount = 0;
+    this.positions = outputPositions(this.nodes);
     let bufferCount = 0;
-    for (const { layer } of this.nodes) {
-      for (const p of layer.paramShapes) this.paramCount += sizeOf(p.shape);
-      for (const p of (layer as Layer).bufferShapes ?? []) bufferCount += sizeOf(p.shape);
-    }
-    this.theta = kernels.alloc(this.paramCount);
-    this.grad = kernels.alloc(this.paramCount);
-    this.dir = kernels.alloc(this.paramCount);
-    this.hess = kernels.alloc(this.paramCount);
+    for (const { layer } of this.nodes) for (const p of (layer as Layer).bufferShapes ?? []) bufferCount += sizeOf(p.shape);
+    const laid = layoutParams(this.nodes, kernels);
+    ({ params: this.params, tied: this.tied } = laid);
+    this.paramCount = laid.theta.length;
+    [this.theta, this.grad, this.dir, this.hess] = [laid.theta, laid.grad, laid.dir, laid.hess];
     this.bufferValues = new Float64Array(bufferCount);
-    this.params = [];
     this.buffers = [];
-    let offset = 0, bufferOffset = 0;
-    for (const { layer, paramNames, bufferNames } of this.nodes) {
-      const slots = layer.paramShapes.map((p, i): ParamSlot => {
-        const size = sizeOf(p.shape);
-        const view = (a: Arr) => a.subarray(offset, offset + size);
-        const slot = {
-          name: paramNames[i], shape: p.shape, size, offset, layerKind: layer.kind,
-          value: view(this.theta), grad: view(this.grad), dir: view(this.dir), hess: view(this.hess),
-        };
-        offset += size;
-        return slot;
-      });
-      layer.bind(slots);
-      this.params.push(...slots);
+    let bufferOffset = 0;
+    this.nodes.forEach(({ layer, bufferNames }, i) => {
+      layer.bind(laid.slots[i]);
       const shapes = (layer as Layer).bufferShapes ?? [];
-      const buffers = shapes.map((p, i): BufferSlot => {
+      const buffers = shapes.map((p, j): BufferSlot => {
         const size = sizeOf(p.shape);
         const value = this.bufferValues.subarray(bufferOffset, bufferOffset + size);
-        const slot = { name: bufferNames[i], shape: p.shape, size, offset: bufferOffset, value };
+        const slot = { name: bufferNames[j], shape: p.shape, size, offset: bufferOffset, value };
         bufferOffset += size;
         return slot;
       });
       if (buffers.length > 0) (layer as Layer).bindBuffers!(buffers.map((b) => b.value));
       this.buffers.push(...buffers);
-    }
+    });
     this.resetBuffers();
     const sizes = [sizeOf(spec.in_shape), ...this.layers.map((l) => sizeOf(l.outShape))].map((n) => n * batch);
     this.inputSize = sizes[0];
@@ -129,9 +161,9 @@ export class Network {
     const shared = sizes.map((_, t) => this.plan.some((edges, i) => edges.some((e, j) => e === 'scratch' && this.nodes[i].inputs[j] === t)));
     this.scratch = sizes.map((n, t) => (shared[t] ? kernels.alloc(n) : null));
     this.wired = this.wire();
-    this.loss = new CrossEntropy(batch, this.numClasses);
-    this.gradLabel = new Float64Array(batch * this.numClasses);
-    this.hvpLabel = new Float64Array(batch * this.numClasses);
+    this.loss = new CrossEntropy(batch * this.positions, this.numClasses);
+    this.gradLabel = new Float64Array(batch * this.positions * this.numClasses);
+    this.hvpLabel = new Float64Array(batch * this.positions * this.numClasses);
   }
 
   setParams(values: ArrayLike<number>): void {
@@ -152,11 +184,11 @@ export class Network {
     for (const { layer } of this.nodes) (layer as { track?: (m: number | null) => void }).track?.(momentum);
   }
 
-  /** Logits [B, K] of the last evaluate(). */
+  /** Logits [B, K] ([B, T, K]) of the last evaluate(). */
   get logits(): Arr {
     return this.acts[this.layers.length];
   }
-  /** dL/dx [B, C, H, W] of the last evaluate(input: true). */
+  /** dL/dx [B, ...in_shape] of the last evaluate(input: true). */
   get gradInput(): Arr {
     return this.adj[0];
   }
@@ -195,6 +227,7 @@ export class Network {
       if (isMultiInput(layer)) layer.backward(w.x, acts[i + 1], adj[i + 1], da, B);
       else layer.backward(w.x[0], acts[i + 1], adj[i + 1], da[0], B);
       this.accumulate(i, adj, wantInput);
+      for (const { grad } of this.tied[i]) this.kernels.axpy(1, grad[0], grad[1]);
     }
     this.evaluated = true;
     return value;
@@ -219,6 +252,7 @@ export class Network {
       if (isMultiInput(layer)) layer.tangentBackward(w.x, w.xdot, acts[i + 1], tacts[i + 1], adj[i + 1], tadj[i + 1], dadot, withParams, B);
       else layer.tangentBackward(w.x[0], w.xdot[0], acts[i + 1], tacts[i + 1], adj[i + 1], tadj[i + 1], dadot[0], withParams, B);
       this.accumulate(i, tadj, wantInput);
+      if (withParams) for (const { hess } of this.tied[i]) this.kernels.axpy(1, hess[0], hess[1]);
     }
   }
 

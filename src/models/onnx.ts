@@ -5,12 +5,22 @@
 //   Conv -> conv2d, Gemm (transB=1) / MatMul(x, Transpose(W)) [+ Add(bias)] -> linear, BatchNormalization
 //   -> batchnorm, MaxPool / AveragePool / GlobalAveragePool -> pools, Add -> add, Flatten, Reshape, the
 //   activations; Pad (zeros, H/W) folds into the next Conv or AveragePool; Identity, Dropout alias.
+// Sequence models (docs/design.md, section 12; a GPT exported by tools/torch_export_text.py): int token ids [B,T]
+// in -> Gather(table, ids) is an embedding on [T,V] token weights; Gather(table, 0..T-1) + Add a pos_embedding;
+// LayerNormalization, or its decomposition ReduceMean/Sub/Pow/ReduceMean/Add/Sqrt/Div [+ Mul + Add], a layernorm;
+// Div/Erf/Add/Mul/Mul (or Gelu) a gelu; MatMul of two tensors a matmul, of Transpose(weight) a linear on the last
+// dim; Transpose of a tensor a transpose, Mul/Div by a scalar a scale; Where(constant mask, -inf, x) + Softmax a
+// causal softmax; the shape arithmetic around them (Shape, Gather, Unsqueeze, Concat, Slice, Equal, Cast of
+// constants) is folded at import (onnx-constants.ts). A tensor read directly by two nodes is one tied parameter
+// (lm_head = wte); an Identity's output names a parameter of its own when its initializer is used elsewhere too
+// (torch.onnx.export merges equal tensors that way).
 // Every file problem is a one-line UserError naming the file, the op and the node.
 import { readFileSync } from 'node:fs';
 import onnxProto from 'onnx-proto';
 import type { onnx as OnnxTypes } from 'onnx-proto';
 import { UserError } from '../util/errors.js';
-import type { BnMode, LayerSpec, ModelSpec } from '../engine/graph.js';
+import type { AnyModelSpec, BnMode, LayerSpec, ModelSpec } from '../engine/graph.js';
+import { axisOf, concat, elementwise, gather, isCausalMask, slice, unsqueeze, type Const } from './onnx-constants.js';
 
 const { onnx } = onnxProto;
 
@@ -20,22 +30,38 @@ type AttributeProto = OnnxTypes.IAttributeProto;
 
 export type OnnxTensors = Map<string, { shape: number[]; data: Float64Array }>;
 
-export interface OnnxModel {
-  spec: ModelSpec;
+export interface OnnxGraph {
+  /** An image model ([C,H,W] in) or a sequence model ([T,V] token weights in, for int token ids [B,T]). */
+  spec: AnyModelSpec;
   /** Every initializer the spec refers to (parameters and BatchNorm running statistics), float64. */
   tensors: OnnxTensors;
   /** The mode of the file's BatchNormalization nodes ('none': it has none). */
   bn: BnMode | 'none';
 }
 
+/** An ONNX file of an image model (what --model takes). */
+export interface OnnxModel extends OnnxGraph {
+  spec: ModelSpec;
+}
+
 /** What an ONNX tensor name stands for while the graph is mapped. */
 type Value =
   /** A graph tensor: the network input or a spec node's output; shape per sample, as ONNX sees it. */
   | { kind: 'tensor'; node: string; shape: number[] }
-  /** An initializer (possibly through Identity nodes). */
-  | { kind: 'init'; name: string; t: TensorProto }
+  /** An initializer (possibly through Identity nodes, the last of which named it `alias`). */
+  | { kind: 'init'; name: string; t: TensorProto; alias?: string }
   /** Transpose of a 2-D initializer (MatMul's weight as PyTorch exports nn.Linear). */
-  | { kind: 'transposed'; name: string; t: TensorProto }
+  | { kind: 'transposed'; name: string; t: TensorProto; alias?: string }
+  /** The graph input as int token ids [B,T]: read only by the Gather of an embedding. */
+  | { kind: 'tokens'; T: number }
+  /** Rows 0..count-1 of an initializer (Gather of a constant range: a positional table), for an Add. */
+  | { kind: 'rows'; name: string; t: TensorProto; alias?: string; count: number }
+  /** A tensor with -inf where a constant mask is true (Where), for the Softmax that must follow. */
+  | { kind: 'masked'; src: GraphTensor; mask: Const }
+  /** A step of a decomposed LayerNorm (ReduceMean, Sub, Pow, ...) or GELU (Erf, Add, Mul) of the tensor src. */
+  | { kind: 'step'; of: 'layernorm' | 'gelu'; step: string; src: GraphTensor; eps?: number }
+  /** A decomposed LayerNorm's output times its weight, for the Add of its bias that must follow. */
+  | { kind: 'ln_weighted'; tensor: GraphTensor; ln: LayerNormSpec }
   /** The output of a Constant node. */
   | { kind: 'const'; dims: number[]; values: number[] }
   /** A graph tensor with a pending zero Pad of `pad` on each side of H and W (folded into the consumer). */
@@ -45,8 +71,9 @@ type Value =
 
 type GraphTensor = Extract<Value, { kind: 'tensor' }>;
 type LinearSpec = Extract<LayerSpec, { type: 'linear' }>;
+type LayerNormSpec = Extract<LayerSpec, { type: 'layernorm' }>;
 
-const DT = { FLOAT: 1, INT32: 6, INT64: 7, DOUBLE: 11 } as const;
+const DT = { FLOAT: 1, INT32: 6, INT64: 7, BOOL: 9, DOUBLE: 11 } as const;
 
 /** An int64 field as onnx-proto gives it: a number, a Long, or a decimal string. */
 function toNumber(v: unknown): number {
@@ -85,6 +112,14 @@ class Importer {
   private readonly usedInits = new Map<string, string>(); // initializer -> the node that owns it
   /** Linear nodes made from a MatMul whose bias may follow as an Add: ONNX output name -> spec node. */
   private readonly matmulLinear = new Map<string, LinearSpec>();
+  /** Decomposed LayerNorms whose weight and bias may follow as Mul and Add: ONNX output name -> spec node. */
+  private readonly plainLayerNorm = new Map<string, LayerNormSpec>();
+  /** Scale nodes (Mul / Div by a constant): ONNX output name -> input and factor (Erf after x/sqrt(2) is a GELU). */
+  private readonly scaled = new Map<string, { src: GraphTensor; factor: number }>();
+  /** The tensor of each parameter name (an alias of an initializer shares its data). */
+  private readonly paramTensors = new Map<string, TensorProto>();
+  /** The per-sample input: [C,H,W], or [T,V] once the embedding's Gather is seen. */
+  private inShape: number[] | null = null;
   private readonly bnModes = new Set<BnMode>();
   private opset = 0;
   private fixedBatch: number | null = null;
@@ -100,7 +135,7 @@ class Importer {
     this.fail(`${this.here}: ${msg}`);
   }
 
-  run(bytes: Uint8Array): OnnxModel {
+  run(bytes: Uint8Array): OnnxGraph {
     let model: OnnxTypes.ModelProto;
     try {
       model = onnx.ModelProto.decode(bytes);
@@ -114,7 +149,7 @@ class Importer {
     for (const o of model.opsetImport ?? []) if (!o.domain || o.domain === 'ai.onnx') this.opset = toNumber(o.version);
 
     for (const t of graph.initializer ?? []) if (t.name) this.values.set(t.name, { kind: 'init', name: t.name, t });
-    const inShape = this.graphInput(graph);
+    this.graphInput(graph);
     for (const n of graph.node) for (const i of n.input ?? []) if (i) this.consumers.set(i, (this.consumers.get(i) ?? 0) + 1);
     for (const o of graph.output ?? []) if (o.name) this.consumers.set(o.name, (this.consumers.get(o.name) ?? 0) + 1);
 
@@ -132,48 +167,56 @@ class Importer {
     if (!out) this.bad('not produced by any node');
     const logits = this.tensorOf(out);
     if (logits.node === 'input') this.bad('the graph input itself, no layers');
-    if (logits.shape.length !== 1) this.bad(`must be [B,K] logits, the graph computes [B,${logits.shape}]`);
-    const K = logits.shape[0];
+    if (logits.shape.length !== 1 && logits.shape.length !== 2) this.bad(`must be [B,K] logits (or [B,T,K]), the graph computes [B,${logits.shape}]`);
+    const K = logits.shape[logits.shape.length - 1];
     const dims = outputs[0].type?.tensorType?.shape?.dim;
     if (dims && dims.length > 0) {
-      const k = dims.length === 2 ? toNumber(dims[1].dimValue) : NaN;
-      if (dims.length !== 2 || (k > 0 && k !== K)) this.bad(`declares shape [${dims.map((d) => d.dimParam || toNumber(d.dimValue))}], the graph computes [B,${K}]`);
+      const r = logits.shape.length + 1, k = dims.length === r ? toNumber(dims[r - 1].dimValue) : NaN;
+      if (dims.length !== r || (k > 0 && k !== K)) this.bad(`declares shape [${dims.map((d) => d.dimParam || toNumber(d.dimValue))}], the graph computes [B,${logits.shape}]`);
     }
+    if (!this.inShape) this.fail('the token ids are never read by a Gather from an embedding table');
 
     const layers = this.reachable(logits.node);
     // name each tensor the spec refers to, float64
     const tensors: OnnxTensors = new Map();
     for (const l of layers) {
       for (const name of Object.values(l.params ?? {})) {
-        const v = this.values.get(name) as Extract<Value, { kind: 'init' }>;
+        const t = this.paramTensors.get(name)!;
         this.here = `initializer '${name}'`;
-        tensors.set(name, { shape: this.dims(v.t), data: this.floats(v.t) });
+        tensors.set(name, { shape: this.dims(t), data: this.floats(t) });
       }
     }
     const modes = [...this.bnModes];
     if (modes.length > 1) this.fail('BatchNormalization nodes mix training_mode 0 and 1');
-    return { spec: { in_shape: inShape, num_classes: K, layers }, tensors, bn: modes[0] ?? 'none' };
+    return { spec: { in_shape: this.inShape, num_classes: K, layers }, tensors, bn: modes[0] ?? 'none' };
   }
 
-  /** The one graph input that is not an initializer: [B,C,H,W], float, C, H, W fixed. */
-  private graphInput(graph: OnnxTypes.IGraphProto): [number, number, number] {
+  /** The one graph input that is not an initializer: [B,C,H,W] float, C, H, W fixed; or int token ids [B,T], T fixed. */
+  private graphInput(graph: OnnxTypes.IGraphProto): void {
     const inputs = (graph.input ?? []).filter((v) => v.name && !this.values.has(v.name));
     if (inputs.length !== 1) this.fail(`the graph has ${inputs.length} inputs besides its initializers, expected one`);
     const v = inputs[0];
     this.here = `graph input '${v.name}'`;
     const tt = v.type?.tensorType;
     if (!tt) this.bad('not a tensor');
-    if (tt.elemType !== DT.FLOAT && tt.elemType !== DT.DOUBLE) this.bad(`element type ${tt.elemType}, expected float or double`);
+    const ids = tt.elemType === DT.INT64 || tt.elemType === DT.INT32;
+    if (tt.elemType !== DT.FLOAT && tt.elemType !== DT.DOUBLE && !ids) this.bad(`element type ${tt.elemType}, expected float or double (or int64 token ids)`);
     const dims = tt.shape?.dim ?? [];
     const shape = dims.map((d) => (d.dimParam ? d.dimParam : toNumber(d.dimValue)));
     this.here = `graph input '${v.name}' [${shape.join(',')}]`;
+    if (typeof shape[0] === 'number' && shape[0] > 0) this.fixedBatch = shape[0];
+    if (ids) {
+      const T = shape[1];
+      if (dims.length !== 2 || typeof T !== 'number' || !(T > 0)) this.bad('token ids must be [B,T] with T fixed');
+      this.values.set(v.name!, { kind: 'tokens', T });
+      return;
+    }
     if (dims.length === 2) this.bad('[B,F] inputs are not supported yet (the engine takes [B,C,H,W] images)');
     if (dims.length !== 4) this.bad('expected [B,C,H,W]');
     const chw = shape.slice(1).map((d) => (typeof d === 'number' && Number.isInteger(d) && d > 0 ? d : NaN));
     if (chw.some(Number.isNaN)) this.bad('C, H and W must be fixed');
-    if (typeof shape[0] === 'number' && shape[0] > 0) this.fixedBatch = shape[0];
     this.values.set(v.name!, { kind: 'tensor', node: 'input', shape: chw });
-    return chw as [number, number, number];
+    this.inShape = chw;
   }
 
   // ---------------------------------------------------------------- helpers
@@ -209,23 +252,32 @@ class Importer {
     if (v.kind === 'padded' && v.pad === 0) return v.src; // a Pad of nothing
     if (v.kind === 'padded') this.bad(`reads the output of Pad node '${v.padNode}': only a Pad before a Conv or an AveragePool can be folded`);
     if (v.kind === 'unused') this.bad(`reads ${v.what}, which is not supported`);
+    if (v.kind === 'tokens') this.bad('reads the token ids, which only a Gather from an embedding table may read');
+    if (v.kind === 'masked') this.bad('reads the output of a masking Where, which only a Softmax may read');
+    if (v.kind === 'step') this.bad(`reads an intermediate of a decomposed ${v.of === 'gelu' ? 'GELU' : 'LayerNorm'} (${v.step}), which is not supported`);
+    if (v.kind === 'ln_weighted') this.bad('reads a LayerNorm times its weight without the Add of its bias, which is not supported');
+    if (v.kind === 'rows') this.bad(`reads rows of '${v.name}', which only an Add (a positional embedding) may read`);
     this.bad(`needs a graph tensor as its data input, gets ${v.kind === 'const' ? 'a Constant' : `the initializer '${v.name}'`}`);
   }
   private input(n: NodeProto, i = 0): GraphTensor {
     return this.tensorOf(this.get(n.input?.[i]));
   }
-  /** An initializer input of the node (through Identity nodes), owned by one node only. */
+  /** An initializer input of the node (through Identity nodes), as a parameter. */
   private init(n: NodeProto, i: number, what: string, rank?: number): { name: string; t: TensorProto; dims: number[] } {
     const v = this.get(n.input?.[i]);
     if (v.kind !== 'init') this.bad(`its ${what} (input '${n.input?.[i]}') must be an initializer`);
-    return this.owned(v.name, v.t, what, rank);
+    return this.owned(v, what, rank);
   }
-  private owned(name: string, t: TensorProto, what: string, rank?: number): { name: string; t: TensorProto; dims: number[] } {
-    const dims = this.dims(t);
+  /**
+   * An initializer as a parameter, by its name; when another node already uses it, by the name an Identity
+   * gave it (an equal tensor the exporter merged: a parameter of its own), or else by its name again (tied).
+   */
+  private owned(v: { name: string; t: TensorProto; alias?: string }, what: string, rank?: number): { name: string; t: TensorProto; dims: number[] } {
+    const { t } = v, dims = this.dims(t);
+    const name = this.usedInits.has(v.name) && v.alias && !this.usedInits.has(v.alias) ? v.alias : v.name;
     if (rank !== undefined && dims.length !== rank) this.bad(`its ${what} '${name}' has shape [${dims}], expected ${rank} dimensions`);
-    const owner = this.usedInits.get(name);
-    if (owner !== undefined) this.bad(`the initializer '${name}' is also used by ${owner} (shared weights are not supported)`);
-    this.usedInits.set(name, this.here);
+    if (!this.usedInits.has(name)) this.usedInits.set(name, this.here);
+    this.paramTensors.set(name, t);
     return { name, t, dims };
   }
   private optional(n: NodeProto, i: number): boolean {
@@ -241,8 +293,8 @@ class Importer {
     if (t.dataLocation === 1) this.bad(`tensor '${t.name}' keeps its data in an external file, which is not supported`);
     if (t.segment) this.bad(`tensor '${t.name}' is segmented, which is not supported`);
     const type = t.dataType ?? 0;
-    const bytesPer = type === DT.FLOAT || type === DT.INT32 ? 4 : type === DT.DOUBLE || type === DT.INT64 ? 8 : 0;
-    if (!bytesPer) this.bad(`tensor '${t.name}' has data type ${type}; supported: float, double (weights), int32, int64 (shapes)`);
+    const bytesPer = type === DT.FLOAT || type === DT.INT32 ? 4 : type === DT.DOUBLE || type === DT.INT64 ? 8 : type === DT.BOOL ? 1 : 0;
+    if (!bytesPer) this.bad(`tensor '${t.name}' has data type ${type}; supported: float, double (weights), int32, int64, bool (shapes, masks)`);
     const out = new Float64Array(n);
     const raw = t.rawData;
     if (raw && raw.length > 0) {
@@ -252,11 +304,12 @@ class Importer {
         out[i] = type === DT.FLOAT ? dv.getFloat32(4 * i, true)
           : type === DT.DOUBLE ? dv.getFloat64(8 * i, true)
             : type === DT.INT32 ? dv.getInt32(4 * i, true)
-              : Number(dv.getBigInt64(8 * i, true));
+              : type === DT.BOOL ? dv.getUint8(i)
+                : Number(dv.getBigInt64(8 * i, true));
       }
       return out;
     }
-    const list: ArrayLike<unknown> = (type === DT.FLOAT ? t.floatData : type === DT.DOUBLE ? t.doubleData : type === DT.INT32 ? t.int32Data : t.int64Data) ?? [];
+    const list: ArrayLike<unknown> = (type === DT.FLOAT ? t.floatData : type === DT.DOUBLE ? t.doubleData : type === DT.INT32 || type === DT.BOOL ? t.int32Data : t.int64Data) ?? [];
     if (list.length !== n) this.bad(`tensor '${t.name}' has ${list.length} values, its shape [${this.dims(t)}] needs ${n}`);
     for (let i = 0; i < n; i++) out[i] = toNumber(list[i]);
     return out;
@@ -264,10 +317,30 @@ class Importer {
 
   /** The integers of a Constant or initializer input (Pad's pads, Reshape's shape). */
   private intsInput(n: NodeProto, i: number, what: string): number[] {
-    const v = this.get(n.input?.[i]);
-    if (v.kind === 'const') return v.values;
-    if (v.kind === 'init') return Array.from(this.floats(v.t));
+    const c = this.constOf(this.get(n.input?.[i]));
+    if (c) return c.values;
     this.bad(`its ${what} must be a Constant or an initializer (computed ${what}s are not supported)`);
+  }
+  /** A Constant (or folded constant) or an initializer read as a constant; null for anything else. */
+  private constOf(v: Value): Const | null {
+    if (v.kind === 'const') return { dims: v.dims, values: v.values };
+    if (v.kind === 'init') return { dims: this.dims(v.t), values: Array.from(this.floats(v.t)) };
+    return null;
+  }
+  /** Every input of the node as a constant, or null if one is not. */
+  private constInputs(n: NodeProto): Const[] | null {
+    const cs = (n.input ?? []).map((name) => (name ? this.constOf(this.get(name)) : { dims: [0], values: [] }));
+    return cs.every((c) => c !== null) ? (cs as Const[]) : null;
+  }
+  /** The single number of a constant input (a scalar, or one element), or null. */
+  private scalarInput(v: Value): number | null {
+    const c = this.constOf(v);
+    return c && c.values.length === 1 ? c.values[0] : null;
+  }
+  /** Sets the node's output to a folded constant (null: the node's inputs are outside what folding handles). */
+  private setConst(n: NodeProto, c: Const | null, what: string): void {
+    if (!c) this.bad(`cannot fold ${what}`);
+    this.setOutput(n, { kind: 'const', dims: c.dims, values: c.values });
   }
 
   /** A new spec node reading the given graph tensors; its output is the node's first output. */
@@ -357,27 +430,37 @@ class Importer {
       }
       case 'Transpose': {
         const v = this.get(n.input?.[0]);
+        if (v.kind === 'tensor') {
+          this.transpose(n, v);
+          return;
+        }
         if (v.kind !== 'init') this.bad('Transpose of a graph tensor is not supported (only of a weight, before a MatMul)');
         const perm = this.ints(n, 'perm') ?? [1, 0];
         if (this.dims(v.t).length !== 2 || !sameShape(perm, [1, 0])) this.bad(`only the transpose of a 2-D initializer is supported, '${v.name}' is [${this.dims(v.t)}] with perm [${perm}]`);
-        this.setOutput(n, { kind: 'transposed', name: v.name, t: v.t });
+        this.setOutput(n, { kind: 'transposed', name: v.name, t: v.t, alias: v.alias });
         return;
       }
       case 'MatMul': {
-        const x = this.flatInput(n);
         const b = this.get(n.input?.[1]);
+        if (b.kind === 'tensor') {
+          this.matmul(n, this.input(n, 0), b);
+          return;
+        }
+        const x = this.input(n);
+        if (x.shape.length > 2) this.bad(`needs a [B,F] or [B,T,F] input, gets [B,${x.shape}] (add a Flatten)`);
         if (b.kind === 'init') {
           this.bad(`its weight '${b.name}' is a plain [in,out] initializer: the engine keeps PyTorch's Linear layout [out,in], so it must be Transpose(weight) (as torch.onnx.export writes nn.Linear) or a Gemm with transB=1`);
         }
         if (b.kind !== 'transposed') this.bad(`its second input must be Transpose(initializer), a weight (input '${n.input?.[1]}')`);
-        const w = this.owned(b.name, b.t, 'weight', 2);
-        if (w.dims[1] !== x.shape[0]) this.bad(`weight '${w.name}' [${w.dims}] expects ${w.dims[1]} input features, the input has ${x.shape[0]}`);
-        const node = this.emit(n, { type: 'linear', in: w.dims[1], out: w.dims[0], bias: false, params: { weight: w.name } }, [x], [w.dims[0]]);
+        const w = this.owned(b, 'weight', 2), features = x.shape[x.shape.length - 1];
+        if (w.dims[1] !== features) this.bad(`weight '${w.name}' [${w.dims}] expects ${w.dims[1]} input features, the input has ${features}`);
+        const node = this.emit(n, { type: 'linear', in: w.dims[1], out: w.dims[0], bias: false, params: { weight: w.name } }, [x], [...x.shape.slice(0, -1), w.dims[0]]);
         this.matmulLinear.set(n.output![0], node as LinearSpec);
         return;
       }
       case 'Add': {
         const a = this.get(n.input?.[0]), b = this.get(n.input?.[1]);
+        if (this.sequenceAdd(n, a, b)) return;
         const initSide = a.kind === 'init' ? 0 : b.kind === 'init' ? 1 : -1;
         if (initSide >= 0) {
           const tensorName = n.input![1 - initSide];
@@ -522,9 +605,12 @@ class Importer {
         this.setOutput(n, c);
         return;
       }
-      case 'Identity':
-        this.setOutput(n, this.get(n.input?.[0]));
+      case 'Identity': {
+        const v = this.get(n.input?.[0]);
+        // an initializer under another name: the parameter's own name if the initializer is also used elsewhere
+        this.setOutput(n, v.kind === 'init' && n.output?.[0] ? { ...v, alias: n.output[0] } : v);
         return;
+      }
       case 'Dropout': {
         // opset >= 12: a training_mode input that is true makes it random
         if (this.optional(n, 2)) {
@@ -537,8 +623,244 @@ class Importer {
         return;
       }
       default:
-        this.fail(`unsupported ONNX op '${op}' (node '${label}')`);
+        if (!this.sequenceNode(n, op)) this.fail(`unsupported ONNX op '${op}' (node '${label}')`);
     }
+  }
+
+  // ---------------------------------------------------------------- sequence models (see the header)
+
+  /** The ops of a transformer and their constant arithmetic; false: not one of them. */
+  private sequenceNode(n: NodeProto, op: string): boolean {
+    switch (op) {
+      case 'Gather':
+        this.gatherNode(n);
+        return true;
+      case 'LayerNormalization': {
+        const x = this.input(n);
+        const axis = axisOf(this.int(n, 'axis', -1), x.shape.length + 1);
+        if (axis !== x.shape.length) this.bad(`axis=${this.int(n, 'axis', -1)} is not supported (only the last)`);
+        const w = this.init(n, 1, 'scale', 1), b = this.optional(n, 2) ? this.init(n, 2, 'bias', 1) : null;
+        if (!b) this.bad('a LayerNormalization without a bias is not supported');
+        this.emit(n, { type: 'layernorm', eps: this.float(n, 'epsilon', 1e-5), params: { weight: w.name, bias: b.name } }, [x], x.shape);
+        this.extraOutputs(n, 1, 'the mean and inverse standard deviation outputs');
+        return true;
+      }
+      case 'ReduceMean': {
+        const v = this.get(n.input?.[0]);
+        const src = v.kind === 'step' && v.step === 'squared' ? v.src : this.tensorOf(v);
+        const axes = this.optional(n, 1) ? this.intsInput(n, 1, 'axes') : this.ints(n, 'axes');
+        if (axes?.length !== 1 || axisOf(axes[0], src.shape.length + 1) !== src.shape.length || this.int(n, 'keepdims', 1) !== 1) {
+          this.bad(`only a mean over the last axis with keepdims=1 is supported (a LayerNorm), axes [${axes ?? ''}]`);
+        }
+        this.setOutput(n, { kind: 'step', of: 'layernorm', step: v.kind === 'step' ? 'variance' : 'mean', src });
+        return true;
+      }
+      case 'Sub': {
+        const [a, b] = [this.get(n.input?.[0]), this.get(n.input?.[1])];
+        if (a.kind !== 'tensor' || b.kind !== 'step' || b.step !== 'mean' || b.src.node !== a.node) this.bad('only x - mean(x) of a LayerNorm is supported');
+        this.setOutput(n, { kind: 'step', of: 'layernorm', step: 'centered', src: a });
+        return true;
+      }
+      case 'Pow': {
+        const a = this.get(n.input?.[0]);
+        if (a.kind !== 'step' || a.step !== 'centered' || this.scalarInput(this.get(n.input?.[1])) !== 2) this.bad('only (x - mean(x))^2 of a LayerNorm is supported');
+        this.setOutput(n, { kind: 'step', of: 'layernorm', step: 'squared', src: a.src });
+        return true;
+      }
+      case 'Sqrt': {
+        const a = this.get(n.input?.[0]);
+        if (a.kind !== 'step' || a.step !== 'variance+eps') this.bad('only the sqrt(var + eps) of a LayerNorm is supported');
+        this.setOutput(n, { ...a, step: 'std' });
+        return true;
+      }
+      case 'Mul':
+      case 'Div':
+        this.productNode(n, op);
+        return true;
+      case 'Erf': {
+        const s = this.scaled.get(n.input?.[0] ?? '');
+        if (!s || Math.abs(s.factor * Math.SQRT2 - 1) > 1e-12) this.bad('only erf(x / sqrt(2)) of a GELU is supported');
+        this.setOutput(n, { kind: 'step', of: 'gelu', step: 'erf', src: s.src });
+        return true;
+      }
+      case 'Gelu': {
+        const x = this.input(n), approximate = this.str(n, 'approximate', 'none');
+        if (approximate !== 'none' && approximate !== 'tanh') this.bad(`approximate='${approximate}' is not supported`);
+        this.emit(n, { type: 'gelu', approximate }, [x], x.shape);
+        return true;
+      }
+      case 'Softmax': {
+        const v = this.get(n.input?.[0]);
+        const x = v.kind === 'masked' ? v.src : this.tensorOf(v);
+        const axis = this.int(n, 'axis', this.opset >= 13 ? -1 : 1);
+        if (axisOf(axis, x.shape.length + 1) !== x.shape.length) this.bad(`axis=${axis} is not supported (only the last)`);
+        const T = x.shape[x.shape.length - 1];
+        if (v.kind === 'masked' && !isCausalMask(v.mask, T)) this.bad(`its mask [${v.mask.dims}] is not the causal mask (-inf exactly where j > i)`);
+        this.emit(n, { type: 'softmax', causal: v.kind === 'masked' }, [x], x.shape);
+        return true;
+      }
+      case 'Where': {
+        const [cond, minusInf] = [this.constOf(this.get(n.input?.[0])), this.scalarInput(this.get(n.input?.[1]))];
+        const y = this.get(n.input?.[2]);
+        if (y.kind !== 'tensor' || !cond || minusInf !== -Infinity) this.bad('only Where(constant mask, -inf, x) before a Softmax (a causal mask) is supported');
+        this.setOutput(n, { kind: 'masked', src: y, mask: cond });
+        return true;
+      }
+      case 'Shape': {
+        const v = this.get(n.input?.[0]);
+        if (this.fixedBatch === null) this.bad('the shape of a tensor is known only with a fixed batch size');
+        const shape = v.kind === 'tokens' ? [v.T] : this.tensorOf(v).shape;
+        this.setConst(n, { dims: [shape.length + 1], values: [this.fixedBatch, ...shape] }, 'Shape');
+        return true;
+      }
+      case 'Unsqueeze':
+      case 'Concat':
+      case 'Slice':
+      case 'Equal':
+      case 'Cast':
+        this.foldNode(n, op);
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  /** Gather: the embedding of the token ids, rows 0..T-1 of a positional table, or constant arithmetic. */
+  private gatherNode(n: NodeProto): void {
+    const data = this.get(n.input?.[0]), idx = this.get(n.input?.[1]), axis = this.int(n, 'axis', 0);
+    if (idx.kind === 'tokens') {
+      if (data.kind !== 'init' || axis !== 0) this.bad('the token ids must index the rows of an initializer (an embedding table)');
+      const w = this.owned(data, 'embedding table', 2), V = w.dims[0];
+      const input: GraphTensor = { kind: 'tensor', node: 'input', shape: [idx.T, V] };
+      this.inShape = input.shape;
+      this.emit(n, { type: 'embedding', vocab: V, dim: w.dims[1], params: { weight: w.name } }, [input], [idx.T, w.dims[1]]);
+      return;
+    }
+    const indices = this.constOf(idx);
+    if (data.kind === 'init' && (data.t.dataType === DT.FLOAT || data.t.dataType === DT.DOUBLE) && indices) {
+      const count = indices.values.length;
+      if (axis !== 0 || indices.dims.length !== 1 || indices.values.some((v, i) => v !== i)) {
+        this.bad(`only the rows 0..T-1 of '${data.name}' (a positional embedding) are supported, indices [${indices.values.slice(0, 8)}]`);
+      }
+      this.setOutput(n, { kind: 'rows', name: data.name, t: data.t, alias: data.alias, count });
+      return;
+    }
+    const all = this.constInputs(n);
+    this.setConst(n, all && gather(all[0], all[1], axis), 'a Gather of constants');
+  }
+
+  /** Add of a sequence model: a positional table, a LayerNorm's bias, the eps of a decomposed LayerNorm, GELU's 1 + erf. */
+  private sequenceAdd(n: NodeProto, a: Value, b: Value): boolean {
+    const [p, q] = a.kind === 'tensor' || a.kind === 'ln_weighted' ? [a, b] : [b, a];
+    if (p.kind === 'tensor' && q.kind === 'rows') {
+      if (p.shape.length !== 2 || q.count !== p.shape[0]) this.bad(`adds ${q.count} rows of '${q.name}' to [B,${p.shape}]`);
+      const w = this.owned(q, 'positional table', 2);
+      if (w.dims[1] !== p.shape[1]) this.bad(`positional table '${w.name}' [${w.dims}] does not fit [B,${p.shape}]`);
+      this.emit(n, { type: 'pos_embedding', max_len: w.dims[0], params: { weight: w.name } }, [p], p.shape);
+      return true;
+    }
+    if (p.kind === 'ln_weighted') {
+      if (q.kind !== 'init') this.bad('a LayerNorm times its weight must be followed by the Add of its bias');
+      const bias = this.owned(q, 'bias', 1);
+      if (bias.dims[0] !== p.tensor.shape[p.tensor.shape.length - 1]) this.bad(`bias '${bias.name}' [${bias.dims}] does not fit [B,${p.tensor.shape}]`);
+      delete p.ln.affine;
+      p.ln.params = { ...p.ln.params, bias: bias.name };
+      this.setOutput(n, p.tensor);
+      return true;
+    }
+    const [s, c] = a.kind === 'step' ? [a, b] : [b, a];
+    if (s.kind !== 'step') return false;
+    const value = this.scalarInput(c);
+    if (s.step === 'variance' && value !== null && value > 0) {
+      this.setOutput(n, { ...s, step: 'variance+eps', eps: Math.fround(value) === value ? shortestFloat32(value) : value });
+    }
+    else if (s.step === 'erf' && value === 1) this.setOutput(n, { ...s, step: '1+erf' });
+    else this.bad(`adds to an intermediate of a decomposed ${s.of === 'gelu' ? 'GELU' : 'LayerNorm'} (${s.step}), which is not supported`);
+    return true;
+  }
+
+  /** Mul / Div: a scale by a constant, a decomposed LayerNorm's Div and weight, or the Muls of a decomposed GELU. */
+  private productNode(n: NodeProto, op: 'Mul' | 'Div'): void {
+    const a = this.get(n.input?.[0]), b = this.get(n.input?.[1]);
+    if (op === 'Div' && a.kind === 'step' && a.step === 'centered' && b.kind === 'step' && b.step === 'std' && b.src.node === a.src.node) {
+      const ln = this.emit(n, { type: 'layernorm', eps: b.eps, affine: false }, [a.src], a.src.shape) as LayerNormSpec;
+      this.plainLayerNorm.set(n.output![0], ln);
+      return;
+    }
+    // Mul is commutative: t is the step of a pattern if either factor is one, else the graph tensor
+    const swap = op === 'Mul' && (b.kind === 'step' || (b.kind === 'tensor' && a.kind !== 'step'));
+    const [t, other] = swap ? [b, a] : [a, b];
+    if (op === 'Mul' && t.kind === 'step' && t.step === '1+erf' && other.kind === 'tensor' && other.node === t.src.node) {
+      this.setOutput(n, { ...t, step: 'x(1+erf)' });
+      return;
+    }
+    const c = this.scalarInput(other);
+    if (op === 'Mul' && t.kind === 'step' && t.step === 'x(1+erf)' && c === 0.5) {
+      this.emit(n, { type: 'gelu', approximate: 'none' }, [t.src], t.src.shape);
+      return;
+    }
+    const x = this.tensorOf(t);
+    const ln = this.plainLayerNorm.get(n.input![swap ? 1 : 0]);
+    if (op === 'Mul' && ln && other.kind === 'init' && this.dims(other.t).length === 1) {
+      const w = this.owned(other, 'weight', 1);
+      if (w.dims[0] !== x.shape[x.shape.length - 1]) this.bad(`weight '${w.name}' [${w.dims}] does not fit [B,${x.shape}]`);
+      ln.params = { weight: w.name };
+      this.setOutput(n, { kind: 'ln_weighted', tensor: x, ln });
+      return;
+    }
+    if (c === null || !Number.isFinite(c) || (op === 'Div' && c === 0)) this.bad(`only a ${op === 'Mul' ? 'product' : 'quotient'} by a constant scalar is supported`);
+    const factor = op === 'Mul' ? c : 1 / c;
+    this.emit(n, { type: 'scale', factor }, [x], x.shape);
+    this.scaled.set(n.output![0], { src: x, factor });
+  }
+
+  /** MatMul of two graph tensors: a batched matmul over the leading dimensions (no broadcasting). */
+  private matmul(n: NodeProto, a: GraphTensor, b: GraphTensor): void {
+    const r = a.shape.length;
+    if (r < 2 || b.shape.length !== r || a.shape.slice(0, -2).some((d, i) => d !== b.shape[i]) || a.shape[r - 1] !== b.shape[r - 2]) {
+      this.bad(`cannot multiply [B,${a.shape}] by [B,${b.shape}] (no broadcasting)`);
+    }
+    this.emit(n, { type: 'matmul' }, [a, b], [...a.shape.slice(0, -1), b.shape[r - 1]]);
+  }
+
+  /** Transpose of a graph tensor: a permutation of the per-sample axes (the batch stays first). */
+  private transpose(n: NodeProto, x: GraphTensor): void {
+    const r = x.shape.length + 1, perm = this.ints(n, 'perm') ?? Array.from({ length: r }, (_, i) => r - 1 - i);
+    if (perm.length !== r || perm[0] !== 0) this.bad(`perm [${perm}] must keep the batch axis first`);
+    const p = perm.slice(1).map((d) => d - 1);
+    if (p.every((d, i) => d === i)) this.setOutput(n, x);
+    else this.emit(n, { type: 'transpose', perm: p }, [x], p.map((d) => x.shape[d]));
+  }
+
+  /** Unsqueeze, Concat, Slice, Equal and Cast of constants (the shape arithmetic and masks around attention). */
+  private foldNode(n: NodeProto, op: string): void {
+    const v = this.get(n.input?.[0]);
+    if (op === 'Cast' && v.kind === 'tensor') {
+      const to = this.int(n, 'to', 0);
+      if (to !== DT.FLOAT && to !== DT.DOUBLE) this.bad(`a Cast of a graph tensor to type ${to} is not supported`);
+      this.setOutput(n, v);
+      return;
+    }
+    const all = this.constInputs(n);
+    if (!all) this.bad(`${op} of a graph tensor is not supported (only of constants)`);
+    const [c, ...rest] = all;
+    const folded = (): Const | null => {
+      switch (op) {
+        case 'Unsqueeze':
+          return unsqueeze(c, rest[0]?.values ?? this.ints(n, 'axes') ?? []);
+        case 'Concat':
+          return concat(all, this.int(n, 'axis', 0));
+        case 'Slice': {
+          const [starts, ends, axes, steps] = this.opset >= 10 ? rest.map((x) => x.values) : [this.ints(n, 'starts') ?? [], this.ints(n, 'ends') ?? [], this.ints(n, 'axes')];
+          return slice(c, starts, ends, axes?.length ? axes : undefined, steps?.length ? steps : undefined);
+        }
+        case 'Equal':
+          return elementwise(c, rest[0], (x, y) => (x === y ? 1 : 0));
+        default: // Cast: numbers stay numbers; to bool, non-zero is 1
+          return this.int(n, 'to', 0) === DT.BOOL ? { dims: c.dims, values: c.values.map((x) => (x !== 0 ? 1 : 0)) } : c;
+      }
+    };
+    this.setConst(n, folded(), `a ${op} of constants`);
   }
 
   /** The input of Gemm / MatMul: one feature vector per sample. */
@@ -598,18 +920,34 @@ class Importer {
   }
 }
 
-/** The model of an ONNX file's bytes (`file` names it in messages). */
-export function importOnnx(bytes: Uint8Array, file: string): OnnxModel {
+/** The model of an ONNX file's bytes, image or sequence (`file` names it in messages). */
+export function importOnnxGraph(bytes: Uint8Array, file: string): OnnxGraph {
   return new Importer(file).run(bytes);
 }
 
-/** Reads and maps an ONNX file. */
-export function readOnnxModel(path: string): OnnxModel {
+/** The image model of an ONNX file's bytes; a sequence model is a UserError (the attacks take images so far). */
+export function importOnnx(bytes: Uint8Array, file: string): OnnxModel {
+  return imageModel(importOnnxGraph(bytes, file), file);
+}
+
+/** Reads and maps an ONNX file (image or sequence model). */
+export function readOnnxGraph(path: string): OnnxGraph {
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(path);
   } catch (e) {
     throw new UserError(`${path}: cannot read the ONNX model (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
   }
-  return importOnnx(bytes, path);
+  return importOnnxGraph(bytes, path);
+}
+
+/** Reads and maps an ONNX file of an image model. */
+export function readOnnxModel(path: string): OnnxModel {
+  return imageModel(readOnnxGraph(path), path);
+}
+
+function imageModel(m: OnnxGraph, file: string): OnnxModel {
+  const { in_shape } = m.spec;
+  if (in_shape.length !== 3) throw new UserError(`${file}: a sequence model (token ids [B,${in_shape[0]}] in); this takes image models [B,C,H,W]`);
+  return m as OnnxModel;
 }

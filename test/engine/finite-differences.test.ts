@@ -1,6 +1,9 @@
 // Float64 finite-difference checks of the engine's derivatives on random small architectures.
 //
-// For each model (30 random ones drawn from a seeded Prng, plus two small DLG LeNets):
+// For each model (30 random ones drawn from a seeded Prng, two small DLG LeNets, 16 random residual graphs
+// and 12 random sequence models: small GPTs (embedding, +pos, LayerNorm, causal multi-head attention,
+// residual adds, a GELU MLP, a tied or untied output projection) and chains of the other sequence ops,
+// on one-hot tokens (the embedding's gather path) or dense token weights, labels per position):
 //   1. dL/dW, dL/dx, dL/dy (soft labels)        against FD of the loss L (all of W if it has
 //                                               <= 128 entries, else 64 coordinates incl. the
 //                                               first and last of every tensor; 64 of x; all y)
@@ -22,8 +25,9 @@ import { convOutSize, ReferenceKernels, type Arr, type Kernels } from '../../src
 import { WasmKernels } from '../../src/engine/wasm-kernels.js';
 import { Network } from '../../src/engine/network.js';
 import type { LabelInput } from '../../src/engine/loss.js';
-import type { LayerSpec, LenetActivation, ModelSpec } from '../../src/engine/graph.js';
+import type { AnyModelSpec, LayerSpec, LenetActivation, ModelSpec } from '../../src/engine/graph.js';
 import { lenet } from '../../src/models/lenet.js';
+import { gpt } from '../../src/models/gpt.js';
 import { Prng } from '../../src/util/prng.js';
 import { cosine, l2, type Objective } from '../../src/attacks/objective.js';
 import { FedSgdMessage } from '../../src/fl/message.js';
@@ -203,13 +207,18 @@ function subset(rng: Prng, n: number, count: number, must: number[] = []): numbe
 
 interface Case {
   id: string;
-  spec: ModelSpec;
+  spec: AnyModelSpec;
   batch: number;
   soft: boolean;
   seed: number;
+  /** The input at the centre point: normal (default), or one-hot rows (a sequence model's tokens). */
+  input?: 'normal' | 'onehot';
 }
 
-function describe(spec: ModelSpec, batch: number, soft: boolean): string {
+/** Any network (images or sequences). */
+type AnyNetwork = Network<readonly number[]>;
+
+function describe(spec: AnyModelSpec, batch: number, soft: boolean): string {
   if (spec.layers.some((l) => l.inputs)) {
     const op = (l: LayerSpec) => l.type + (l.type === 'batchnorm' ? `(${l.mode})` : l.type === 'add' ? `(${l.inputs?.length})` : '');
     return `in[${spec.in_shape}] B${batch} K${spec.num_classes} ${soft ? 'soft' : 'hard'} graph: ${spec.layers.map(op).join(' ')}`;
@@ -346,6 +355,41 @@ function randomGraphCase(rng: Prng, index: number): Case {
   return { id: `#G${String(index).padStart(2, '0')} ${describe(spec, batch, soft)}`, spec, batch, soft, seed: rng.nextU32() };
 }
 
+/**
+ * A random sequence model: a small GPT (1-2 blocks, 1-2 heads, causal or not, exact or tanh GELU, tied or
+ * untied head), or a chain of the other ops (dense token weights or [T,d] embeddings in; layernorm without
+ * affine, a plain softmax, x x^T by matmul, transposes, scale, a linear head on the last dim).
+ */
+function randomSequenceCase(rng: Prng, index: number): Case {
+  const V = randInt(rng, 4, 8), T = randInt(rng, 2, 5), batch = randInt(rng, 1, 3), soft = rng.uniform() < 0.5;
+  let spec: AnyModelSpec, what: string, input: Case['input'];
+  if (index % 3 !== 2) {
+    const heads = randInt(rng, 1, 2), dim = heads * randInt(rng, 2, 3), layers = randInt(rng, 1, 2);
+    const o = { vocab: V, context: T, dim, heads, layers, tied: rng.uniform() < 0.5, gelu: rng.uniform() < 0.5 ? 'none' as const : 'tanh' as const, causal: rng.uniform() < 0.8 };
+    spec = gpt(o);
+    input = rng.uniform() < 0.5 ? 'onehot' : 'normal';
+    what = `gpt V${V} T${T} d${dim} H${heads} L${layers} ${o.tied ? 'tied' : 'untied'} gelu=${o.gelu}${o.causal ? ' causal' : ''}`;
+  } else {
+    const d = randInt(rng, 2, 4), embed = rng.uniform() < 0.5;
+    const layers: LayerSpec[] = [
+      ...(embed ? [{ type: 'embedding', name: 'emb', dim: d } as LayerSpec, { type: 'pos_embedding', name: 'pos', max_len: T + 1 } as LayerSpec] : []),
+      { type: 'layernorm', name: 'ln', affine: false },
+      { type: 'transpose', name: 'lnT', perm: [1, 0] },
+      { type: 'matmul', name: 'gram', inputs: ['ln', 'lnT'] },
+      { type: 'scale', factor: 0.7 },
+      { type: 'softmax', name: 'mix' },
+      { type: 'matmul', inputs: ['mix', 'ln'] },
+      { type: 'gelu', approximate: 'tanh' },
+      { type: 'linear', name: 'head', out: V, bias: rng.uniform() < 0.5 },
+    ];
+    spec = { in_shape: [T, embed ? V : d], num_classes: V, layers };
+    input = embed && rng.uniform() < 0.5 ? 'onehot' : 'normal';
+    what = `chain ${layers.map((l) => l.type).join(' ')}`;
+  }
+  const id = `#S${String(index).padStart(2, '0')} in[${spec.in_shape}] B${batch} K${V} ${soft ? 'soft' : 'hard'} ${input}: ${what}`;
+  return { id, spec, batch, soft, seed: rng.nextU32(), input };
+}
+
 const caseRng = new Prng(20240611);
 const CASES: Case[] = Array.from({ length: N_RANDOM_MODELS }, (_, i) => randomCase(caseRng, i));
 CASES.push(
@@ -355,6 +399,9 @@ CASES.push(
 const N_RANDOM_GRAPHS = 16;
 const graphRng = new Prng(20261201);
 CASES.push(...Array.from({ length: N_RANDOM_GRAPHS }, (_, i) => randomGraphCase(graphRng, i)));
+const N_SEQUENCE_MODELS = 12;
+const sequenceRng = new Prng(20261215);
+CASES.push(...Array.from({ length: N_SEQUENCE_MODELS }, (_, i) => randomSequenceCase(sequenceRng, i)));
 
 // ---------------------------------------------------------------- backends
 
@@ -369,7 +416,7 @@ class CountingKernels extends ReferenceKernels {
 
 interface Backend {
   name: string;
-  make(spec: ModelSpec, batch: number): Kernels;
+  make(spec: AnyModelSpec, batch: number): Kernels;
 }
 
 const BACKENDS: Backend[] = [
@@ -394,7 +441,7 @@ class KinkGuard {
   crossed = 0;
   /** Set by measure() when too many probes were lost: the attempt is redrawn. */
   redraw = false;
-  constructor(private readonly net: Network) {
+  constructor(private readonly net: AnyNetwork) {
     this.reluInputs = net.nodes.flatMap((n) => (n.layer.kind === 'relu' || n.layer.kind === 'leaky_relu' ? [n.inputs[0]] : []));
   }
   private acts(): Arr[] {
@@ -486,17 +533,18 @@ function unit(n: number, i: number): Float64Array {
 }
 
 /** One attempt at a model with fresh random weights, data and directions; null if a probe crossed a ReLU kink. */
-function attempt(net: Network, c: Case, rng: Prng): { errors: Errors; checks: number } | null {
+function attempt(net: AnyNetwork, c: Case, rng: Prng): { errors: Errors; checks: number } | null {
   const { batch: B, soft } = c;
   const K = net.numClasses, P = net.paramCount, N = net.inputSize;
+  const R = B * net.positions; // rows of logits, each with its label
   const guard = new KinkGuard(net);
   const errors: Errors = {};
   let checks = 0;
 
   const theta = rng.fillUniform(new Float64Array(P), -0.5, 0.5);
-  const x = rng.fillNormal(new Float64Array(N));
-  const y = rng.fillNormal(new Float64Array(B * K));
-  const classes = Array.from({ length: B }, () => randInt(rng, 0, K - 1));
+  const x = c.input === 'onehot' ? tokens(rng, N, net.spec.in_shape.at(-1)!) : rng.fillNormal(new Float64Array(N));
+  const y = rng.fillNormal(new Float64Array(R * K));
+  const classes = Array.from({ length: R }, () => randInt(rng, 0, K - 1));
   const label = labelOf(soft, y, classes);
 
   // ---- 1. first derivatives of L
@@ -524,9 +572,9 @@ function attempt(net: Network, c: Case, rng: Prng): { errors: Errors; checks: nu
   checks += xIdx.length;
   if (soft) {
     [errors['dL/dy']] = measure(guard, 0, (fd) => [
-      [gY, Array.from(gY, (_, i) => fd.scalar((t) => L(theta, x, { kind: 'soft', logits: axpy(y, t, unit(B * K, i)) }))), fd.floors],
+      [gY, Array.from(gY, (_, i) => fd.scalar((t) => L(theta, x, { kind: 'soft', logits: axpy(y, t, unit(R * K, i)) }))), fd.floors],
     ]);
-    checks += B * K;
+    checks += R * K;
   }
 
   // ---- 2. Hessian-vector products against FD of the (checked) first derivatives along W + e v
@@ -544,26 +592,26 @@ function attempt(net: Network, c: Case, rng: Prng): { errors: Errors; checks: nu
     const [fWW, fXW, fYW] = fd.vectors((t) => {
       L(axpy(theta, t, v), x, label);
       return [net.grad, net.gradInput, net.gradLabel];
-    }, [P, N, B * K]);
+    }, [P, N, R * K]);
     const out: Comparison[] = [[hWW, fWW, fd.vectorFloor(0)], [hXW, fXW, fd.vectorFloor(1)]];
     if (soft) out.push([hYW, fYW, fd.vectorFloor(2)]);
     return out;
   });
   if (!soft) delete errors['H_yW v'];
-  checks += P + N + (soft ? B * K : 0);
+  checks += P + N + (soft ? R * K : 0);
 
   // ---- 3. DLG objective end to end: D(x, y) = obj(m(x, y), g*), dD/dx and dD/dy from vjp
-  const msg = new FedSgdMessage(net);
+  const msg = gradientMessage(net);
   net.setParams(theta);
-  const xStar = rng.fillNormal(new Float64Array(N));
-  const yStar = rng.fillNormal(new Float64Array(B * K));
-  const classesStar = Array.from({ length: B }, () => randInt(rng, 0, K - 1));
+  const xStar = c.input === 'onehot' ? tokens(rng, N, net.spec.in_shape.at(-1)!) : rng.fillNormal(new Float64Array(N));
+  const yStar = rng.fillNormal(new Float64Array(R * K));
+  const classesStar = Array.from({ length: R }, () => randInt(rng, 0, K - 1));
   const gStar = Float64Array.from(msg.message(xStar, labelOf(soft, yStar, classesStar)));
   // Probe directions: two random unit vectors, plus one leaning on the analytic gradient g
   // (unit(unit(g) + r)), along which the derivative is large: a random direction in ~1000
   // dimensions sees only ~|g|/30, too close to the stencil's rounding noise for the cosine D.
   const rx = [0, 1, 2].map(() => unitNormal(rng, N));
-  const ry = [0, 1, 2].map(() => unitNormal(rng, B * K));
+  const ry = [0, 1, 2].map(() => unitNormal(rng, R * K));
   const directions = (r: Float64Array[], g: Float64Array): Float64Array[] => {
     const n = Math.sqrt(dot(g, g));
     if (n === 0) return r;
@@ -581,7 +629,7 @@ function attempt(net: Network, c: Case, rng: Prng): { errors: Errors; checks: nu
       return obj(m, gStar, dm);
     };
     D(x, y);
-    const dx = new Float64Array(N), dy = soft ? new Float64Array(B * K) : null;
+    const dx = new Float64Array(N), dy = soft ? new Float64Array(R * K) : null;
     msg.vjp(dm, dx, dy);
     const ux = directions(rx, dx);
     [errors[`${name} dD/dx`]] = measure(guard, scale, (fd) => [
@@ -599,6 +647,21 @@ function attempt(net: Network, c: Case, rng: Prng): { errors: Errors; checks: nu
   return guard.redraw ? null : { errors, checks };
 }
 
+/** One-hot rows of random tokens, n values in rows of `row`. */
+function tokens(rng: Prng, n: number, row: number): Float64Array {
+  const x = new Float64Array(n);
+  for (let r = 0; r < n; r += row) x[r + randInt(rng, 0, row - 1)] = 1;
+  return x;
+}
+
+/**
+ * The FedSGD message of any network: FedSgdMessage reads only evaluate/hvp and the gradients, but src/fl
+ * types its network as an image model's (Network<ImageShape>), so a sequence network is passed through a cast.
+ */
+function gradientMessage(net: AnyNetwork): FedSgdMessage {
+  return new FedSgdMessage(net as unknown as Network);
+}
+
 function runCase(c: Case, backend: Backend): Outcome {
   const net = new Network(c.spec, backend.make(c.spec, c.batch), c.batch);
   const rng = new Prng(c.seed);
@@ -612,6 +675,8 @@ function runCase(c: Case, backend: Backend): Outcome {
 // ---------------------------------------------------------------- tests
 
 const worst = new Map<string, { err: number; where: string }>();
+/** The same for the sequence models alone (#S). */
+const worstSequence = new Map<string, number>();
 let totalChecks = 0, totalModels = 0, redraws = 0;
 
 test('the random architectures cover the layer options', () => {
@@ -646,6 +711,27 @@ test('the random graphs cover residual adds, BatchNorm in both modes, pools and 
   assert.ok(graphs.some((c) => c.batch === 3) && graphs.some((c) => c.batch === 1));
 });
 
+test('the random sequence models cover every sequence op and option', () => {
+  const seq = CASES.filter((c) => c.id.startsWith('#S'));
+  const layers = seq.flatMap((c) => c.spec.layers);
+  const has = (f: (l: LayerSpec) => boolean, what: string) => assert.ok(layers.some(f), `some sequence model has ${what}`);
+  for (const type of ['embedding', 'pos_embedding', 'layernorm', 'gelu', 'softmax', 'matmul', 'transpose', 'scale', 'reshape', 'add', 'linear'] as const) has((l) => l.type === type, type);
+  has((l) => l.type === 'softmax' && l.causal === true, 'a causal softmax');
+  has((l) => l.type === 'softmax' && !l.causal, 'a plain softmax');
+  has((l) => l.type === 'gelu' && l.approximate === 'none', 'exact GELU');
+  has((l) => l.type === 'gelu' && l.approximate === 'tanh', 'tanh GELU');
+  has((l) => l.type === 'layernorm' && l.affine === false, 'a LayerNorm without affine');
+  has((l) => l.type === 'matmul' && l.transpose_b === true, 'Q K^T');
+  has((l) => l.type === 'matmul' && !l.transpose_b, 'A V');
+  has((l) => l.name === 'lm_head' && l.params?.weight === 'wte.weight', 'a tied head');
+  has((l) => l.name === 'lm_head' && !l.params, 'an untied head');
+  has((l) => l.type === 'pos_embedding' && l.max_len !== undefined, 'a positional table longer than the sequence');
+  assert.ok(seq.some((c) => c.input === 'onehot') && seq.some((c) => c.input === 'normal' && c.spec.layers[0].type === 'embedding'), 'one-hot and dense token weights');
+  assert.ok(seq.some((c) => c.spec.layers[0].type !== 'embedding'), 'embeddings as the input');
+  assert.ok(seq.some((c) => / H2 L2 /.test(c.id)), 'a GPT of two blocks with two heads');
+  assert.ok(seq.some((c) => c.soft) && seq.some((c) => !c.soft) && seq.some((c) => c.batch === 3) && seq.some((c) => c.batch === 1));
+});
+
 for (const backend of BACKENDS) {
   for (const c of CASES) {
     test(`[${backend.name}] ${c.id}`, () => {
@@ -658,6 +744,7 @@ for (const backend of BACKENDS) {
         const key = `${backend.name} ${q}`;
         const w = worst.get(key);
         if (!w || err > w.err) worst.set(key, { err, where: c.id });
+        if (c.id.startsWith('#S')) worstSequence.set(key, Math.max(err, worstSequence.get(key) ?? 0));
         if (!(err <= TOL)) bad.push(`${q}: ${err.toExponential(2)}`);
       }
       assert.deepEqual(bad, [], `relative errors above ${TOL}`);
@@ -824,5 +911,7 @@ test('summary: largest relative error per quantity', (t) => {
   t.diagnostic(`${stats.kinkRetries} probes retried with a smaller step at a ReLU kink, ${stats.lostProbes} dropped`);
   t.diagnostic(`${stats.fallbacks} comparisons retried with other FD steps (incl. sabotage tests), ${stats.rescued} then agreed`);
   for (const l of lines) t.diagnostic(l);
+  t.diagnostic('sequence models (#S) alone:');
+  for (const [q, e] of [...worstSequence.entries()].sort()) t.diagnostic(`${q.padEnd(28)} ${e.toExponential(2)}`);
   for (const [q, w] of worst) assert.ok(w.err <= TOL, `${q}: ${w.err}`);
 });

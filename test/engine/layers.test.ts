@@ -26,6 +26,14 @@ import { MaxPool } from '../../src/engine/layers/maxpool.js';
 import { BatchNorm } from '../../src/engine/layers/batchnorm.js';
 import { Identity } from '../../src/engine/layers/identity.js';
 import { Add } from '../../src/engine/layers/add.js';
+import { LayerNorm } from '../../src/engine/layers/layernorm.js';
+import { Softmax } from '../../src/engine/layers/softmax.js';
+import { Embedding } from '../../src/engine/layers/embedding.js';
+import { PositionalEmbedding } from '../../src/engine/layers/pos-embedding.js';
+import { Transpose } from '../../src/engine/layers/transpose.js';
+import { Scale } from '../../src/engine/layers/scale.js';
+import { MatMul } from '../../src/engine/layers/matmul.js';
+import type { MultiInputLayer } from '../../src/engine/layers/layer.js';
 import { Prng } from '../../src/util/prng.js';
 
 const TOL = 1e-7;
@@ -146,7 +154,7 @@ class Rig {
 
 // ---------------------------------------------------------------- configurations
 
-type Input = 'normal' | 'distinct' | 'awayFromZero';
+type Input = 'normal' | 'distinct' | 'awayFromZero' | 'onehot';
 
 interface Config {
   name: string;
@@ -157,7 +165,13 @@ interface Config {
   buffers?: boolean;
 }
 
-function randomInput(rng: Prng, n: number, kind: Input): Float64Array {
+/** `row`: the last input dimension (one-hot rows of that length). */
+function randomInput(rng: Prng, n: number, kind: Input, row: number): Float64Array {
+  if (kind === 'onehot') {
+    const v = new Float64Array(n);
+    for (let r = 0; r < n; r += row) v[r + Math.floor(rng.uniform() * row)] = 1;
+    return v;
+  }
   if (kind === 'distinct') {
     // a shuffled ladder 0.1 apart: no ties within reach of a probe
     const v = Float64Array.from({ length: n }, (_, i) => 0.1 * (i - n / 2));
@@ -204,7 +218,80 @@ const CONFIGS: Config[] = [
   { name: 'identity [2,3,2]', make: () => new Identity([2, 3, 2]), B: 2 },
   { name: 'reshape [2,3,2]>[12]', make: () => new Identity([2, 3, 2], [12]), B: 3 },
   { name: 'reshape [4]>[1,2,2]', make: () => new Identity([4], [1, 2, 2]), B: 1 },
+  // the sequence ops (docs/design.md, section 12)
+  { name: 'linear [3,5]>[3,4]', make: (k) => new Linear(k, 5, 4, true, [3]), B: 2 },
+  { name: 'linear [2,4]>[2,3] no-bias', make: (k) => new Linear(k, 4, 3, false, [2]), B: 3 },
+  { name: 'layernorm [5]', make: () => new LayerNorm([5], 1e-5), B: 2 },
+  { name: 'layernorm [3,4] eps0.1', make: () => new LayerNorm([3, 4], 0.1), B: 3 },
+  { name: 'layernorm [2,6] no-affine', make: () => new LayerNorm([2, 6], 1e-5, false), B: 1 },
+  { name: 'gelu [2,5]', make: () => new Activation('gelu', [2, 5]), B: 2 },
+  { name: 'gelu_tanh [7]', make: () => new Activation('gelu_tanh', [7]), B: 3 },
+  { name: 'softmax [3,4]', make: () => new Softmax([3, 4]), B: 2 },
+  { name: 'softmax causal [2,4,4]', make: () => new Softmax([2, 4, 4], true), B: 2 },
+  { name: 'softmax causal [3,3]', make: () => new Softmax([3, 3], true), B: 1 },
+  { name: 'embedding [3,6]>[3,4] dense weights', make: (k) => new Embedding(k, 3, 6, 4, 2), B: 2 },
+  { name: 'embedding [4,7]>[4,3] one-hot', make: (k) => new Embedding(k, 4, 7, 3, 3), B: 3, input: 'onehot' },
+  { name: 'pos_embedding [3,4]', make: () => new PositionalEmbedding([3, 4]), B: 2 },
+  { name: 'pos_embedding [2,3] max_len 5', make: () => new PositionalEmbedding([2, 3], 5), B: 3 },
+  { name: 'transpose [2,3,4] perm [1,0,2]', make: () => new Transpose([2, 3, 4], [1, 0, 2]), B: 2 },
+  { name: 'transpose [3,4] perm [1,0]', make: () => new Transpose([3, 4], [1, 0]), B: 1 },
+  { name: 'scale [2,3] x0.35', make: () => new Scale([2, 3], 0.35), B: 2 },
+  { name: 'matmul [2,3,4] [2,4,5]', make: (k) => new Pair(k, new MatMul(k, [2, 3, 4], [2, 4, 5]), 2), B: 2 },
+  { name: 'matmul [3,4] [5,4]^T', make: (k) => new Pair(k, new MatMul(k, [3, 4], [5, 4], true), 1), B: 1 },
 ];
+
+/**
+ * A two-input layer as a one-input layer on the concatenation [x0, x1] of each sample (test only), so that
+ * the Rig checks its four passes like any other; every pass splits or joins through buffers of its own.
+ */
+class Pair implements Layer {
+  readonly kind: string;
+  readonly inShape: number[];
+  readonly outShape;
+  readonly paramShapes = [];
+  private readonly n: number[];
+  private readonly bufs: Arr[][]; // x, xdot, dx, dxdot: one buffer per input each
+
+  constructor(k: Kernels, private readonly inner: MultiInputLayer, private readonly B: number) {
+    this.kind = inner.kind;
+    this.n = inner.inShapes.map(sizeOf);
+    this.inShape = [this.n[0] + this.n[1]];
+    this.outShape = inner.outShape;
+    this.bufs = [0, 1, 2, 3].map(() => this.n.map((m) => k.alloc(B * m)));
+  }
+  bind(): void {}
+  /** Copies the concatenated a into the per-input buffers of kind `which`. */
+  private split(a: Arr, which: number): Arr[] {
+    const [n0, n1] = this.n, [x0, x1] = this.bufs[which];
+    for (let b = 0; b < this.B; b++) {
+      x0.set(a.subarray(b * (n0 + n1), b * (n0 + n1) + n0), b * n0);
+      x1.set(a.subarray(b * (n0 + n1) + n0, (b + 1) * (n0 + n1)), b * n1);
+    }
+    return [x0, x1];
+  }
+  private join(parts: Arr[], out: Arr): void {
+    const [n0, n1] = this.n;
+    for (let b = 0; b < this.B; b++) {
+      out.set(parts[0].subarray(b * n0, (b + 1) * n0), b * (n0 + n1));
+      out.set(parts[1].subarray(b * n1, (b + 1) * n1), b * (n0 + n1) + n0);
+    }
+  }
+  forward(a: Arr, z: Arr, B: number): void {
+    this.inner.forward(this.split(a, 0), z, B);
+  }
+  backward(a: Arr, z: Arr, dz: Arr, da: Arr | null, B: number): void {
+    this.inner.backward(this.split(a, 0), z, dz, da ? this.bufs[2] : [null, null], B);
+    if (da) this.join(this.bufs[2], da);
+  }
+  tangentForward(a: Arr, adot: Arr | null, z: Arr, zdot: Arr, B: number): void {
+    this.inner.tangentForward(this.split(a, 0), adot ? this.split(adot, 1) : [null, null], z, zdot, B);
+  }
+  tangentBackward(a: Arr, adot: Arr | null, z: Arr, zdot: Arr, dz: Arr, dzdot: Arr, dadot: Arr | null, w: boolean, B: number): void {
+    const x = this.split(a, 0), xdot = adot ? this.split(adot, 1) : [null, null];
+    this.inner.tangentBackward(x, xdot, z, zdot, dz, dzdot, dadot ? this.bufs[3] : [null, null], w, B);
+    if (dadot) this.join(this.bufs[3], dadot);
+  }
+}
 
 /** A random point, directions and (for BatchNorm) running statistics for one configuration. */
 function draw(c: Config, seed: number) {
@@ -214,7 +301,8 @@ function draw(c: Config, seed: number) {
   const normal = (n: number, s = 1) => Float64Array.from({ length: n }, () => s * rng.normal());
   const C = probe.layer.inShape[0];
   const buffers = c.buffers ? [normal(C, 0.5), Float64Array.from({ length: C }, () => 0.5 + 1.5 * rng.uniform())] : [];
-  const p: Point = { a: randomInput(rng, nIn, c.input ?? 'normal'), w: normal(nParams, 0.7), dz: normal(nOut) };
+  const row = probe.layer.inShape[probe.layer.inShape.length - 1];
+  const p: Point = { a: randomInput(rng, nIn, c.input ?? 'normal', row), w: normal(nParams, 0.7), dz: normal(nOut) };
   const d: Dirs = { a: normal(nIn), w: normal(nParams), dz: normal(nOut) };
   return { p, d, buffers };
 }

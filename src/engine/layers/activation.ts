@@ -5,9 +5,19 @@
 import type { Arr } from '../kernels.js';
 import type { Layer, Shape } from './layer.js';
 import { exp } from '../../util/portable-math.js';
+import { erf } from '../erf.js';
 
-export type ActivationName = 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu';
-export const ACTIVATIONS: readonly ActivationName[] = ['sigmoid', 'tanh', 'relu', 'leaky_relu'];
+export type ActivationName = 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'gelu' | 'gelu_tanh';
+export const ACTIVATIONS: readonly ActivationName[] = ['sigmoid', 'tanh', 'relu', 'leaky_relu', 'gelu', 'gelu_tanh'];
+
+const SQRT1_2 = Math.SQRT1_2;
+const INV_SQRT_2PI = 0.3989422804014327; // 1/sqrt(2 pi)
+const TANH_C = 0.7978845608028654; // sqrt(2/pi)
+const TANH_K = 0.044715;
+
+/** tanh(u) of gelu_tanh's inner function u = sqrt(2/pi) (a + 0.044715 a^3); u' = sqrt(2/pi) (1 + 3 0.044715 a^2). */
+const tanhOfInner = (a: number) => Math.tanh(TANH_C * (a + TANH_K * a * a * a));
+const innerSlope = (a: number) => TANH_C * (1 + 3 * TANH_K * a * a);
 
 /** Per-element rule: value, first and second derivative given the input a and output z. */
 interface Rule {
@@ -35,6 +45,26 @@ const RULES: Record<Exclude<ActivationName, 'leaky_relu'>, Rule> = {
     f: (a) => (a > 0 ? a : 0),
     d1: (a) => (a > 0 ? 1 : 0),
     d2: () => 0,
+  },
+  // gelu(a) = a Phi(a), Phi(a) = (1 + erf(a/sqrt 2))/2 (PyTorch's exact form, computed as it does),
+  // gelu' = Phi + a phi, gelu'' = phi (2 - a^2), phi(a) = e^(-a^2/2)/sqrt(2 pi)
+  gelu: {
+    f: (a) => 0.5 * a * (1 + erf(a * SQRT1_2)),
+    d1: (a) => 0.5 * (1 + erf(a * SQRT1_2)) + a * INV_SQRT_2PI * exp(-0.5 * a * a),
+    d2: (a) => INV_SQRT_2PI * exp(-0.5 * a * a) * (2 - a * a),
+  },
+  // gelu_tanh(a) = a (1 + t)/2, t = tanh u (PyTorch's approximate='tanh'), u'' = sqrt(2/pi) 6 0.044715 a:
+  // f' = (1 + t)/2 + a (1 - t^2) u'/2,  f'' = (1 - t^2) (u' + a (u'' - 2 t u'^2)/2)
+  gelu_tanh: {
+    f: (a) => 0.5 * a * (1 + tanhOfInner(a)),
+    d1: (a) => {
+      const t = tanhOfInner(a);
+      return 0.5 * (1 + t) + 0.5 * a * (1 - t * t) * innerSlope(a);
+    },
+    d2: (a) => {
+      const t = tanhOfInner(a), u1 = innerSlope(a);
+      return (1 - t * t) * (u1 + 0.5 * a * (TANH_C * 6 * TANH_K * a - 2 * t * u1 * u1));
+    },
   },
 };
 
