@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
 import { UserError } from '../../src/util/errors.js';
 import { jobKey, type SweepJob } from '../../src/sweep/job.js';
-import { checkRedis, parseRedisUrl, queueExecutor } from '../../src/sweep/queue.js';
+import { checkRedis, parseRedisUrl } from '../../src/sweep/queue-connection.js';
+import { queueExecutor } from '../../src/sweep/queue-executor.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
