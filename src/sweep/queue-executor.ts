@@ -58,12 +58,12 @@ export interface QueueExecutorOptions {
  * Rejects with a UserError (within connectTimeoutMs) when Redis cannot be reached or when a job
  * throws a UserError on a worker (`job KEY: message`, not retried), and with QueueJobFailed when a
  * job exhausts its attempts otherwise (or its workers died more than maxStalledCount times); resolves once every job's result was passed to
- * onResult, exactly once per job key.
+ * onResult, exactly once per job key, or within 0.2 s of shouldStop turning true (the jobs stay queued).
  */
 export function queueExecutor(url: string, opts: QueueExecutorOptions = {}): Executor {
   const target = parseRedisUrl(url); // bad URL: fail when the executor is made, before any work
   const name = checkQueueName(opts.queueName ?? DEFAULT_QUEUE_NAME);
-  return async (jobs, onResult) => {
+  return async (jobs, onResult, shouldStop = () => false) => {
     await checkRedis(target, opts.connectTimeoutMs);
     const byKey = new Map<string, SweepJob>();
     for (const j of jobs) byKey.set(jobKey(j), j);
@@ -83,6 +83,11 @@ export function queueExecutor(url: string, opts: QueueExecutorOptions = {}): Exe
     // not count as an unhandled rejection (which would end the process with a stack trace).
     done.catch(() => {});
     let finished = false;
+    // an interrupt: stop waiting (the queued jobs stay, and a rerun of the sweep collects their results)
+    let stopped = false;
+    const stopCheck = setInterval(() => {
+      if (!finished && shouldStop()) (finished = stopped = true), settle.resolve();
+    }, 200);
     const fail = (e: unknown) => {
       if (!finished) (finished = true), settle.reject(e);
     };
@@ -179,13 +184,14 @@ export function queueExecutor(url: string, opts: QueueExecutorOptions = {}): Exe
       if (!finished) await sayWorkers();
       if (!finished) tick();
       await done;
-      if (opts.removeWhenDone ?? true) {
+      if (!stopped && (opts.removeWhenDone ?? true)) {
         const ids = [...keyOfId.keys()];
         for (let i = 0; i < ids.length; i += 500) await Promise.all(ids.slice(i, i + 500).map((id) => queue.remove(id).catch(() => 0)));
       }
     } finally {
       finished = true;
       clearTimeout(timer);
+      clearInterval(stopCheck);
       await events?.close().catch(() => {});
       await queue.close().catch(() => {});
     }

@@ -2,10 +2,10 @@
 // runs each on a worker thread, so the main thread stays free to renew the job's lock however long the
 // attack takes; a worker that dies (SIGKILL, power loss) stops renewing, and another worker's
 // stalled-job check puts the job back on the queue. The result is the BullMQ job's return value.
-import { Worker as Thread } from 'node:worker_threads';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { UserError } from '../util/errors.js';
-import type { SweepJob, SweepResult } from './job.js';
+import type { SweepResult } from './job.js';
+import { JobThread } from './job-thread.js';
 import { encodeResult } from './results-log.js';
 import {
   checkQueueName, checkRedis, connection, DEFAULT_QUEUE_NAME, parseRedisUrl, showUrl, USER_ERROR_PREFIX, type QueueJobData, type QueueReturn,
@@ -23,44 +23,6 @@ export const DEFAULT_LOCK_DURATION_MS = 10_000;
 export const DEFAULT_STALLED_INTERVAL_MS = 5_000;
 /** A job whose worker died more than this many times fails (it may be what kills the workers). */
 export const DEFAULT_MAX_STALLED_COUNT = 2;
-
-// A worker thread (sweep-worker.ts, the local pool's) that runs the jobs it is sent, one at a time.
-class ThreadSlot {
-  private thread: Thread | null = null;
-  private pending: { resolve: (r: SweepResult) => void; reject: (e: Error) => void } | null = null;
-
-  run(job: SweepJob): Promise<SweepResult> {
-    if (!this.thread) {
-      const t = new Thread(new URL('./sweep-worker.js', import.meta.url));
-      t.on('message', (m: { result?: SweepResult; error?: { message: string; user: boolean } }) => {
-        const p = this.pending;
-        this.pending = null;
-        if (m.error !== undefined) p?.reject(m.error.user ? new UserError(m.error.message) : new Error(m.error.message));
-        else p?.resolve(m.result!);
-      });
-      const lost = (why: string) => {
-        if (this.thread !== t) return;
-        this.thread = null;
-        const p = this.pending;
-        this.pending = null;
-        p?.reject(new Error(why));
-      };
-      t.on('error', (e) => lost(`worker thread crashed: ${e.message}`));
-      t.on('exit', (code) => lost(`worker thread exited with code ${code}`));
-      this.thread = t;
-    }
-    return new Promise((resolve, reject) => {
-      this.pending = { resolve, reject };
-      this.thread!.postMessage({ index: 0, job });
-    });
-  }
-
-  async stop(): Promise<void> {
-    const t = this.thread;
-    this.thread = null;
-    await t?.terminate();
-  }
-}
 
 export type WorkerEvent =
   | { type: 'started'; key: string }
@@ -97,7 +59,7 @@ export async function runQueueWorker(url: string, opts: QueueWorkerOptions = {})
   const name = checkQueueName(opts.queueName ?? DEFAULT_QUEUE_NAME);
   await checkRedis(target, opts.connectTimeoutMs);
   const concurrency = opts.concurrency ?? 1;
-  const slots = Array.from({ length: concurrency }, () => new ThreadSlot());
+  const slots = Array.from({ length: concurrency }, () => new JobThread());
   const free = [...slots];
   const emit = opts.onEvent ?? (() => {});
   let active = 0;
