@@ -1,6 +1,6 @@
 // A sweep: the grid of jobs from a config, the jobs still missing from results.jsonl, and an executor
-// that runs them. The executor is pluggable (local worker threads here; a queue can post the same
-// plain-data jobs elsewhere): it calls onResult once per finished job, in any order, on the main
+// that runs them. The executor is pluggable (local-executor.ts: worker threads here; queue-executor.ts:
+// the same plain-data jobs on `gradleak worker` processes elsewhere): it calls onResult once per finished job, in any order, on the main
 // thread, and the runner appends each result to the log before counting it done.
 import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
