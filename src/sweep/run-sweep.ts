@@ -115,7 +115,7 @@ export function lockSweepDir(dir: string): () => void {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new UserError(`${path}: cannot create the lock file (${(e as NodeJS.ErrnoException).code})`);
       const owner = Number(readFileSync(path, 'utf8').trim());
       if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) {
-        throw new UserError(`${dir}: another sweep (pid ${owner}) is running in this directory; wait for it or stop it first`);
+        throw new UserError(`${dir}: another sweep or reproduce (pid ${owner}) is running in this directory; wait for it or stop it first`);
       }
       try { unlinkSync(path); } catch { /* raced */ }
     }

@@ -2,7 +2,7 @@
 // grid as a built-in sweep, and resuming from its results log.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gradleak, interrupted } from './helpers.js';
@@ -122,4 +122,13 @@ test('reproduce resumes from its results.jsonl: a rerun with more seeds runs onl
   assert.equal(again.code, 0, again.stderr);
   assert.match(again.stderr, /10 of 10 run\(s\) found finished/);
   for (const [f, bytes] of Object.entries(files)) assert.ok(readFileSync(join(out, f)).equals(bytes), `${f} unchanged by a rerun with nothing left to run`);
+});
+
+test('reproduce refuses a directory another sweep or reproduce is running in, with one line and exit 2', () => {
+  const out = mkdtempSync(join(tmpdir(), 'gradleak-rep-lock-'));
+  writeFileSync(join(out, '.sweep.lock'), `${process.pid}\n`); // this test process is alive: the directory is taken
+  const r = gradleak(['reproduce', '--images', '1', '--seeds', '1', '--iterations', '2', '--out', out]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /^gradleak: .*another sweep or reproduce \(pid \d+\) is running in this directory[^\n]*\n$/);
+  assert.deepEqual(readdirSync(out), ['.sweep.lock'], 'nothing written');
 });

@@ -276,7 +276,7 @@ test('a sweep refused because another holds the directory writes nothing there (
   writeFileSync(cfg, 'attacks: [dlg]\niterations: 2\n');
   const r = gradleak(['sweep', '--config', cfg, '--out', dir]);
   assert.equal(r.code, 2, r.stderr);
-  assert.match(r.stderr, new RegExp(`another sweep \\(pid ${process.pid}\\) is running in this directory`));
+  assert.match(r.stderr, new RegExp(`another sweep or reproduce \\(pid ${process.pid}\\) is running in this directory`));
   assert.equal(readFileSync(join(dir, 'config.json'), 'utf8'), 'the running sweep\'s config\n');
   assert.ok(!existsSync(join(dir, 'results.jsonl')));
 });
