@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DEFAULT_IMAGE_SHAPE, openDataset, type OpenOptions } from '../data/open.js';
 import type { Dataset } from '../data/dataset.js';
 import { resolveData } from './data-options.js';
-import { reproduceDataset, summarise, type DatasetResult, type ReproduceOptions } from '../experiments/reproduce.js';
+import { datasetResult, reproduceJobs, summarise, variantOf, variants, type DatasetResult, type ReproduceOptions } from '../experiments/reproduce.js';
 import { prepareOutDir } from '../util/files.js';
 import { writeReproduceOutputs, type SkippedDataset } from '../report/reproduce-report.js';
 import { checkProtocol, DEFAULT_PROTOCOL } from '../fl/protocol.js';
@@ -16,7 +16,9 @@ import { addModelOptions, modelChoice } from './model-options.js';
 import { listenForInterrupt } from './interruptible.js';
 import { nonNegativeInt, positiveInt, positiveIntList, positiveNumber } from './parse.js';
 import { progressBar } from './progress.js';
-import { defaultWorkers } from '../experiments/pool.js';
+import { addExecutorOptions, executorFrom, type ExecutorFlags } from './executor-options.js';
+import { lockSweepDir, runSweep, RESULTS_FILE } from '../sweep/run-sweep.js';
+import { sayLogRepairs } from './sweep-command.js';
 import { formatTable } from './table.js';
 
 const REPRODUCE_DATASETS = ['mnist', 'cifar100', 'lfw'];
@@ -42,9 +44,8 @@ export function reproduceCommand(): Command {
     .option('--snapshot-every <k>', 'Fig. 1 column spacing (must be a multiple of --log-every)', positiveInt, 40)
     .option('--model-seed <s>', 'seed of the model weights (LeNet: U(-0.5, 0.5))', nonNegativeInt, 1234)
     .option('--weights <file>', 'model weights: a PyTorch state_dict as .safetensors, or JSON')
-    .option('--out <dir>', 'output directory', join('runs', 'reproduce'))
-    .option('--workers <n>', 'worker threads (default: one per core)', positiveInt, defaultWorkers())
-    .option('--json', 'print the summary as one JSON line');
+    .option('--out <dir>', 'output directory (its results.jsonl lets a rerun resume)', join('runs', 'reproduce'));
+  addExecutorOptions(cmd).option('--json', 'print the summary as one JSON line');
   addEngineOptions(cmd);
   addModelOptions(cmd);
   cmd.option('--data-dir <dir>', 'data root for cifar100 and lfw (default: $GRADLEAK_DATA, else ~/.cache/gradleak/data)')
@@ -60,38 +61,52 @@ export function reproduceCommand(): Command {
       logEvery: o.logEvery, modelSeed: o.modelSeed, engine: { backend: o.backend, dtype: o.precision },
       ...(o.model !== 'lenet' || o.width || o.bn ? { model: modelChoice(o) } : {}), ...(o.weights ? { weightsFile: o.weights } : {}),
     };
+    // one executor for every dataset; with --queue named after all of their jobs
+    const { executor } = executorFrom(o as ExecutorFlags, datasets.flatMap((name) => reproduceJobs(opts, name, o.snapshotEvery)));
     prepareOutDir(o.out);
-    writeText(join(o.out, 'config.json'), JSON.stringify({ gradleak: GRADLEAK_VERSION, node: process.version, datasets, ...opts, snapshotEvery: o.snapshotEvery }, null, 2) + '\n');
+    // the lock comes before anything is written: a second run refused here leaves the first one's files alone
+    const unlock = lockSweepDir(o.out);
     const skipped: SkippedDataset[] = [];
     const results: DatasetResult[] = [];
     // Ctrl-C / SIGTERM: no new run starts, the running ones finish, and the outputs are written from what finished
     const interrupt = listenForInterrupt();
-    for (const name of datasets) {
-      if (interrupt.asked) break;
-      let open: OpenOptions, data: Dataset;
-      try {
-        open = await resolveData(name, o);
-        data = await openDataset(name, 'test', open);
-      } catch (e) {
-        // a dataset that is not on disk is skipped with the reason (which says how to get it), unless --download was asked for
-        if (!(e instanceof UserError) || o.download || name === 'mnist') throw e;
-        skipped.push({ dataset: name, reason: e.message });
-        console.error(`gradleak: skipping ${name}: ${e.message}`);
-        continue;
+    try {
+      writeText(join(o.out, 'config.json'), JSON.stringify({ gradleak: GRADLEAK_VERSION, node: process.version, datasets, ...opts, snapshotEvery: o.snapshotEvery }, null, 2) + '\n');
+      for (const name of datasets) {
+        if (interrupt.asked) break;
+        let open: OpenOptions, data: Dataset;
+        try {
+          open = await resolveData(name, o);
+          data = await openDataset(name, 'test', open);
+        } catch (e) {
+          // a dataset that is not on disk is skipped with the reason (which says how to get it), unless --download was asked for
+          if (!(e instanceof UserError) || o.download || name === 'mnist') throw e;
+          skipped.push({ dataset: name, reason: e.message });
+          console.error(`gradleak: skipping ${name}: ${e.message}`);
+          continue;
+        }
+        try {
+          if (o.images > data.count) throw new UserError(`--images ${o.images}: ${name} ${data.split} has ${data.count} images`);
+          const jobs = reproduceJobs(opts, name, o.snapshotEvery, name === 'mnist' ? undefined : open.root);
+          let bar: ReturnType<typeof progressBar> | null = null;
+          const run = await runSweep({
+            dir: o.out, jobs, executor, locked: true, shouldStop: () => interrupt.asked,
+            onProgress: (p) => {
+              bar ??= progressBar(p.total, `reproduce ${name}`);
+              if (p.last) bar.update(p.done, { last: `${variantOf(p.last.job, variants(opts)).id} #${p.last.job.image} s${p.last.job.seed}` });
+            },
+          }).finally(() => (bar as ReturnType<typeof progressBar> | null)?.stop());
+          sayLogRepairs(o.out, run);
+          if (run.resumed > 0) console.error(`gradleak: reproduce ${name}: ${run.resumed} of ${run.total} run(s) found finished in ${join(o.out, RESULTS_FILE)}`);
+          results.push(datasetResult(name, data.shape, run.results, opts));
+        } finally {
+          data.close?.();
+        }
       }
-      if (o.images > data.count) throw new UserError(`--images ${o.images}: ${name} ${data.split} has ${data.count} images`);
-      let bar: ReturnType<typeof progressBar> | null = null;
-      try {
-        results.push(await reproduceDataset(name, data, open, opts, o.workers, (r, done, total) => {
-          bar ??= progressBar(total, `reproduce ${name}`);
-          bar.update(done, { last: `${r.variant} #${r.image} s${r.seed}` });
-        }, () => interrupt.asked));
-      } finally {
-        (bar as ReturnType<typeof progressBar> | null)?.stop();
-        data.close?.();
-      }
+    } finally {
+      interrupt.dispose();
+      unlock();
     }
-    interrupt.dispose();
     if (interrupt.asked) {
       const runs = results.reduce((n, r) => n + r.records.length, 0);
       if (runs === 0 || results.every((r) => r.figure.length === 0)) {

@@ -5,17 +5,15 @@ import { Command } from 'commander';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { loadSweepConfig, type SweepConfig } from '../sweep/config.js';
-import { DEFAULT_QUEUE_NAME, queueExecutor, sweepId } from '../sweep/queue.js';
-import { expandGrid, lockSweepDir, localExecutor, runSweep, RESULTS_FILE, type Executor, type SweepRun } from '../sweep/run-sweep.js';
+import { expandGrid, lockSweepDir, runSweep, RESULTS_FILE, type Executor, type SweepRun } from '../sweep/run-sweep.js';
 import { summarise, type CellSummary } from '../sweep/summary.js';
 import { writeSweepOutputs } from '../report/sweep-report.js';
-import { defaultWorkers } from '../experiments/pool.js';
 import { DEFAULT_IMAGE_SHAPE, openDataset } from '../data/open.js';
 import { dataRoot } from '../data/locate.js';
 import { prepareOutDir, writeText } from '../util/files.js';
 import { UserError } from '../util/errors.js';
 import { GRADLEAK_VERSION } from '../util/version.js';
-import { positiveInt } from './parse.js';
+import { addExecutorOptions, executorFrom, type ExecutorFlags } from './executor-options.js';
 import { formatTable } from './table.js';
 
 export interface SweepCommandOptions {
@@ -91,30 +89,31 @@ export async function executeSweep(o: SweepCommandOptions): Promise<{ run: Sweep
   }
 }
 
+/** What opening the results log repaired (shared with reproduce). */
+export function sayLogRepairs(out: string, run: SweepRun): void {
+  if (run.partialBytes > 0) console.error(`gradleak: ${join(out, RESULTS_FILE)}: cut away a partial last line (${run.partialBytes} bytes) from an interrupted run`);
+  if (run.badLines > 0) console.error(`gradleak: ${join(out, RESULTS_FILE)}: skipped ${run.badLines} unreadable line(s); their jobs were run again`);
+}
+
 /** Messages about the results log, the summary and the output files of a finished sweep. */
-function finishSweep(o: SweepCommandOptions, c: SweepConfig, run: SweepRun): { run: SweepRun; cells: CellSummary[]; html: string } {
-  if (run.partialBytes > 0) console.error(`gradleak: ${join(o.out, RESULTS_FILE)}: cut away a partial last line (${run.partialBytes} bytes) from an interrupted run`);
-  if (run.badLines > 0) console.error(`gradleak: ${join(o.out, RESULTS_FILE)}: skipped ${run.badLines} unreadable line(s); their jobs were run again`);
+async function finishSweep(o: SweepCommandOptions, c: SweepConfig, run: SweepRun): Promise<{ run: SweepRun; cells: CellSummary[]; html: string }> {
+  sayLogRepairs(o.out, run);
   if (run.foreign > 0) console.error(`gradleak: ${join(o.out, RESULTS_FILE)}: ${run.foreign} result(s) from another grid are kept in the file but left out of the summary`);
   const cells = summarise(run.results);
-  const { html } = writeSweepOutputs(o.out, c, cells, { total: run.total, resumed: run.resumed, ran: run.ran, seconds: run.seconds, jobsPerMinute: run.jobsPerMinute, workers: o.workers });
+  const { html } = await writeSweepOutputs(o.out, c, cells, { total: run.total, resumed: run.resumed, ran: run.ran, seconds: run.seconds, jobsPerMinute: run.jobsPerMinute, workers: o.workers });
   return { run, cells, html };
 }
 
 export function sweepCommand(): Command {
-  return new Command('sweep')
+  const cmd = new Command('sweep')
     .description('run a grid of attacks x protocols x defenses x strengths x images x seeds from a config file (resumable)')
     .requiredOption('--config <file>', 'sweep configuration, .json or .yaml (see examples/)')
-    .option('--out <dir>', 'output directory (results.jsonl, summary.csv, plot-*.svg, report.html); rerun to resume', join('runs', 'sweep'))
-    .option('--workers <n>', 'worker threads (default: one per core)', positiveInt, defaultWorkers())
-    .option('--queue <url>', 'distribute the jobs on a BullMQ queue at redis://HOST:PORT; run `gradleak worker --queue URL` on any machines')
-    .option('--queue-name <name>', 'BullMQ queue name (the workers must use the same)', DEFAULT_QUEUE_NAME)
+    .option('--out <dir>', 'output directory (results.jsonl, summary.csv, plot-*.svg, report.html); rerun to resume', join('runs', 'sweep'));
+  return addExecutorOptions(cmd)
     .option('--json', 'print the summary as one JSON line')
-    .action(async (o: { config: string; out: string; workers: number; queue?: string; queueName: string; json?: boolean }) => {
+    .action(async (o: ExecutorFlags & { config: string; out: string; json?: boolean }) => {
       const config = loadSweepConfig(o.config);
-      // the queue is named after the whole grid, so a resumed sweep finds the jobs a crashed one queued
-      const executor = o.queue ? queueExecutor(o.queue, { sweepId: sweepId(expandGrid(config)), queueName: o.queueName }) : localExecutor(o.workers);
-      const label = o.queue ? `queue ${o.queue}` : o.workers;
+      const { executor, label } = executorFrom(o, expandGrid(config));
       const { run, cells, html } = await executeSweep({ config, out: o.out, executor, workers: label, json: o.json });
       printSummary(run, cells, html, label, o.json);
     });

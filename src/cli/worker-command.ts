@@ -1,9 +1,8 @@
 // gradleak worker --queue redis://HOST:PORT: runs the jobs of distributed sweeps (`gradleak sweep
 // --queue URL`) until SIGINT/SIGTERM; start any number, on any machines that reach the Redis server.
 import { Command } from 'commander';
-import {
-  DEFAULT_LOCK_DURATION_MS, DEFAULT_MAX_STALLED_COUNT, DEFAULT_QUEUE_NAME, DEFAULT_STALLED_INTERVAL_MS, parseRedisUrl, runQueueWorker,
-} from '../sweep/queue.js';
+import { DEFAULT_LOCK_DURATION_MS, DEFAULT_MAX_STALLED_COUNT, DEFAULT_STALLED_INTERVAL_MS, runQueueWorker } from '../sweep/queue-worker.js';
+import { DEFAULT_QUEUE_NAME, parseRedisUrl } from '../sweep/queue-connection.js';
 import { nonNegativeInt, positiveInt } from './parse.js';
 
 export function workerCommand(): Command {

@@ -1,17 +1,19 @@
-// The seed paper's experiments: every attack variant on K images x S dummy seeds per dataset,
-// with the histories kept for Fig. 2 and the snapshots of the first image and seed for Fig. 1.
-import type { Dataset } from '../data/dataset.js';
-import type { OpenOptions } from '../data/open.js';
-import { mapOnWorkers } from './pool.js';
+// `gradleak reproduce` as a built-in sweep: the reproduction report's variants (DLG and iDLG on FedSGD
+// gradients; DLG-ADMM, iDLG-ADMM and the ADMM-aware attack on FedADMM increments at each E) x test images
+// 0..K-1 x dummy seeds 0..S-1 of one dataset, a sweep config expanded into the sweep's jobs. Every job
+// keeps its history (Fig. 2) and the first image and seed its snapshots (Fig. 1); the per-variant summary
+// of their results feeds the report's table and findings.
+import { resolve } from 'node:path';
 import { median } from '../util/stats.js';
 import type { EngineOptions } from '../engine/backend.js';
-import { weightsFromFile, type ModelChoice } from '../models/load.js';
-import { exampleOf, runAttack, type AttackOutcome, type HistoryRow } from '../attacks/run.js';
+import type { ModelChoice } from '../models/load.js';
+import type { HistoryRow } from '../attacks/run.js';
 import type { AttackName } from '../attacks/presets.js';
 import type { ProtocolParams } from '../fl/protocol.js';
-
 import { SUCCESS_MSE } from '../metrics/success.js';
-export { SUCCESS_MSE };
+import { parseSweepConfig, type SweepConfig } from '../sweep/config.js';
+import { expandGrid } from '../sweep/run-sweep.js';
+import type { SweepJob, SweepResult } from '../sweep/job.js';
 
 export interface ReproduceOptions {
   images: number;
@@ -53,12 +55,61 @@ export function variants(o: Pick<ReproduceOptions, 'localSteps' | 'lr' | 'rho'>)
   return list;
 }
 
+/** Snapshot columns of Fig. 1: iterations 0, every, 2*every, ... below the last iteration. */
+export function figureColumns(iterations: number, every: number): number[] {
+  const cols: number[] = [];
+  for (let i = 0; i < iterations; i += every) cols.push(i);
+  return cols;
+}
+
+/** The grid of one dataset as a sweep config: the variants' attacks and protocols (pairs that do not fit are left out). */
+export function reproduceConfig(o: ReproduceOptions, dataset: string, dataRoot?: string): SweepConfig {
+  const vs = variants(o);
+  return parseSweepConfig({
+    models: [{ ...o.model, model: o.model?.model ?? 'lenet' }],
+    attacks: [...new Set(vs.map((v) => v.attack))],
+    protocols: [...new Map(vs.map((v) => [JSON.stringify(v.protocol), v.protocol])).values()],
+    skipIncompatible: true,
+    dataset, split: 'test', ...(dataRoot !== undefined ? { dataRoot } : {}),
+    images: { count: o.images }, seeds: { count: o.seeds },
+    iterations: o.iterations, modelSeed: o.modelSeed, precision: o.engine.dtype,
+  }, 'reproduce');
+}
+
+/** The variant a job of the grid belongs to. */
+export function variantOf(job: SweepJob, vs: readonly Variant[]): Variant {
+  const v = vs.find((x) => x.attack === job.attack && x.protocol.kind === job.protocol.kind && x.protocol.steps === job.protocol.steps);
+  if (!v) throw new Error(`internal: job ${job.attack} on ${job.protocol.kind} is no variant of reproduce`);
+  return v;
+}
+
+/**
+ * The sweep jobs of one dataset in reproduce's order (image, variant, seed: an interrupted run has whole
+ * images and Fig. 1 early), with reproduce's engine and history options; image 0, seed 0 keeps the Fig. 1 snapshots.
+ */
+export function reproduceJobs(o: ReproduceOptions, dataset: string, snapshotEvery: number, dataRoot?: string): SweepJob[] {
+  const vs = variants(o);
+  const columns = figureColumns(o.iterations, snapshotEvery);
+  const jobs = expandGrid(reproduceConfig(o, dataset, dataRoot)).map((j): SweepJob => ({
+    ...j,
+    ...(o.engine.backend === 'ts' ? { backend: 'ts' } : {}),
+    logEvery: o.logEvery,
+    ...(o.weightsFile ? { weightsFile: resolve(o.weightsFile) } : {}),
+    keep: { history: true, ...(j.image === 0 && j.seed === 0 ? { snapshots: columns } : {}) },
+  }));
+  const rank = (j: SweepJob) => [j.image, vs.indexOf(variantOf(j, vs)), j.seed];
+  return jobs.sort((a, b) => {
+    const [x, y] = [rank(a), rank(b)];
+    return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
+  });
+}
+
 export interface RunRecord {
   dataset: string;
   variant: string;
   image: number;
   seed: number;
-  metrics: AttackOutcome['metrics'];
+  metrics: SweepResult['metrics'];
   history: HistoryRow[];
 }
 
@@ -66,74 +117,19 @@ export interface DatasetResult {
   dataset: string;
   shape: [number, number, number];
   records: RunRecord[];
-  /** Fig. 1: per variant, the ground truth and snapshots of image 0, seed 0. */
-  figure: { variant: Variant; outcome: AttackOutcome }[];
+  /** Fig. 1: per variant whose first run finished, the ground truth and snapshots of image 0, seed 0. */
+  figure: { variant: Variant; snapshots: NonNullable<SweepResult['snapshots']> }[];
 }
 
-/** One attack run of the experiment grid. */
-export interface ReproduceJob {
-  dataset: string;
-  variant: string;
-  image: number;
-  seed: number;
-}
-
-export interface JobResult {
-  record: RunRecord;
-  /** Kept for Fig. 1 (image 0, seed 0) only: the snapshots are large. */
-  outcome: AttackOutcome | null;
-}
-
-export function jobsFor(dataset: string, o: ReproduceOptions): ReproduceJob[] {
-  const jobs: ReproduceJob[] = [];
-  for (let image = 0; image < o.images; image++) {
-    for (const v of variants(o)) for (let seed = 0; seed < o.seeds; seed++) jobs.push({ dataset, variant: v.id, image, seed });
-  }
-  return jobs;
-}
-
-export async function runJob(job: ReproduceJob, o: ReproduceOptions, data: Dataset): Promise<JobResult> {
-  const v = variants(o).find((x) => x.id === job.variant)!;
-  const outcome = runAttack({
-    attack: v.attack, iterations: o.iterations, seed: job.seed, logEvery: o.logEvery, modelSeed: o.modelSeed, engine: o.engine, restarts: 1,
-    protocol: v.protocol, model: o.model, weights: o.weightsFile ? weightsFromFile(o.weightsFile) : undefined,
-  }, await exampleOf(data, job.image));
-  const record = { dataset: job.dataset, variant: v.id, image: job.image, seed: job.seed, metrics: outcome.metrics, history: outcome.history };
-  return { record, outcome: job.image === 0 && job.seed === 0 ? outcome : null };
-}
-
-/** Runs every variant x image x seed on one dataset (test split, images 0..K-1), on `workers` threads. */
-export async function reproduceDataset(
-  name: string, data: Dataset, open: OpenOptions, o: ReproduceOptions, workers: number, onRun: (r: RunRecord, done: number, total: number) => void = () => {},
-  shouldStop: () => boolean = () => false,
-): Promise<DatasetResult> {
-  const jobs = jobsFor(name, o);
-  let done = 0;
-  const report = (r: JobResult) => onRun(r.record, ++done, jobs.length);
-  const all = workers <= 1
-    ? await sequentially(jobs, async (j) => {
-      const r = await runJob(j, o, data);
-      report(r);
-      return r;
-    }, shouldStop)
-    : await mapOnWorkers<ReproduceJob, JobResult>(new URL('./reproduce-worker.js', import.meta.url), { options: o, open }, jobs, workers, report, shouldStop);
-  // after an interrupt, only the runs that finished (Fig. 1 keeps the variants whose first run did)
-  const results = all.filter((r): r is JobResult => r !== undefined);
-  const figure = variants(o).flatMap((variant) => {
-    const outcome = results.find((r) => r.outcome && r.record.variant === variant.id)?.outcome;
-    return outcome ? [{ variant, outcome }] : [];
+/** One dataset's results (in job order) as reproduce's records and Fig. 1 rows. */
+export function datasetResult(dataset: string, shape: [number, number, number], results: readonly SweepResult[], o: ReproduceOptions): DatasetResult {
+  const vs = variants(o);
+  const records = results.map((r) => ({ dataset, variant: variantOf(r.job, vs).id, image: r.job.image, seed: r.job.seed, metrics: r.metrics, history: r.history ?? [] }));
+  const figure = vs.flatMap((variant) => {
+    const snapshots = results.find((r) => r.snapshots && variantOf(r.job, vs) === variant)?.snapshots;
+    return snapshots ? [{ variant, snapshots }] : [];
   });
-  return { dataset: name, shape: data.shape, records: results.map((r) => r.record), figure };
-}
-
-async function sequentially<J, R>(jobs: J[], f: (j: J) => Promise<R>, shouldStop: () => boolean): Promise<R[]> {
-  const out: R[] = [];
-  for (const j of jobs) {
-    if (shouldStop()) break;
-    out.push(await f(j));
-    await new Promise((r) => setImmediate(r)); // lets a pending Ctrl-C be seen between runs
-  }
-  return out;
+  return { dataset, shape, records, figure };
 }
 
 export interface VariantSummary {
@@ -173,4 +169,3 @@ export function summarise(result: DatasetResult, o: Pick<ReproduceOptions, 'loca
     };
   });
 }
-

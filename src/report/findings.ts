@@ -6,7 +6,7 @@ const rate = (s: VariantSummary) => s.success / Math.max(1, s.runs);
 const pct = (s: VariantSummary) => `${s.success}/${s.runs} (${(100 * rate(s)).toFixed(0)}%)`;
 const db = (s: VariantSummary) => `median PSNR ${Number.isFinite(s.medianPsnr) ? s.medianPsnr.toFixed(1) + ' dB' : String(s.medianPsnr)}`;
 
-export function findings(summaries: VariantSummary[]): string[] {
+export function findings(summaries: readonly VariantSummary[]): string[] {
   const out: string[] = [];
   for (const dataset of [...new Set(summaries.map((s) => s.dataset))]) {
     const of = (id: string) => summaries.find((s) => s.dataset === dataset && s.variant === id);

@@ -1,11 +1,12 @@
-// Outputs of `gradleak sweep`: summary.csv, one SVG per defense family with a strength axis
-// (success rate and median PSNR against strength, one line per attack), and report.html written
-// from the numbers.
+// The sweep's parts of the report (report.ts): summary.csv and its table, one SVG per defense family
+// with a strength axis (success rate and median PSNR against strength, one line per attack), and
+// the findings written from the numbers.
 import { join } from 'node:path';
 import { writeText } from '../util/files.js';
 import { escapeXml, panelsSvg, type LineChartOptions, type Series } from './svg.js';
 import { SUCCESS_MSE } from '../metrics/success.js';
 import { summaryCsv, type CellSummary } from '../sweep/summary.js';
+import { findingsBlock, writeReport, type ReportPlugin } from './report.js';
 import type { SweepConfig } from '../sweep/config.js';
 
 /** Defense families whose strength is a noise variance or multiplier spanning decades: plotted against log10. */
@@ -67,21 +68,29 @@ function fullRange(series: Series[]): Series[] {
   return x === undefined ? series : [{ ...series[0], band: [[x, -0.05, 1.05]] }, ...series.slice(1)];
 }
 
-/** Writes summary.csv, plot-<defense>.svg per family with a strength axis, report.html; returns the report path. */
-export function writeSweepOutputs(dir: string, config: SweepConfig, cells: readonly CellSummary[], info: SweepRunInfo): { html: string; plots: SweepPlot[] } {
-  writeText(join(dir, 'summary.csv'), summaryCsv(cells));
+/** Writes summary.csv, plot-<defense>.svg per family with a strength axis, and report.html; returns the report path. */
+export async function writeSweepOutputs(dir: string, config: SweepConfig, cells: readonly CellSummary[], info: SweepRunInfo): Promise<{ html: string; plots: SweepPlot[] }> {
   const plots: SweepPlot[] = [];
+  const strength: ReportPlugin = {
+    write: (d) => {
+      plots.push(...strengthPlots(d, cells));
+      return plotsBlock(config, plots);
+    },
+  };
+  const page = { title: 'gradleak sweep', heading: 'Gradient-inversion sweep', intro: introHtml(config, info) };
+  const html = await writeReport(dir, page, [findingsBlock(sweepFindings(cells)), { write: (d) => cellTable(d, cells) }, strength]);
+  return { html, plots };
+}
+
+/** plot-<defense>.svg for each defense family with a strength axis. */
+function strengthPlots(dir: string, cells: readonly CellSummary[]): SweepPlot[] {
   const families = [...new Set(cells.map((c) => c.defense))].filter((d) => STRENGTH_NAME[d.split(' ')[0]] !== undefined);
-  for (const family of families) {
-    const fc = cells.filter((c) => c.defense === family);
-    const { charts, logX } = strengthCharts(family, fc);
+  return families.map((family) => {
+    const { charts, logX } = strengthCharts(family, cells.filter((c) => c.defense === family));
     const file = `plot-${slug(family)}.svg`;
     writeText(join(dir, file), panelsSvg(charts));
-    plots.push({ defense: family, file, logX });
-  }
-  const html = join(dir, 'report.html');
-  writeText(html, reportHtml(config, cells, info, plots));
-  return { html, plots };
+    return { defense: family, file, logX };
+  });
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
@@ -115,29 +124,27 @@ export function sweepFindings(cells: readonly CellSummary[]): string[] {
   return out;
 }
 
-function reportHtml(c: SweepConfig, cells: readonly CellSummary[], info: SweepRunInfo, plots: SweepPlot[]): string {
-  const table = `<table><tr><th>attack</th><th>protocol</th><th>defense</th><th>strength</th><th>restarts</th><th>success</th><th>labels</th><th>mean / median PSNR</th><th>mean / median SSIM</th><th>s / run</th></tr>
+/** summary.csv and its table. */
+function cellTable(dir: string, cells: readonly CellSummary[]): string {
+  writeText(join(dir, 'summary.csv'), summaryCsv(cells));
+  return `<h2>Per cell</h2>
+<table><tr><th>attack</th><th>protocol</th><th>defense</th><th>strength</th><th>restarts</th><th>success</th><th>labels</th><th>mean / median PSNR</th><th>mean / median SSIM</th><th>s / run</th></tr>
 ${cells.map((x) => `<tr><td>${escapeXml(x.attack)}</td><td>${escapeXml(x.protocol)}</td><td>${escapeXml(x.defense)}</td><td>${x.strength}</td><td>${x.restarts}</td><td>${x.success}/${x.runs} (${pct(x.successRate)})</td><td>${pct(x.labelAccuracy)}</td><td>${num(x.meanPsnr, 1)} / ${num(x.medianPsnr, 1)} dB</td><td>${num(x.meanSsim, 3)} / ${num(x.medianSsim, 3)}</td><td>${num(x.meanSeconds, 2)}</td></tr>`).join('\n')}</table>`;
+}
+
+function plotsBlock(c: SweepConfig, plots: readonly SweepPlot[]): string {
   const figs = plots.map((p) => `<h3>${escapeXml(p.defense)}</h3>
 <p>Success rate and median PSNR against ${p.logX ? 'log10 of the ' : ''}defense strength; one line per attack, each point over ${c.images.length} image(s) x ${c.seeds.length} seed(s).</p>
 <img src="${escapeXml(p.file)}" alt="${escapeXml(p.defense)}: success and PSNR against strength">`).join('\n');
+  return plots.length ? `<h2>Against defense strength</h2>\n${figs}` : '';
+}
+
+function introHtml(c: SweepConfig, info: SweepRunInfo): string {
   const rate = Number.isFinite(info.jobsPerMinute) ? `${info.jobsPerMinute.toFixed(1)} jobs/minute on ${info.workers} worker(s)` : 'no jobs ran in the last invocation';
-  return `<!doctype html>
-<html><head><meta charset="utf-8"><title>gradleak sweep</title>
-<style>body{font-family:sans-serif;max-width:1280px;margin:2em auto;line-height:1.45}table{border-collapse:collapse}th,td{padding:3px 10px;text-align:left;border-bottom:1px solid #ddd}img{max-width:100%}</style>
-</head><body>
-<h1>Gradient-inversion sweep</h1>
-<p>${info.total} jobs: attacks ${c.attacks.map(escapeXml).join(', ')} on ${escapeXml(c.dataset)} ${c.split} images ${escapeXml(rangeText(c.images))}
+  return `<p>${info.total} jobs: attacks ${c.attacks.map(escapeXml).join(', ')} on ${escapeXml(c.dataset)} ${c.split} images ${escapeXml(rangeText(c.images))}
 (${c.images.length}) x dummy seeds ${escapeXml(rangeText(c.seeds))} (${c.seeds.length}), restarts ${c.restarts.join(', ')}, ${c.iterations} iterations,
 model seed ${c.modelSeed}, ${c.precision}. Success = MSE &lt; ${SUCCESS_MSE}. Last invocation: ${info.ran} job(s) run, ${info.resumed} found finished; ${rate}.
-Raw numbers: <a href="results.jsonl">results.jsonl</a> (one line per job), <a href="summary.csv">summary.csv</a>.</p>
-<h2>Findings</h2>
-${sweepFindings(cells).map((p) => `<p>${p}</p>`).join('\n')}
-<h2>Per cell</h2>
-${table}
-${plots.length ? `<h2>Against defense strength</h2>\n${figs}` : ''}
-</body></html>
-`;
+Raw numbers: <a href="results.jsonl">results.jsonl</a> (one line per job), <a href="summary.csv">summary.csv</a>.</p>`;
 }
 
 /** "0..4" for a contiguous range, else the list. */

@@ -1,14 +1,14 @@
 // One job of a sweep: an attack on one image with one protocol, defense and dummy seed. Jobs are
 // plain data (they cross thread and machine boundaries) and have a stable key, so a sweep can be
 // resumed or distributed without running any job twice.
-import { exampleOf, runAttack, type AttackOutcome } from '../attacks/run.js';
+import { exampleOf, runAttack, type AttackOutcome, type HistoryRow } from '../attacks/run.js';
 import type { AttackName } from '../attacks/presets.js';
 import type { ProtocolParams } from '../fl/protocol.js';
 import type { DefenseSpec } from '../defenses/defense.js';
 import type { DType } from '../engine/kernels.js';
 import { openDataset, DEFAULT_IMAGE_SHAPE } from '../data/open.js';
 import type { Dataset } from '../data/dataset.js';
-import type { ModelChoice } from '../models/load.js';
+import { weightsFromFile, type ModelChoice } from '../models/load.js';
 import { modelLabel } from './config.js';
 import type { LineSearch } from '../optim/lbfgs.js';
 
@@ -30,12 +30,32 @@ export interface SweepJob {
   lineSearch?: LineSearch;
   /** Data root for cifar100/cifar10/lfw (ignored for mnist). */
   dataRoot?: string;
+  // Options that reproduce's jobs set; absent in config-file sweeps, whose keys and results stay as they were.
+  /** The engine backend; absent = wasm. */
+  backend?: 'ts';
+  /** History rows every this many iterations; absent = the last iteration only. */
+  logEvery?: number;
+  /** Model weights (an absolute path) instead of the model's seeded initialisation. */
+  weightsFile?: string;
+  /** What the result keeps besides the metrics. */
+  keep?: KeepSpec;
+}
+
+export interface KeepSpec {
+  /** The history rows (reproduce's Fig. 2). */
+  history?: boolean;
+  /** The ground truth and the dummy at these iterations (reproduce's Fig. 1). */
+  snapshots?: number[];
 }
 
 export interface SweepResult {
   key: string;
   job: SweepJob;
   metrics: AttackOutcome['metrics'];
+  /** With keep.history. */
+  history?: HistoryRow[];
+  /** With keep.snapshots: plain arrays, so that the result is one JSON line. */
+  snapshots?: { groundTruth: number[]; images: { iteration: number; image: number[] }[] };
 }
 
 /** A stable, readable key: the same job always gets the same key (field order fixed here). */
@@ -44,7 +64,24 @@ export function jobKey(j: SweepJob): string {
   const proto = p.kind === 'fedsgd' ? 'fedsgd' : `${p.kind}-E${p.steps}-lr${p.lr}${p.kind === 'fedadmm' ? `-rho${p.rho}` : ''}`;
   const def = d.name === 'none' ? 'none' : `${d.name}-${d.strength}${d.adaptive ? '-adaptive' : ''}${d.clip !== undefined ? `-C${d.clip}` : ''}`;
   return [j.attack, proto, def, `${j.dataset}-${j.split}-${j.image}`, `seed${j.seed}`, `r${j.restarts}`, `it${j.iterations}`, `m${j.modelSeed}`, j.precision, ...(j.lineSearch === 'strong-wolfe' ? ['wolfe'] : []),
-    ...(j.model ? [modelLabel(j.model)] : [])].join('|');
+    ...(j.model ? [modelLabel(j.model)] : []), ...optionKeys(j)].join('|');
+}
+
+/** The key fragments of the options above, each only when set. */
+function optionKeys(j: SweepJob): string[] {
+  return [
+    ...(j.backend ? [j.backend] : []), ...(j.logEvery !== undefined ? [`log${j.logEvery}`] : []), ...(j.weightsFile ? [`weights=${j.weightsFile}`] : []),
+    ...(j.keep?.history ? ['history'] : []), ...(j.keep?.snapshots ? [`snapshots${j.keep.snapshots.join('.')}`] : []),
+  ];
+}
+
+/** What job.keep asks the result to keep of the outcome. */
+function kept(o: AttackOutcome, keep: KeepSpec = {}): Pick<SweepResult, 'history' | 'snapshots'> {
+  const at = keep.snapshots;
+  return {
+    ...(keep.history ? { history: o.history } : {}),
+    ...(at ? { snapshots: { groundTruth: Array.from(o.groundTruth), images: o.snapshots.filter((s) => at.includes(s.iteration)).map((s) => ({ iteration: s.iteration, image: Array.from(s.image) })) } } : {}),
+  };
 }
 
 const open = new Map<string, Promise<Dataset>>();
@@ -56,8 +93,9 @@ export async function runSweepJob(job: SweepJob): Promise<SweepResult> {
   const data = await open.get(id)!;
   const outcome = runAttack({
     attack: job.attack, iterations: job.iterations, seed: job.seed,
-    logEvery: job.iterations, modelSeed: job.modelSeed, engine: { backend: 'wasm', dtype: job.precision }, restarts: job.restarts,
+    logEvery: job.logEvery ?? job.iterations, modelSeed: job.modelSeed, engine: { backend: job.backend ?? 'wasm', dtype: job.precision }, restarts: job.restarts,
     protocol: job.protocol, defense: job.defense, lineSearch: job.lineSearch, model: job.model,
+    weights: job.weightsFile !== undefined ? weightsFromFile(job.weightsFile) : undefined,
   }, await exampleOf(data, job.image));
-  return { key: jobKey(job), job, metrics: outcome.metrics };
+  return { key: jobKey(job), job, metrics: outcome.metrics, ...kept(outcome, job.keep) };
 }

@@ -1,21 +1,21 @@
 // A sweep: the grid of jobs from a config, the jobs still missing from results.jsonl, and an executor
-// that runs them. The executor is pluggable (local worker threads here; a queue can post the same
-// plain-data jobs elsewhere): it calls onResult once per finished job, in any order, on the main
+// that runs them. The executor is pluggable (local-executor.ts: worker threads here; queue-executor.ts:
+// the same plain-data jobs on `gradleak worker` processes elsewhere): it calls onResult once per finished job, in any order, on the main
 // thread, and the runner appends each result to the log before counting it done.
 import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ATTACK_PROTOCOL } from '../attacks/presets.js';
-import { mapOnWorkers } from '../experiments/pool.js';
 import { UserError } from '../util/errors.js';
 import { defenseSpecs, modelLabel, type SweepConfig } from './config.js';
-import { jobKey, runSweepJob, type SweepJob, type SweepResult } from './job.js';
+import { jobKey, type SweepJob, type SweepResult } from './job.js';
 import { ResultsLog } from './results-log.js';
 
 /**
  * Runs `jobs` (all distinct, none finished yet) and calls `onResult` on the main thread for each finished
  * job, in any order; resolves when all are done, rejects on the first failure (finished results are kept).
+ * Once `shouldStop` is true (an interrupt) it starts no new job and may resolve without the rest.
  */
-export type Executor = (jobs: SweepJob[], onResult: (r: SweepResult) => void) => Promise<void>;
+export type Executor = (jobs: SweepJob[], onResult: (r: SweepResult) => void, shouldStop?: () => boolean) => Promise<void>;
 
 /** The grid in a fixed order: model, attack, protocol, defense, strength, restarts, line search, image, seed. */
 export function expandGrid(c: SweepConfig): SweepJob[] {
@@ -48,20 +48,6 @@ export function expandGrid(c: SweepConfig): SweepJob[] {
   return jobs;
 }
 
-/** Worker threads on this machine, one job at a time per thread. */
-export function localExecutor(workers: number): Executor {
-  const script = new URL('./sweep-worker.js', import.meta.url);
-  return async (jobs, onResult) => {
-    if (jobs.length === 0) return;
-    await mapOnWorkers<SweepJob, SweepResult>(script, null, jobs, workers, (r) => onResult(r));
-  };
-}
-
-/** Runs the jobs in this thread one after another (tests, debugging). */
-export const inlineExecutor: Executor = async (jobs, onResult) => {
-  for (const j of jobs) onResult(await runSweepJob(j));
-};
-
 export interface SweepProgress {
   /** Finished jobs of the grid (including those finished by earlier runs). */
   done: number;
@@ -70,8 +56,10 @@ export interface SweepProgress {
 }
 
 export interface SweepRun {
-  /** All results of the grid, in grid order. */
+  /** All results of the grid, in grid order (after an interrupt: those that finished). */
   results: SweepResult[];
+  /** Stopped by shouldStop before every job had finished. */
+  interrupted: boolean;
   total: number;
   /** Jobs found finished in results.jsonl at the start. */
   resumed: number;
@@ -96,6 +84,8 @@ export interface RunSweepOptions {
   onProgress?: (p: SweepProgress) => void;
   /** The caller holds the directory's lock (lockSweepDir) already. */
   locked?: boolean;
+  /** An interrupt: no new job starts, and the run ends with the results that finished. */
+  shouldStop?: () => boolean;
 }
 
 export const RESULTS_FILE = 'results.jsonl';
@@ -125,7 +115,7 @@ export function lockSweepDir(dir: string): () => void {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new UserError(`${path}: cannot create the lock file (${(e as NodeJS.ErrnoException).code})`);
       const owner = Number(readFileSync(path, 'utf8').trim());
       if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) {
-        throw new UserError(`${dir}: another sweep (pid ${owner}) is running in this directory; wait for it or stop it first`);
+        throw new UserError(`${dir}: another sweep or reproduce (pid ${owner}) is running in this directory; wait for it or stop it first`);
       }
       try { unlinkSync(path); } catch { /* raced */ }
     }
@@ -157,12 +147,13 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepRun> {
       byKey.set(r.key, r);
       ran++;
       o.onProgress?.({ done: byKey.size, total, last: r });
-    });
+    }, o.shouldStop);
     const seconds = (performance.now() - t0) / 1000;
     const missing = o.jobs.filter((j) => !byKey.has(jobKey(j)));
-    if (missing.length) throw new Error(`the executor finished without ${missing.length} job(s), e.g. ${jobKey(missing[0])}`);
+    const interrupted = missing.length > 0 && (o.shouldStop?.() ?? false);
+    if (missing.length && !interrupted) throw new Error(`the executor finished without ${missing.length} job(s), e.g. ${jobKey(missing[0])}`);
     return {
-      results: o.jobs.map((j) => byKey.get(jobKey(j))!), total, resumed, ran, seconds,
+      results: o.jobs.flatMap((j) => byKey.get(jobKey(j)) ?? []), interrupted, total, resumed, ran, seconds,
       jobsPerMinute: ran > 0 ? (60 * ran) / seconds : NaN,
       partialBytes: log.contents.partialBytes, foreign, badLines: log.contents.badLines,
     };

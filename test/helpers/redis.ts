@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkRedis, parseRedisUrl } from '../../src/sweep/queue.js';
+import { checkRedis, parseRedisUrl } from '../../src/sweep/queue-connection.js';
 
 export interface TestRedis {
   url: string;

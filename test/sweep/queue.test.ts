@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
 import { UserError } from '../../src/util/errors.js';
 import { jobKey, type SweepJob } from '../../src/sweep/job.js';
-import { checkRedis, parseRedisUrl, queueExecutor } from '../../src/sweep/queue.js';
+import { checkRedis, parseRedisUrl } from '../../src/sweep/queue-connection.js';
+import { queueExecutor } from '../../src/sweep/queue-executor.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -221,6 +222,29 @@ test('gradleak sweep --queue with two worker processes, one SIGKILLed mid-job: r
   assert.equal(keys.length, 6, 'one line per job');
   assert.equal(new Set(keys).size, 6, 'no job twice');
   assert.equal(JSON.parse(sweepOut.trim().split('\n').pop()!).total, 6);
+});
+
+test('gradleak reproduce --queue runs its grid on worker processes: the same outputs as on local threads (apart from seconds)', async () => {
+  queueUsed = true;
+  const dir = mkdtempSync(join(tmpdir(), 'gradleak-qrep-'));
+  dirs.push(dir);
+  // a model seed unique to this run: a grid (and so a sweep id) no earlier run has results for
+  const args = ['reproduce', '--images', '1', '--seeds', '2', '--iterations', '8', '--local-steps', '1', '--snapshot-every', '4', '--log-every', '2',
+    '--model-seed', String((process.pid * 11 + Date.now()) % 100000)];
+  const worker = startWorker(['--concurrency', '2']);
+  const queued = spawn(process.execPath, [CLI, ...args, '--out', join(dir, 'q'), '--queue', REDIS, '--queue-name', QUEUE], { stdio: ['ignore', 'ignore', 'pipe'] });
+  children.push(queued);
+  let err = '';
+  queued.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c));
+  const code = await withTimeout(new Promise<number | null>((resolve) => queued.on('exit', (c) => resolve(c))), 90_000, 'reproduce --queue');
+  assert.equal(code, 0, err);
+  const local = spawn(process.execPath, [CLI, ...args, '--out', join(dir, 'local'), '--workers', '2'], { stdio: 'ignore' });
+  assert.equal(await new Promise((resolve) => local.on('exit', (c) => resolve(c))), 0);
+  worker.child.kill('SIGKILL');
+  const noSeconds = (f: string) => readFileSync(f, 'utf8').split('\n').map((l) => l.split(',').filter((_, i) => i !== 12).join(','));
+  assert.deepEqual(noSeconds(join(dir, 'q', 'results.csv')), noSeconds(join(dir, 'local', 'results.csv')));
+  assert.ok(readFileSync(join(dir, 'q', 'fig1-mnist.png')).equals(readFileSync(join(dir, 'local', 'fig1-mnist.png'))), 'Fig. 1 from the snapshots the workers sent back');
+  assert.equal(readFileSync(join(dir, 'q', 'fig2-mnist.svg'), 'utf8'), readFileSync(join(dir, 'local', 'fig2-mnist.svg'), 'utf8'));
 });
 
 test('sweep --queue with no worker says it is waiting for workers instead of waiting in silence', { timeout: 30_000 }, async () => {

@@ -276,7 +276,7 @@ test('a sweep refused because another holds the directory writes nothing there (
   writeFileSync(cfg, 'attacks: [dlg]\niterations: 2\n');
   const r = gradleak(['sweep', '--config', cfg, '--out', dir]);
   assert.equal(r.code, 2, r.stderr);
-  assert.match(r.stderr, new RegExp(`another sweep \\(pid ${process.pid}\\) is running in this directory`));
+  assert.match(r.stderr, new RegExp(`another sweep or reproduce \\(pid ${process.pid}\\) is running in this directory`));
   assert.equal(readFileSync(join(dir, 'config.json'), 'utf8'), 'the running sweep\'s config\n');
   assert.ok(!existsSync(join(dir, 'results.jsonl')));
 });
@@ -310,4 +310,33 @@ test('sweep ETA: "-" until a job of this run has finished, then from its own pac
 test('a relative dataRoot is resolved to an absolute path, so queue workers elsewhere read the same data', () => {
   const c = parseSweepConfig({ dataset: 'cifar10', dataRoot: 'data/here' });
   assert.equal(c.dataRoot, join(process.cwd(), 'data/here'));
+});
+
+test('job options: a plain job\'s result holds its metrics only; keep.history and keep.snapshots add what reproduce\'s figures need', async () => {
+  const { runSweepJob } = await import('../../src/sweep/job.js');
+  const [plain] = expandGrid(parseSweepConfig({ attacks: ['idlg'], iterations: 4 }));
+  assert.equal(jobKey(plain), 'idlg|fedsgd|none|mnist-test-0|seed0|r1|it4|m1234|float64', 'config-file sweeps keep their keys');
+  const lean = await runSweepJob(plain);
+  assert.deepEqual(Object.keys(lean).sort(), ['job', 'key', 'metrics']);
+  const kept = await runSweepJob({ ...plain, logEvery: 2, keep: { history: true, snapshots: [0, 2] } });
+  assert.equal(kept.key, `${jobKey(plain)}|log2|history|snapshots0.2`);
+  assert.deepEqual(kept.history!.map((h) => h.iteration), [0, 2, 4]);
+  assert.deepEqual(kept.snapshots!.images.map((s) => s.iteration), [0, 2]);
+  assert.equal(kept.snapshots!.groundTruth.length, 28 * 28);
+  assert.ok(kept.snapshots!.images.every((s) => s.image.length === 28 * 28));
+  assert.equal(kept.metrics.mse, (await runSweepJob({ ...plain, logEvery: 2 })).metrics.mse, 'keeping changes nothing measured');
+  const back = decodeResult(encodeResult(kept));
+  assert.deepEqual(back.snapshots, kept.snapshots, 'snapshots survive results.jsonl exactly');
+});
+
+test('an interrupted sweep on the thread pool starts no new job and returns the finished results, in grid order', async () => {
+  const { localExecutor } = await import('../../src/sweep/local-executor.js');
+  const jobs = expandGrid(parseSweepConfig({ attacks: ['dlg'], seeds: { count: 4 }, iterations: 2 }));
+  const dir = tmp('stop');
+  let done = 0;
+  const run = await runSweep({ dir, jobs, executor: localExecutor(1), onProgress: (p) => (done = p.done), shouldStop: () => done >= 2 });
+  assert.equal(run.interrupted, true);
+  assert.deepEqual(run.results.map((r) => r.key), jobs.slice(0, 2).map(jobKey));
+  const rest = await runSweep({ dir, jobs, executor: localExecutor(2) });
+  assert.deepEqual([rest.interrupted, rest.resumed, rest.ran], [false, 2, 2]);
 });
