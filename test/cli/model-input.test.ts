@@ -70,7 +70,7 @@ test('bad models: not ONNX, unsupported op, broken safetensors header, unknown n
   const cases: [string[], RegExp][] = [
     [['--model', notOnnx], /x\.onnx: not an ONNX model/],
     [['--model', join(tmp, 'missing.onnx')], /missing\.onnx: cannot read the ONNX model/],
-    [['--model', 'resnet50'], /'resnet50' is neither a model name \(lenet, convnet, resnet20, resnet18, mlp\)/],
+    [['--model', 'resnet50'], /'resnet50' is neither a model name \(lenet, convnet, resnet8, resnet14, resnet20, resnet18, mlp\)/],
     [['--model', 'resnet20', '--weights', brokenSt], /broken\.safetensors: truncated or not a safetensors file/],
     [['--model', 'lenet', '--width', '4'], /--width does not apply to lenet/],
     [['--model', 'mlp', '--stem', 'cifar'], /--stem applies to resnet18 only/],
