@@ -2,7 +2,7 @@
 // matching loop, and the scores against the ground truth at every logged iteration.
 import type { Dataset } from '../data/dataset.js';
 import { createNetwork, type EngineOptions } from '../engine/backend.js';
-import { clientUpdate, type ProtocolParams } from '../fl/protocol.js';
+import { protocolOf, type ProtocolParams } from '../fl/protocols/index.js';
 import type { ModelSpec } from '../engine/graph.js';
 import { loadWeights, resolveModel, type ModelChoice } from '../models/load.js';
 import { alignedScores } from '../metrics/batch-alignment.js';
@@ -181,7 +181,7 @@ export function runAttack(
   // a client training with train-mode BatchNorm sends its running statistics with its update (the defense acts on the message only)
   const clientBuffers = cfg.bnPrior !== undefined && hasTrainModeBatchNorm(net) ? runningStatisticsAfter(net, batch.images, BN_MOMENTUM) : undefined;
   // the client's message for its private batch with its true (hard) labels; its dual is zero
-  const { message } = clientUpdate(net, theta, cfg.protocol, batch.images, batch.labels, { alpha: null });
+  const { message } = protocolOf(cfg.protocol.kind).clientUpdate(net, theta, cfg.protocol, batch.images, batch.labels, { alpha: null });
   // the client's noise is its own: seeded by the image and model, not by the attacker's dummy seed
   const defense = cfg.defense ?? NO_DEFENSE;
   const observed = applyDefense(message, defense, net.params, cfg.index * 7919 + cfg.modelSeed);
