@@ -34,7 +34,7 @@ test('the registry lists each protocol once, by the name its module gives', () =
   assert.deepEqual(PROTOCOLS, PROTOCOL_LIST.map((p) => p.name));
   assert.equal(new Set(PROTOCOLS).size, PROTOCOLS.length);
   for (const p of PROTOCOL_LIST) assert.equal(protocolOf(p.name), p);
-  assert.throws(() => protocolOf('fedfoo'), /unknown protocol 'fedfoo' \(available: fedsgd, fedavg, fedadmm\)/);
+  assert.throws(() => protocolOf('fedfoo'), /unknown protocol 'fedfoo' \(available: fedsgd, fedavg, fedadmm, fedprox\)/);
 });
 
 for (const proto of PROTOCOL_LIST) {
@@ -84,14 +84,18 @@ test('bad parameters: a ProtocolFieldError naming the field, in the library\'s w
   fails({ kind: 'fedavg', steps: 0 }, 'steps', /^protocol steps must be an integer >= 1, got 0$/);
   fails({ kind: 'fedsgd', lr: 0 }, 'lr', /^protocol lr must be a positive number, got 0$/);
   fails({ kind: 'fedadmm', rho: -1 }, 'rho', /^protocol rho must be a positive number, got -1$/);
-  fails({ kind: 'fedsgd', localBatch: 2 }, 'localBatch', /^protocol localBatch applies to fedavg, fedadmm only, not fedsgd$/);
-  fails({ kind: 'fedavg', mu: 0.01 }, 'mu', /^protocol mu is no protocol parameter, not fedavg$/);
+  fails({ kind: 'fedprox', mu: 0 }, 'mu', /^protocol mu must be a positive number, got 0$/);
+  fails({ kind: 'fedsgd', mu: 0.01 }, 'mu', /^protocol mu applies to fedprox only, not fedsgd$/);
+  fails({ kind: 'fedsgd', localBatch: 2 }, 'localBatch', /^protocol localBatch applies to fedavg, fedadmm, fedprox only, not fedsgd$/);
+  fails({ kind: 'fedavg', nu: 1 }, 'nu', /^protocol nu is no protocol parameter, not fedavg$/);
+  assert.equal((parseProtocol({ kind: 'fedprox' }) as unknown as { mu: number }).mu, 0.01, 'mu defaults to 0.01');
 });
 
-test('the unrolled attack, also by its old name, runs on FedAvg in sweeps; its keys keep the name it was given', () => {
-  const c = parseSweepConfig({ attacks: ['unrolled', 'fedavg-unrolled'], protocols: ['fedavg', { kind: 'fedavg', steps: 2 }], iterations: 5 });
+test('a sweep\'s protocols axis takes FedProx, and the unrolled attack (also by its old name) runs on FedAvg and FedProx', () => {
+  const c = parseSweepConfig({ attacks: ['unrolled', 'fedavg-unrolled'], protocols: ['fedavg', { kind: 'fedprox', steps: 2, lr: 0.1, mu: 0.01 }], iterations: 5 });
   assert.deepEqual(expandGrid(c).map(jobKey).map((k) => k.split('|').slice(0, 2).join('|')), [
-    'unrolled|fedavg-E1-lr0.1', 'unrolled|fedavg-E2-lr0.1', 'fedavg-unrolled|fedavg-E1-lr0.1', 'fedavg-unrolled|fedavg-E2-lr0.1',
+    'unrolled|fedavg-E1-lr0.1', 'unrolled|fedprox-E2-lr0.1-mu0.01', 'fedavg-unrolled|fedavg-E1-lr0.1', 'fedavg-unrolled|fedprox-E2-lr0.1-mu0.01',
   ]);
-  assert.throws(() => parseSweepConfig({ attacks: ['unrolled'], protocols: ['fedsgd'] }), /attack unrolled needs fedavg messages/);
+  assert.throws(() => parseSweepConfig({ attacks: ['dlg'], protocols: [{ kind: 'fedsgd', mu: 0.1 }] }), /protocols\[0\]: mu applies to fedprox only, not fedsgd/);
+  assert.throws(() => parseSweepConfig({ attacks: ['unrolled'], protocols: ['fedsgd'] }), /attack unrolled needs fedavg or fedprox messages/);
 });

@@ -4,12 +4,13 @@ import { UserError } from '../../util/errors.js';
 import { fedSgd } from './fedsgd.js';
 import { fedAvg } from './fedavg.js';
 import { fedAdmm } from './fedadmm.js';
+import { fedProx } from './fedprox.js';
 import { checkLocalBatch, ProtocolFieldError, type Protocol, type ProtocolParams } from './protocol.js';
 
 export { ProtocolFieldError, type ClientState, type MessageKind, type Protocol, type ProtocolParams } from './protocol.js';
 
 /** Every protocol, in the order of help texts; the first is the default. */
-export const PROTOCOL_LIST: readonly Protocol[] = [fedSgd, fedAvg, fedAdmm];
+export const PROTOCOL_LIST: readonly Protocol[] = [fedSgd, fedAvg, fedAdmm, fedProx];
 
 export const PROTOCOLS = PROTOCOL_LIST.map((p) => p.name) as [string, ...string[]];
 
