@@ -1,17 +1,54 @@
 // Named attacks as presets of the one matching loop (docs/design.md, section 6): which message function the attacker
 // differentiates, what it matches that function against, and how the label is handled.
-import { FieldError } from '../util/errors.js';
 import type { Network } from '../engine/network.js';
 import type { MessageFunction } from '../fl/message.js';
-import { messageFunction, type ProtocolName, type ProtocolParams } from '../fl/protocol.js';
+import { PROTOCOL_LIST, protocolOf, ProtocolFieldError, type MessageKind, type Protocol, type ProtocolParams } from '../fl/protocols/index.js';
+import { gradientMessage } from '../fl/protocols/fedsgd.js';
 import type { MatchingOptions } from './gradient-matching.js';
 import { chooseLabels, type LabelChoice, type LabelPlan, type LabelRequest } from './labels/choose.js';
 import { sumOfPriors, totalVariation } from './prior.js';
 import { layerWeights, type LayerWeighting } from './objective.js';
 import { batchNormPrior, type BatchStatistics } from './bn-prior.js';
 
-export const ATTACKS = ['dlg', 'idlg', 'ig', 'dlg-admm', 'idlg-admm', 'admm-aware', 'fedavg-unrolled'] as const;
-export type AttackName = (typeof ATTACKS)[number];
+export const ATTACKS = ['dlg', 'idlg', 'ig', 'dlg-admm', 'idlg-admm', 'admm-aware', 'unrolled'] as const;
+type Preset = (typeof ATTACKS)[number];
+
+/**
+ * Old names still accepted: each runs the attack it stands for under its own name, so that runs, metrics and sweep
+ * job keys made with it stay the same.
+ */
+const ATTACK_ALIASES = { 'fedavg-unrolled': 'unrolled' } as const satisfies Record<string, Preset>;
+export type AttackName = Preset | keyof typeof ATTACK_ALIASES;
+/** Every name --attack and sweeps accept: the attacks, then the old names. */
+export const ATTACK_NAMES = [...ATTACKS, ...(Object.keys(ATTACK_ALIASES) as (keyof typeof ATTACK_ALIASES)[])] as [AttackName, ...AttackName[]];
+
+const presetOf = (a: AttackName): Preset => (a in ATTACK_ALIASES ? ATTACK_ALIASES[a as keyof typeof ATTACK_ALIASES] : (a as Preset));
+
+/** The kind of message each attack consumes; the protocols that send it are the attack's (fl/protocols). */
+const CONSUMES: Record<Preset, MessageKind> = {
+  dlg: 'gradient', idlg: 'gradient', ig: 'gradient', 'dlg-admm': 'increment', 'idlg-admm': 'increment', 'admm-aware': 'increment', unrolled: 'update',
+};
+
+/** The protocols whose messages attack `a` consumes, the first being its default. */
+export function attackProtocols(a: AttackName): Protocol[] {
+  return PROTOCOL_LIST.filter((p) => p.sends === CONSUMES[presetOf(a)]);
+}
+
+/** The protocol an attack assumes when none is given. */
+export function defaultProtocolOf(a: AttackName): Protocol {
+  return attackProtocols(a)[0];
+}
+
+export function consumes(a: AttackName, kind: string): boolean {
+  return protocolOf(kind).sends === CONSUMES[presetOf(a)];
+}
+
+/** An attack on another protocol's messages is the user's error (one line). */
+export function checkAttackProtocol(a: AttackName, p: ProtocolParams): void {
+  if (consumes(a, p.kind)) return;
+  const wanted = attackProtocols(a).map((q) => q.name).join(' or ');
+  throw new ProtocolFieldError('kind', (f) => `attack ${a} needs ${f} ${wanted} messages, got ${p.kind}`);
+}
 
 export const ATTACK_DESCRIPTIONS: Record<AttackName, string> = {
   dlg: 'DLG (Zhu et al. 2019): x\' and soft label y\' jointly, L2 gradient distance, L-BFGS lr 1',
@@ -20,12 +57,8 @@ export const ATTACK_DESCRIPTIONS: Record<AttackName, string> = {
   'dlg-admm': 'DLG-ADMM (the reproduction report\'s Algorithm 2): DLG against -Delta/eta taken as a gradient',
   'idlg-admm': 'iDLG-ADMM (the reproduction report\'s Algorithm 2): iDLG against -Delta/eta taken as a gradient',
   'admm-aware': 'matches the FedADMM increment through the unrolled client update (rho, eta, E, alpha known or rebuilt)',
-  'fedavg-unrolled': 'matches the FedAvg update through the unrolled E local steps',
-};
-
-/** The protocol whose messages each attack consumes. */
-export const ATTACK_PROTOCOL: Record<AttackName, ProtocolName> = {
-  dlg: 'fedsgd', idlg: 'fedsgd', ig: 'fedsgd', 'dlg-admm': 'fedadmm', 'idlg-admm': 'fedadmm', 'admm-aware': 'fedadmm', 'fedavg-unrolled': 'fedavg',
+  unrolled: `matches the update U = w_0 - w_E through the unrolled E local steps (${attackProtocols('unrolled').map((p) => p.name).join(', ')})`,
+  'fedavg-unrolled': 'the old name of unrolled',
 };
 
 /** What the attacker knows: the model, the global weights, the protocol, the client's dual, the message. */
@@ -59,14 +92,14 @@ export interface PresetChoice {
 }
 
 /** Each preset's labels without a request: as before batches (iDLG's rule at B = 1); dlg and ig infer a batch's labels. */
-const DEFAULT_LABELS: Record<AttackName, LabelPlan> = {
+const DEFAULT_LABELS: Record<Preset, LabelPlan> = {
   dlg: { mode: 'joint-at-one', method: 'auto' },
   idlg: { mode: 'infer', method: 'idlg' },
   ig: { mode: 'infer-or-joint', method: 'auto' },
   'dlg-admm': { mode: 'joint', method: 'auto' },
   'idlg-admm': { mode: 'infer', method: 'idlg' },
   'admm-aware': { mode: 'infer-or-joint', method: 'idlg' },
-  'fedavg-unrolled': { mode: 'infer-or-joint', method: 'idlg' },
+  unrolled: { mode: 'infer-or-joint', method: 'idlg' },
 };
 
 const LBFGS = { objective: 'l2', optimizer: 'lbfgs', lr: 1 } as const;
@@ -74,13 +107,13 @@ const IG = { objective: 'cosine', optimizer: 'adam', lr: 0.1, signed: true, box:
 
 export function preset(name: AttackName, ctx: AttackContext): PresetChoice {
   const { net, theta, protocol: p, alpha, observed } = ctx;
-  if (ATTACK_PROTOCOL[name] !== p.kind) throw new FieldError((f) => `attack ${name} needs ${f('protocol')} ${ATTACK_PROTOCOL[name]} messages, got ${p.kind}`);
-  const gradientAt = () => messageFunction(net, theta, { ...p, kind: 'fedsgd' }, null);
+  checkAttackProtocol(name, p);
+  const gradientAt = () => gradientMessage(net, theta);
   // labels from a gradient(-like) message g, by the preset's default plan unless --labels says otherwise
-  const labels = (g: ArrayLike<number>): LabelChoice => chooseLabels(ctx.labels ?? DEFAULT_LABELS[name], {
+  const labels = (g: ArrayLike<number>): LabelChoice => chooseLabels(ctx.labels ?? DEFAULT_LABELS[presetOf(name)], {
     params: net.params, numClasses: net.numClasses, theta, gradient: g, batch: net.batch,
   }, ctx.knownLabels ?? []);
-  switch (name) {
+  switch (presetOf(name)) {
     case 'dlg':
     case 'idlg':
       return matching(gradientAt(), observed, labels(observed));
@@ -96,14 +129,12 @@ export function preset(name: AttackName, ctx: AttackContext): PresetChoice {
       const target = incrementAsGradient(observed, p.lr); // the reproduction report's Algorithm 2: -Delta/eta as a gradient
       return matching(gradientAt(), target, labels(target));
     }
-    case 'admm-aware': {
-      // E = 1: Delta = -2 eta (g + alpha) exactly, so g = -Delta/(2 eta) - alpha; for E > 1 an estimate
-      const g = observed.map((d, i) => -d / (2 * p.lr * p.steps) - (alpha ? alpha[i] : 0));
-      return matching(messageFunction(net, theta, p, alpha), observed, labels(g));
+    case 'admm-aware':
+    case 'unrolled': {
+      // the message through the protocol's unrolled client update; the labels from the message read as a gradient
+      const proto = protocolOf(p.kind), state = { alpha };
+      return matching(proto.messageFunction(net, theta, p, state), observed, labels(proto.gradientEstimate(observed, p, state)));
     }
-    case 'fedavg-unrolled':
-      // U = w_0 - w_E is about eta E g
-      return matching(messageFunction(net, theta, p, null), observed, labels(observed.map((u) => u / (p.lr * p.steps))));
   }
 }
 

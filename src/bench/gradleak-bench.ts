@@ -8,7 +8,7 @@ import { loadWeights, resolveModel, weightsFromFile, type ModelChoice } from '..
 import type { AttackName } from '../attacks/presets.js';
 import type { LabelRequest } from '../attacks/labels/choose.js';
 import { Prng } from '../util/prng.js';
-import { DEFAULT_PROTOCOL } from '../fl/protocol.js';
+import { DEFAULT_PROTOCOL } from '../fl/protocols/index.js';
 
 /** Median milliseconds of one DLG evaluation (forward, backward, objective, hvp) on the DLG paper's LeNet. */
 export function timeDlgEvaluation(example: PrivateExample, engine: EngineOptions, reps: number, modelSeed = 1234): number {

@@ -1,7 +1,7 @@
 // A case (breaching's word): one client's message with what the server knows around it, and the client's true batch
 // kept apart. An attacker is given the knowledge only; the truth goes to scoring.
 import type { Network } from '../engine/network.js';
-import type { ProtocolParams } from '../fl/protocol.js';
+import type { ProtocolParams } from '../fl/protocols/index.js';
 import type { DefenseSpec } from '../defenses/defense.js';
 
 /** What the server knows of one client's message: all an attacker may use. */

@@ -2,7 +2,7 @@
 // its message and sends it; the server keeps the model, the weights, the protocol and what arrived.
 import { createNetwork, type EngineOptions } from '../engine/backend.js';
 import { BN_MOMENTUM } from '../engine/layers/batchnorm.js';
-import { clientUpdate, type ProtocolParams } from '../fl/protocol.js';
+import { protocolOf, type ProtocolParams } from '../fl/protocols/index.js';
 import { loadWeights, resolveModel, type ModelChoice, type WeightsLoader } from '../models/load.js';
 import { applyDefense, NO_DEFENSE, type DefenseSpec } from '../defenses/defense.js';
 import { hasTrainModeBatchNorm, runningStatisticsAfter } from '../attacks/bn-prior.js';
@@ -31,7 +31,7 @@ export function clientCase(setup: ClientSetup, batch: PrivateBatch, threat: Thre
   // a client training with train-mode BatchNorm sends its running statistics with its update (the defense acts on the message only)
   const clientBuffers = hasTrainModeBatchNorm(client) ? runningStatisticsAfter(client, batch.images, BN_MOMENTUM) : undefined;
   // the message for its private batch with its true (hard) labels; its dual is zero
-  const { message } = clientUpdate(client, theta, setup.protocol, batch.images, batch.labels, { alpha: null });
+  const { message } = protocolOf(setup.protocol.kind).clientUpdate(client, theta, setup.protocol, batch.images, batch.labels, { alpha: null });
   // the client's noise is its own: seeded by the image and model, not by the attacker's dummy seed
   const defense = setup.defense ?? NO_DEFENSE;
   const observed = applyDefense(message, defense, client.params, batch.indices[0] * 7919 + setup.modelSeed);

@@ -12,8 +12,9 @@ import { addModelOptions, modelChoice } from './model-options.js';
 import { addLabelOptions, labelRequest } from './label-options.js';
 import { checkDefense, DEFENSES } from '../defenses/defense.js';
 import { LAYER_WEIGHTINGS } from '../attacks/objective.js';
-import { ATTACKS, ATTACK_DESCRIPTIONS, ATTACK_PROTOCOL, DEFAULT_TV, type AttackName } from '../attacks/presets.js';
-import { checkProtocol, DEFAULT_PROTOCOL, PROTOCOLS } from '../fl/protocol.js';
+import { ATTACKS, ATTACK_DESCRIPTIONS, ATTACK_NAMES, checkAttackProtocol, DEFAULT_TV, defaultProtocolOf, type AttackName } from '../attacks/presets.js';
+import { checkClientBatch, DEFAULT_PROTOCOL, PROTOCOL_LIST, PROTOCOLS, type ProtocolParams } from '../fl/protocols/index.js';
+import { addProtocolOptions, givenProtocolFlags, protocolFromFlags, withProtocolFlags } from './protocol-options.js';
 import { batchOf, mergeRestarts, type AttackOutcome, type HistoryRow, type PrivateBatch } from '../attacks/run.js';
 import { MAX_LOGGED } from '../attacks/attacker.js';
 import { isScored } from '../scoring/metrics.js';
@@ -102,19 +103,14 @@ export async function attackToDir(
 
 export function attackCommand(): Command {
   const cmd = new Command('attack')
-    .description('reconstruct private data from what a client sends: gradient, FedAvg update or FedADMM increment (' + ATTACKS.join(', ') + ')')
+    .description(`reconstruct private data from what a client sends: ${PROTOCOL_LIST.map((p) => `${p.title} ${p.sends}`).join(', ')} (${ATTACKS.join(', ')})`)
     .option('--dataset <name>', DATASETS.join(', '), oneOf(DATASETS), 'mnist')
     .option('--split <split>', SPLITS.join(' or '), oneOf(SPLITS), 'test')
     .option('--index <i>', 'image index in the split', nonNegativeInt, 0)
-    .option('--attack <name>', ATTACKS.map((a) => `${a}: ${ATTACK_DESCRIPTIONS[a]}`).join('; '), oneOf(ATTACKS), 'dlg')
+    .option('--attack <name>', ATTACK_NAMES.map((a) => `${a}: ${ATTACK_DESCRIPTIONS[a]}`).join('; '), oneOf(ATTACK_NAMES), 'dlg')
     .option('--iterations <n>', 'optimiser steps (L-BFGS steps of up to 20 evaluations)', positiveInt, 300)
     .option('--seed <s>', 'seed of the dummy data x\', y\' ~ N(0,1)', nonNegativeInt, 0)
     .option('--model-seed <s>', 'seed of the model weights U(-0.5, 0.5)', nonNegativeInt, 1234)
-    .option('--protocol <name>', `what the client sends: ${PROTOCOLS.join(', ')} (default: the attack's)`, oneOf(PROTOCOLS))
-    .option('--local-steps <E>', 'local steps of FedAvg / FedADMM', positiveInt, DEFAULT_PROTOCOL.steps)
-    .option('--local-batch <b>', 'FedAvg / FedADMM: each local step takes the next b of the client\'s images (mini-batch SGD; E = epochs x N/b); default all of them', positiveInt)
-    .option('--lr <eta>', 'client learning rate', positiveNumber, DEFAULT_PROTOCOL.lr)
-    .option('--rho <rho>', 'FedADMM penalty', positiveNumber, DEFAULT_PROTOCOL.rho)
     .option('--message <file>', 'attack a captured message: a gradleak simulate --capture JSON (model, weights, protocol and past increments come from the file), or a .safetensors keyed by parameter name (from PyTorch or gradleak message; with --model, --weights, --protocol)')
     .option('--truth <file>', 'with a .safetensors --message: the true batch (x [B,C,H,W] in [0,1], y [B]) as safetensors, for scoring only')
     .option('--batch-size <B>', 'the client\'s batch: images --index .. --index+B-1 of the split; with a .safetensors --message, its batch size (default: the file\'s metadata, else the truth\'s)', positiveInt)
@@ -134,6 +130,7 @@ export function attackCommand(): Command {
     .option('--log-every <k>', 'record metrics and a snapshot every k iterations', positiveInt, 10)
     .option('--out <dir>', 'run directory (default runs/<attack>-<dataset>-<index>-s<seed>)')
     .option('--json', 'print the result as one JSON line (last line of stdout)');
+  addProtocolOptions(cmd, { ...DEFAULT_PROTOCOL, kind: undefined, kindHelp: `what the client sends: ${PROTOCOLS.join(', ')} (default: the attack's)`, localBatch: true });
   addModelOptions(cmd);
   addLabelOptions(cmd);
   addEngineOptions(cmd);
@@ -143,7 +140,7 @@ export function attackCommand(): Command {
     if (o.iterations / o.logEvery > MAX_LOGGED) {
       throw new UserError(`--iterations ${o.iterations} with --log-every ${o.logEvery} logs ${Math.ceil(o.iterations / o.logEvery)} rows; at most ${MAX_LOGGED} (raise --log-every)`);
     }
-    const protocolFlags = () => checkProtocol({ kind: o.protocol ?? ATTACK_PROTOCOL[o.attack as AttackName], steps: o.localSteps, lr: o.lr, rho: o.rho, ...(o.localBatch !== undefined ? { localBatch: o.localBatch } : {}) });
+    const protocolFlags = () => protocolFromFlags(o, o.protocol ?? defaultProtocolOf(o.attack).name);
     const captured = o.message ? readCapture(o, protocolFlags) : null; // validated before any work
     const indices = o.message ? undefined : batchIndices(o);
     const run: AttackRun = {
@@ -155,6 +152,13 @@ export function attackCommand(): Command {
       defense: checkDefense({ name: o.defense, strength: o.defenseStrength, adaptive: o.adaptive ?? false, clip: o.dpClip }),
       protocol: captured?.protocol ?? protocolFlags(),
     };
+    // before any work: the attack must consume the protocol's messages, and local mini-batches divide the batch
+    const check = () => {
+      checkAttackProtocol(run.attack, run.protocol);
+      checkClientBatch(run.protocol, captured?.batchSize ?? indices!.length);
+    };
+    if (isJsonCapture(o.message)) check(); // the protocol is the file's, not the flags'
+    else withProtocolFlags(check);
     const out: string = o.out ?? join('runs', o.message ? `${run.attack}-${basename(o.message).replace(/\.(json|safetensors)$/, '')}-s${run.seed}` : `${run.attack}-${run.dataset}-${run.index}${indices && indices.length > 1 ? `-b${indices.length}` : ''}-s${run.seed}`);
     const { metrics: m } = await attackToDir(run, out, o, captured, o.threads ?? defaultThreads());
     if (o.json) {
@@ -173,13 +177,18 @@ export function attackCommand(): Command {
 }
 
 /** A captured message: gradleak's JSON capture, or a safetensors message with the model and weights from the flags. */
-function readCapture(o: Record<string, any>, protocol: () => ReturnType<typeof checkProtocol>): MessageFile {
+function readCapture(o: Record<string, any>, protocol: () => ProtocolParams): MessageFile {
   const file: string = o.message;
-  if (!file.toLowerCase().endsWith('.safetensors')) return readMessageFile(file);
+  if (isJsonCapture(file)) return readMessageFile(file);
   const model = resolveModel(modelChoice(o as never), o.model.endsWith('.onnx') ? undefined : o.inputShape, o.numClasses);
   const net = new Network(model.spec, new ReferenceKernels('float64'), 1);
   loadWeights(net, model, o.weights, o.modelSeed);
-  return readSafetensorsMessage(file, { net, spec: model.spec, protocol: protocol(), batchSize: o.batchSize, truthFile: o.truth });
+  return withProtocolFlags(() => readSafetensorsMessage(file, { net, spec: model.spec, protocol: protocol(), batchSize: o.batchSize, truthFile: o.truth }));
+}
+
+/** A gradleak simulate --capture (JSON: model, weights and protocol inside), not a .safetensors message. */
+function isJsonCapture(file: string | undefined): boolean {
+  return file !== undefined && !file.toLowerCase().endsWith('.safetensors');
 }
 
 /** Most images in one client batch: gradient attacks are studied at B <= 64; more would only exhaust memory. */
@@ -206,9 +215,8 @@ function rejectIgnoredFlags(cmd: Command, o: { message?: string; defense: string
   // a dataset batch means nothing with a captured message; a JSON capture also holds the model, weights and protocol
   const decided = [
     ...given('--dataset', 'dataset'), ...given('--split', 'split'), ...given('--index', 'index'), ...given('--indices', 'indices'),
-    ...(o.message.toLowerCase().endsWith('.safetensors') ? [] : [
-      ...given('--model', 'model'), ...given('--weights', 'weights'), ...given('--model-seed', 'modelSeed'), ...given('--protocol', 'protocol'),
-      ...given('--local-steps', 'localSteps'), ...given('--local-batch', 'localBatch'), ...given('--lr', 'lr'), ...given('--rho', 'rho'), ...given('--bn', 'bn'), ...given('--width', 'width'),
+    ...(!isJsonCapture(o.message) ? [] : [
+      ...given('--model', 'model'), ...given('--weights', 'weights'), ...given('--model-seed', 'modelSeed'), ...givenProtocolFlags(cmd), ...given('--bn', 'bn'), ...given('--width', 'width'),
       ...given('--truth', 'truth'), ...given('--batch-size', 'batchSize'),
     ]),
   ];

@@ -2,7 +2,7 @@
 import { UserError } from '../util/errors.js';
 import { Command } from 'commander';
 import { join } from 'node:path';
-import { DEFAULT_PROTOCOL } from '../fl/protocol.js';
+import { DEFAULT_PROTOCOL } from '../fl/protocols/index.js';
 import type { AttackOutcome } from '../attacks/run.js';
 import { writeImageGrid } from '../report/png.js';
 import { prepareOutDir } from '../util/files.js';

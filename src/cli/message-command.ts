@@ -1,9 +1,8 @@
 // gradleak message: writes what a client would send for a batch, keyed by parameter name in safetensors
 // (the format `attack --message FILE.safetensors` reads, and what a PyTorch client's capture looks like).
 import { Command } from 'commander';
-import { ATTACK_PROTOCOL } from '../attacks/presets.js';
 import { createNetwork } from '../engine/backend.js';
-import { clientUpdate, checkProtocol, DEFAULT_PROTOCOL, PROTOCOLS } from '../fl/protocol.js';
+import { DEFAULT_PROTOCOL, PROTOCOL_LIST, protocolOf } from '../fl/protocols/index.js';
 import { readTruth, writeSafetensorsMessage, writeTruth } from '../fl/safetensors-message.js';
 import { hasTrainModeBatchNorm, runningStatisticsAfter } from '../attacks/bn-prior.js';
 import { BN_MOMENTUM } from '../engine/layers/batchnorm.js';
@@ -15,42 +14,37 @@ import { UserError } from '../util/errors.js';
 import { GRADLEAK_VERSION } from '../util/version.js';
 import { addDataOptions, datasetName, openFromFlags } from './data-options.js';
 import { addModelOptions, modelChoice } from './model-options.js';
-import { nonNegativeInt, oneOf, positiveInt, positiveNumber } from './parse.js';
+import { nonNegativeInt, oneOf, positiveInt } from './parse.js';
+import { addProtocolOptions, protocolFromFlags, withProtocolFlags } from './protocol-options.js';
 
 export function messageCommand(): Command {
   const cmd = new Command('message')
-    .description('write what a client sends (FedSGD gradient, FedAvg update, FedADMM increment) for a batch, as safetensors keyed by parameter name')
+    .description(`write what a client sends (${PROTOCOL_LIST.map((p) => `${p.title} ${p.sends}`).join(', ')}) for a batch, as safetensors keyed by parameter name`)
     .option('--dataset <name>', DATASETS.join(', '), oneOf(DATASETS), 'mnist')
     .option('--split <split>', SPLITS.join(' or '), oneOf(SPLITS), 'test')
     .option('--index <i>', 'first image of the batch in the split', nonNegativeInt, 0)
     .option('--input <file>', 'the batch as safetensors (x [B,C,H,W] in [0,1], y [B]) instead of --dataset/--index')
     .option('--batch-size <B>', 'images index .. index+B-1', positiveInt, 1)
-    .option('--protocol <name>', PROTOCOLS.join(', '), oneOf(PROTOCOLS), ATTACK_PROTOCOL.dlg)
-    .option('--local-steps <E>', 'local steps of FedAvg / FedADMM', positiveInt, DEFAULT_PROTOCOL.steps)
-    .option('--local-batch <b>', 'FedAvg / FedADMM: each local step takes the next b of the client\'s images (mini-batch SGD; E = epochs x N/b); default all of them', positiveInt)
-    .option('--lr <eta>', 'client learning rate', positiveNumber, DEFAULT_PROTOCOL.lr)
-    .option('--rho <rho>', 'FedADMM penalty', positiveNumber, DEFAULT_PROTOCOL.rho)
     .option('--model-seed <s>', 'seed of the model weights when no file gives them', nonNegativeInt, 1234)
     .option('--weights <file>', 'model weights: a PyTorch state_dict as .safetensors, or JSON')
     .requiredOption('--out <file.safetensors>', 'the message')
     .option('--truth-out <file.safetensors>', 'also write the batch (x, y) for scoring');
+  addProtocolOptions(cmd, { ...DEFAULT_PROTOCOL, localBatch: true });
   addModelOptions(cmd);
   addDataOptions(cmd);
   cmd.action(async (o) => {
     if (!String(o.out).endsWith('.safetensors')) throw new UserError(`--out must name a .safetensors file, got '${o.out}'`);
-    const protocol = checkProtocol({ kind: o.protocol, steps: o.localSteps, lr: o.lr, rho: o.rho, ...(o.localBatch !== undefined ? { localBatch: o.localBatch } : {}) });
+    const protocol = protocolFromFlags(o, o.protocol), proto = protocolOf(protocol.kind);
     const { images, labels, shape, numClasses, source } = await clientBatch(o);
     const model = resolveModel(modelChoice(o), shape, numClasses);
     const net = createNetwork(model.spec, labels.length, { backend: 'wasm', dtype: 'float64' });
     loadWeights(net, model, o.weights, o.modelSeed);
-    // a FedSGD client's one train-mode forward pass moves its BatchNorm running statistics; it sends them too
-    const clientBuffers = protocol.kind === 'fedsgd' && hasTrainModeBatchNorm(net) ? runningStatisticsAfter(net, images, BN_MOMENTUM) : undefined;
-    const { message } = clientUpdate(net, Float64Array.from(net.theta), protocol, images, labels, { alpha: null });
+    // a client sending its gradient ran one train-mode forward pass, which moved its BatchNorm running statistics; it sends them too
+    const clientBuffers = proto.sends === 'gradient' && hasTrainModeBatchNorm(net) ? runningStatisticsAfter(net, images, BN_MOMENTUM) : undefined;
+    const { message } = withProtocolFlags(() => proto.clientUpdate(net, Float64Array.from(net.theta), protocol, images, labels, { alpha: null }));
     const meta: Record<string, string> = {
       format: 'gradleak-message', gradleak: GRADLEAK_VERSION, protocol: protocol.kind, batch_size: String(labels.length),
-      model: o.model, source, ...(protocol.kind !== 'fedsgd' ? { local_steps: String(protocol.steps), lr: String(protocol.lr) } : {}),
-      ...(protocol.localBatch !== undefined ? { local_batch: String(protocol.localBatch) } : {}),
-      ...(protocol.kind === 'fedadmm' ? { rho: String(protocol.rho) } : {}),
+      model: o.model, source, ...Object.fromEntries(proto.metadata(protocol).map((m) => [m.key, m.value])),
     };
     writeSafetensorsMessage(o.out, net, message, meta, clientBuffers);
     if (o.truthOut) writeTruth(o.truthOut, images, labels, shape);

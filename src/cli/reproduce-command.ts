@@ -7,7 +7,9 @@ import { resolveData } from './data-options.js';
 import { datasetResult, reproduceJobs, summarise, variantOf, variants, type DatasetResult, type ReproduceOptions } from '../experiments/reproduce.js';
 import { prepareOutDir } from '../util/files.js';
 import { writeReproduceOutputs, type SkippedDataset } from '../report/reproduce-report.js';
-import { checkProtocol, DEFAULT_PROTOCOL } from '../fl/protocol.js';
+import { DEFAULT_PROTOCOL } from '../fl/protocols/index.js';
+import { fedAdmm } from '../fl/protocols/fedadmm.js';
+import { protocolFromFlags } from './protocol-options.js';
 import { GRADLEAK_VERSION } from '../util/version.js';
 import { UserError } from '../util/errors.js';
 import { writeText } from '../util/files.js';
@@ -55,7 +57,7 @@ export function reproduceCommand(): Command {
     o.inputShape = DEFAULT_IMAGE_SHAPE;
     const datasets = datasetList(o.datasets);
     if (o.snapshotEvery % o.logEvery !== 0) throw new UserError(`--snapshot-every ${o.snapshotEvery} must be a multiple of --log-every ${o.logEvery}`);
-    for (const E of o.localSteps) checkProtocol({ kind: 'fedadmm', steps: E, lr: o.lr, rho: o.rho });
+    for (const E of o.localSteps) protocolFromFlags({ ...o, localSteps: E }, fedAdmm.name);
     const opts: ReproduceOptions = {
       images: o.images, seeds: o.seeds, iterations: o.iterations, localSteps: o.localSteps, lr: o.lr, rho: o.rho,
       logEvery: o.logEvery, modelSeed: o.modelSeed, engine: { backend: o.backend, dtype: o.precision },

@@ -1,11 +1,13 @@
-// gradleak simulate: federated training of LeNet on MNIST with FedSGD / FedAvg / FedADMM clients;
+// gradleak simulate: federated training of LeNet on MNIST with the clients of any protocol (fl/protocols);
 // writes the accuracy curve and, on request, captured client messages for later attacks.
 import { Command, Option } from 'commander';
 import { join } from 'node:path';
 import { runInterruptible, stopFlag } from './interruptible.js';
 import type { SimulateWorkerData } from './simulate-worker.js';
 import { prepareOutDir, writeText } from '../util/files.js';
-import { checkProtocol, PROTOCOLS, type ProtocolName } from '../fl/protocol.js';
+import { PROTOCOL_LIST } from '../fl/protocols/index.js';
+import { fedAvg } from '../fl/protocols/fedavg.js';
+import { addProtocolOptions, protocolFromFlags } from './protocol-options.js';
 import { checkDefense, DEFENSES } from '../defenses/defense.js';
 import {
   INITS, PARTITIONS, SIMULATION_DEFAULTS as D, parseCaptures, checkSimulation,
@@ -52,18 +54,14 @@ export function writeSimulationDir(out: string, o: SimulationOptions, res: Simul
 
 export function simulateCommand(): Command {
   const cmd = new Command('simulate')
-    .description('federated training of LeNet on MNIST (FedSGD, FedAvg, FedADMM); saves the accuracy curve and captured client messages')
-    .option('--protocol <name>', PROTOCOLS.join(', '), oneOf(PROTOCOLS), 'fedavg')
+    .description(`federated training of LeNet on MNIST (${PROTOCOL_LIST.map((p) => p.title).join(', ')}); saves the accuracy curve and captured client messages`)
     .option('--clients <N>', 'number of clients', positiveInt, D.clients)
     .option('--rounds <R>', 'communication rounds', positiveInt, D.rounds)
     .option('--fraction <F>', 'fraction of the clients taking part in each round, in (0, 1] (at least one)', positiveNumber, D.fraction)
     .option('--partition <kind>', 'iid, or dirichlet (non-IID by label, proportions ~ Dirichlet(beta))', oneOf(PARTITIONS), D.partition)
     .option('--beta <B>', 'Dirichlet concentration (small: skewed, large: near IID)', positiveNumber, D.beta)
     .option('--batch-size <B>', 'samples per client batch (the batch a captured message is about)', positiveInt, D.batchSize)
-    .option('--local-steps <E>', 'local steps on that batch (FedAvg, FedADMM)', positiveInt, SIMULATE_PROTOCOL_DEFAULTS.steps)
-    .option('--lr <eta>', 'client learning rate', positiveNumber, SIMULATE_PROTOCOL_DEFAULTS.lr)
     .option('--server-lr <eta_g>', 'server learning rate', positiveNumber, D.serverLr)
-    .option('--rho <rho>', 'FedADMM penalty', positiveNumber, SIMULATE_PROTOCOL_DEFAULTS.rho)
     .option('--train-samples <n>', 'MNIST training images used (a seeded subset), split among the clients', positiveInt, D.trainSamples)
     .option('--test-samples <n>', 'the first n MNIST test images give the test accuracy', positiveInt, D.testSamples)
     .option('--model <name|file>', 'the model the clients train: lenet (default), a zoo name (mlp, convnet, resnet20, ...) or a .onnx/.json model; BatchNorm trains with batch statistics, the server averages the running statistics')
@@ -78,8 +76,9 @@ export function simulateCommand(): Command {
     .option('--dp-clip <C>', 'clipping norm of the dp defense (of each client\'s whole message)', positiveNumber)
     .option('--out <dir>', 'output directory (default runs/simulate-<protocol>-s<seed>)')
     .option('--json', 'print the result as one JSON line (last line of stdout)');
+  addProtocolOptions(cmd, { ...SIMULATE_PROTOCOL_DEFAULTS, kind: fedAvg.name, localBatch: false });
   cmd.action(async (o) => {
-    const protocol = checkProtocol({ kind: o.protocol as ProtocolName, steps: o.localSteps, lr: o.lr, rho: o.rho });
+    const protocol = protocolFromFlags(o, o.protocol);
     const opts: SimulationOptions = {
       protocol, clients: o.clients, rounds: o.rounds, fraction: o.fraction, partition: o.partition, beta: o.beta,
       batchSize: o.batchSize, serverLr: o.serverLr, seed: o.seed, trainSamples: o.trainSamples, testSamples: o.testSamples,

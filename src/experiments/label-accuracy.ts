@@ -4,7 +4,7 @@
 import { DEFAULT_IMAGE_SHAPE, openDataset } from '../data/open.js';
 import { dataRoot } from '../data/locate.js';
 import { createNetwork } from '../engine/backend.js';
-import { clientUpdate, DEFAULT_PROTOCOL } from '../fl/protocol.js';
+import { DEFAULT_PROTOCOL, protocolOf } from '../fl/protocols/index.js';
 import { loadWeights, resolveModel, type ModelChoice } from '../models/load.js';
 import { multisetMatches } from '../metrics/label-matches.js';
 import { inferLabels, type InferenceMethod } from '../attacks/labels/infer.js';
@@ -43,7 +43,7 @@ export async function labelAccuracy(o: LabelAccuracyOptions): Promise<LabelAccur
       const tally = new Map(o.methods.map((m) => [m, { right: 0 as number | null, exact: 0 }]));
       for (let t = 0; t < o.batches; t++) {
         const batch = await batchOf(data, Array.from({ length: B }, (_, i) => t * B + i));
-        const { message } = clientUpdate(net, theta, DEFAULT_PROTOCOL, batch.images, batch.labels, { alpha: null });
+        const { message } = protocolOf(DEFAULT_PROTOCOL.kind).clientUpdate(net, theta, DEFAULT_PROTOCOL, batch.images, batch.labels, { alpha: null });
         for (const m of o.methods) {
           const s = tally.get(m)!;
           if (s.right === null) continue;

@@ -9,7 +9,10 @@ import type { EngineOptions } from '../engine/backend.js';
 import type { ModelChoice } from '../models/load.js';
 import type { HistoryRow } from '../attacks/run.js';
 import type { AttackName } from '../attacks/presets.js';
-import type { ProtocolParams } from '../fl/protocol.js';
+import type { ProtocolParams } from '../fl/protocols/index.js';
+import { fedSgd } from '../fl/protocols/fedsgd.js';
+import { fedAdmm } from '../fl/protocols/fedadmm.js';
+
 import { SUCCESS_MSE } from '../metrics/success.js';
 import { parseSweepConfig, type SweepConfig } from '../sweep/config.js';
 import { expandGrid } from '../sweep/run-sweep.js';
@@ -39,13 +42,13 @@ export interface Variant {
 }
 
 export function variants(o: Pick<ReproduceOptions, 'localSteps' | 'lr' | 'rho'>): Variant[] {
-  const fedsgd: ProtocolParams = { kind: 'fedsgd', steps: 1, lr: o.lr, rho: o.rho };
+  const fedsgd: ProtocolParams = { kind: fedSgd.name, steps: 1, lr: o.lr, rho: o.rho };
   const list: Variant[] = [
     { id: 'dlg', label: 'DLG', attack: 'dlg', protocol: fedsgd },
     { id: 'idlg', label: 'iDLG', attack: 'idlg', protocol: fedsgd },
   ];
   for (const E of o.localSteps) {
-    const admm: ProtocolParams = { kind: 'fedadmm', steps: E, lr: o.lr, rho: o.rho };
+    const admm: ProtocolParams = { kind: fedAdmm.name, steps: E, lr: o.lr, rho: o.rho };
     list.push(
       { id: `dlg-admm-E${E}`, label: `DLG-ADMM (E=${E})`, attack: 'dlg-admm', protocol: admm },
       { id: `idlg-admm-E${E}`, label: `iDLG-ADMM (E=${E})`, attack: 'idlg-admm', protocol: admm },

@@ -1,7 +1,7 @@
 // What the server saw from one client at one round (a captured message), in memory; reading and writing
 // it as a file is fl/message-file.ts.
 import type { ModelSpec } from '../engine/graph.js';
-import { rebuildAlpha, type ProtocolParams } from './protocol.js';
+import { protocolOf, type ProtocolParams } from './protocols/index.js';
 
 export interface GroundTruth {
   dataset: string;
@@ -44,8 +44,7 @@ export interface MessageFile {
   groundTruth: GroundTruth;
 }
 
-/** The client's FedADMM dual as the server rebuilds it (null: first participation or not FedADMM). */
+/** The client's dual as the server rebuilds it from its past messages (null: first participation, or a protocol without one). */
 export function messageFileAlpha(m: MessageFile): Float64Array | null {
-  if (m.protocol.kind !== 'fedadmm') return null;
-  return rebuildAlpha(m.protocol.rho, m.pastMessages, m.theta.length);
+  return protocolOf(m.protocol.kind).rebuildState(m.protocol, m.pastMessages, m.theta.length).alpha;
 }

@@ -1,12 +1,12 @@
 // A captured federated message (what the server saw from one client at one round), as a JSON file:
 //
 //   {"format": "gradleak-message", "version": 1,
-//    "model": ModelSpec, "protocol": {kind, steps, lr, rho},
+//    "model": ModelSpec, "protocol": {kind, steps, lr, rho, ...the protocol's own parameters (FedProx: mu)},
 //    "client": c, "round": r, "batch_size": B,
 //    "theta": [...],          global weights the client received at round r (server knowledge)
-//    "message": [...],        what it sent: FedSGD gradient, FedAvg U = w_0 - w_E, FedADMM increment Delta
+//    "message": [...],        what it sent: FedSGD gradient, FedAvg / FedProx U = w_0 - w_E, FedADMM increment Delta
 //    "past_rounds": [...], "past_messages": [[...], ...]   its earlier messages, oldest first (FedADMM:
-//                             the increments from which rebuildAlpha gives its dual; [] on first participation)
+//                             the increments from which the server rebuilds its dual; [] on first participation)
 //    "ground_truth": {"dataset", "split", "indices", "shape", "labels", "images"}}   for scoring only
 //
 // Doubles are written by JSON.stringify (shortest round-trip form), so they read back bit-exactly
@@ -19,7 +19,7 @@ import { GRADLEAK_VERSION } from '../util/version.js';
 import { ReferenceKernels } from '../engine/kernels.js';
 import { Network } from '../engine/network.js';
 import type { ModelSpec } from '../engine/graph.js';
-import { checkProtocol, type ProtocolParams } from './protocol.js';
+import { fileFields, parseProtocol, protocolOf, ProtocolFieldError, type ProtocolParams } from './protocols/index.js';
 import type { MessageFile } from './captured.js';
 
 export const MESSAGE_FORMAT = 'gradleak-message';
@@ -34,7 +34,7 @@ export function messageFileJson(m: MessageFile): string {
     version: MESSAGE_VERSION,
     gradleak: GRADLEAK_VERSION,
     model: m.model,
-    protocol: { kind: m.protocol.kind, steps: m.protocol.steps, lr: m.protocol.lr, rho: m.protocol.rho },
+    protocol: Object.fromEntries(['kind', ...fileFields(protocolOf(m.protocol.kind))].map((k) => [k, (m.protocol as unknown as Json)[k]])),
     client: m.client,
     round: m.round,
     batch_size: m.batchSize,
@@ -120,18 +120,21 @@ export function parseMessageFile(doc: unknown, where: string): MessageFile {
   }
 
   const pj = key(doc, 'protocol');
-  if (!isObj(pj)) return fail('protocol must be an object {kind, steps, lr, rho}');
-  const protocol: ProtocolParams = {
-    kind: key(pj, 'kind', 'protocol.') as ProtocolParams['kind'],
-    steps: key(pj, 'steps', 'protocol.') as number,
-    lr: key(pj, 'lr', 'protocol.') as number,
-    rho: key(pj, 'rho', 'protocol.') as number,
-  };
-  if (typeof protocol.rho !== 'number') fail(`protocol.rho must be a number, got ${JSON.stringify(protocol.rho)}`);
+  if (!isObj(pj)) return fail('protocol must be an object {kind, steps, lr, rho, ...}');
+  const kind = String(key(pj, 'kind', 'protocol.'));
+  let fields: string[];
   try {
-    checkProtocol(protocol);
+    fields = fileFields(protocolOf(kind));
   } catch (e) {
     return fail(`invalid protocol (${(e as Error).message})`);
+  }
+  const given = Object.fromEntries(fields.map((k) => [k, key(pj, k, 'protocol.')]));
+  let protocol: ProtocolParams;
+  try {
+    protocol = parseProtocol({ kind, ...given });
+  } catch (e) {
+    if (e instanceof ProtocolFieldError) return fail(e.phrased(`protocol.${e.field}`));
+    throw e;
   }
 
   const client = int(key(doc, 'client'), 'client', 0);

@@ -1,12 +1,12 @@
 // Messages captured from any framework, as safetensors keyed by parameter name: what a client sent
-// (PyTorch: `{n: p.grad for n, p in model.named_parameters()}`; a FedAvg update w_0 - w_E; a FedADMM
+// (PyTorch: `{n: p.grad for n, p in model.named_parameters()}`; a FedAvg / FedProx update w_0 - w_E; a FedADMM
 // increment), and optionally the true batch (`x` [B,C,H,W] in [0,1], `y` [B]) for scoring only.
 // Together with the model and its weights this is exactly the honest-but-curious server's view.
 import type { Network } from '../engine/network.js';
 import type { ModelSpec } from '../engine/graph.js';
 import { UserError } from '../util/errors.js';
 import { expectTensors, readSafetensors, readSafetensorsMetadata, writeSafetensors, type Tensor, type TensorToWrite } from '../formats/safetensors.js';
-import { checkProtocol, type ProtocolParams } from './protocol.js';
+import { parseProtocol, protocolOf, ProtocolFieldError, type ProtocolParams } from './protocols/index.js';
 import type { GroundTruth, MessageFile } from './message-file.js';
 
 export interface SafetensorsMessageOptions {
@@ -35,19 +35,18 @@ export function readSafetensorsMessage(file: string, o: SafetensorsMessageOption
   const batchSize = o.batchSize ?? fromMeta ?? truth?.labels.length ?? 1;
   if (truth && truth.labels.length !== batchSize) throw new UserError(`${o.truthFile}: holds ${truth.labels.length} samples, the client's batch has ${batchSize}`);
   if (meta.protocol !== undefined && meta.protocol !== o.protocol.kind) {
-    throw new UserError(`${file}: the message says protocol '${meta.protocol}', the attack assumes '${o.protocol.kind}' (set --protocol)`);
+    throw new ProtocolFieldError('kind', (f) => `${file}: the message says protocol '${meta.protocol}', the attack assumes '${o.protocol.kind}' (set ${f})`);
   }
   // the protocol's public parameters, when the file states them, must be the ones the attack assumes
-  const stated: [string, string, number][] = [
-    ['local_steps', '--local-steps', o.protocol.steps], ['lr', '--lr', o.protocol.lr], ['rho', '--rho', o.protocol.rho],
-    ['local_batch', '--local-batch', o.protocol.localBatch ?? batchSize],
-  ];
-  for (const [key, flag, assumed] of stated) {
-    if (meta[key] === undefined || o.protocol.kind === 'fedsgd' || (key === 'rho' && o.protocol.kind !== 'fedadmm')) continue;
-    if (Number(meta[key]) !== assumed) throw new UserError(`${file}: the message says ${key} ${meta[key]}, the attack assumes ${assumed} (set ${flag} ${meta[key]})`);
+  const proto = protocolOf(o.protocol.kind);
+  const assumed = proto.metadata({ ...o.protocol, localBatch: o.protocol.localBatch ?? batchSize });
+  for (const { field, key, value } of assumed) {
+    if (meta[key] !== undefined && Number(meta[key]) !== Number(value)) {
+      throw new ProtocolFieldError(field, (f) => `${file}: the message says ${key} ${meta[key]}, the attack assumes ${value} (set ${f} ${meta[key]})`);
+    }
   }
   return {
-    model: o.spec, protocol: checkProtocol(o.protocol), client: 0, round: 1, batchSize,
+    model: o.spec, protocol: parseProtocol(o.protocol), client: 0, round: 1, batchSize,
     theta: Float64Array.from(o.net.theta), buffers: Float64Array.from(o.net.bufferValues), message,
     ...(clientBuffers ? { clientBuffers } : {}),
     pastRounds: [], pastMessages: [],

@@ -1,7 +1,7 @@
 // A small federated-learning simulation on MNIST (docs/design.md, section 5): N honest clients holding a partition
 // (IID or Dirichlet non-IID by label) of a seeded subset of the training set, R rounds, a seeded
 // fraction of the clients per round, each participant running the protocol's client update on one
-// batch drawn from its partition, the server aggregating with serverStep. After each round the
+// batch drawn from its partition, the server aggregating with the protocol's server step. After each round the
 // global model's test accuracy and the participants' mean training loss are recorded, and chosen
 // (client, round) messages are captured with everything the server knows (plus the ground truth).
 // BatchNorm models train as PyTorch clients do: train-mode statistics, running statistics moved at every local
@@ -20,7 +20,7 @@ import { lenet } from '../models/lenet.js';
 import { BN_MOMENTUM } from '../engine/layers/batchnorm.js';
 import { resolveModel, type ModelChoice } from '../models/load.js';
 import { openMnist, type MnistDataset } from '../data/mnist.js';
-import { checkProtocol, clientUpdate, serverStep, type ClientState, type ProtocolParams } from './protocol.js';
+import { parseProtocol, protocolOf, type ClientState, type ProtocolParams } from './protocols/index.js';
 import { partitionDirichlet, partitionIid, sampleWithoutReplacement } from './partition.js';
 import type { MessageFile } from './message-file.js';
 import { applyDefense, NO_DEFENSE, type DefenseSpec } from '../defenses/defense.js';
@@ -100,7 +100,7 @@ const STREAM = { subset: 1, partition: 2, init: 3, clients: 4, batches: 5 } as c
 
 /** Checks the options that are the user's to get right. */
 export function checkSimulation(o: SimulationOptions): void {
-  checkProtocol(o.protocol);
+  parseProtocol(o.protocol);
   const posInt = (v: number, flag: string) => {
     if (!Number.isInteger(v) || v < 1) throw new UserError(`${flag} must be a positive integer, got ${v}`);
   };
@@ -178,7 +178,7 @@ function trainableModel(choice: ModelChoice): ModelSpec {
 /** The simulation; `shouldStop` (an interrupt) is asked after every round and ends it there (`interrupted`). */
 export function runSimulation(o: SimulationOptions, onRound?: (r: RoundResult) => void, shouldStop: () => boolean = () => false): SimulationResult {
   checkSimulation(o);
-  const p = o.protocol;
+  const p = o.protocol, proto = protocolOf(p.kind);
   const engine = { backend: 'wasm', dtype: 'float64' } as const;
   const model = o.model && o.model.model !== 'lenet' ? trainableModel(o.model) : lenet([1, 28, 28], 10, o.activation);
 
@@ -253,7 +253,7 @@ export function runSimulation(o: SimulationOptions, onRound?: (r: RoundResult) =
       net.bufferValues.set(globalBuffers);
       lossSum += net.evaluate(x, { kind: 'hard', classes });
       net.trackRunningStatistics(BN_MOMENTUM); // the local steps' forward passes move the running statistics
-      const update = clientUpdate(net, theta, p, x, classes, states[c]);
+      const update = proto.clientUpdate(net, theta, p, x, classes, states[c]);
       net.trackRunningStatistics(null);
       clientBuffers.push(Float64Array.from(net.bufferValues));
       states[c] = update.state;
@@ -279,7 +279,7 @@ export function runSimulation(o: SimulationOptions, onRound?: (r: RoundResult) =
       }
     }
     for (const k of o.captures) if (k.round === round && !participants.includes(k.client)) missed.push(k);
-    serverStep(theta, p, messages, o.serverLr);
+    proto.serverStep(theta, p, messages, o.serverLr);
     globalBuffers.fill(0);
     for (const buf of clientBuffers) for (let i = 0; i < buf.length; i++) globalBuffers[i] += buf[i] / clientBuffers.length;
     if (!theta.every(Number.isFinite)) throw new UserError(`the global model diverged at round ${round} (non-finite weights): lower --lr or --server-lr`);

@@ -5,9 +5,9 @@ import { readFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { z } from 'zod';
 import YAML from 'yaml';
-import { ATTACKS, ATTACK_PROTOCOL, type AttackName } from '../attacks/presets.js';
+import { ATTACK_NAMES, attackProtocols, consumes, defaultProtocolOf, type AttackName } from '../attacks/presets.js';
 import { checkDefense, DEFENSES, type DefenseName, type DefenseSpec } from '../defenses/defense.js';
-import { checkProtocol, DEFAULT_PROTOCOL, PROTOCOLS, type ProtocolParams } from '../fl/protocol.js';
+import { parseProtocol, PROTOCOL_FIELDS, protocolOf, ProtocolFieldError, PROTOCOLS, type ProtocolParams } from '../fl/protocols/index.js';
 import { UserError } from '../util/errors.js';
 import { BN_MODES } from '../engine/graph.js';
 import { STEMS } from '../models/zoo.js';
@@ -34,13 +34,12 @@ const intAxis = (what: string, min: number) => z.union([
     .transform(({ count, start }) => Array.from({ length: count }, (_, i) => start + i)),
 ], { error: () => `expected a list of integers >= ${min} or {count: N, start: S} (${what})` });
 
+/** A protocol's fields in a sweep: every one some protocol takes but localBatch (job keys do not name it); each protocol's own checks follow. */
+const SWEEP_PROTOCOL_FIELDS = PROTOCOL_FIELDS.filter((f) => f !== 'localBatch');
 const protocolSchema = z.preprocess((v) => (typeof v === 'string' ? { kind: v } : v), z.strictObject({
   kind: z.enum(PROTOCOLS, { error: (i) => `unknown protocol ${quoted(i.input)} (available: ${available(PROTOCOLS)})` }),
-  steps: z.number().optional(),
-  lr: z.number().optional(),
-  rho: z.number().optional(),
-}, { error: (i) => (i.code === 'invalid_type' ? 'expected a protocol name or {kind, steps, lr, rho}' : undefined) }))
-  .transform((p): ProtocolParams => ({ ...DEFAULT_PROTOCOL, ...p }));
+  ...Object.fromEntries(SWEEP_PROTOCOL_FIELDS.map((f) => [f, z.number().optional()])),
+}, { error: (i) => (i.code === 'invalid_type' ? `expected a protocol name or {${['kind', ...SWEEP_PROTOCOL_FIELDS].join(', ')}}` : undefined) }));
 
 const defenseSchema = z.preprocess((v) => (typeof v === 'string' ? { name: v } : v), z.strictObject({
   name: z.enum(DEFENSES, { error: (i) => `unknown defense ${quoted(i.input)} (available: ${available(DEFENSES)})` }),
@@ -65,7 +64,7 @@ export function modelLabel(m: ModelChoice): string {
 const schema = z.strictObject({
   /** Target models (default lenet): names of the zoo, .onnx or .json files, or {model, width, stem, bn}. */
   models: z.array(modelSchema).default([{ model: 'lenet' }]),
-  attacks: z.array(z.enum(ATTACKS, { error: (i) => `unknown attack ${quoted(i.input)} (available: ${available(ATTACKS)})` })).default(['dlg']),
+  attacks: z.array(z.enum(ATTACK_NAMES, { error: (i) => `unknown attack ${quoted(i.input)} (available: ${available(ATTACK_NAMES)})` })).default(['dlg']),
   protocols: z.array(protocolSchema).optional(),
   /** Attack x protocol pairs whose protocol the attack does not consume: an error unless true (then left out of the grid). */
   skipIncompatible: z.boolean().default(false),
@@ -125,21 +124,20 @@ class ConfigError extends Error {
   }
 }
 
-/** The checkDefense messages name the library's fields, the checkProtocol ones command-line flags; here the keys are config keys. */
+/** The checkDefense messages name the library's fields; here the keys are config keys. */
 function asKey(message: string): string {
   return message
     .replace(/^defense\.strength (\S+) /, '$1 ')
     .replace(/^defense\.(strength|clip) must/, '$1 must')
-    .replace(/ \(defense\.adaptive applies to /, ' (adaptive applies to ')
-    .replace(/^--local-steps must/, 'steps must')
-    .replace(/^--lr must/, 'lr must')
-    .replace(/^--rho must/, 'rho must');
+    .replace(/ \(defense\.adaptive applies to /, ' (adaptive applies to ');
 }
 
-function rethrowAt(path: Path, fn: () => unknown): void {
+/** fn(), its user errors at `path`: a protocol field is called by its config key. */
+function rethrowAt<T>(path: Path, fn: () => T): T {
   try {
-    fn();
+    return fn();
   } catch (e) {
+    if (e instanceof ProtocolFieldError) throw new ConfigError(path, e.phrased(e.field));
     if (e instanceof UserError) throw new ConfigError(path, asKey(e.message));
     throw e;
   }
@@ -201,25 +199,26 @@ export function parseSweepConfig(raw: unknown, source = 'config'): SweepConfig {
 function semanticChecks(c: z.output<typeof schema>): SweepConfig {
   checkAxis(['models'], c.models, modelLabel, 'model');
   checkAxis(['attacks'], c.attacks, (a) => a, 'attack');
-  // protocols: by default each attack with the protocol it consumes (default parameters), pairs implied
+  // protocols: by default the default protocol of each attack (default parameters), pairs implied
   const implied = c.protocols === undefined;
-  const protocols = c.protocols ?? [...new Set(c.attacks.map((a) => ATTACK_PROTOCOL[a]))].map((kind) => ({ ...DEFAULT_PROTOCOL, kind }));
+  const given = c.protocols ?? [...new Set(c.attacks.map((a) => defaultProtocolOf(a).name))].map((kind) => ({ kind }));
   const skipIncompatible = c.skipIncompatible || implied;
-  checkAxis(['protocols'], protocols, (p) => JSON.stringify([p.kind, p.steps, p.lr, p.rho]), 'protocol');
-  protocols.forEach((p, i) => rethrowAt(['protocols', i], () => checkProtocol(p)));
+  const protocols = given.map((p, i) => rethrowAt(['protocols', i], () => parseProtocol(p as { kind: string })));
+  checkAxis(['protocols'], protocols, (p) => protocolOf(p.kind).key(p), 'protocol');
   // attack x protocol compatibility
   c.attacks.forEach((a, i) => {
-    const j = protocols.findIndex((p) => p.kind === ATTACK_PROTOCOL[a]);
-    if (j < 0) throw new ConfigError(['attacks', i], `attack ${a} needs ${ATTACK_PROTOCOL[a]} messages, but protocols has no ${ATTACK_PROTOCOL[a]}`);
+    const wanted = attackProtocols(a).map((p) => p.name).join(' or ');
+    const j = protocols.findIndex((p) => consumes(a, p.kind));
+    if (j < 0) throw new ConfigError(['attacks', i], `attack ${a} needs ${wanted} messages, but protocols has no ${wanted}`);
     if (skipIncompatible) return;
-    const bad = protocols.findIndex((p) => p.kind !== ATTACK_PROTOCOL[a]);
+    const bad = protocols.findIndex((p) => !consumes(a, p.kind));
     if (bad >= 0) {
-      throw new ConfigError(['attacks', i], `attack ${a} consumes ${ATTACK_PROTOCOL[a]} messages only, not protocols[${bad}] (${protocols[bad].kind}); `
+      throw new ConfigError(['attacks', i], `attack ${a} consumes ${wanted} messages only, not protocols[${bad}] (${protocols[bad].kind}); `
         + 'list compatible protocols only, or set skipIncompatible: true to leave such pairs out of the grid');
     }
   });
   protocols.forEach((p, j) => {
-    if (!c.attacks.some((a) => ATTACK_PROTOCOL[a] === p.kind)) throw new ConfigError(['protocols', j], `no attack in attacks consumes ${p.kind} messages`);
+    if (!c.attacks.some((a) => consumes(a, p.kind))) throw new ConfigError(['protocols', j], `no attack in attacks consumes ${p.kind} messages`);
   });
   // defenses: strengths per family, validated by checkDefense
   const defenses: DefenseAxis[] = c.defenses.map((d, i) => {

@@ -3,7 +3,7 @@
 // resumed or distributed without running any job twice.
 import { exampleOf, runAttack, type AttackOutcome, type HistoryRow } from '../attacks/run.js';
 import type { AttackName } from '../attacks/presets.js';
-import type { ProtocolParams } from '../fl/protocol.js';
+import { protocolOf, type ProtocolParams } from '../fl/protocols/index.js';
 import type { DefenseSpec } from '../defenses/defense.js';
 import type { DType } from '../engine/kernels.js';
 import { openDataset, DEFAULT_IMAGE_SHAPE } from '../data/open.js';
@@ -61,7 +61,7 @@ export interface SweepResult {
 /** A stable, readable key: the same job always gets the same key (field order fixed here). */
 export function jobKey(j: SweepJob): string {
   const p = j.protocol, d = j.defense;
-  const proto = p.kind === 'fedsgd' ? 'fedsgd' : `${p.kind}-E${p.steps}-lr${p.lr}${p.kind === 'fedadmm' ? `-rho${p.rho}` : ''}`;
+  const proto = protocolOf(p.kind).key(p);
   const def = d.name === 'none' ? 'none' : `${d.name}-${d.strength}${d.adaptive ? '-adaptive' : ''}${d.clip !== undefined ? `-C${d.clip}` : ''}`;
   return [j.attack, proto, def, `${j.dataset}-${j.split}-${j.image}`, `seed${j.seed}`, `r${j.restarts}`, `it${j.iterations}`, `m${j.modelSeed}`, j.precision, ...(j.lineSearch === 'strong-wolfe' ? ['wolfe'] : []),
     ...(j.model ? [modelLabel(j.model)] : []), ...optionKeys(j)].join('|');

@@ -4,7 +4,7 @@
 // thread, and the runner appends each result to the log before counting it done.
 import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ATTACK_PROTOCOL } from '../attacks/presets.js';
+import { consumes } from '../attacks/presets.js';
 import { UserError } from '../util/errors.js';
 import { defenseSpecs, modelLabel, type SweepConfig } from './config.js';
 import { jobKey, type SweepJob, type SweepResult } from './job.js';
@@ -22,7 +22,7 @@ export function expandGrid(c: SweepConfig): SweepJob[] {
   const jobs: SweepJob[] = [];
   for (const model of c.models) for (const attack of c.attacks) {
     for (const protocol of c.protocols) {
-      if (ATTACK_PROTOCOL[attack] !== protocol.kind) continue; // rejected by the config unless skipIncompatible
+      if (!consumes(attack, protocol.kind)) continue; // rejected by the config unless skipIncompatible
       for (const axis of c.defenses) {
         for (const defense of defenseSpecs(axis)) {
           for (const restarts of c.restarts) {

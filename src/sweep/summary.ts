@@ -3,7 +3,7 @@ import { modelLabel } from './config.js';
 import { SUCCESS_MSE } from '../metrics/success.js';
 import { mean, median } from '../util/stats.js';
 import type { SweepResult } from './job.js';
-import type { ProtocolParams } from '../fl/protocol.js';
+import { protocolOf, type ProtocolParams } from '../fl/protocols/index.js';
 import type { DefenseSpec } from '../defenses/defense.js';
 
 export interface CellSummary {
@@ -26,8 +26,7 @@ export interface CellSummary {
 }
 
 export function protocolLabel(p: ProtocolParams): string {
-  if (p.kind === 'fedsgd') return 'fedsgd';
-  return `${p.kind} E=${p.steps} lr=${p.lr}${p.kind === 'fedadmm' ? ` rho=${p.rho}` : ''}`;
+  return protocolOf(p.kind).label(p);
 }
 
 export function defenseLabel(d: DefenseSpec): string {

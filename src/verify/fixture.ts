@@ -13,7 +13,8 @@ import { withBnMode, type ModelSpec } from '../engine/graph.js';
 import { readOnnxGraph, type OnnxTensors } from '../models/onnx.js';
 import { objectiveByName, type ObjectiveName } from '../attacks/objective.js';
 import { FedSgdMessage, type MessageFunction } from '../fl/message.js';
-import { LocalStepsMessage } from '../fl/local-steps.js';
+import type { LocalStepsMessage } from '../fl/local-steps.js';
+import { parseProtocol, protocolOf, type ProtocolParams } from '../fl/protocols/index.js';
 import { inferLabelIdlg } from '../attacks/label-inference.js';
 import type { LabelInput } from '../engine/loss.js';
 
@@ -56,7 +57,8 @@ export interface Fixture {
   grad_dummy?: NamedTensor[];
   objectives?: Record<string, FixtureObjective>;
   idlg?: { inferred_label: number };
-  protocol?: { kind: 'fedavg' | 'fedadmm'; steps: number; lr: number; rho?: number };
+  /** A protocol with local steps (fl/protocols). */
+  protocol?: { kind: string; steps: number; lr: number; rho?: number };
   alpha?: NamedTensor[];
   update_true?: NamedTensor[];
   update_dummy?: NamedTensor[];
@@ -214,13 +216,12 @@ export function verifyFixture(file: string, kernels: Kernels, f: Fixture = readF
   const msg = new FedSgdMessage(net);
   const protocol = f.protocol ? protocolMessage(net, f, params, file) : null;
   if (protocol) {
-    const { fn, name, trueKey, dummyKey } = protocol;
+    const { fn, name, trueKey, dummyKey, update } = protocol;
     const hard: LabelInput = { kind: 'hard', classes: f.y_true };
     perParam(net, fn.message(xTrue, hard), flattenParams(net, f[trueKey]!, file, trueKey), trueKey, errs);
     if (f.w_final_true) perParam(net, fn.finalWeights, flattenParams(net, f.w_final_true, file, 'w_final_true'), 'w_final_true', errs);
     if (f.alpha_new_true) {
-      const alpha = fn.p.alpha ?? new Float64Array(net.paramCount);
-      const alphaNew = alpha.map((a, i) => a + fn.p.rho * (fn.finalWeights[i] - params[i]));
+      const alphaNew = update(xTrue, f.y_true).state.alpha ?? new Float64Array(net.paramCount);
       perParam(net, alphaNew, flattenParams(net, f.alpha_new_true, file, 'alpha_new_true'), 'alpha_new_true', errs);
     }
     if (f[dummyKey]) perParam(net, fn.message(xDummy, soft), flattenParams(net, f[dummyKey]!, file, dummyKey), dummyKey, errs);
@@ -259,16 +260,26 @@ export function verifyFixture(file: string, kernels: Kernels, f: Fixture = readF
   return { file, case: f.case, max_rel_err: errs, skipped, ok };
 }
 
-/** The unrolled client update a protocol fixture describes, and the fixture keys that go with it. */
+/** The fixture keys and the objective of each kind of unrolled message (FORMAT.md). */
+const FIXTURE_KEYS = {
+  update: { name: 'l2', trueKey: 'update_true', dummyKey: 'update_dummy' },
+  increment: { name: 'l2_increment_unrolled', trueKey: 'increment_true', dummyKey: 'increment_dummy' },
+} as const;
+
+/** The unrolled client update a protocol fixture describes, the client's update at the same point, and the fixture keys that go with them. */
 function protocolMessage(net: Network, f: Fixture, theta: Float64Array, file: string) {
-  const p = f.protocol!;
-  if (p.kind !== 'fedavg' && p.kind !== 'fedadmm') throw new UserError(`${file}: unknown protocol kind '${(p as { kind: string }).kind}'`);
-  const admm = p.kind === 'fedadmm';
-  const alpha = admm && f.alpha ? flattenParams(net, f.alpha, file, 'alpha') : null;
-  const fn = new LocalStepsMessage(net, theta, { steps: p.steps, lr: p.lr, rho: admm ? p.rho ?? NaN : 0, alpha, output: admm ? 'admm-increment' : 'update' });
-  return admm
-    ? { fn, name: 'l2_increment_unrolled', trueKey: 'increment_true' as const, dummyKey: 'increment_dummy' as const }
-    : { fn, name: 'l2', trueKey: 'update_true' as const, dummyKey: 'update_dummy' as const };
+  let p: ProtocolParams;
+  try {
+    p = parseProtocol(f.protocol!);
+  } catch (e) {
+    throw new UserError(`${file}: ${(e as Error).message}`);
+  }
+  const proto = protocolOf(p.kind);
+  if (proto.sends === 'gradient') throw new UserError(`${file}: protocol ${p.kind} has no local steps to unroll`);
+  const state = { alpha: f.alpha ? flattenParams(net, f.alpha, file, 'alpha') : null };
+  const fn = proto.messageFunction(net, theta, p, state) as LocalStepsMessage;
+  const update = (x: ArrayLike<number>, classes: number[]) => proto.clientUpdate(net, theta, p, x, classes, state);
+  return { fn, update, ...FIXTURE_KEYS[proto.sends] };
 }
 
 function perParam(net: Network, got: Arr, want: Float64Array, what: string, errs: Record<string, number>): void {

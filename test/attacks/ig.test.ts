@@ -12,7 +12,7 @@ import { matchMessage } from '../../src/attacks/gradient-matching.js';
 import { preset } from '../../src/attacks/presets.js';
 import { namedModel } from '../../src/models/zoo.js';
 import { initWeights } from '../../src/models/init.js';
-import { DEFAULT_PROTOCOL } from '../../src/fl/protocol.js';
+import { DEFAULT_PROTOCOL } from '../../src/fl/protocols/index.js';
 import { Prng } from '../../src/util/prng.js';
 
 test('total variation: mean absolute vertical + horizontal differences, and its gradient', () => {

@@ -17,7 +17,7 @@ import { lastLinearLayer } from '../../src/attacks/labels/last-layer.js';
 import { leastSquares } from '../../src/attacks/labels/least-squares.js';
 import { multisetMatches } from '../../src/metrics/label-matches.js';
 import { preset } from '../../src/attacks/presets.js';
-import { DEFAULT_PROTOCOL } from '../../src/fl/protocol.js';
+import { DEFAULT_PROTOCOL } from '../../src/fl/protocols/index.js';
 import { throwsUser } from '../helpers/user-error.js';
 
 const sorted = (a: readonly number[]) => [...a].sort((x, y) => x - y);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mergeRestarts, runAttack, type PrivateExample } from '../../src/attacks/run.js';
 import { restartSeed } from '../../src/attacks/restarts.js';
 import { syntheticStroke, quantise8 } from '../../src/bench/synthetic.js';
-import { DEFAULT_PROTOCOL } from '../../src/fl/protocol.js';
+import { DEFAULT_PROTOCOL } from '../../src/fl/protocols/index.js';
 
 const example: PrivateExample = { image: quantise8(syntheticStroke(28)), label: 7, shape: [1, 28, 28], numClasses: 10, dataset: 'synthetic', index: 0 };
 const base = { protocol: DEFAULT_PROTOCOL, attack: 'dlg' as const, iterations: 15, seed: 5, logEvery: 5, modelSeed: 1234, engine: { backend: 'wasm' as const, dtype: 'float64' as const } };

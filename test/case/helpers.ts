@@ -1,7 +1,7 @@
 // A small client case for the case, attacker and scoring tests: LeNet on 1x8x8 images of 4 classes.
 import type { ClientSetup } from '../../src/case/client.js';
 import type { PrivateBatch } from '../../src/case/private-data.js';
-import { DEFAULT_PROTOCOL } from '../../src/fl/protocol.js';
+import { DEFAULT_PROTOCOL } from '../../src/fl/protocols/index.js';
 import { Prng } from '../../src/util/prng.js';
 
 export const SETUP: ClientSetup = { modelSeed: 1234, engine: { backend: 'wasm', dtype: 'float64' }, protocol: DEFAULT_PROTOCOL };

@@ -36,7 +36,7 @@ test('FedAvg, 2 steps x 2 images: the unrolled attack reconstructs all 4 images 
 test('--local-batch that does not divide the batch, or on FedSGD: one line, exit 2', () => {
   for (const [args, pattern] of [
     [['--attack', 'fedavg-unrolled', '--local-batch', '3', '--batch-size', '4'], /--local-batch 3 must divide the client's 4 images/],
-    [['--attack', 'dlg', '--local-batch', '2', '--batch-size', '4'], /--local-batch applies to FedAvg and FedADMM/],
+    [['--attack', 'dlg', '--local-batch', '2', '--batch-size', '4'], /--local-batch applies to fedavg, fedadmm, fedprox only, not fedsgd/],
   ] as const) {
     const r = gradleak(['attack', ...args, '--iterations', '2', '--out', join(tmp, 'x')], 20_000);
     assert.equal(r.code, 2, r.stderr);

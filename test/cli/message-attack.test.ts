@@ -31,7 +31,7 @@ test('attack --message: wrong attack for the protocol, or a broken file -> one l
   assert.equal(sim.code, 0, sim.stderr);
   const wrong = gradleak(['attack', '--attack', 'dlg', '--message', file, '--out', join(tmp, 'b')]);
   assert.equal(wrong.code, 2);
-  assert.match(wrong.stderr, /needs --protocol fedsgd/);
+  assert.match(wrong.stderr, /attack dlg needs protocol fedsgd messages, got fedadmm/); // the file's protocol: no flag to set
   const broken = join(tmp, 'broken.json');
   const doc = JSON.parse(readFileSync(file, 'utf8'));
   doc.message = doc.message.slice(1);

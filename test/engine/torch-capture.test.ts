@@ -14,7 +14,7 @@ import { Network } from '../../src/engine/network.js';
 import { loadWeights, resolveModel } from '../../src/models/load.js';
 import { readSafetensors } from '../../src/formats/safetensors.js';
 import { readSafetensorsMessage } from '../../src/fl/safetensors-message.js';
-import { DEFAULT_PROTOCOL } from '../../src/fl/protocol.js';
+import { DEFAULT_PROTOCOL } from '../../src/fl/protocols/index.js';
 import { batchStatistics, priorTargets, runningStatisticsAfter } from '../../src/attacks/bn-prior.js';
 import { BN_MOMENTUM } from '../../src/engine/layers/batchnorm.js';
 

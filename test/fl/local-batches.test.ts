@@ -8,9 +8,11 @@ import { ReferenceKernels } from '../../src/engine/kernels.js';
 import { Network } from '../../src/engine/network.js';
 import type { ModelSpec } from '../../src/engine/graph.js';
 import { initWeights } from '../../src/models/init.js';
-import { checkProtocol, messageFunction } from '../../src/fl/protocol.js';
+import { parseProtocol, protocolOf } from '../../src/fl/protocols/index.js';
+import { fedAvg } from '../../src/fl/protocols/fedavg.js';
 import { UserError } from '../../src/util/errors.js';
 import { Prng } from '../../src/util/prng.js';
+import { checkVjpByDifferences } from '../helpers/message-vjp.js';
 
 const SPEC: ModelSpec = {
   in_shape: [1, 4, 4], num_classes: 3,
@@ -25,7 +27,7 @@ const net = (B: number) => new Network(SPEC, new ReferenceKernels('float64'), B)
 test('--local-batch: the FedAvg update is E steps of SGD over the mini-batches in order, wrapping around', () => {
   const big = net(N), theta = Float64Array.from(initWeights(big, 'default', 3));
   const x = new Prng(1).fillUniform(new Float64Array(N * 16), 0, 1), labels = [0, 2, 1, 2];
-  const fn = messageFunction(big, theta, { kind: 'fedavg', steps: 3, lr: LR, rho: 0, localBatch: b }, null);
+  const fn = fedAvg.messageFunction(big, theta, { kind: 'fedavg', steps: 3, lr: LR, rho: 0, localBatch: b }, { alpha: null });
   const U = fn.message(x, { kind: 'hard', classes: labels });
   const small = net(b), w = Float64Array.from(theta);
   for (const j of [0, 1, 0]) { // steps 1, 2, 3: mini-batches 0, 1, then 0 again (the second epoch)
@@ -35,7 +37,7 @@ test('--local-batch: the FedAvg update is E steps of SGD over the mini-batches i
   }
   U.forEach((u, i) => assert.ok(Math.abs(u - (theta[i] - w[i])) < 1e-14, `U[${i}]`));
   // the full batch at every step is a different update
-  const full = messageFunction(big, theta, { kind: 'fedavg', steps: 3, lr: LR, rho: 0 }, null).message(x, { kind: 'hard', classes: labels });
+  const full = fedAvg.messageFunction(big, theta, { kind: 'fedavg', steps: 3, lr: LR, rho: 0 }, { alpha: null }).message(x, { kind: 'hard', classes: labels });
   assert.ok(full.some((u, i) => Math.abs(u - U[i]) > 1e-6));
 });
 
@@ -43,27 +45,10 @@ for (const kind of ['fedavg', 'fedadmm'] as const) {
   test(`--local-batch: ${kind}'s VJP through mini-batch steps against finite differences (dx and soft-label dy)`, () => {
     const big = net(N), theta = Float64Array.from(initWeights(big, 'default', 4));
     const alpha = kind === 'fedadmm' ? new Prng(8).fillNormal(new Float64Array(big.paramCount)).map((v) => 0.01 * v) : null;
-    const fn = messageFunction(big, theta, { kind, steps: 3, lr: LR, rho: 0.2, localBatch: b }, alpha);
+    const fn = protocolOf(kind).messageFunction(big, theta, { kind, steps: 3, lr: LR, rho: 0.2, localBatch: b }, { alpha });
     const x = new Prng(2).fillUniform(new Float64Array(N * 16), 0, 1), y = new Prng(3).fillNormal(new Float64Array(N * 3));
-    const target = new Prng(5).fillNormal(new Float64Array(fn.size)).map((v) => 0.01 * v);
-    const D = (xx: Float64Array, yy: Float64Array) => {
-      const m = fn.message(xx, { kind: 'soft', logits: yy });
-      let s = 0;
-      for (let i = 0; i < m.length; i++) s += (m[i] - target[i]) ** 2;
-      return s;
-    };
-    D(x, y);
-    const m = fn.message(x, { kind: 'soft', logits: y });
-    const dm = Float64Array.from(m, (v, i) => 2 * (v - target[i]));
-    const dx = new Float64Array(x.length), dy = new Float64Array(y.length);
-    fn.vjp(dm, dx, dy);
-    const h = 1e-6;
-    for (const [vec, grad, name] of [[x, dx, 'x'], [y, dy, 'y']] as const) {
-      const dir = new Prng(name === 'x' ? 6 : 7).fillNormal(new Float64Array(vec.length));
-      const shifted = (s: number) => vec.map((v, i) => v + s * h * dir[i]);
-      const fd = name === 'x' ? (D(shifted(1), y) - D(shifted(-1), y)) / (2 * h) : (D(x, shifted(1)) - D(x, shifted(-1))) / (2 * h);
-      const analytic = grad.reduce((s, g, i) => s + g * dir[i], 0);
-      assert.ok(Math.abs(fd - analytic) < 1e-6 * Math.max(1e-3, Math.abs(fd)), `d${name}: ${analytic} vs ${fd}`);
+    const { dx, dy } = checkVjpByDifferences(fn, x, y, { h: 1e-6, directions: 1, seed: 5 });
+    for (const [grad, name] of [[dx, 'x'], [dy, 'y']] as const) {
       // every mini-batch receives its own part
       for (let j = 0; j < N / b; j++) {
         const per = grad.length / (N / b);
@@ -74,8 +59,8 @@ for (const kind of ['fedavg', 'fedadmm'] as const) {
 }
 
 test('--local-batch: rejected for FedSGD, below 1, or when it does not divide the client\'s images', () => {
-  assert.throws(() => checkProtocol({ kind: 'fedsgd', steps: 1, lr: 0.1, rho: 0.1, localBatch: 2 }), UserError);
-  assert.throws(() => checkProtocol({ kind: 'fedavg', steps: 1, lr: 0.1, rho: 0.1, localBatch: 0 }), UserError);
+  assert.throws(() => parseProtocol({ kind: 'fedsgd', steps: 1, lr: 0.1, rho: 0.1, localBatch: 2 }), UserError);
+  assert.throws(() => parseProtocol({ kind: 'fedavg', steps: 1, lr: 0.1, rho: 0.1, localBatch: 0 }), UserError);
   const big = net(N);
-  assert.throws(() => messageFunction(big, Float64Array.from(big.theta), { kind: 'fedavg', steps: 2, lr: 0.1, rho: 0, localBatch: 3 }, null), /must divide the client's 4 images/);
+  assert.throws(() => fedAvg.messageFunction(big, Float64Array.from(big.theta), { kind: 'fedavg', steps: 2, lr: 0.1, rho: 0, localBatch: 3 }, { alpha: null }), /must divide the client's 4 images/);
 });

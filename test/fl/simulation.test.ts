@@ -9,7 +9,9 @@ import { UserError } from '../../src/util/errors.js';
 import { createNetwork } from '../../src/engine/backend.js';
 import { lenet } from '../../src/models/lenet.js';
 import { openMnist } from '../../src/data/mnist.js';
-import { clientUpdate, rebuildAlpha, type ClientState, type ProtocolParams } from '../../src/fl/protocol.js';
+import { protocolOf, type ClientState, type ProtocolParams } from '../../src/fl/protocols/index.js';
+import { fedAvg } from '../../src/fl/protocols/fedavg.js';
+import { fedAdmm, rebuildAlpha } from '../../src/fl/protocols/fedadmm.js';
 import { partitionDirichlet, partitionIid } from '../../src/fl/partition.js';
 import { initWeights, runSimulation, SIMULATION_DEFAULTS, type SimulationOptions } from '../../src/fl/simulation.js';
 import { messageFileAlpha, messageFileJson, readMessageFile, writeMessageFile, type MessageFile } from '../../src/fl/message-file.js';
@@ -97,7 +99,7 @@ test('FedAvg with E = 1 sends lr * gradient', () => {
   const x = new Prng(6).fillUniform(new Float64Array(net.inputSize), 0, 1);
   const classes = [3, 7];
   const lr = 0.05;
-  const { message } = clientUpdate(net, theta, { kind: 'fedavg', steps: 1, lr, rho: 0 }, x, classes, { alpha: null });
+  const { message } = fedAvg.clientUpdate(net, theta, { kind: 'fedavg', steps: 1, lr, rho: 0 }, x, classes, { alpha: null });
   net.setParams(theta);
   net.evaluate(x, { kind: 'hard', classes });
   const g = Float64Array.from(net.grad, (v) => lr * v);
@@ -115,7 +117,7 @@ test('FedADMM: the dual persists across rounds and rebuildAlpha on past incremen
     const x = rng.fillUniform(new Float64Array(net.inputSize), 0, 1);
     const classes = [round % 10, (round + 5) % 10];
     if (round === 0) assert.equal(rebuildAlpha(p.rho, past, net.paramCount), null, 'no dual before the first participation');
-    const r = clientUpdate(net, theta, p, x, classes, state);
+    const r = fedAdmm.clientUpdate(net, theta, p, x, classes, state);
     assert.ok(r.state.alpha, 'the dual exists after a participation');
     if (state.alpha) assert.ok(maxAbsDiff(r.state.alpha, state.alpha) > 0, 'the dual moved');
     past.push(r.message);
@@ -132,7 +134,7 @@ test('FedADMM: a larger rho keeps w_E nearer theta (the increment 2 (w_E - theta
   const theta = initWeights(net, 'dlg', 21);
   const x = new Prng(22).fillUniform(new Float64Array(net.inputSize), 0, 1);
   const lr = 0.01; // stable while lr * rho < 2; at lr * rho = 1 each step restarts from theta
-  const norms = [0.01, 1, 10, 100].map((rho) => norm(clientUpdate(net, theta, { kind: 'fedadmm', steps: 20, lr, rho }, x, [4], { alpha: null }).message));
+  const norms = [0.01, 1, 10, 100].map((rho) => norm(fedAdmm.clientUpdate(net, theta, { kind: 'fedadmm', steps: 20, lr, rho }, x, [4], { alpha: null }).message));
   for (let i = 1; i < norms.length; i++) assert.ok(norms[i] < norms[i - 1], `norms ${norms}`);
   assert.ok(norms[3] < norms[0] / 3, `norms ${norms}`);
 });
@@ -158,7 +160,7 @@ test('simulation: same seed gives the same accuracy curve; FedADMM captures carr
   c3.groundTruth.images.forEach((im, i) => x.set(im, i * im.length));
   const alpha = messageFileAlpha(c3);
   assert.ok(alpha);
-  const { message } = clientUpdate(net, c3.theta, c3.protocol, x, c3.groundTruth.labels, { alpha });
+  const { message } = protocolOf(c3.protocol.kind).clientUpdate(net, c3.theta, c3.protocol, x, c3.groundTruth.labels, { alpha });
   assert.ok(maxAbsDiff(message, c3.message) <= 1e-12, `recomputed message differs by ${maxAbsDiff(message, c3.message)}`);
   // ground truth: the MNIST train images themselves
   const ds = openMnist('train');

@@ -1,7 +1,7 @@
 // The page: the form, one attack worker per attack, the live panels and curves, Stop.
-import { ATTACKS, ATTACK_DESCRIPTIONS, ATTACK_PROTOCOL, type AttackName } from '../../src/attacks/presets.js';
+import { ATTACKS, ATTACK_DESCRIPTIONS, consumes, defaultProtocolOf, type AttackName } from '../../src/attacks/presets.js';
 import { DEFENSES, type DefenseName } from '../../src/defenses/defense.js';
-import type { ProtocolName } from '../../src/fl/protocol.js';
+import { PROTOCOL_LIST, protocolOf } from '../../src/fl/protocols/index.js';
 import { curvesSvgOf } from '../../src/report/run-files.js';
 import { attackConfig, type FormValues } from './settings.js';
 import { drawImage } from './draw.js';
@@ -51,6 +51,17 @@ function fillSelects(): void {
   }
   for (const d of DEFENSES) defenseSelect.add(new Option(d, d));
   attackSelect.value = 'idlg';
+  for (const p of PROTOCOL_LIST) {
+    protocolSelect.add(new Option(`${p.title} (${p.sends})`, p.name));
+    // each protocol's own parameters (FedProx's mu): one input each, next to rho
+    for (const o of p.own) {
+      const label = document.createElement('label');
+      label.htmlFor = `own-${o.name}`;
+      label.textContent = o.name;
+      const input = Object.assign(document.createElement('input'), { id: `own-${o.name}`, type: 'number', step: 'any', min: '0', value: String(o.default), title: o.help });
+      $('protocol-own').append(label, input);
+    }
+  }
 }
 
 function selectedInput(): PrivateInput {
@@ -71,7 +82,8 @@ async function showPreview(): Promise<void> {
 function formValues(attack: AttackName): FormValues {
   return {
     attack, iterations: num('iterations'), seed: num('seed'),
-    protocol: protocolSelect.value as ProtocolName, localSteps: num('local-steps'), lr: num('lr'), rho: num('rho'),
+    protocol: protocolSelect.value, localSteps: num('local-steps'), lr: num('lr'), rho: num('rho'),
+    own: Object.fromEntries(protocolOf(protocolSelect.value).own.map((o) => [o.name, num(`own-${o.name}`)])),
     defense: defenseSelect.value as DefenseName, strength: Number(strengthInput.value), adaptive: adaptiveInput.checked,
   };
 }
@@ -79,15 +91,16 @@ function formValues(attack: AttackName): FormValues {
 /** An attack consumes one protocol's messages: choosing an attack chooses its protocol (attackSelect's change), a protocol
  * its first attack when the chosen one does not fit, and only fitting attacks can be compared on one message. */
 function syncProtocol(): void {
-  const p = protocolSelect.value as ProtocolName;
-  if (ATTACK_PROTOCOL[attackSelect.value as AttackName] !== p) attackSelect.value = ATTACKS.find((a) => ATTACK_PROTOCOL[a] === p)!;
+  const p = protocolOf(protocolSelect.value);
+  if (!consumes(attackSelect.value as AttackName, p.name)) attackSelect.value = ATTACKS.find((a) => consumes(a, p.name))!;
   for (const box of compareSet.querySelectorAll<HTMLInputElement>('input')) {
-    box.disabled = ATTACK_PROTOCOL[box.value as AttackName] !== p;
+    box.disabled = !consumes(box.value as AttackName, p.name);
     if (box.disabled) box.checked = false;
   }
-  $<HTMLInputElement>('local-steps').disabled = p === 'fedsgd';
+  $<HTMLInputElement>('local-steps').disabled = !p.localSteps;
   $<HTMLInputElement>('lr').disabled = false; // FedSGD sends the gradient, but eta is still the client's step
-  $<HTMLInputElement>('rho').disabled = p !== 'fedadmm';
+  $<HTMLInputElement>('rho').disabled = !p.named.includes('rho');
+  for (const input of $('protocol-own').querySelectorAll<HTMLInputElement>('input')) input.disabled = !p.own.some((o) => `own-${o.name}` === input.id);
   $('attack-help').textContent = ATTACK_DESCRIPTIONS[attackSelect.value as AttackName];
 }
 
@@ -173,7 +186,7 @@ syncProtocol();
 syncDefense();
 void showPreview();
 attackSelect.addEventListener('change', () => {
-  protocolSelect.value = ATTACK_PROTOCOL[attackSelect.value as AttackName];
+  protocolSelect.value = defaultProtocolOf(attackSelect.value as AttackName).name;
   syncProtocol();
 });
 protocolSelect.addEventListener('change', syncProtocol);

@@ -4,16 +4,18 @@
 import type { AttackConfig } from '../../src/attacks/run.js';
 import type { AttackName } from '../../src/attacks/presets.js';
 import { checkDefense, type DefenseName } from '../../src/defenses/defense.js';
-import { checkProtocol, type ProtocolName } from '../../src/fl/protocol.js';
+import { parseProtocol } from '../../src/fl/protocols/index.js';
 
 export interface FormValues {
   attack: AttackName;
   iterations: number;
   seed: number;
-  protocol: ProtocolName;
+  protocol: string;
   localSteps: number;
   lr: number;
   rho: number;
+  /** The chosen protocol's own parameters (FedProx's mu), by name. */
+  own: Record<string, number>;
   defense: DefenseName;
   strength: number;
   adaptive: boolean;
@@ -32,7 +34,7 @@ export function attackConfig(f: FormValues): AttackConfig {
     modelSeed: CLI_DEFAULTS.modelSeed,
     model: { model: 'lenet' },
     engine: { backend: 'wasm', dtype: 'float64' },
-    protocol: checkProtocol({ kind: f.protocol, steps: f.localSteps, lr: f.lr, rho: f.rho }),
+    protocol: parseProtocol({ kind: f.protocol, steps: f.localSteps, lr: f.lr, rho: f.rho, ...f.own }),
     defense: checkDefense({ name: f.defense, strength: f.strength, adaptive: f.adaptive }),
     lineSearch: 'none',
     restarts: CLI_DEFAULTS.restarts,
