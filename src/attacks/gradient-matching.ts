@@ -2,6 +2,7 @@
 // dummy label logits y') so that the message they would produce matches the observed one.
 // Every named attack (DLG, iDLG, ...) is a preset of this loop's parameters.
 import type { MessageFunction } from '../fl/message.js';
+import type { Arr } from '../engine/kernels.js';
 import type { LabelInput } from '../engine/loss.js';
 import { objectiveByName, type ObjectiveName } from './objective.js';
 import { Lbfgs, type LineSearch } from '../optim/lbfgs.js';
@@ -11,12 +12,31 @@ import type { Optimizer } from '../optim/optimizer.js';
 import { Prng } from '../util/prng.js';
 import type { Prior } from './prior.js';
 
+/**
+ * The optimised vector z is not x' itself but maps to it and to the label logits (text: token logits over the
+ * leaked bag, text/relaxation.ts). The loop differentiates through it by the chain rule: dD/dz = J^T [dD/dx, dD/dy].
+ */
+export interface Parametrisation {
+  readonly size: number;
+  /** Whether decode() gives soft labels (their gradient dD/dy is then asked of the message function). */
+  readonly softLabel: boolean;
+  /** x' and the label at z; valid until the next call. */
+  decode(z: Float64Array): { x: ArrayLike<number>; label: LabelInput };
+  /** dD/dz into dz from dD/dx and dD/dy (of the label logits; null without soft labels) at the last decode(). */
+  pullback(dx: Float64Array, dy: Float64Array | null, dz: Float64Array): void;
+}
+
+/** Between iterations: may change z in place (LAMP's discrete steps; with Adam, whose moments carry on). */
+export type BetweenSteps = (iteration: number, z: Float64Array) => void;
+
 export type LabelStrategy =
   | { kind: 'joint' } // DLG: y' ~ N(0,1) optimised with x', target softmax(y')
   | { kind: 'fixed'; classes: number[] }; // iDLG (inferred) or known labels: hard one-hot target
 
 export interface MatchingOptions {
   objective: ObjectiveName;
+  /** The weight alpha of the L1 term of 'l2-l1' (TAG; default DEFAULT_L1_WEIGHT). */
+  l1Weight?: number;
   label: LabelStrategy;
   optimizer: 'lbfgs' | 'adam';
   lr: number;
@@ -40,12 +60,17 @@ export interface MatchingOptions {
   shouldStop?: () => boolean;
   /** Multiply the learning rate by 0.1 at these fractions of the iterations (Inverting Gradients: 3/8, 5/8, 7/8). */
   lrDecayAt?: readonly number[];
+  /** Optimise z of this parametrisation instead of [x', y'] (label, prior, box and mask of x' then do not apply). */
+  parametrisation?: Parametrisation;
+  /** Called after every iteration (with a parametrisation): a discrete move of z (LAMP). */
+  between?: BetweenSteps;
 }
 
 export interface MatchingState {
   iteration: number;
   evaluations: number;
   objective: number;
+  /** The dummy x' (with a parametrisation: its z). */
   x: Float64Array;
   labelLogits: Float64Array | null;
 }
@@ -68,15 +93,29 @@ export function matchMessage(
   onLog: (s: MatchingState) => void = () => {},
 ): MatchingResult {
   const net = fn.net;
-  const nx = net.inputSize;
-  const ny = opts.label.kind === 'joint' ? net.batch * net.numClasses : 0;
+  const param = opts.parametrisation;
+  const nx = param ? param.size : net.inputSize;
+  const ny = !param && opts.label.kind === 'joint' ? net.batch * net.numClasses : 0;
   if (observed.length !== fn.size) throw new Error(`observed message has ${observed.length} values, the model expects ${fn.size}`);
-  // z = [x', y']: x' ~ N(0,1), then y' ~ N(0,1), drawn in this order from the seed
+  // z = [x', y']: x' ~ N(0,1), then y' ~ N(0,1), drawn in this order from the seed (or z of the parametrisation ~ N(0,1))
   const z = new Prng(opts.seed).fillNormal(new Float64Array(nx + ny));
   const x = z.subarray(0, nx);
   const y = ny > 0 ? z.subarray(nx) : null;
   const label = (): LabelInput => (y ? { kind: 'soft', logits: y } : { kind: 'hard', classes: (opts.label as { classes: number[] }).classes });
-  const objective = objectiveByName(opts.objective, opts.entryWeights);
+  const dx = param ? new Float64Array(net.inputSize) : null;
+  const dy = param?.softLabel ? new Float64Array(net.batch * net.positions * net.numClasses) : null;
+  // the message at z, then (vjp) dD/dz for the dD/dm in `dm`
+  const messageAt = (v: Float64Array): Arr => {
+    if (!param) return fn.message(v.subarray(0, nx), label());
+    const at = param.decode(v);
+    return fn.message(at.x, at.label);
+  };
+  const vjp = (grad: Float64Array): void => {
+    if (!param) return fn.vjp(dm, grad.subarray(0, nx), ny > 0 ? grad.subarray(nx) : null);
+    fn.vjp(dm, dx!, dy);
+    param.pullback(dx!, dy, grad);
+  };
+  const objective = objectiveByName(opts.objective, opts.entryWeights, opts.l1Weight);
   const dm = new Float64Array(fn.size);
 
   const mask = opts.mask;
@@ -92,12 +131,12 @@ export function matchMessage(
   const prior = opts.prior;
   const scratch = prior ? new Float64Array(nx) : null;
   const closure = (v: Float64Array, grad: Float64Array): number => {
-    const D = distance(fn.message(v.subarray(0, nx), label()));
-    fn.vjp(dm, grad.subarray(0, nx), ny > 0 ? grad.subarray(nx) : null);
+    const D = distance(messageAt(v));
+    vjp(grad);
     return prior ? D + prior.addTo(v.subarray(0, nx), grad.subarray(0, nx)) : D;
   };
   // the objective at the current point, without its gradient (for logging; not counted)
-  const current = (): number => distance(fn.message(x, label())) + (prior ? prior.addTo(x, scratch!.fill(0)) : 0);
+  const current = (): number => distance(messageAt(z)) + (prior ? prior.addTo(x, scratch!.fill(0)) : 0);
 
   const adam = opts.optimizer === 'adam' ? new Adam(z, { lr: opts.lr, signed: opts.signed }) : null;
   const optimizer: Optimizer = adam ?? new Lbfgs(z, { lr: opts.lr, lineSearch: opts.lineSearch }, vectorKernelsLike(net.kernels, Lbfgs.elementsNeeded(z.length)));
@@ -113,10 +152,11 @@ export function matchMessage(
     if (box) for (let i = 0; i < nx; i++) x[i] = Math.min(box[1], Math.max(box[0], x[i]));
     it++;
     if (adam && decays.includes(it)) adam.opts.lr *= 0.1;
+    opts.between?.(it, z);
     const logged = it % opts.logEvery === 0 || it === opts.iterations;
     if (logged || !allFinite(z)) {
       D = current();
-      diverged = !Number.isFinite(D) || !allFinite(z) || blownUp(x);
+      diverged = !Number.isFinite(D) || !allFinite(z) || (!param && blownUp(x));
       log(it);
       if (opts.shouldStop?.()) return { x, labelLogits: y, iterations: it, evaluations: optimizer.evaluations, objective: D, diverged, interrupted: true };
     }

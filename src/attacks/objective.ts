@@ -2,8 +2,8 @@
 // Each returns D and writes dD/dm into `dm`, the direction for the engine's hvp (docs/design.md, section 3).
 import type { Arr } from '../engine/kernels.js';
 
-export type ObjectiveName = 'l2' | 'cosine';
-export const OBJECTIVES: readonly ObjectiveName[] = ['l2', 'cosine'];
+export type ObjectiveName = 'l2' | 'cosine' | 'l2-l1';
+export const OBJECTIVES: readonly ObjectiveName[] = ['l2', 'cosine', 'l2-l1'];
 
 export type Objective = (m: Arr, t: ArrayLike<number>, dm: Float64Array) => number;
 
@@ -17,6 +17,19 @@ export const l2: Objective = (m, t, dm) => {
   }
   return D;
 };
+
+/** TAG (Deng et al. 2021): D = sum_i (m_i - t_i)^2 + alpha |m_i - t_i|,  dD/dm = 2 (m - t) + alpha sign(m - t). */
+export function l2PlusL1(alpha: number): Objective {
+  return (m, t, dm) => {
+    let D = 0;
+    for (let i = 0; i < m.length; i++) {
+      const d = m[i] - t[i];
+      D += d * d + alpha * Math.abs(d);
+      dm[i] = 2 * d + alpha * Math.sign(d);
+    }
+    return D;
+  };
+}
 
 /** D = 1 - <m,t> / (|m| |t|) (Geiping et al. 2020),  dD/dm = -t/(|m||t|) + <m,t> m / (|m|^3 |t|). */
 export const cosine: Objective = (m, t, dm) => {
@@ -70,7 +83,11 @@ export function layerWeights(tensors: readonly { offset: number; size: number }[
   return w;
 }
 
-export function objectiveByName(name: ObjectiveName, weights?: Float64Array | null): Objective {
+/** TAG's default weight of the L1 term. */
+export const DEFAULT_L1_WEIGHT = 0.01;
+
+export function objectiveByName(name: ObjectiveName, weights?: Float64Array | null, l1Weight = DEFAULT_L1_WEIGHT): Objective {
   if (name === 'cosine') return weights ? weightedCosine(weights) : cosine;
+  if (name === 'l2-l1') return l2PlusL1(l1Weight);
   return l2;
 }

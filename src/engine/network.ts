@@ -84,6 +84,9 @@ function layoutParams(nodes: readonly BuiltNode[], kernels: Kernels) {
   return { theta, grad, dir, hess, params, slots, tied };
 }
 
+/** A network of any input shape (images or sequences), for code that does not look at the input's layout. */
+export type AnyNetwork = Network<readonly number[]>;
+
 export class Network<In extends readonly number[] = ImageShape> {
   readonly nodes: readonly BuiltNode[];
   readonly layers: (Layer | MultiInputLayer)[];

@@ -16,7 +16,7 @@
 // dummies are interchangeable), g(w_t) is the mean loss gradient of that mini-batch (train-mode BatchNorm uses its
 // statistics), and only that mini-batch's slice of dD/dx (dD/dy) receives step t's term.
 import type { LabelInput } from '../engine/loss.js';
-import type { Network } from '../engine/network.js';
+import type { AnyNetwork } from '../engine/network.js';
 import { networkLike } from '../engine/backend.js';
 import type { MessageFunction } from './message.js';
 
@@ -40,10 +40,10 @@ export class LocalStepsMessage implements MessageFunction {
   private readonly lastX: Float64Array; // the x of the last message(), copied once per call
   private lastLabel: LabelInput | null = null;
   /** The network of one local step: `net` itself, or one of the same model with batch b. */
-  private readonly stepNet: Network;
+  private readonly stepNet: AnyNetwork;
   private readonly groups: number; // mini-batches per epoch, N/b
 
-  constructor(readonly net: Network, readonly theta: Float64Array, readonly p: LocalStepsParams) {
+  constructor(readonly net: AnyNetwork, readonly theta: Float64Array, readonly p: LocalStepsParams) {
     this.size = net.paramCount;
     if (theta.length !== this.size) throw new Error(`theta has ${theta.length} values, the model ${this.size}`);
     if (p.alpha && p.alpha.length !== this.size) throw new Error(`alpha has ${p.alpha.length} values, the model ${this.size}`);

@@ -1,11 +1,11 @@
 // What a client sends, as a differentiable function of its (dummy) data: the attacker's view of a
 // protocol. message() computes m(x, y); vjp() returns dD/dx, dD/dy for a given dD/dm at that point.
 import type { LabelInput } from '../engine/loss.js';
-import type { Network } from '../engine/network.js';
+import type { AnyNetwork } from '../engine/network.js';
 import type { Arr } from '../engine/kernels.js';
 
 export interface MessageFunction {
-  readonly net: Network;
+  readonly net: AnyNetwork;
   readonly size: number;
   /** m(x, label); the returned array is owned by the function and valid until the next call. */
   message(x: ArrayLike<number>, label: LabelInput): Arr;
@@ -16,7 +16,7 @@ export interface MessageFunction {
 /** FedSGD: the message is the gradient dL/dW; its VJP is the mixed Hessian product H_xW dm (H_yW dm). */
 export class FedSgdMessage implements MessageFunction {
   readonly size: number;
-  constructor(readonly net: Network) {
+  constructor(readonly net: AnyNetwork) {
     this.size = net.paramCount;
   }
 

@@ -1,7 +1,7 @@
 // FedADMM (Gong, Li, Freris 2022; fl/local-steps.ts): E local steps of w <- w - eta (g(w) + alpha + rho (w - theta))
 // with the client's dual alpha, then alpha_new = alpha + rho (w_E - theta) and the increment
 // Delta = (w_E + alpha_new/rho) - (theta + alpha/rho) is sent; the server steps by +mean Delta.
-import type { Network } from '../../engine/network.js';
+import type { AnyNetwork } from '../../engine/network.js';
 import { unrolledSteps } from './local-update.js';
 import { COMMON_DEFAULTS, declared, moveAlong, positiveOr, type ClientState, type Protocol, type ProtocolParams } from './protocol.js';
 
@@ -17,7 +17,7 @@ export function rebuildAlpha(rho: number, pastIncrements: readonly ArrayLike<num
   return alpha;
 }
 
-const unrolled = (net: Network, theta: Float64Array, p: ProtocolParams, state: ClientState) =>
+const unrolled = (net: AnyNetwork, theta: Float64Array, p: ProtocolParams, state: ClientState) =>
   unrolledSteps(net, theta, p, { rho: p.rho, alpha: state.alpha, output: 'admm-increment' });
 
 export const fedAdmm: Protocol = {

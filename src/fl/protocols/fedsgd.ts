@@ -1,11 +1,11 @@
 // FedSGD: the client sends the loss gradient g = dL/dW of its batch at the global weights; the server steps by
 // -eta * mean g.
-import type { Network } from '../../engine/network.js';
+import type { AnyNetwork } from '../../engine/network.js';
 import { FedSgdMessage, type MessageFunction } from '../message.js';
 import { declared, moveAlong, statelessUpdate, type Protocol } from './protocol.js';
 
 /** The gradient at theta as a differentiable function of the data (also what the DLG family matches against). */
-export function gradientMessage(net: Network, theta: Float64Array): MessageFunction {
+export function gradientMessage(net: AnyNetwork, theta: Float64Array): MessageFunction {
   net.setParams(theta);
   return new FedSgdMessage(net);
 }

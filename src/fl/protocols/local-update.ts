@@ -3,12 +3,12 @@
 //   w_{t+1} = w_t - eta ( g(w_t) + mu (w_t - theta) )
 // with a stateless client (FedAvg: mu = 0; FedProx: mu > 0). The server steps by -mean U, and U / (eta E) reads as
 // the gradient (exact for E = 1, where the proximal term is zero).
-import type { Network } from '../../engine/network.js';
+import type { AnyNetwork } from '../../engine/network.js';
 import { LocalStepsMessage, type LocalStepsParams } from '../local-steps.js';
 import { checkLocalBatch, declared, moveAlong, statelessUpdate, type Protocol, type ProtocolDeclaration, type ProtocolParams } from './protocol.js';
 
 /** The unrolled local steps of p, on mini-batches of p.localBatch when set (a user error when it does not divide the batch). */
-export function unrolledSteps(net: Network, theta: Float64Array, p: ProtocolParams, o: Pick<LocalStepsParams, 'rho' | 'alpha' | 'output'>): LocalStepsMessage {
+export function unrolledSteps(net: AnyNetwork, theta: Float64Array, p: ProtocolParams, o: Pick<LocalStepsParams, 'rho' | 'alpha' | 'output'>): LocalStepsMessage {
   return new LocalStepsMessage(net, theta, {
     steps: p.steps, lr: p.lr, ...o,
     ...(p.localBatch !== undefined ? { localBatch: checkLocalBatch(p.localBatch, net.batch) } : {}),
@@ -23,7 +23,7 @@ export interface UpdateProtocolSpec<P extends ProtocolParams> extends Omit<Proto
 }
 
 export function updateProtocol<P extends ProtocolParams>(s: UpdateProtocolSpec<P>): Protocol<P> {
-  const messageFunction = (net: Network, theta: Float64Array, p: P) => unrolledSteps(net, theta, p, { rho: s.proximal(p), alpha: null, output: 'update' });
+  const messageFunction = (net: AnyNetwork, theta: Float64Array, p: P) => unrolledSteps(net, theta, p, { rho: s.proximal(p), alpha: null, output: 'update' });
   return {
     ...declared({ ...s, sends: 'update', localSteps: true, named: ['steps', 'lr', 'localBatch', ...s.named] }),
     messageFunction,

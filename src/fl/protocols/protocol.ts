@@ -4,7 +4,7 @@
 // fedadmm.ts, fedprox.ts), listed in index.ts; a new protocol is one more module there.
 import { z } from 'zod/mini'; // the page runs these schemas too: zod's tree-shakable form keeps its bundle small
 import { UserError } from '../../util/errors.js';
-import type { Network } from '../../engine/network.js';
+import type { AnyNetwork } from '../../engine/network.js';
 import type { MessageFunction } from '../message.js';
 
 /** What a client sends: its gradient, the update w_0 - w_E of its local steps, or FedADMM's increment Delta. */
@@ -58,9 +58,9 @@ export interface Protocol<P extends ProtocolParams = ProtocolParams> {
   /** Validates its parameters and fills in the defaults (see declared). */
   readonly schema: z.ZodMiniObject;
   /** The attacker's differentiable message function at global weights theta; `state` is what the attacker knows of the client's. */
-  messageFunction(net: Network, theta: Float64Array, p: P, state: ClientState): MessageFunction;
+  messageFunction(net: AnyNetwork, theta: Float64Array, p: P, state: ClientState): MessageFunction;
   /** What an honest client sends for its private batch, and its new state. */
-  clientUpdate(net: Network, theta: Float64Array, p: P, x: ArrayLike<number>, classes: number[], state: ClientState): ClientUpdate;
+  clientUpdate(net: AnyNetwork, theta: Float64Array, p: P, x: ArrayLike<number>, classes: number[], state: ClientState): ClientUpdate;
   /** The server's aggregation of the participants' messages into theta. */
   serverStep(theta: Float64Array, p: P, messages: readonly Float64Array[], serverLr: number): void;
   /** The client's state as the server rebuilds it from the client's past messages (oldest first). */
