@@ -4,7 +4,7 @@
 import type { ServerKnowledge } from '../case/case.js';
 import { survivingMask, type DefenseSpec } from '../defenses/defense.js';
 import type { LineSearch } from '../optim/lbfgs.js';
-import { matchMessage, type MatchingResult, type MatchingState } from './gradient-matching.js';
+import { matchMessage, type MatchingOptions, type MatchingResult, type MatchingState } from './gradient-matching.js';
 import { preset, type AttackName, type PresetChoice } from './presets.js';
 import type { LayerWeighting } from './objective.js';
 import { priorTargets } from './bn-prior.js';
@@ -111,10 +111,14 @@ export function reconstruct(k: ServerKnowledge, o: AttackerOptions, onLog: OnLog
 }
 
 /** The adaptive attacker (a defense the server knows): match only the entries pruning kept; against DP's clipping, use the scale-free cosine. */
+export function adaptation(d: DefenseSpec | undefined, target: Float64Array): Partial<Pick<MatchingOptions, 'mask' | 'objective'>> {
+  if (d?.name === 'prune') return { mask: survivingMask(target) };
+  if (d?.name === 'dp') return { objective: 'cosine' };
+  return {};
+}
+
 function adaptTo(d: DefenseSpec | undefined, choice: PresetChoice): PresetChoice {
-  if (d?.name === 'prune') return { ...choice, options: { ...choice.options, mask: survivingMask(choice.target) } };
-  if (d?.name === 'dp') return { ...choice, options: { ...choice.options, objective: 'cosine' } };
-  return choice;
+  return { ...choice, options: { ...choice.options, ...adaptation(d, choice.target) } };
 }
 
 function argmax(a: ArrayLike<number>): number {
