@@ -32,25 +32,45 @@ export interface LampContext {
 
 export function lampSteps(c: LampContext, o: LampOptions): BetweenSteps {
   const rng = new Prng(o.seed), dm = new Float64Array(c.fn.size);
-  const cost = (sentences: number[][]): number => {
-    const { x, label } = c.relax.decodeTokens(sentences);
+  const lengths = c.relax.layout.lengths, starts = lengths.map((_, b) => lengths.slice(0, b).reduce((a, n) => a + n, 0));
+  const cost = (flat: readonly number[]): number => {
+    const { x, label } = c.relax.decodeTokens(lengths.map((n, b) => flat.slice(starts[b], starts[b] + n)));
     const D = c.objective(c.fn.message(x, label), c.observed, dm);
     c.fn.net.setParams(c.theta); // a protocol with local steps leaves its last iterate in the network
     return D + o.lmWeight * c.fn.net.evaluate(x, label);
   };
   return (iteration, z) => {
     if (iteration % o.every !== 0) return;
-    const current = c.relax.tokens(z);
-    let best: { cost: number; b: number; order: number[] | null } = { cost: cost(current), b: -1, order: null };
+    const current = c.relax.tokens(z).flat();
+    let best: { cost: number; order: number[] | null } = { cost: cost(current), order: null };
     for (let k = 0; k < o.candidates; k++) {
-      const b = Math.floor(rng.uniform() * current.length), n = current[b].length;
-      if (n < 2) continue;
-      const order = rearrangement(n, rng);
-      const cc = cost(current.map((s, j) => (j === b ? order.map((i) => s[i]) : s)));
-      if (cc < best.cost) best = { cost: cc, b, order };
+      const order = candidate(lengths, starts, rng);
+      if (!order) continue;
+      const cc = cost(order.map((g) => current[g]));
+      if (cc < best.cost) best = { cost: cc, order };
     }
-    if (best.order) permuteRows(z, c.relax, best.b, best.order);
+    if (best.order) permuteRows(z, c.relax.bag.length, best.order);
   };
+}
+
+/**
+ * A random rearrangement of the batch's token rows (new row g takes old row order[g]; sentence b's rows start at
+ * starts[b]): within one sentence (rearrangement), or, in a batch, a span exchanged between two sentences at the
+ * same positions (sentences of a batch are confused with each other as much as tokens within one). Null: none (n = 1).
+ */
+function candidate(lengths: readonly number[], starts: readonly number[], rng: Prng): number[] | null {
+  const pick = (m: number) => Math.floor(rng.uniform() * m);
+  const order = Array.from({ length: starts[starts.length - 1] + lengths[lengths.length - 1] }, (_, g) => g);
+  const B = lengths.length, b = pick(B);
+  if (B > 1 && rng.uniform() < 0.5) {
+    const b2 = (b + 1 + pick(B - 1)) % B, n = Math.min(lengths[b], lengths[b2]);
+    const i = pick(n), len = 1 + pick(n - i);
+    for (let j = i; j < i + len; j++) [order[starts[b] + j], order[starts[b2] + j]] = [order[starts[b2] + j], order[starts[b] + j]];
+    return order;
+  }
+  if (lengths[b] < 2) return null;
+  rearrangement(lengths[b], rng).forEach((from, i) => (order[starts[b] + i] = starts[b] + from));
+  return order;
 }
 
 /** A random rearrangement of positions 0..n-1 (n >= 2): new position i holds old position order[i]. */
@@ -72,8 +92,8 @@ export function rearrangement(n: number, rng: Prng): number[] {
   return order;
 }
 
-/** Rows of sentence b's tokens in z rearranged: new token i takes old token order[i]'s logits. */
-function permuteRows(z: Float64Array, relax: TokenRelaxation, b: number, order: readonly number[]): void {
-  const K = relax.bag.length, old = z.slice(relax.offset(b, 0), relax.offset(b, 0) + order.length * K);
-  order.forEach((from, i) => z.set(old.subarray(from * K, (from + 1) * K), relax.offset(b, i)));
+/** z's token rows (K logits each, in batch order) rearranged: new row g takes old row order[g]. */
+function permuteRows(z: Float64Array, K: number, order: readonly number[]): void {
+  const old = z.slice(0, order.length * K);
+  order.forEach((from, g) => z.set(old.subarray(from * K, (from + 1) * K), g * K));
 }
