@@ -1,12 +1,12 @@
 // The text case: an honest client trains a language model on its private sentences by next-token prediction
-// (sample.ts), defends its message and sends it; the server keeps the model, the weights, the protocol, what
+// (next-token.ts), defends its message and sends it; the server keeps the model, the weights, the protocol, what
 // arrived and the sentences' lengths (the shape of the batch). The sentences themselves are the truth, for scoring.
 import { createNetwork, type EngineOptions } from '../engine/backend.js';
 import type { AnyNetwork } from '../engine/network.js';
 import type { SequenceModelSpec } from '../engine/graph.js';
 import { protocolOf, type ProtocolParams } from '../fl/protocols/index.js';
 import { applyDefense, NO_DEFENSE, type DefenseSpec } from '../defenses/defense.js';
-import { nextTokenBatch, positionsOf } from './sample.js';
+import { nextTokenBatch, positionsOf } from './next-token.js';
 
 /** A language model the server and its clients share: its description for T positions, and its weights. */
 export interface TextModel {
