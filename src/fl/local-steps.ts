@@ -94,11 +94,12 @@ export class LocalStepsMessage implements MessageFunction {
       net.evaluate(x, label); // every step sees all the images
       return;
     }
-    const n = x.length / this.net.batch, b = net.batch, K = net.numClasses;
+    // a sample has one label per output position (a sequence model's T, else 1)
+    const n = x.length / this.net.batch, b = net.batch, P = net.positions, K = net.numClasses;
     const xs = x.subarray(j * b * n, (j + 1) * b * n);
     const part: LabelInput = label.kind === 'hard'
-      ? { kind: 'hard', classes: Array.prototype.slice.call(label.classes, j * b, (j + 1) * b) as number[] }
-      : { kind: 'soft', logits: Array.prototype.slice.call(label.logits, j * b * K, (j + 1) * b * K) as number[] };
+      ? { kind: 'hard', classes: Array.prototype.slice.call(label.classes, j * b * P, (j + 1) * b * P) as number[] }
+      : { kind: 'soft', logits: Array.prototype.slice.call(label.logits, j * b * P * K, (j + 1) * b * P * K) as number[] };
     net.evaluate(xs, part);
   }
 
