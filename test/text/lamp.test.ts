@@ -1,0 +1,39 @@
+// LAMP's discrete steps (text/lamp.ts): rearrangements are permutations that move something, and a discrete step
+// puts a sentence whose tokens were swapped back in order (the true order matches the gradient exactly).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createNetwork } from '../../src/engine/backend.js';
+import { gpt } from '../../src/models/gpt.js';
+import { initWeights } from '../../src/models/init.js';
+import { FedSgdMessage } from '../../src/fl/message.js';
+import { cosine } from '../../src/attacks/objective.js';
+import { TokenRelaxation } from '../../src/text/relaxation.js';
+import { lampSteps, rearrangement } from '../../src/text/lamp.js';
+import { Prng } from '../../src/util/prng.js';
+
+test('a rearrangement is a permutation of 0..n-1 other than the identity', () => {
+  const rng = new Prng(5);
+  for (let k = 0; k < 300; k++) {
+    const n = 2 + (k % 9), order = rearrangement(n, rng);
+    assert.deepEqual([...order].sort((a, b) => a - b), Array.from({ length: n }, (_, i) => i));
+    assert.ok(order.some((v, i) => v !== i), `n=${n}: ${order}`);
+  }
+});
+
+test('a discrete step reorders swapped tokens back to the sentence whose gradient was sent', () => {
+  const V = 19, sentence = [4, 11, 7, 15, 2], T = sentence.length + 1;
+  const net = createNetwork(gpt({ vocab: V, context: T, dim: 8, heads: 2, layers: 1, tied: false }), 1, { backend: 'ts', dtype: 'float64' });
+  const theta = initWeights(net, 'default', 9);
+  net.setParams(theta);
+  const fn = new FedSgdMessage(net);
+  const bag = [2, 4, 7, 11, 15];
+  const relax = new TokenRelaxation({ vocab: V, positions: T, lengths: [sentence.length] }, bag);
+  const { x, label } = relax.decodeTokens([sentence]);
+  const observed = Float64Array.from(fn.message(x, label));
+  // z standing for the sentence with its 2nd and 4th tokens swapped
+  const swapped = [4, 15, 7, 11, 2], z = new Float64Array(relax.size);
+  swapped.forEach((t, i) => (z[relax.offset(0, i) + bag.indexOf(t)] = 5));
+  const step = lampSteps({ fn, observed, objective: cosine, relax, theta }, { every: 1, candidates: 200, lmWeight: 0, seed: 3 });
+  step(1, z);
+  assert.deepEqual(relax.tokens(z), [sentence]);
+});
