@@ -30,6 +30,10 @@ import { checkOutDir } from '../util/files.js';
 import { nonNegativeInt, nonNegativeIntList, nonNegativeNumber, oneOf, positiveInt, positiveNumber } from './parse.js';
 import { progressBar } from './progress.js';
 import { LINE_SEARCHES } from '../optim/lbfgs.js';
+import { TEXT_ATTACK_DESCRIPTIONS, TEXT_ATTACKS } from '../text/text-attacks.js';
+import { isTextRun, textAttackAction } from './text-attack.js';
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 /** The default precision of attacks (see README, "Precision"). */
 export const DEFAULT_DTYPE: DType = 'float64';
@@ -107,7 +111,7 @@ export function attackCommand(): Command {
     .option('--dataset <name>', DATASETS.join(', '), oneOf(DATASETS), 'mnist')
     .option('--split <split>', SPLITS.join(' or '), oneOf(SPLITS), 'test')
     .option('--index <i>', 'image index in the split', nonNegativeInt, 0)
-    .option('--attack <name>', ATTACK_NAMES.map((a) => `${a}: ${ATTACK_DESCRIPTIONS[a]}`).join('; '), oneOf(ATTACK_NAMES), 'dlg')
+    .option('--attack <name>', [...ATTACK_NAMES.map((a) => `${a}: ${ATTACK_DESCRIPTIONS[a]}`), ...TEXT_ATTACKS.map((a) => `${a}: ${TEXT_ATTACK_DESCRIPTIONS[a]}`)].join('; ') + ' (default dlg; lamp on text)', oneOf([...ATTACK_NAMES, ...TEXT_ATTACKS]), 'dlg')
     .option('--iterations <n>', 'optimiser steps (L-BFGS steps of up to 20 evaluations)', positiveInt, 300)
     .option('--seed <s>', 'seed of the dummy data x\', y\' ~ N(0,1)', nonNegativeInt, 0)
     .option('--model-seed <s>', 'seed of the model weights U(-0.5, 0.5)', nonNegativeInt, 1234)
@@ -128,6 +132,10 @@ export function attackCommand(): Command {
     .option('--restarts <n>', 'independent dummy initialisations; keep the one with the lowest final objective', positiveInt, 1)
     .option('--threads <n>', 'worker threads for --restarts (each runs its share of the restarts; default: one per core)', positiveInt)
     .option('--log-every <k>', 'record metrics and a snapshot every k iterations', positiveInt, 10)
+    .option('--sentence <text>', 'text attacks: a client sentence given by hand (repeat for a batch); tokenised with GPT-2 BPE into tiny-gpt\'s vocabulary', collect)
+    .option('--tokens <ids>', 'text attacks: a client sentence as tiny-gpt token ids, e.g. 464,3290,318 (repeat for a batch)', (v: string, prev: number[][] = []) => [...prev, nonNegativeIntList(v)])
+    .option('--l1-weight <alpha>', 'weight of the L1 term of --attack tag (default 0.01)', nonNegativeNumber)
+    .option('--lm-weight <lambda>', 'weight of the language-model prior in the discrete steps of --attack lamp (default 0.2)', nonNegativeNumber)
     .option('--out <dir>', 'run directory (default runs/<attack>-<dataset>-<index>-s<seed>)')
     .option('--json', 'print the result as one JSON line (last line of stdout)');
   addProtocolOptions(cmd, { ...DEFAULT_PROTOCOL, kind: undefined, kindHelp: `what the client sends: ${PROTOCOLS.join(', ')} (default: the attack's)`, localBatch: true });
@@ -136,6 +144,7 @@ export function attackCommand(): Command {
   addEngineOptions(cmd);
   addDataOptions(cmd);
   cmd.action(async (o) => {
+    if (isTextRun(o)) return textAttackAction(cmd, o);
     rejectIgnoredFlags(cmd, o);
     if (o.iterations / o.logEvery > MAX_LOGGED) {
       throw new UserError(`--iterations ${o.iterations} with --log-every ${o.logEvery} logs ${Math.ceil(o.iterations / o.logEvery)} rows; at most ${MAX_LOGGED} (raise --log-every)`);

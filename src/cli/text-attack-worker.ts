@@ -1,0 +1,22 @@
+// The worker thread of a text attack (see interruptible.ts): the client's case and the attack, stoppable at any logged iteration.
+import { parentPort, workerData } from 'node:worker_threads';
+import { tinyGptTextModel } from '../models/tiny-gpt.js';
+import { vocabulary } from '../text/vocabulary.js';
+import { textCase, type TextBatch } from '../text/text-case.js';
+import { runTextAttack, type TextHistoryRow, type TextOutcome, type TextRunConfig } from '../text/text-run.js';
+import { serveInterruptible, type Interruptible } from './interruptible.js';
+
+export interface TextAttackWorkerData extends Interruptible {
+  cfg: TextRunConfig;
+  batch: TextBatch;
+  /** tiny-gpt weights from a file (gradleak train-lm --out); default the shipped ones. */
+  weightsFile?: string;
+}
+export type TextAttackProgress = Pick<TextHistoryRow, 'iteration' | 'objective'> & { restart: number };
+
+const { cfg, batch, weightsFile, stop } = workerData as TextAttackWorkerData;
+serveInterruptible<TextAttackProgress, TextOutcome>(parentPort!, stop, (progress, shouldStop) => {
+  const c = textCase({ model: tinyGptTextModel(weightsFile), engine: cfg.engine, protocol: cfg.protocol, defense: cfg.defense }, batch);
+  const vocab = vocabulary();
+  return runTextAttack(c, cfg, (ids) => vocab.decode(ids), (s, _now, restart) => progress({ iteration: s.iteration, objective: s.objective, restart }), shouldStop);
+});

@@ -1,0 +1,90 @@
+// One text attack on one case: the attacker (text-attacker.ts) given the server's knowledge, then scoring against
+// the true sentences at every logged iteration (token accuracy, ROUGE-1/2/L after pairing recovered and true
+// sentences, scoring/text-metrics.ts), and the metrics people read.
+import type { DefenseSpec } from '../defenses/defense.js';
+import type { EngineOptions } from '../engine/backend.js';
+import { protocolOf, type ProtocolParams } from '../fl/protocols/index.js';
+import type { LineSearch } from '../optim/lbfgs.js';
+import { textScores, type TextScores } from '../scoring/text-metrics.js';
+import { reconstructText, type TextOnLog } from './text-attacker.js';
+import type { TextAttackName } from './text-attacks.js';
+import type { TextCase } from './text-case.js';
+
+export interface TextRunConfig {
+  attack: TextAttackName;
+  iterations: number;
+  seed: number;
+  logEvery: number;
+  restarts: number;
+  lineSearch?: LineSearch;
+  l1Weight?: number;
+  lmWeight?: number;
+  model: string;
+  protocol: ProtocolParams;
+  defense: DefenseSpec;
+  engine: EngineOptions;
+}
+
+export interface TextHistoryRow extends TextScores {
+  iteration: number;
+  evaluations: number;
+  objective: number;
+}
+
+export interface TextMetrics extends TextScores {
+  attack: TextAttackName;
+  model: string;
+  dataset: string;
+  index: number;
+  indices: number[];
+  batch_size: number;
+  protocol: string;
+  defense: string;
+  iterations: number;
+  evaluations: number;
+  seconds: number;
+  objective: number;
+  diverged: boolean;
+  interrupted: boolean;
+  seed: number;
+  restarts: number;
+  restart: number;
+  /** Distinct tokens the embedding gradient named, and the share of the true ones among them. */
+  bag_size: number;
+  bag_recall: number;
+  true_text: string[];
+  recovered_text: string[];
+  true_tokens: number[][];
+  recovered_tokens: number[][];
+}
+
+export interface TextOutcome {
+  config: TextRunConfig;
+  metrics: TextMetrics;
+  history: TextHistoryRow[];
+  /** The recovered tokens at every logged iteration. */
+  snapshots: { iteration: number; sentences: number[][] }[];
+}
+
+/** Decodes model ids to text (the model's vocabulary). */
+export type Decode = (ids: readonly number[]) => string;
+
+export function runTextAttack(c: TextCase, cfg: TextRunConfig, decode: Decode, onLog?: TextOnLog, shouldStop?: () => boolean): TextOutcome {
+  const started = performance.now();
+  const r = reconstructText(c.knowledge, cfg, onLog, shouldStop);
+  const seconds = (performance.now() - started) / 1000;
+  const truth = c.truth.sentences, trueText = truth.map(decode);
+  const score = (sentences: number[][]) => textScores(sentences.map(decode), trueText, sentences, truth);
+  const history = r.history.map((h, i) => ({ ...h, ...score(r.snapshots[i].sentences) }));
+  const distinct = new Set(truth.flat());
+  const metrics: TextMetrics = {
+    attack: cfg.attack, model: cfg.model, dataset: c.truth.dataset, index: c.truth.indices[0], indices: c.truth.indices, batch_size: truth.length,
+    protocol: protocolOf(cfg.protocol.kind).label(cfg.protocol as never), defense: cfg.defense.name === 'none' ? 'none' : `${cfg.defense.name} ${cfg.defense.strength}`,
+    iterations: r.iterations, evaluations: r.evaluations, seconds, objective: r.objective, diverged: r.diverged, interrupted: r.interrupted,
+    seed: cfg.seed, restarts: cfg.restarts, restart: r.restart,
+    bag_size: r.bag.length, bag_recall: r.bag.filter((t) => distinct.has(t)).length / distinct.size,
+    ...score(r.sentences),
+    true_text: trueText, recovered_text: r.sentences.map(decode), true_tokens: truth, recovered_tokens: r.sentences,
+  };
+  return { config: cfg, metrics, history, snapshots: r.snapshots };
+}
