@@ -40,6 +40,6 @@ export function tinyGptNetwork(
   T: number, B: number, engine: EngineOptions = { backend: 'wasm', dtype: 'float64' }, tensors: NamedTensors = tinyGptWeights(),
 ): Network<[number, number]> {
   const net = createNetwork(tinyGptSpec(T), B, engine);
-  setNamedTensors(net as unknown as Network, tensors, TINY_GPT_FILE, "tiny-gpt's weights");
+  setNamedTensors(net, tensors, TINY_GPT_FILE, "tiny-gpt's weights");
   return net;
 }
