@@ -7,6 +7,7 @@ import { dataRoot, describeRoot, type DataRoot } from '../data/locate.js';
 import { isDownloadable, sourceFile } from '../data/download.js';
 import { DATASET_REGISTRY, isNamedDataset, NAMED_DATASETS, type NamedDataset } from '../data/registry.js';
 import { datasetStatus, downloadDataset, ensureDataset, namedDataset, type DatasetStatus, type EnsureOptions } from '../data/status.js';
+import { isTextDataset, TEXT_DATASETS, TEXT_EMBEDDED_IN, textDatasetStatus } from '../text/registry.js';
 import { progressBar, type Progress } from './progress.js';
 import { oneOf } from './parse.js';
 
@@ -29,7 +30,7 @@ function statusWord(s: DatasetStatus): string {
 function describe(s: DatasetStatus): string {
   const lines = [`${s.name}: ${statusWord(s)}`, `  looked for: ${s.lookedFor}`];
   if (s.present) lines.push(`  size: ${formatBytes(s.bytes)}`);
-  if (s.samples !== undefined) lines.push(`  samples: ${s.samples} (${s.classes} classes)`);
+  if (s.samples !== undefined) lines.push(s.name === 'text' ? `  samples: ${s.samples} sentences (${s.classes}-token vocabulary)` : `  samples: ${s.samples} (${s.classes} classes)`);
   else if (s.present && s.valid) lines.push('  samples: not counted (CIFAR reader not available)');
   if (s.archive) lines.push(`  archive: ${s.archive.path} (${formatBytes(s.archive.bytes)}${s.archive.md5Ok === undefined ? '' : s.archive.md5Ok ? ', MD5 ok' : ', MD5 MISMATCH'})`);
   if (s.problem) lines.push(`  ${s.present ? 'problem' : 'how'}: ${s.problem}`);
@@ -73,7 +74,7 @@ export async function ensureDatasetWithProgress(name: string, dataDirFlag: strin
 
 export function datasetsCommand(): Command {
   const cmd = new Command('datasets')
-    .description('list, verify and download datasets (mnist, cifar100, cifar10, lfw)')
+    .description(`list, verify and download datasets (${[...NAMED_DATASETS, ...TEXT_DATASETS].join(', ')})`)
     .action((_o: unknown, c: Command) => {
       const got = c.args[0];
       throw new UserError(got === undefined ? 'datasets: missing subcommand (list, verify or download)' : `datasets: unknown subcommand '${got}' (list, verify or download)`);
@@ -90,27 +91,33 @@ export function datasetsCommand(): Command {
         const s = await datasetStatus(name, root);
         console.log(o.json ? JSON.stringify({ ...s, root: root.root, rootSource: root.source }) : describe(s));
       }
+      for (const name of TEXT_DATASETS) {
+        const s = textDatasetStatus(name);
+        console.log(o.json ? JSON.stringify(s) : describe(s));
+      }
     });
   cmd
     .command('verify')
     .description('open a dataset, check its sample counts and the MD5 of its archive if present; exit 1 if missing or invalid')
-    .argument('<name>', NAMED_DATASETS.join('|'))
+    .argument('<name>', [...NAMED_DATASETS, ...TEXT_DATASETS].join('|'))
     .option('--data-dir <dir>', 'data root folder')
     .action(async (name: string, o: { dataDir?: string }) => {
-      const ds = namedDataset(name);
-      const root = dataRoot(o.dataDir);
-      const s = await datasetStatus(ds, root, { checkMd5: true });
+      const s = isTextDataset(name) ? textDatasetStatus(name) : await datasetStatus(namedDataset(name), dataRoot(o.dataDir), { checkMd5: true });
       console.log(describe(s));
       if (!s.present || !s.valid) process.exitCode = 1;
     });
   cmd
     .command('download')
     .description('download the official archive (MD5-checked, resumable) and extract it into the data root; does nothing if already there')
-    .argument('<name>', NAMED_DATASETS.join('|'))
+    .argument('<name>', [...NAMED_DATASETS, ...TEXT_DATASETS].join('|'))
     .option('--data-dir <dir>', 'data root folder')
     .option('--mirror <url>', 'base URL replacing the official one (the file name is appended)')
     .option('--variant <v>', 'lfw: original (lfw.tgz), deepfunneled or funneled', oneOf(['original', 'deepfunneled', 'funneled'] as const))
     .action(async (name: string, o: { dataDir?: string; mirror?: string; variant?: string }) => {
+      if (isTextDataset(name)) {
+        console.log(`${name}: embedded (${TEXT_EMBEDDED_IN}), nothing to download`);
+        return;
+      }
       const ds = namedDataset(name);
       const embeddedIn = DATASET_REGISTRY[ds].embeddedIn;
       if (embeddedIn) {

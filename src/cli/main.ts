@@ -13,6 +13,7 @@ import { datasetsCommand } from './datasets-command.js';
 import { sweepCommand } from './sweep-command.js';
 import { workerCommand } from './worker-command.js';
 import { messageCommand } from './message-command.js';
+import { trainLmCommand } from './train-lm-command.js';
 import { cliMessage } from './flags.js';
 
 const program = new Command('gradleak')
@@ -22,7 +23,7 @@ const program = new Command('gradleak')
   .exitOverride()
   .configureOutput({ writeErr: () => {} }); // errors are printed once, below
 
-for (const cmd of [attackCommand(), reproduceCommand(), verifyCommand(), benchCommand(), demoCommand(), simulateCommand(), datasetsCommand(), sweepCommand(), workerCommand(), messageCommand()]) {
+for (const cmd of [attackCommand(), reproduceCommand(), verifyCommand(), benchCommand(), demoCommand(), simulateCommand(), datasetsCommand(), sweepCommand(), workerCommand(), messageCommand(), trainLmCommand()]) {
   program.addCommand(cmd.exitOverride().configureOutput({ writeErr: () => {} }));
 }
 

@@ -9,7 +9,8 @@ import { DATASET_SOURCES, fetchDataset, isDownloadable, md5File, sourceFile, typ
 import { DATASET_REGISTRY, isNamedDataset, NAMED_DATASETS, type NamedDataset } from './registry.js';
 
 export interface DatasetStatus {
-  name: NamedDataset;
+  /** A named image dataset, or a text dataset (text/registry.ts). */
+  name: NamedDataset | 'text';
   /** Where it is looked for (a folder; for LFW the folder found, else the data root). */
   lookedFor: string;
   present: boolean;
@@ -32,7 +33,8 @@ export function namedDataset(name: string): NamedDataset {
   return name;
 }
 
-function sizeOnDisk(p: string): number {
+/** Bytes of the files under a folder (or of one file). */
+export function sizeOnDisk(p: string): number {
   let total = 0;
   const stack = [p];
   while (stack.length) {

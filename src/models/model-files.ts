@@ -33,7 +33,7 @@ export function setWeightsFromFile(net: Network, file: string): void {
 }
 
 /** Every parameter and buffer by name, shape and finiteness checked (expectTensors); PyTorch's num_batches_tracked counters are not needed. */
-export function setNamedTensors(net: Network, tensors: NamedTensors, file: string, what: string): void {
+export function setNamedTensors(net: Network<readonly number[]>, tensors: NamedTensors, file: string, what: string): void {
   const slots = [...net.params, ...net.buffers];
   const data = expectTensors(tensors as Map<string, Tensor>, slots, file, what, { allowExtra: (n) => n.endsWith('num_batches_tracked') });
   slots.forEach((s, i) => s.value.set(data[i]));

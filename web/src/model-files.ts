@@ -18,6 +18,6 @@ export function setWeightsFromFile(_net: Network, file: string): void {
   noFiles(file);
 }
 
-export function setNamedTensors(_net: Network, _tensors: NamedTensors, file: string, _what: string): void {
+export function setNamedTensors(_net: Network<readonly number[]>, _tensors: NamedTensors, file: string, _what: string): void {
   noFiles(file);
 }
