@@ -66,7 +66,7 @@ def load_model(args):
         try:
             model.load_state_dict({k: v.double() for k, v in tensors.items()})
         except RuntimeError as e:
-            fail(f'{args.weights}: does not hold TinyGPT {cfg} ({str(e).splitlines()[1].strip() if len(str(e).splitlines()) > 1 else e})')
+            fail(f'{args.weights}: does not hold TinyGPT {cfg} ({" ".join(line.strip() for line in str(e).splitlines()[1:])})')
     if args.save_weights:
         safetensors_io.write(args.save_weights, model.state_dict(), {'config': json.dumps(cfg)}, dtype='F64')
     return model, cfg
