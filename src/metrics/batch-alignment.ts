@@ -26,7 +26,8 @@ export function alignedScores(dummy: ArrayLike<number>, truth: Float64Array, sha
   return { mse: m, psnr: psnr(m), ssim: s, order };
 }
 
-function bestPermutation(cost: number[][]): number[] {
+/** The permutation (order[i] = column matched to row i) of least total cost, by trying all B! of them; ties keep the first found. */
+export function bestPermutation(cost: number[][]): number[] {
   const B = cost.length;
   let best: number[] = [], bestCost = Infinity;
   const perm: number[] = [], used = new Array<boolean>(B).fill(false);
@@ -48,7 +49,8 @@ function bestPermutation(cost: number[][]): number[] {
   return best;
 }
 
-function greedy(cost: number[][]): number[] {
+/** A permutation by taking the cheapest remaining pair first (for batches too large to try every permutation). */
+export function greedy(cost: number[][]): number[] {
   const B = cost.length;
   const pairs = cost.flatMap((row, i) => row.map((c, j) => [c, i, j] as const)).sort((a, b) => a[0] - b[0]);
   const order = new Array<number>(B).fill(-1), taken = new Array<boolean>(B).fill(false);
