@@ -111,7 +111,10 @@ export function matchMessage(
     return fn.message(at.x, at.label);
   };
   const vjp = (grad: Float64Array): void => {
-    if (!param) return fn.vjp(dm, grad.subarray(0, nx), ny > 0 ? grad.subarray(nx) : null);
+    if (!param) {
+      fn.vjp(dm, grad.subarray(0, nx), ny > 0 ? grad.subarray(nx) : null);
+      return;
+    }
     fn.vjp(dm, dx!, dy);
     param.pullback(dx!, dy, grad);
   };

@@ -32,6 +32,7 @@ import { progressBar } from './progress.js';
 import { LINE_SEARCHES } from '../optim/lbfgs.js';
 import { TEXT_ATTACK_DESCRIPTIONS, TEXT_ATTACKS } from '../text/text-attacks.js';
 import { isTextRun, textAttackAction } from './text-attack.js';
+import { TEXT_DATASETS } from '../text/registry.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -108,7 +109,7 @@ export async function attackToDir(
 export function attackCommand(): Command {
   const cmd = new Command('attack')
     .description(`reconstruct private data from what a client sends: ${PROTOCOL_LIST.map((p) => `${p.title} ${p.sends}`).join(', ')} (${ATTACKS.join(', ')})`)
-    .option('--dataset <name>', DATASETS.join(', '), oneOf(DATASETS), 'mnist')
+    .option('--dataset <name>', `${DATASETS.join(', ')}; ${TEXT_DATASETS.join(', ')} (sentences, for the text attacks)`, oneOf([...DATASETS, ...TEXT_DATASETS]), 'mnist')
     .option('--split <split>', SPLITS.join(' or '), oneOf(SPLITS), 'test')
     .option('--index <i>', 'image index in the split', nonNegativeInt, 0)
     .option('--attack <name>', [...ATTACK_NAMES.map((a) => `${a}: ${ATTACK_DESCRIPTIONS[a]}`), ...TEXT_ATTACKS.map((a) => `${a}: ${TEXT_ATTACK_DESCRIPTIONS[a]}`)].join('; ') + ' (default dlg; lamp on text)', oneOf([...ATTACK_NAMES, ...TEXT_ATTACKS]), 'dlg')

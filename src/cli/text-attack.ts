@@ -33,7 +33,7 @@ export async function textAttackAction(cmd: Command, o: Record<string, any>): Pr
   const given = (key: string) => cmd.getOptionValueSource(key) === 'cli';
   const attack: TextAttackName = given('attack') ? o.attack : 'lamp';
   if (!isTextAttack(attack)) throw new UserError(`--attack ${attack} is an image attack; on text use dlg-text, tag or lamp`);
-  if (o.model !== undefined && o.model !== 'tiny-gpt') throw new UserError(`text attacks run on tiny-gpt (the zoo's language model), not --model ${o.model}`);
+  if (given('model') && o.model !== 'tiny-gpt') throw new UserError(`text attacks run on tiny-gpt (the zoo's language model), not --model ${o.model}`);
   if (given('dataset') && o.dataset !== 'text') throw new UserError(`--attack ${attack} attacks sentences: use --dataset text (or --sentence / --tokens), not --dataset ${o.dataset}`);
   const ignored = IMAGE_FLAGS.filter(([, key]) => given(key)).map(([flag]) => flag);
   if (ignored.length > 0) throw new UserError(`${ignored.join(', ')}: ${ignored.length > 1 ? 'do' : 'does'} not apply to a text attack`);

@@ -13,6 +13,7 @@ import { VOCABULARY_SIZE } from '../text/vocabulary.js';
 import { gpt, type GptOptions } from './gpt.js';
 import type { NamedTensors } from './load.js';
 import { setNamedTensors } from './model-files.js';
+import type { TextModel } from '../text/text-case.js';
 
 /** The longest input: BOS + 31 tokens. */
 export const TINY_GPT_POSITIONS = 32;
@@ -42,4 +43,13 @@ export function tinyGptNetwork(
   const net = createNetwork(tinyGptSpec(T), B, engine);
   setNamedTensors(net, tensors, TINY_GPT_FILE, "tiny-gpt's weights");
   return net;
+}
+
+/** tiny-gpt as the text attacks' model: the shipped weights, or those of a train-lm file. */
+export function tinyGptTextModel(weightsFile?: string): TextModel {
+  const tensors = weightsFile ? readSafetensors(weightsFile) : tinyGptWeights();
+  return {
+    name: 'tiny-gpt', vocab: VOCABULARY_SIZE, maxTokens: TINY_GPT_POSITIONS - 1, spec: tinyGptSpec,
+    setWeights: (net) => setNamedTensors(net, tensors, weightsFile ?? TINY_GPT_FILE, "tiny-gpt's weights"),
+  };
 }

@@ -1,12 +1,12 @@
 // The text case: an honest client trains a language model on its private sentences by next-token prediction
-// (next-token.ts), defends its message and sends it; the server keeps the model, the weights, the protocol, what
+// (sample.ts), defends its message and sends it; the server keeps the model, the weights, the protocol, what
 // arrived and the sentences' lengths (the shape of the batch). The sentences themselves are the truth, for scoring.
 import { createNetwork, type EngineOptions } from '../engine/backend.js';
 import type { AnyNetwork } from '../engine/network.js';
 import type { SequenceModelSpec } from '../engine/graph.js';
 import { protocolOf, type ProtocolParams } from '../fl/protocols/index.js';
 import { applyDefense, NO_DEFENSE, type DefenseSpec } from '../defenses/defense.js';
-import { nextTokenBatch, positionsOf } from './next-token.js';
+import { nextTokenSample, oneHotTokens } from './sample.js';
 
 /** A language model the server and its clients share: its description for T positions, and its weights. */
 export interface TextModel {
@@ -50,11 +50,11 @@ export interface TextSetup {
 }
 
 export function textCase(setup: TextSetup, batch: TextBatch): TextCase {
-  const { model } = setup, T = positionsOf(batch.sentences), B = batch.sentences.length;
+  const { model } = setup, { T, inputs, labels } = nextTokenSample(batch.sentences), B = batch.sentences.length;
   const client = createNetwork(model.spec(T), B, setup.engine);
   model.setWeights(client);
   const theta = Float64Array.from(client.theta);
-  const { x, classes } = nextTokenBatch(batch.sentences, T, model.vocab);
+  const x = oneHotTokens(inputs.flat(), model.vocab), classes = labels.flat();
   const { message } = protocolOf(setup.protocol.kind).clientUpdate(client, theta, setup.protocol, x, classes, { alpha: null });
   const defense = setup.defense ?? NO_DEFENSE;
   const observed = applyDefense(message, defense, client.params, batch.indices[0] * 7919 + 1);
