@@ -1,8 +1,12 @@
 // LAMP's discrete steps (Balunovic et al. 2022, section 4.2): every few continuous steps the tokens z stands for are
-// rearranged. Candidates swap two tokens, move one token or move a span, in one sentence; each is scored by the
+// changed by a discrete move. Candidates swap two tokens, move one token or a span in one sentence, exchange a span
+// between two sentences of a batch, or put a bag token in place of another (every bag token is in the batch: the
+// embedding gradient named it, so a token the relaxation has dropped must come back somewhere). Each is scored by the
 // gradient distance at its hard tokens plus lambda times the model's own loss on it (its log-perplexity: the
-// language-model prior). The best candidate, when it beats the current tokens, is applied to z by permuting its rows
-// the same way, so the continuous optimisation carries on from the rearranged sentence.
+// language-model prior). The best candidate, when it beats the current tokens, is applied to z (its rows permuted, or
+// two logits of a row exchanged), so the continuous optimisation carries on from the new tokens. After the last
+// continuous step a local search tries every move of one or two tokens until none lowers the cost (within a budget):
+// without a defense the true tokens have distance 0, so what stops it short is a local minimum, not noise.
 import type { MessageFunction } from '../fl/message.js';
 import type { Objective } from '../attacks/objective.js';
 import type { BetweenSteps } from '../attacks/gradient-matching.js';
@@ -12,14 +16,18 @@ import type { TokenRelaxation } from './relaxation.js';
 export interface LampOptions {
   /** A discrete step after every this many continuous ones. */
   every: number;
-  /** Rearrangements scored per discrete step. */
+  /** Random candidates scored per discrete step. */
   candidates: number;
   /** lambda, the weight of the model's loss on the candidate. */
   lmWeight: number;
   seed: number;
+  /** The last continuous step: the local search runs after it (absent: no local search). */
+  iterations?: number;
+  /** The most candidates the final local search scores. */
+  searchBudget?: number;
 }
 
-export const DEFAULT_LAMP: Omit<LampOptions, 'seed'> = { every: 50, candidates: 30, lmWeight: 0.2 };
+export const DEFAULT_LAMP: Omit<LampOptions, 'seed'> = { every: 50, candidates: 30, lmWeight: 0.2, searchBudget: 4000 };
 
 export interface LampContext {
   fn: MessageFunction;
@@ -30,8 +38,14 @@ export interface LampContext {
   theta: Float64Array;
 }
 
+/** A discrete move on the batch's flat token list (sentence b's tokens start at starts[b]). */
+type Move =
+  | { kind: 'order'; order: number[] } // new position g takes old position order[g]
+  | { kind: 'replace'; at: number; token: number }; // position `at` takes bag token `token`
+
 export function lampSteps(c: LampContext, o: LampOptions): BetweenSteps {
   const rng = new Prng(o.seed), dm = new Float64Array(c.fn.size);
+  const bag = c.relax.bag, K = bag.length;
   const lengths = c.relax.layout.lengths, starts = lengths.map((_, b) => lengths.slice(0, b).reduce((a, n) => a + n, 0));
   const cost = (flat: readonly number[]): number => {
     const { x, label } = c.relax.decodeTokens(lengths.map((n, b) => flat.slice(starts[b], starts[b] + n)));
@@ -39,38 +53,99 @@ export function lampSteps(c: LampContext, o: LampOptions): BetweenSteps {
     c.fn.net.setParams(c.theta); // a protocol with local steps leaves its last iterate in the network
     return D + o.lmWeight * c.fn.net.evaluate(x, label);
   };
+  const apply = (z: Float64Array, current: readonly number[], m: Move) => {
+    if (m.kind === 'order') return permuteRows(z, K, m.order);
+    const row = m.at * K, from = bag.indexOf(current[m.at]), to = bag.indexOf(m.token);
+    [z[row + from], z[row + to]] = [z[row + to], z[row + from]];
+  };
   return (iteration, z) => {
-    if (iteration % o.every !== 0) return;
-    const current = c.relax.tokens(z).flat();
-    let best: { cost: number; order: number[] | null } = { cost: cost(current), order: null };
+    const last = iteration === o.iterations;
+    if (iteration % o.every !== 0 && !last) return;
+    let current = c.relax.tokens(z).flat(), currentCost = cost(current);
+    const tryMove = (m: Move): boolean => {
+      const next = moved(current, m), nextCost = cost(next);
+      if (!(nextCost < currentCost)) return false;
+      apply(z, current, m);
+      current = next;
+      currentCost = nextCost;
+      return true;
+    };
+    let best: { cost: number; move: Move } | null = null;
     for (let k = 0; k < o.candidates; k++) {
-      const order = candidate(lengths, starts, rng);
-      if (!order) continue;
-      const cc = cost(order.map((g) => current[g]));
-      if (cc < best.cost) best = { cost: cc, order };
+      const move = randomMove(current, lengths, starts, bag, rng);
+      if (!move) continue;
+      const cc = cost(moved(current, move));
+      if (cc < (best?.cost ?? currentCost)) best = { cost: cc, move };
     }
-    if (best.order) permuteRows(z, c.relax.bag.length, best.order);
+    if (best) tryMove(best.move);
+    if (!last || !o.searchBudget) return;
+    // the final local search: first improvement over every one- and two-token move, until a pass changes nothing
+    let budget = o.searchBudget;
+    for (let changed = true; changed && budget > 0;) {
+      changed = false;
+      for (const move of allMoves(current, lengths, starts, bag)) {
+        if (budget-- <= 0) break;
+        if (tryMove(move)) changed = true;
+      }
+    }
   };
 }
 
+/** The flat token list after a move. */
+function moved(tokens: readonly number[], m: Move): number[] {
+  if (m.kind === 'order') return m.order.map((g) => tokens[g]);
+  const next = [...tokens];
+  next[m.at] = m.token;
+  return next;
+}
+
 /**
- * A random rearrangement of the batch's token rows (new row g takes old row order[g]; sentence b's rows start at
- * starts[b]): within one sentence (rearrangement), or, in a batch, a span exchanged between two sentences at the
- * same positions (sentences of a batch are confused with each other as much as tokens within one). Null: none (n = 1).
+ * A random move, or null (none possible): a replacement (a third of the time; a bag token missing from the tokens if
+ * there is one), an exchange of a span between two sentences at the same positions (in a batch, half of the rest:
+ * sentences of a batch are confused with each other as much as tokens within one), or a rearrangement of a sentence.
  */
-function candidate(lengths: readonly number[], starts: readonly number[], rng: Prng): number[] | null {
+function randomMove(tokens: readonly number[], lengths: readonly number[], starts: readonly number[], bag: readonly number[], rng: Prng): Move | null {
   const pick = (m: number) => Math.floor(rng.uniform() * m);
-  const order = Array.from({ length: starts[starts.length - 1] + lengths[lengths.length - 1] }, (_, g) => g);
+  if (bag.length > 1 && rng.uniform() < 1 / 3) {
+    const missing = bag.filter((t) => !tokens.includes(t)), at = pick(tokens.length);
+    const choices = missing.length > 0 ? missing : bag.filter((t) => t !== tokens[at]);
+    return { kind: 'replace', at, token: choices[pick(choices.length)] };
+  }
+  const order = tokens.map((_, g) => g);
   const B = lengths.length, b = pick(B);
   if (B > 1 && rng.uniform() < 0.5) {
     const b2 = (b + 1 + pick(B - 1)) % B, n = Math.min(lengths[b], lengths[b2]);
     const i = pick(n), len = 1 + pick(n - i);
     for (let j = i; j < i + len; j++) [order[starts[b] + j], order[starts[b2] + j]] = [order[starts[b2] + j], order[starts[b] + j]];
-    return order;
+    return { kind: 'order', order };
   }
   if (lengths[b] < 2) return null;
   rearrangement(lengths[b], rng).forEach((from, i) => (order[starts[b] + i] = starts[b] + from));
-  return order;
+  return { kind: 'order', order };
+}
+
+/** Every swap of two tokens and every move of one token within a sentence, and every replacement by another bag token. */
+function* allMoves(tokens: readonly number[], lengths: readonly number[], starts: readonly number[], bag: readonly number[]): Generator<Move> {
+  const identity = () => tokens.map((_, g) => g);
+  for (let b = 0; b < lengths.length; b++) {
+    const s = starts[b], n = lengths[b];
+    for (let i = 0; i < n; i++) {
+      for (let j = i + 1; j < n; j++) {
+        const order = identity();
+        [order[s + i], order[s + j]] = [order[s + j], order[s + i]];
+        yield { kind: 'order', order };
+      }
+      for (let j = 0; j < n; j++) {
+        if (Math.abs(i - j) < 2) continue; // a move by one place is a swap
+        const within = Array.from({ length: n }, (_, k) => k), [token] = within.splice(i, 1);
+        within.splice(j, 0, token);
+        const order = identity();
+        within.forEach((from, k) => (order[s + k] = s + from));
+        yield { kind: 'order', order };
+      }
+    }
+  }
+  for (let at = 0; at < tokens.length; at++) for (const token of bag) if (token !== tokens[at]) yield { kind: 'replace', at, token };
 }
 
 /** A random rearrangement of positions 0..n-1 (n >= 2): new position i holds old position order[i]. */

@@ -17,7 +17,7 @@ export function isTextAttack(name: string): name is TextAttackName {
 export const TEXT_ATTACK_DESCRIPTIONS: Record<TextAttackName, string> = {
   'dlg-text': 'DLG on text (Zhu et al. 2019, section 4.2): L2 gradient distance, L-BFGS lr 1, over token distributions on the leaked bag',
   tag: `TAG (Deng et al. 2021): L2 + alpha L1 gradient distance (alpha ${DEFAULT_L1_WEIGHT}), Adam lr 0.1`,
-  lamp: `LAMP (Balunovic et al. 2022): 1 - cosine, Adam lr 0.1, and every ${DEFAULT_LAMP.every} steps a discrete step: ${DEFAULT_LAMP.candidates} rearrangements scored by distance + ${DEFAULT_LAMP.lmWeight} x the model's own log-perplexity`,
+  lamp: `LAMP (Balunovic et al. 2022): 1 - cosine, Adam lr 0.1, and every ${DEFAULT_LAMP.every} steps a discrete step: ${DEFAULT_LAMP.candidates} rearrangements or token replacements scored by distance + ${DEFAULT_LAMP.lmWeight} x the model's own log-perplexity, then a local search at the end`,
 };
 
 /** Iterations when none are asked for: DLG's 300 L-BFGS steps; the Adam attacks need more, cheaper steps. */
@@ -29,6 +29,8 @@ export interface TextAttackContext {
   relax: TokenRelaxation;
   theta: Float64Array;
   seed: number;
+  /** The run's continuous steps (LAMP's local search follows the last). */
+  iterations: number;
   /** TAG's alpha (default DEFAULT_L1_WEIGHT). */
   l1Weight?: number;
   /** LAMP's lambda (default DEFAULT_LAMP.lmWeight). */
@@ -47,7 +49,7 @@ export function textPreset(name: TextAttackName, c: TextAttackContext): TextPres
       return { ...COMMON, objective: 'l2-l1', l1Weight: c.l1Weight ?? DEFAULT_L1_WEIGHT, optimizer: 'adam', lr: 0.1, parametrisation: c.relax };
     case 'lamp': {
       const objective = objectiveByName('cosine');
-      const between = lampSteps({ fn: c.fn, observed: c.observed, objective, relax: c.relax, theta: c.theta }, { ...DEFAULT_LAMP, lmWeight: c.lmWeight ?? DEFAULT_LAMP.lmWeight, seed: c.seed });
+      const between = lampSteps({ fn: c.fn, observed: c.observed, objective, relax: c.relax, theta: c.theta }, { ...DEFAULT_LAMP, lmWeight: c.lmWeight ?? DEFAULT_LAMP.lmWeight, seed: c.seed, iterations: c.iterations });
       return { ...COMMON, objective: 'cosine', optimizer: 'adam', lr: 0.1, parametrisation: c.relax, between };
     }
   }

@@ -1,5 +1,6 @@
 // LAMP's discrete steps (text/lamp.ts): rearrangements are permutations that move something, and a discrete step
-// puts a sentence whose tokens were swapped back in order (the true order matches the gradient exactly).
+// puts a sentence whose tokens were swapped back in order (the true order matches the gradient exactly); the final
+// local search also brings back a bag token the relaxation had dropped.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createNetwork } from '../../src/engine/backend.js';
@@ -20,20 +21,36 @@ test('a rearrangement is a permutation of 0..n-1 other than the identity', () =>
   }
 });
 
-test('a discrete step reorders swapped tokens back to the sentence whose gradient was sent', () => {
-  const V = 19, sentence = [4, 11, 7, 15, 2], T = sentence.length + 1;
+/** A tiny GPT's FedSGD message for `sentence`, the relaxation over its bag, and z standing for `start`. */
+function setup(sentence: number[], start: number[]) {
+  const V = 19, T = sentence.length + 1;
   const net = createNetwork(gpt({ vocab: V, context: T, dim: 8, heads: 2, layers: 1, tied: false }), 1, { backend: 'ts', dtype: 'float64' });
   const theta = initWeights(net, 'default', 9);
   net.setParams(theta);
   const fn = new FedSgdMessage(net);
-  const bag = [2, 4, 7, 11, 15];
+  const bag = [...new Set(sentence)].sort((a, b) => a - b);
   const relax = new TokenRelaxation({ vocab: V, positions: T, lengths: [sentence.length] }, bag);
   const { x, label } = relax.decodeTokens([sentence]);
   const observed = Float64Array.from(fn.message(x, label));
-  // z standing for the sentence with its 2nd and 4th tokens swapped
-  const swapped = [4, 15, 7, 11, 2], z = new Float64Array(relax.size);
-  swapped.forEach((t, i) => (z[relax.offset(0, i) + bag.indexOf(t)] = 5));
+  const z = new Float64Array(relax.size);
+  start.forEach((t, i) => (z[relax.offset(0, i) + bag.indexOf(t)] = 5));
+  return { fn, observed, relax, theta, z };
+}
+
+test('a discrete step reorders swapped tokens back to the sentence whose gradient was sent', () => {
+  const sentence = [4, 11, 7, 15, 2];
+  const { fn, observed, relax, theta, z } = setup(sentence, [4, 15, 7, 11, 2]); // 2nd and 4th tokens swapped
   const step = lampSteps({ fn, observed, objective: cosine, relax, theta }, { every: 1, candidates: 200, lmWeight: 0, seed: 3 });
   step(1, z);
+  assert.deepEqual(relax.tokens(z), [sentence]);
+});
+
+test('the local search after the last step brings back a dropped bag token and the order', () => {
+  const sentence = [4, 11, 7, 15, 2, 9];
+  const { fn, observed, relax, theta, z } = setup(sentence, [4, 4, 7, 2, 15, 9]); // 11 dropped (4 twice), 15 and 2 swapped
+  const step = lampSteps({ fn, observed, objective: cosine, relax, theta }, { every: 1000, candidates: 0, lmWeight: 0, seed: 3, iterations: 10, searchBudget: 2000 });
+  step(9, z);
+  assert.deepEqual(relax.tokens(z), [[4, 4, 7, 2, 15, 9]], 'no discrete step before the last');
+  step(10, z);
   assert.deepEqual(relax.tokens(z), [sentence]);
 });
