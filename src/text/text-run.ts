@@ -4,21 +4,13 @@
 import type { DefenseSpec } from '../defenses/defense.js';
 import type { EngineOptions } from '../engine/backend.js';
 import { protocolOf, type ProtocolParams } from '../fl/protocols/index.js';
-import type { LineSearch } from '../optim/lbfgs.js';
 import { textScores, type TextScores } from '../scoring/text-metrics.js';
-import { reconstructText, type TextOnLog } from './text-attacker.js';
+import { reconstructText, type TextAttackerOptions, type TextOnLog } from './text-attacker.js';
 import type { TextAttackName } from './text-attacks.js';
 import type { TextCase } from './text-case.js';
 
-export interface TextRunConfig {
-  attack: TextAttackName;
-  iterations: number;
-  seed: number;
-  logEvery: number;
-  restarts: number;
-  lineSearch?: LineSearch;
-  l1Weight?: number;
-  lmWeight?: number;
+/** The attack's settings (TextAttackerOptions) and the setting it attacks. */
+export interface TextRunConfig extends TextAttackerOptions {
   model: string;
   protocol: ProtocolParams;
   defense: DefenseSpec;
