@@ -218,6 +218,12 @@ export class Network<In extends readonly number[] = ImageShape> {
     return acts[nodes.length];
   }
 
+  /** Forward pass only: the loss L (what evaluate() returns, without the gradients). */
+  lossAt(x: ArrayLike<number>, label: LabelInput): number {
+    this.loss.setLabel(label);
+    return this.loss.forward(this.predict(x));
+  }
+
   /** Forward and backward pass: returns L and fills `grad` (and `gradInput`, `gradLabel`). */
   evaluate(x: ArrayLike<number>, label: LabelInput, wantInput = false): number {
     const { nodes, acts, adj, wired, batch: B } = this;

@@ -51,7 +51,7 @@ export function lampSteps(c: LampContext, o: LampOptions): BetweenSteps {
     const { x, label } = c.relax.decodeTokens(lengths.map((n, b) => flat.slice(starts[b], starts[b] + n)));
     const D = c.objective(c.fn.message(x, label), c.observed, dm);
     c.fn.net.setParams(c.theta); // a protocol with local steps leaves its last iterate in the network
-    return D + o.lmWeight * c.fn.net.evaluate(x, label);
+    return D + o.lmWeight * c.fn.net.lossAt(x, label);
   };
   const apply = (z: Float64Array, current: readonly number[], m: Move) => {
     if (m.kind === 'order') return permuteRows(z, K, m.order);

@@ -154,3 +154,19 @@ test('a GPT in float32 (reference and WebAssembly kernels) agrees with float64: 
     }
   }
 });
+
+test('lossAt (forward only) is the loss evaluate() returns, for hard and soft labels, on both backends', () => {
+  const o = { vocab: 9, context: 5, dim: 8, heads: 2, layers: 1, tied: false };
+  for (const backend of ['ts', 'wasm'] as const) {
+    const net = createNetwork(gpt(o), 2, { backend, dtype: 'float64' }), rng = new Prng(8);
+    net.setParams(rng.fillUniform(new Float64Array(net.paramCount), -0.3, 0.3));
+    const x = oneHot([1, 4, 2, 7, 0, 3, 3, 8, 5, 6], o.vocab);
+    const classes = [4, 2, 7, 0, 0, 3, 8, 5, 6, 0];
+    const soft = rng.fillNormal(new Float64Array(10 * o.vocab));
+    for (const label of [{ kind: 'hard', classes }, { kind: 'soft', logits: soft }] as const) {
+      const L = net.evaluate(x, label);
+      assert.ok(L > 0);
+      assert.equal(net.lossAt(x, label), L, `${backend} ${label.kind}`);
+    }
+  }
+});
