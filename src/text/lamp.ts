@@ -38,6 +38,9 @@ export interface LampContext {
   theta: Float64Array;
 }
 
+/** A gradient distance this small is a match up to rounding (float64; the cosine distance of equal vectors is ~1e-16). */
+const EXACT = 1e-10;
+
 /** A discrete move on the batch's flat token list (sentence b's tokens start at starts[b]). */
 type Move =
   | { kind: 'order'; order: number[] } // new position g takes old position order[g]
@@ -47,11 +50,12 @@ export function lampSteps(c: LampContext, o: LampOptions): BetweenSteps {
   const rng = new Prng(o.seed), dm = new Float64Array(c.fn.size);
   const bag = c.relax.bag, K = bag.length;
   const lengths = c.relax.layout.lengths, starts = lengths.map((_, b) => lengths.slice(0, b).reduce((a, n) => a + n, 0));
+  let distance = Infinity; // D of the last candidate scored
   const cost = (flat: readonly number[]): number => {
     const { x, label } = c.relax.decodeTokens(lengths.map((n, b) => flat.slice(starts[b], starts[b] + n)));
-    const D = c.objective(c.fn.message(x, label), c.observed, dm);
+    distance = c.objective(c.fn.message(x, label), c.observed, dm);
     c.fn.net.setParams(c.theta); // a protocol with local steps leaves its last iterate in the network
-    return D + o.lmWeight * c.fn.net.lossAt(x, label);
+    return distance + o.lmWeight * c.fn.net.lossAt(x, label);
   };
   const apply = (z: Float64Array, current: readonly number[], m: Move) => {
     if (m.kind === 'order') return permuteRows(z, K, m.order);
@@ -61,13 +65,14 @@ export function lampSteps(c: LampContext, o: LampOptions): BetweenSteps {
   return (iteration, z) => {
     const last = iteration === o.iterations;
     if (iteration % o.every !== 0 && !last) return;
-    let current = c.relax.tokens(z).flat(), currentCost = cost(current);
+    let current = c.relax.tokens(z).flat(), currentCost = cost(current), currentDistance = distance;
     const tryMove = (m: Move): boolean => {
       const next = moved(current, m), nextCost = cost(next);
       if (!(nextCost < currentCost)) return false;
       apply(z, current, m);
       current = next;
       currentCost = nextCost;
+      currentDistance = distance;
       return true;
     };
     let best: { cost: number; move: Move } | null = null;
@@ -79,12 +84,14 @@ export function lampSteps(c: LampContext, o: LampOptions): BetweenSteps {
     }
     if (best) tryMove(best.move);
     if (!last || !o.searchBudget) return;
-    // the final local search: first improvement over every one- and two-token move, until a pass changes nothing
+    // the final local search: first improvement over every one- and two-token move, until a pass changes nothing or
+    // the tokens give the message exactly (D at rounding level: nothing is left in the message to match)
     let budget = o.searchBudget;
-    for (let changed = true; changed && budget > 0;) {
+    const exact = () => currentDistance < EXACT;
+    for (let changed = true; changed && budget > 0 && !exact();) {
       changed = false;
       for (const move of allMoves(current, lengths, starts, bag)) {
-        if (budget-- <= 0) break;
+        if (budget-- <= 0 || exact()) break;
         if (tryMove(move)) changed = true;
       }
     }
