@@ -14,6 +14,9 @@ import { STEMS } from '../models/zoo.js';
 import type { ModelChoice } from '../models/load.js';
 import { LINE_SEARCHES, type LineSearch } from '../optim/lbfgs.js';
 import { NAMED_DATASETS } from '../data/open.js';
+import { ConfigError, formatPath, type Path } from './config-error.js';
+
+export { formatPath };
 
 /** Datasets a sweep can draw images from (labelled image datasets with a train/test split). */
 export const SWEEP_DATASETS = NAMED_DATASETS;
@@ -107,21 +110,6 @@ export interface SweepConfig {
   iterations: number;
   modelSeed: number;
   precision: 'float64' | 'float32';
-}
-
-type Path = readonly PropertyKey[];
-
-/** `defenses[1].strengths[2]`; the root is `config`. */
-export function formatPath(path: Path): string {
-  let s = '';
-  for (const p of path) s += typeof p === 'number' ? `[${p}]` : `${s ? '.' : ''}${String(p)}`;
-  return s || 'config';
-}
-
-class ConfigError extends Error {
-  constructor(readonly path: Path, message: string) {
-    super(message);
-  }
 }
 
 /** The checkDefense messages name the library's fields; here the keys are config keys. */

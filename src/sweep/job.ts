@@ -3,7 +3,7 @@
 // resumed or distributed without running any job twice.
 import { exampleOf, runAttack, type AttackOutcome, type HistoryRow } from '../attacks/run.js';
 import type { AttackName } from '../attacks/presets.js';
-import { protocolOf, type ProtocolParams } from '../fl/protocols/index.js';
+import type { ProtocolParams } from '../fl/protocols/index.js';
 import type { DefenseSpec } from '../defenses/defense.js';
 import type { DType } from '../engine/kernels.js';
 import { openDataset, DEFAULT_IMAGE_SHAPE } from '../data/open.js';
@@ -11,6 +11,7 @@ import type { Dataset } from '../data/dataset.js';
 import { weightsFromFile, type ModelChoice } from '../models/load.js';
 import { modelLabel } from './config.js';
 import type { LineSearch } from '../optim/lbfgs.js';
+import { attackerKeys, lineSearchKeys, messageKeys } from './job-key.js';
 
 export interface SweepJob {
   /** The target model; absent = lenet (keys of older sweeps stay valid). */
@@ -58,12 +59,9 @@ export interface SweepResult {
   snapshots?: { groundTruth: number[]; images: { iteration: number; image: number[] }[] };
 }
 
-/** A stable, readable key: the same job always gets the same key (field order fixed here). */
+/** A stable, readable key: the same job always gets the same key (field order fixed here and in job-key.ts). */
 export function jobKey(j: SweepJob): string {
-  const p = j.protocol, d = j.defense;
-  const proto = protocolOf(p.kind).key(p);
-  const def = d.name === 'none' ? 'none' : `${d.name}-${d.strength}${d.adaptive ? '-adaptive' : ''}${d.clip !== undefined ? `-C${d.clip}` : ''}`;
-  return [j.attack, proto, def, `${j.dataset}-${j.split}-${j.image}`, `seed${j.seed}`, `r${j.restarts}`, `it${j.iterations}`, `m${j.modelSeed}`, j.precision, ...(j.lineSearch === 'strong-wolfe' ? ['wolfe'] : []),
+  return [...messageKeys(j), `${j.dataset}-${j.split}-${j.image}`, ...attackerKeys(j), `m${j.modelSeed}`, j.precision, ...lineSearchKeys(j.lineSearch),
     ...(j.model ? [modelLabel(j.model)] : []), ...optionKeys(j)].join('|');
 }
 
