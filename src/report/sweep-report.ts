@@ -1,13 +1,14 @@
 // The sweep's parts of the report (report.ts): summary.csv and its table, one SVG per defense family
 // with a strength axis (two measures against strength, one line per attack), and the findings written
-// from the numbers. What the cells measure is a CellView (image sweeps': success rate, PSNR).
+// from the numbers. What the cells measure is a CellView: image sweeps' here (success rate, PSNR),
+// text sweeps' in text-sweep-report.ts (token accuracy, ROUGE).
 import { join } from 'node:path';
 import { writeText } from '../util/files.js';
 import { escapeXml, panelsSvg, type LineChartOptions, type Series } from './svg.js';
 import { SUCCESS_MSE } from '../metrics/success.js';
 import { summaryCsv, type CellHead, type CellSummary } from '../sweep/summary.js';
 import { findingsBlock, writeReport, type ReportPlugin } from './report.js';
-import type { SweepConfig } from '../sweep/config.js';
+import type { ImageSweepConfig } from '../sweep/config.js';
 
 /** Defense families whose strength is a noise variance or multiplier spanning decades: plotted against log10. */
 const LOG_STRENGTH = new Set(['gaussian', 'laplacian']);
@@ -194,7 +195,7 @@ const IMAGE_VIEW: CellView<CellSummary> = {
 };
 
 /** The outputs of an image sweep. */
-export function writeSweepOutputs(dir: string, c: SweepConfig, cells: readonly CellSummary[], info: SweepRunInfo): Promise<{ html: string; plots: SweepPlot[] }> {
+export function writeSweepOutputs(dir: string, c: ImageSweepConfig, cells: readonly CellSummary[], info: SweepRunInfo): Promise<{ html: string; plots: SweepPlot[] }> {
   const what = `${info.total} jobs: attacks ${c.attacks.map(escapeXml).join(', ')} on ${escapeXml(c.dataset)} ${c.split} images ${escapeXml(rangeText(c.images))}
 (${c.images.length}) x dummy seeds ${escapeXml(rangeText(c.seeds))} (${c.seeds.length}), restarts ${c.restarts.join(', ')}, ${c.iterations} iterations,
 model seed ${c.modelSeed}, ${c.precision}. Success = MSE &lt; ${SUCCESS_MSE}.`;

@@ -1,8 +1,9 @@
 // Per-cell statistics of a sweep: attack x protocol x defense x strength x restarts, over images and seeds.
+// The cells of image sweeps; text-summary.ts has those of text sweeps, on the same cells (groupCells).
 import { modelLabel } from './config.js';
 import { SUCCESS_MSE } from '../metrics/success.js';
 import { mean, median } from '../util/stats.js';
-import type { SweepJob, SweepResult } from './job.js';
+import { isTextJob, type ImageResult, type SweepJob, type SweepResult } from './job.js';
 import { protocolOf, type ProtocolParams } from '../fl/protocols/index.js';
 import type { DefenseSpec } from '../defenses/defense.js';
 
@@ -40,8 +41,8 @@ export function defenseLabel(d: DefenseSpec): string {
 
 function cellHead(j: SweepJob): CellHead {
   // a strong-Wolfe run is its own line in tables and plots: 'dlg+wolfe'
-  // and so is each model other than lenet: 'dlg@resnet20-w8'
-  const model = j.model ? `@${modelLabel(j.model)}` : '';
+  // and so is each model other than lenet: 'dlg@resnet20-w8' (text jobs all run on tiny-gpt)
+  const model = !isTextJob(j) && j.model ? `@${modelLabel(j.model)}` : '';
   return { attack: j.attack + (j.lineSearch === 'strong-wolfe' ? '+wolfe' : '') + model, protocol: protocolLabel(j.protocol), defense: defenseLabel(j.defense), strength: j.defense.strength, restarts: j.restarts };
 }
 
@@ -58,7 +59,7 @@ export function groupCells<R extends SweepResult>(results: readonly R[]): { head
 }
 
 /** Cells in the order of their first result (grid order when the results are). */
-export function summarise(results: readonly SweepResult[]): CellSummary[] {
+export function summarise(results: readonly ImageResult[]): CellSummary[] {
   return groupCells(results).map(({ head, results: rs }) => {
     const m = rs.map((r) => r.metrics);
     const success = m.filter((x) => x.mse < SUCCESS_MSE).length;
