@@ -137,7 +137,7 @@ async function finishSweep(o: SweepCommandOptions, c: SweepConfig, run: SweepRun
 
 export function sweepCommand(): Command {
   const cmd = new Command('sweep')
-    .description('run a grid of attacks x protocols x defenses x strengths x images x seeds from a config file (resumable)')
+    .description('run a grid of attacks x protocols x defenses x strengths x images (or sentences) x seeds from a config file (resumable)')
     .requiredOption('--config <file>', 'sweep configuration, .json or .yaml (see examples/)')
     .option('--out <dir>', 'output directory (results.jsonl, summary.csv, plot-*.svg, report.html); rerun to resume', join('runs', 'sweep'));
   return addExecutorOptions(cmd)
