@@ -1,13 +1,16 @@
 // gradleak sweep --config FILE.(json|yaml) --out DIR: the grid of attacks x protocols x defenses x strengths
-// x images x seeds x restarts, resumable (results.jsonl), in parallel on worker threads, then summary.csv,
-// plots against defense strength and report.html.
+// x images (or sentences, dataset: text) x seeds x restarts, resumable (results.jsonl), in parallel on worker
+// threads, then summary.csv, plots against defense strength and report.html.
 import { Command } from 'commander';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
-import { loadSweepConfig, type SweepConfig } from '../sweep/config.js';
+import { loadSweepConfig, type ImageSweepConfig, type SweepConfig } from '../sweep/config.js';
 import { expandGrid, lockSweepDir, runSweep, RESULTS_FILE, type Executor, type SweepRun } from '../sweep/run-sweep.js';
+import { isImageResult, isTextResult, jobExample } from '../sweep/job.js';
 import { summarise, type CellSummary } from '../sweep/summary.js';
-import { writeSweepOutputs } from '../report/sweep-report.js';
+import { summariseText, type TextCellSummary } from '../sweep/text-summary.js';
+import { pct, writeSweepOutputs } from '../report/sweep-report.js';
+import { writeTextSweepOutputs } from '../report/text-sweep-report.js';
 import { DEFAULT_IMAGE_SHAPE, openDataset } from '../data/open.js';
 import { dataRoot } from '../data/locate.js';
 import { prepareOutDir, writeText } from '../util/files.js';
@@ -25,8 +28,14 @@ export interface SweepCommandOptions {
   json?: boolean;
 }
 
-/** The images must exist before hours of jobs start (datasets other than mnist also need their root). */
-async function checkImages(c: SweepConfig): Promise<void> {
+/** The cells of an image or a text sweep. */
+export type SweepCells = { kind: 'image'; cells: CellSummary[] } | { kind: 'text'; cells: TextCellSummary[] };
+
+/**
+ * The images must exist before hours of jobs start (datasets other than mnist also need their root).
+ * A text sweep's sentences were checked with its config.
+ */
+async function checkImages(c: ImageSweepConfig): Promise<void> {
   const data = await openDataset(c.dataset, c.split, { root: c.dataRoot ?? '', shape: DEFAULT_IMAGE_SHAPE });
   try {
     const bad = c.images.find((i) => i >= data.count);
@@ -55,6 +64,21 @@ function progress(label: string): { update(done: number, total: number, info: st
   };
 }
 
+/** The summary's table on the terminal. */
+function cellsTable(s: SweepCells): string {
+  const head = ['attack', 'protocol', 'defense', 'strength', 'restarts'];
+  const named = (x: CellSummary | TextCellSummary) => [x.attack, x.protocol, x.defense, String(x.strength), String(x.restarts)];
+  if (s.kind === 'text') {
+    return formatTable([...head, 'exact', 'token accuracy', 'ROUGE-1', 'ROUGE-2', 'ROUGE-L'], s.cells.map((x) => [
+      ...named(x), `${x.exact}/${x.runs}`, pct(x.meanTokenAccuracy), x.meanRouge1.toFixed(3), x.meanRouge2.toFixed(3), x.meanRougeL.toFixed(3),
+    ]));
+  }
+  return formatTable(
+    [...head, 'success', 'labels', 'median PSNR', 'median SSIM'],
+    s.cells.map((x) => [...named(x), `${x.success}/${x.runs}`, pct(x.labelAccuracy), x.medianPsnr.toFixed(1), x.medianSsim.toFixed(3)]),
+  );
+}
+
 /** The remaining time from this run's own pace; '-' until a job of this run has finished (never a misleading 0 s). */
 export function etaText(elapsedMs: number, ranHere: number, left: number): string {
   if (ranHere <= 0) return '-';
@@ -63,22 +87,24 @@ export function etaText(elapsedMs: number, ranHere: number, left: number): strin
 }
 
 /** Runs (or resumes) the sweep and writes its outputs; shared by every executor. */
-export async function executeSweep(o: SweepCommandOptions): Promise<{ run: SweepRun; cells: CellSummary[]; html: string }> {
+export async function executeSweep(o: SweepCommandOptions): Promise<{ run: SweepRun; summary: SweepCells; html: string }> {
   // the data root of cifar10, cifar100, lfw: the config's, else $GRADLEAK_DATA, else the default (not part of job keys)
-  const c: SweepConfig = o.config.dataset === 'mnist' || o.config.dataRoot !== undefined ? o.config : { ...o.config, dataRoot: dataRoot().root };
+  const { config } = o;
+  const needsRoot = config.dataset !== 'text' && config.dataset !== 'mnist' && config.dataRoot === undefined;
+  const c: SweepConfig = needsRoot ? { ...config, dataRoot: dataRoot().root } : config;
   const jobs = expandGrid(c);
   prepareOutDir(o.out);
   // the lock comes before anything is written: a second sweep refused here leaves the first one's files alone
   const unlock = lockSweepDir(o.out);
   try {
-    await checkImages(c);
+    if (c.dataset !== 'text') await checkImages(c);
     writeText(join(o.out, 'config.json'), JSON.stringify({ gradleak: GRADLEAK_VERSION, node: process.version, jobs: jobs.length, config: c }, null, 2) + '\n');
     const bar = progress('sweep');
     let run: SweepRun;
     try {
       run = await runSweep({
         dir: o.out, jobs, executor: o.executor, locked: true,
-        onProgress: (p) => bar.update(p.done, p.total, p.last ? `${p.last.job.attack} ${p.last.job.defense.name} #${p.last.job.image} s${p.last.job.seed}` : ''),
+        onProgress: (p) => bar.update(p.done, p.total, p.last ? `${p.last.job.attack} ${p.last.job.defense.name} #${jobExample(p.last.job)} s${p.last.job.seed}` : ''),
       });
     } finally {
       bar.stop();
@@ -96,17 +122,22 @@ export function sayLogRepairs(out: string, run: SweepRun): void {
 }
 
 /** Messages about the results log, the summary and the output files of a finished sweep. */
-async function finishSweep(o: SweepCommandOptions, c: SweepConfig, run: SweepRun): Promise<{ run: SweepRun; cells: CellSummary[]; html: string }> {
+async function finishSweep(o: SweepCommandOptions, c: SweepConfig, run: SweepRun): Promise<{ run: SweepRun; summary: SweepCells; html: string }> {
   sayLogRepairs(o.out, run);
   if (run.foreign > 0) console.error(`gradleak: ${join(o.out, RESULTS_FILE)}: ${run.foreign} result(s) from another grid are kept in the file but left out of the summary`);
-  const cells = summarise(run.results);
-  const { html } = await writeSweepOutputs(o.out, c, cells, { total: run.total, resumed: run.resumed, ran: run.ran, seconds: run.seconds, jobsPerMinute: run.jobsPerMinute, workers: o.workers });
-  return { run, cells, html };
+  const info = { total: run.total, resumed: run.resumed, ran: run.ran, seconds: run.seconds, jobsPerMinute: run.jobsPerMinute, workers: o.workers };
+  // the grid's results are all of its config's kind
+  if (c.dataset === 'text') {
+    const cells = summariseText(run.results.filter(isTextResult));
+    return { run, summary: { kind: 'text', cells }, html: (await writeTextSweepOutputs(o.out, c, cells, info)).html };
+  }
+  const cells = summarise(run.results.filter(isImageResult));
+  return { run, summary: { kind: 'image', cells }, html: (await writeSweepOutputs(o.out, c, cells, info)).html };
 }
 
 export function sweepCommand(): Command {
   const cmd = new Command('sweep')
-    .description('run a grid of attacks x protocols x defenses x strengths x images x seeds from a config file (resumable)')
+    .description('run a grid of attacks x protocols x defenses x strengths x images (or sentences) x seeds from a config file (resumable)')
     .requiredOption('--config <file>', 'sweep configuration, .json or .yaml (see examples/)')
     .option('--out <dir>', 'output directory (results.jsonl, summary.csv, plot-*.svg, report.html); rerun to resume', join('runs', 'sweep'));
   return addExecutorOptions(cmd)
@@ -114,21 +145,18 @@ export function sweepCommand(): Command {
     .action(async (o: ExecutorFlags & { config: string; out: string; json?: boolean }) => {
       const config = loadSweepConfig(o.config);
       const { executor, label } = executorFrom(o, expandGrid(config));
-      const { run, cells, html } = await executeSweep({ config, out: o.out, executor, workers: label, json: o.json });
-      printSummary(run, cells, html, label, o.json);
+      const { run, summary, html } = await executeSweep({ config, out: o.out, executor, workers: label, json: o.json });
+      printSummary(run, summary, html, label, o.json);
     });
 }
 
-export function printSummary(run: SweepRun, cells: CellSummary[], html: string, workers: number | string, json?: boolean): void {
+export function printSummary(run: SweepRun, summary: SweepCells, html: string, workers: number | string, json?: boolean): void {
   const rate = Number.isFinite(run.jobsPerMinute) ? run.jobsPerMinute : null;
   if (json) {
-    console.log(JSON.stringify({ report: html, total: run.total, resumed: run.resumed, ran: run.ran, seconds: run.seconds, jobsPerMinute: rate, workers, cells }));
+    console.log(JSON.stringify({ report: html, total: run.total, resumed: run.resumed, ran: run.ran, seconds: run.seconds, jobsPerMinute: rate, workers, cells: summary.cells }));
     return;
   }
-  console.log(formatTable(
-    ['attack', 'protocol', 'defense', 'strength', 'restarts', 'success', 'labels', 'median PSNR', 'median SSIM'],
-    cells.map((x) => [x.attack, x.protocol, x.defense, String(x.strength), String(x.restarts), `${x.success}/${x.runs}`, `${(100 * x.labelAccuracy).toFixed(0)}%`, x.medianPsnr.toFixed(1), x.medianSsim.toFixed(3)]),
-  ));
+  console.log(cellsTable(summary));
   const speed = rate === null ? 'nothing left to run' : `${run.ran} job(s) in ${run.seconds.toFixed(1)} s: ${rate.toFixed(1)} jobs/minute on ${workers} worker(s)`;
   console.log(`\n${run.total} jobs (${run.resumed} already finished); ${speed}.\nReport: ${html} (summary.csv, results.jsonl)`);
 }

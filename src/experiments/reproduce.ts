@@ -14,9 +14,9 @@ import { fedSgd } from '../fl/protocols/fedsgd.js';
 import { fedAdmm } from '../fl/protocols/fedadmm.js';
 
 import { SUCCESS_MSE } from '../metrics/success.js';
-import { parseSweepConfig, type SweepConfig } from '../sweep/config.js';
+import { parseSweepConfig, type ImageSweepConfig } from '../sweep/config.js';
 import { expandGrid } from '../sweep/run-sweep.js';
-import type { SweepJob, SweepResult } from '../sweep/job.js';
+import type { ImageJob, ImageResult } from '../sweep/job.js';
 
 export interface ReproduceOptions {
   images: number;
@@ -66,9 +66,9 @@ export function figureColumns(iterations: number, every: number): number[] {
 }
 
 /** The grid of one dataset as a sweep config: the variants' attacks and protocols (pairs that do not fit are left out). */
-export function reproduceConfig(o: ReproduceOptions, dataset: string, dataRoot?: string): SweepConfig {
+export function reproduceConfig(o: ReproduceOptions, dataset: string, dataRoot?: string): ImageSweepConfig {
   const vs = variants(o);
-  return parseSweepConfig({
+  const c = parseSweepConfig({
     models: [{ ...o.model, model: o.model?.model ?? 'lenet' }],
     attacks: [...new Set(vs.map((v) => v.attack))],
     protocols: [...new Map(vs.map((v) => [JSON.stringify(v.protocol), v.protocol])).values()],
@@ -77,10 +77,12 @@ export function reproduceConfig(o: ReproduceOptions, dataset: string, dataRoot?:
     images: { count: o.images }, seeds: { count: o.seeds },
     iterations: o.iterations, modelSeed: o.modelSeed, precision: o.engine.dtype,
   }, 'reproduce');
+  if (c.dataset === 'text') throw new Error('internal: reproduce runs image datasets only');
+  return c;
 }
 
 /** The variant a job of the grid belongs to. */
-export function variantOf(job: SweepJob, vs: readonly Variant[]): Variant {
+export function variantOf(job: ImageJob, vs: readonly Variant[]): Variant {
   const v = vs.find((x) => x.attack === job.attack && x.protocol.kind === job.protocol.kind && x.protocol.steps === job.protocol.steps);
   if (!v) throw new Error(`internal: job ${job.attack} on ${job.protocol.kind} is no variant of reproduce`);
   return v;
@@ -90,17 +92,17 @@ export function variantOf(job: SweepJob, vs: readonly Variant[]): Variant {
  * The sweep jobs of one dataset in reproduce's order (image, variant, seed: an interrupted run has whole
  * images and Fig. 1 early), with reproduce's engine and history options; image 0, seed 0 keeps the Fig. 1 snapshots.
  */
-export function reproduceJobs(o: ReproduceOptions, dataset: string, snapshotEvery: number, dataRoot?: string): SweepJob[] {
+export function reproduceJobs(o: ReproduceOptions, dataset: string, snapshotEvery: number, dataRoot?: string): ImageJob[] {
   const vs = variants(o);
   const columns = figureColumns(o.iterations, snapshotEvery);
-  const jobs = expandGrid(reproduceConfig(o, dataset, dataRoot)).map((j): SweepJob => ({
+  const jobs = expandGrid(reproduceConfig(o, dataset, dataRoot)).map((j): ImageJob => ({
     ...j,
     ...(o.engine.backend === 'ts' ? { backend: 'ts' } : {}),
     logEvery: o.logEvery,
     ...(o.weightsFile ? { weightsFile: resolve(o.weightsFile) } : {}),
     keep: { history: true, ...(j.image === 0 && j.seed === 0 ? { snapshots: columns } : {}) },
   }));
-  const rank = (j: SweepJob) => [j.image, vs.indexOf(variantOf(j, vs)), j.seed];
+  const rank = (j: ImageJob) => [j.image, vs.indexOf(variantOf(j, vs)), j.seed];
   return jobs.sort((a, b) => {
     const [x, y] = [rank(a), rank(b)];
     return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
@@ -112,7 +114,7 @@ export interface RunRecord {
   variant: string;
   image: number;
   seed: number;
-  metrics: SweepResult['metrics'];
+  metrics: ImageResult['metrics'];
   history: HistoryRow[];
 }
 
@@ -121,11 +123,11 @@ export interface DatasetResult {
   shape: [number, number, number];
   records: RunRecord[];
   /** Fig. 1: per variant whose first run finished, the ground truth and snapshots of image 0, seed 0. */
-  figure: { variant: Variant; snapshots: NonNullable<SweepResult['snapshots']> }[];
+  figure: { variant: Variant; snapshots: NonNullable<ImageResult['snapshots']> }[];
 }
 
 /** One dataset's results (in job order) as reproduce's records and Fig. 1 rows. */
-export function datasetResult(dataset: string, shape: [number, number, number], results: readonly SweepResult[], o: ReproduceOptions): DatasetResult {
+export function datasetResult(dataset: string, shape: [number, number, number], results: readonly ImageResult[], o: ReproduceOptions): DatasetResult {
   const vs = variants(o);
   const records = results.map((r) => ({ dataset, variant: variantOf(r.job, vs).id, image: r.job.image, seed: r.job.seed, metrics: r.metrics, history: r.history ?? [] }));
   const figure = vs.flatMap((variant) => {

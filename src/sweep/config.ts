@@ -1,22 +1,44 @@
 // The sweep configuration file (JSON or YAML), validated with zod. Every error is one line naming
 // the file and the key path (`defenses[1].strengths[2]: 50 out of range for gaussian: ...`).
 // Axes are lists without duplicates and never empty; unknown keys are rejected everywhere.
+// `dataset: text` makes a text sweep: the text attacks on tiny-gpt over sentences (text-config.ts).
 import { readFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { z } from 'zod';
 import YAML from 'yaml';
 import { ATTACK_NAMES, attackProtocols, consumes, defaultProtocolOf, type AttackName } from '../attacks/presets.js';
 import { checkDefense, DEFENSES, type DefenseName, type DefenseSpec } from '../defenses/defense.js';
-import { parseProtocol, PROTOCOL_FIELDS, protocolOf, ProtocolFieldError, PROTOCOLS, type ProtocolParams } from '../fl/protocols/index.js';
+import { DEFAULT_PROTOCOL, parseProtocol, PROTOCOL_FIELDS, protocolOf, ProtocolFieldError, PROTOCOLS, type ProtocolParams } from '../fl/protocols/index.js';
 import { UserError } from '../util/errors.js';
 import { BN_MODES } from '../engine/graph.js';
 import { STEMS } from '../models/zoo.js';
 import type { ModelChoice } from '../models/load.js';
 import { LINE_SEARCHES, type LineSearch } from '../optim/lbfgs.js';
 import { NAMED_DATASETS } from '../data/open.js';
+import { isTextAttack, TEXT_ATTACKS, type TextAttackName } from '../text/text-attacks.js';
+import { TEXT_DATASETS } from '../text/registry.js';
+import { ConfigError, formatPath, type Path } from './config-error.js';
+import { checkImageSweep, checkTextSweep, TEXT_MODEL } from './text-config.js';
 
-/** Datasets a sweep can draw images from (labelled image datasets with a train/test split). */
-export const SWEEP_DATASETS = NAMED_DATASETS;
+export { formatPath };
+
+/** Image datasets a sweep can draw images from (labelled image datasets with a train/test split). */
+export const IMAGE_SWEEP_DATASETS = NAMED_DATASETS;
+/** Every dataset of a sweep: the image datasets, then `text` (sentences). */
+export const SWEEP_DATASETS = [...IMAGE_SWEEP_DATASETS, ...TEXT_DATASETS] as const;
+/** Every attack a sweep takes: the image attacks, then the text attacks. */
+export const SWEEP_ATTACKS = [...ATTACK_NAMES, ...TEXT_ATTACKS] as const;
+export type SweepAttack = (typeof SWEEP_ATTACKS)[number];
+
+/** An image attack (the config never mixes image and text attacks). */
+export function isImageAttack(a: SweepAttack): a is AttackName {
+  return !isTextAttack(a);
+}
+
+/** Whether attack `a` reads messages of protocol `kind`: a text attack reads any protocol's. */
+export function attackConsumes(a: SweepAttack, kind: string): boolean {
+  return isTextAttack(a) || consumes(a, kind);
+}
 
 /** Defenses without a strength parameter. */
 const NO_STRENGTH: readonly DefenseName[] = ['none', 'fp16', 'int8'];
@@ -61,25 +83,32 @@ export function modelLabel(m: ModelChoice): string {
   return [m.model ?? 'lenet', ...(m.width ? [`w${m.width}`] : []), ...(m.stem ? [m.stem] : []), ...(m.bn ? [`bn${m.bn}`] : [])].join('-');
 }
 
+// Keys whose default depends on the dataset (image or text) are optional here and filled in by semanticChecks.
 const schema = z.strictObject({
-  /** Target models (default lenet): names of the zoo, .onnx or .json files, or {model, width, stem, bn}. */
-  models: z.array(modelSchema).default([{ model: 'lenet' }]),
-  attacks: z.array(z.enum(ATTACK_NAMES, { error: (i) => `unknown attack ${quoted(i.input)} (available: ${available(ATTACK_NAMES)})` })).default(['dlg']),
+  /** Target models (default lenet; tiny-gpt on text): names of the zoo, .onnx or .json files, or {model, width, stem, bn}. */
+  models: z.array(modelSchema).optional(),
+  /** Default dlg (lamp on text). */
+  attacks: z.array(z.enum(SWEEP_ATTACKS, { error: (i) => `unknown attack ${quoted(i.input)} (available: ${available(SWEEP_ATTACKS)})` })).optional(),
   protocols: z.array(protocolSchema).optional(),
   /** Attack x protocol pairs whose protocol the attack does not consume: an error unless true (then left out of the grid). */
   skipIncompatible: z.boolean().default(false),
   defenses: z.array(defenseSchema).default([{ name: 'none' }]),
   dataset: z.enum(SWEEP_DATASETS, { error: (i) => `unknown dataset ${quoted(i.input)} (available: ${available(SWEEP_DATASETS)})` }).default('mnist'),
-  split: z.enum(['train', 'test']).default('test'),
+  /** Default test. */
+  split: z.enum(['train', 'test']).optional(),
   /** Data root for cifar10, cifar100, lfw (default: $GRADLEAK_DATA, else ~/.cache/gradleak/data). */
   dataRoot: z.string().min(1).optional(),
-  images: intAxis('image indices', 0).default([0]),
+  /** Indices of the dataset's examples (default [0]): its images, or the text dataset's sentences. */
+  images: intAxis('image indices', 0).optional(),
+  /** The sentence indices of a text sweep, by their own name (images would do too). */
+  sentences: intAxis('sentence indices', 0).optional(),
   seeds: intAxis('dummy seeds', 0).default([0]),
   restarts: z.array(z.number().int().min(1)).default([1]),
   /** L-BFGS line search per job: none (the papers' setting) and/or strong-wolfe. */
   lineSearch: z.array(z.enum(LINE_SEARCHES)).default(['none']),
   iterations: z.number().int().min(1).default(300),
-  modelSeed: z.number().int().min(0).default(1234),
+  /** Default 1234 (DEFAULT_MODEL_SEED). */
+  modelSeed: z.number().int().min(0).optional(),
   precision: z.enum(['float64', 'float32']).default('float64'),
 });
 
@@ -91,38 +120,41 @@ export interface DefenseAxis {
   clip?: number;
 }
 
-export interface SweepConfig {
-  models: ModelChoice[];
-  attacks: AttackName[];
+/** The axes and settings of every sweep. */
+interface CommonSweepConfig {
   protocols: ProtocolParams[];
   skipIncompatible: boolean;
   defenses: DefenseAxis[];
-  dataset: (typeof SWEEP_DATASETS)[number];
-  split: 'train' | 'test';
-  dataRoot?: string;
-  images: number[];
   seeds: number[];
   restarts: number[];
   lineSearch: LineSearch[];
   iterations: number;
-  modelSeed: number;
   precision: 'float64' | 'float32';
 }
 
-type Path = readonly PropertyKey[];
-
-/** `defenses[1].strengths[2]`; the root is `config`. */
-export function formatPath(path: Path): string {
-  let s = '';
-  for (const p of path) s += typeof p === 'number' ? `[${p}]` : `${s ? '.' : ''}${String(p)}`;
-  return s || 'config';
+/** A sweep over images of an image dataset. */
+export interface ImageSweepConfig extends CommonSweepConfig {
+  models: ModelChoice[];
+  attacks: AttackName[];
+  dataset: (typeof IMAGE_SWEEP_DATASETS)[number];
+  split: 'train' | 'test';
+  dataRoot?: string;
+  images: number[];
+  modelSeed: number;
 }
 
-class ConfigError extends Error {
-  constructor(readonly path: Path, message: string) {
-    super(message);
-  }
+/** A sweep of the text attacks on tiny-gpt over sentences of the text dataset. */
+export interface TextSweepConfig extends CommonSweepConfig {
+  dataset: 'text';
+  attacks: TextAttackName[];
+  sentences: number[];
 }
+
+export type SweepConfig = ImageSweepConfig | TextSweepConfig;
+
+const DEFAULT_MODEL_SEED = 1234;
+/** The images (sentences) when none are given. */
+const DEFAULT_EXAMPLES = [0];
 
 /** The checkDefense messages name the library's fields; here the keys are config keys. */
 function asKey(message: string): string {
@@ -197,16 +229,22 @@ export function parseSweepConfig(raw: unknown, source = 'config'): SweepConfig {
 }
 
 function semanticChecks(c: z.output<typeof schema>): SweepConfig {
-  checkAxis(['models'], c.models, modelLabel, 'model');
-  checkAxis(['attacks'], c.attacks, (a) => a, 'attack');
+  const text = c.dataset === 'text';
+  if (c.models) checkAxis(['models'], c.models, modelLabel, 'model');
+  if (c.attacks) checkAxis(['attacks'], c.attacks, (a) => a, 'attack');
+  if (!text) checkImageSweep(c);
+  const examples = text ? checkTextSweep(c, DEFAULT_EXAMPLES) : (c.images ?? DEFAULT_EXAMPLES);
+  const attacks = c.attacks ?? [text ? 'lamp' : 'dlg'];
+  const models = c.models ?? [{ model: text ? TEXT_MODEL : 'lenet' }];
   // protocols: by default the default protocol of each attack (default parameters), pairs implied
   const implied = c.protocols === undefined;
-  const given = c.protocols ?? [...new Set(c.attacks.map((a) => defaultProtocolOf(a).name))].map((kind) => ({ kind }));
+  const given = c.protocols ?? [...new Set(attacks.map((a) => (isImageAttack(a) ? defaultProtocolOf(a).name : DEFAULT_PROTOCOL.kind)))].map((kind) => ({ kind }));
   const skipIncompatible = c.skipIncompatible || implied;
   const protocols = given.map((p, i) => rethrowAt(['protocols', i], () => parseProtocol(p as { kind: string })));
   checkAxis(['protocols'], protocols, (p) => protocolOf(p.kind).key(p), 'protocol');
-  // attack x protocol compatibility
-  c.attacks.forEach((a, i) => {
+  // attack x protocol compatibility (text attacks read every protocol's messages)
+  attacks.forEach((a, i) => {
+    if (!isImageAttack(a)) return;
     const wanted = attackProtocols(a).map((p) => p.name).join(' or ');
     const j = protocols.findIndex((p) => consumes(a, p.kind));
     if (j < 0) throw new ConfigError(['attacks', i], `attack ${a} needs ${wanted} messages, but protocols has no ${wanted}`);
@@ -218,7 +256,7 @@ function semanticChecks(c: z.output<typeof schema>): SweepConfig {
     }
   });
   protocols.forEach((p, j) => {
-    if (!c.attacks.some((a) => consumes(a, p.kind))) throw new ConfigError(['protocols', j], `no attack in attacks consumes ${p.kind} messages`);
+    if (!attacks.some((a) => attackConsumes(a, p.kind))) throw new ConfigError(['protocols', j], `no attack in attacks consumes ${p.kind} messages`);
   });
   // defenses: strengths per family, validated by checkDefense
   const defenses: DefenseAxis[] = c.defenses.map((d, i) => {
@@ -239,22 +277,27 @@ function semanticChecks(c: z.output<typeof schema>): SweepConfig {
     return { name: full.name, strengths, adaptive: full.adaptive, ...(full.clip !== undefined ? { clip: full.clip } : {}) };
   });
   checkAxis(['defenses'], defenses, (d) => `${d.name}${d.adaptive ? ' (adaptive)' : ''}${d.clip !== undefined ? ` clip ${d.clip}` : ''}`, 'defense');
-  checkAxis(['images'], c.images, String, 'image');
+  const examplesKey = text && c.images === undefined ? 'sentences' : 'images';
+  checkAxis([examplesKey], examples, String, text ? 'sentence' : 'image');
   checkAxis(['seeds'], c.seeds, String, 'seed');
   checkAxis(['restarts'], c.restarts, String, 'restarts value');
   checkAxis(['lineSearch'], c.lineSearch, String, 'line search');
-  const size = c.models.length * c.attacks.length * protocols.length * defenses.reduce((n, d) => n + d.strengths.length, 0)
-    * c.restarts.length * c.lineSearch.length * c.images.length * c.seeds.length;
+  const size = models.length * attacks.length * protocols.length * defenses.reduce((n, d) => n + d.strengths.length, 0)
+    * c.restarts.length * c.lineSearch.length * examples.length * c.seeds.length;
   if (size > MAX_JOBS) {
-    throw new ConfigError([], `the grid has ${size.toExponential(2)} jobs (models x attacks x protocols x strengths x restarts x lineSearch x images x seeds); at most ${MAX_JOBS}`);
+    throw new ConfigError([], `the grid has ${size.toExponential(2)} jobs (models x attacks x protocols x strengths x restarts x lineSearch x ${examplesKey} x seeds); at most ${MAX_JOBS}`);
   }
-  // model files are resolved here, so that workers in other directories find them
-  const models = c.models.map((m) => (/\.(onnx|json)$/i.test(m.model) ? { ...m, model: resolve(m.model) } : m));
+  const { seeds, restarts, lineSearch, iterations, precision } = c;
+  if (c.dataset === 'text') {
+    return { attacks: attacks.filter(isTextAttack), protocols, skipIncompatible: c.skipIncompatible, defenses, dataset: c.dataset, sentences: examples, seeds, restarts, lineSearch, iterations, precision };
+  }
   return {
-    models, attacks: c.attacks, protocols, skipIncompatible: c.skipIncompatible, defenses, dataset: c.dataset, split: c.split,
+    // model files are resolved here, so that workers in other directories find them
+    models: models.map((m) => (/\.(onnx|json)$/i.test(m.model) ? { ...m, model: resolve(m.model) } : m)),
+    attacks: attacks.filter(isImageAttack), protocols, skipIncompatible: c.skipIncompatible, defenses, dataset: c.dataset, split: c.split ?? 'test',
     // an absolute path, so that queue workers running in other directories read the same data
     ...(c.dataRoot !== undefined ? { dataRoot: resolve(c.dataRoot) } : {}),
-    images: c.images, seeds: c.seeds, restarts: c.restarts, lineSearch: c.lineSearch, iterations: c.iterations, modelSeed: c.modelSeed, precision: c.precision,
+    images: examples, seeds, restarts, lineSearch, iterations, modelSeed: c.modelSeed ?? DEFAULT_MODEL_SEED, precision,
   };
 }
 

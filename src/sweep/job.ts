@@ -1,9 +1,9 @@
-// One job of a sweep: an attack on one image with one protocol, defense and dummy seed. Jobs are
-// plain data (they cross thread and machine boundaries) and have a stable key, so a sweep can be
-// resumed or distributed without running any job twice.
+// One job of a sweep: an attack on one image (or, text-job.ts, one sentence) with one protocol, defense and
+// dummy seed. Jobs are plain data (they cross thread and machine boundaries) and have a stable key, so a sweep
+// can be resumed or distributed without running any job twice.
 import { exampleOf, runAttack, type AttackOutcome, type HistoryRow } from '../attacks/run.js';
 import type { AttackName } from '../attacks/presets.js';
-import { protocolOf, type ProtocolParams } from '../fl/protocols/index.js';
+import type { ProtocolParams } from '../fl/protocols/index.js';
 import type { DefenseSpec } from '../defenses/defense.js';
 import type { DType } from '../engine/kernels.js';
 import { openDataset, DEFAULT_IMAGE_SHAPE } from '../data/open.js';
@@ -11,8 +11,36 @@ import type { Dataset } from '../data/dataset.js';
 import { weightsFromFile, type ModelChoice } from '../models/load.js';
 import { modelLabel } from './config.js';
 import type { LineSearch } from '../optim/lbfgs.js';
+import { attackerKeys, lineSearchKeys, messageKeys } from './job-key.js';
+import { runTextJob, textJobKey, type TextJob, type TextResult } from './text-job.js';
 
-export interface SweepJob {
+export type { TextJob, TextResult };
+
+/** A job of any sweep: an image job, or a text job (`kind: 'text'`). */
+export type SweepJob = ImageJob | TextJob;
+export type SweepResult = ImageResult | TextResult;
+
+/** The result of a job of type J. */
+export type ResultOf<J extends SweepJob> = J extends TextJob ? TextResult : ImageResult;
+
+export function isTextJob(j: SweepJob): j is TextJob {
+  return 'kind' in j && j.kind === 'text';
+}
+
+export function isTextResult(r: SweepResult): r is TextResult {
+  return isTextJob(r.job);
+}
+
+export function isImageResult(r: SweepResult): r is ImageResult {
+  return !isTextJob(r.job);
+}
+
+/** The index of the job's example in its dataset: the image's, or the sentence's. */
+export function jobExample(j: SweepJob): number {
+  return isTextJob(j) ? j.sentence : j.image;
+}
+
+export interface ImageJob {
   /** The target model; absent = lenet (keys of older sweeps stay valid). */
   model?: ModelChoice;
   attack: AttackName;
@@ -48,9 +76,9 @@ export interface KeepSpec {
   snapshots?: number[];
 }
 
-export interface SweepResult {
+export interface ImageResult {
   key: string;
-  job: SweepJob;
+  job: ImageJob;
   metrics: AttackOutcome['metrics'];
   /** With keep.history. */
   history?: HistoryRow[];
@@ -58,17 +86,15 @@ export interface SweepResult {
   snapshots?: { groundTruth: number[]; images: { iteration: number; image: number[] }[] };
 }
 
-/** A stable, readable key: the same job always gets the same key (field order fixed here). */
+/** A stable, readable key: the same job always gets the same key (field order fixed here and in job-key.ts). */
 export function jobKey(j: SweepJob): string {
-  const p = j.protocol, d = j.defense;
-  const proto = protocolOf(p.kind).key(p);
-  const def = d.name === 'none' ? 'none' : `${d.name}-${d.strength}${d.adaptive ? '-adaptive' : ''}${d.clip !== undefined ? `-C${d.clip}` : ''}`;
-  return [j.attack, proto, def, `${j.dataset}-${j.split}-${j.image}`, `seed${j.seed}`, `r${j.restarts}`, `it${j.iterations}`, `m${j.modelSeed}`, j.precision, ...(j.lineSearch === 'strong-wolfe' ? ['wolfe'] : []),
+  if (isTextJob(j)) return textJobKey(j);
+  return [...messageKeys(j), `${j.dataset}-${j.split}-${j.image}`, ...attackerKeys(j), `m${j.modelSeed}`, j.precision, ...lineSearchKeys(j.lineSearch),
     ...(j.model ? [modelLabel(j.model)] : []), ...optionKeys(j)].join('|');
 }
 
 /** The key fragments of the options above, each only when set. */
-function optionKeys(j: SweepJob): string[] {
+function optionKeys(j: ImageJob): string[] {
   return [
     ...(j.backend ? [j.backend] : []), ...(j.logEvery !== undefined ? [`log${j.logEvery}`] : []), ...(j.weightsFile ? [`weights=${j.weightsFile}`] : []),
     ...(j.keep?.history ? ['history'] : []), ...(j.keep?.snapshots ? [`snapshots${j.keep.snapshots.join('.')}`] : []),
@@ -76,7 +102,7 @@ function optionKeys(j: SweepJob): string[] {
 }
 
 /** What job.keep asks the result to keep of the outcome. */
-function kept(o: AttackOutcome, keep: KeepSpec = {}): Pick<SweepResult, 'history' | 'snapshots'> {
+function kept(o: AttackOutcome, keep: KeepSpec = {}): Pick<ImageResult, 'history' | 'snapshots'> {
   const at = keep.snapshots;
   return {
     ...(keep.history ? { history: o.history } : {}),
@@ -86,8 +112,16 @@ function kept(o: AttackOutcome, keep: KeepSpec = {}): Pick<SweepResult, 'history
 
 const open = new Map<string, Promise<Dataset>>();
 
-/** Runs one job in this thread (datasets are opened once per thread and kept). */
+/** Runs one job in this thread. */
+export async function runSweepJob(job: ImageJob): Promise<ImageResult>;
+export async function runSweepJob(job: TextJob): Promise<TextResult>;
+export async function runSweepJob(job: SweepJob): Promise<SweepResult>;
 export async function runSweepJob(job: SweepJob): Promise<SweepResult> {
+  return isTextJob(job) ? runTextJob(job) : runImageJob(job);
+}
+
+/** Runs one image job (datasets are opened once per thread and kept). */
+async function runImageJob(job: ImageJob): Promise<ImageResult> {
   const id = `${job.dataset}/${job.split}/${job.dataRoot ?? ''}`;
   if (!open.has(id)) open.set(id, openDataset(job.dataset, job.split, { root: job.dataRoot ?? '', shape: DEFAULT_IMAGE_SHAPE }));
   const data = await open.get(id)!;

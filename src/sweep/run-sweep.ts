@@ -4,11 +4,14 @@
 // thread, and the runner appends each result to the log before counting it done.
 import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { consumes } from '../attacks/presets.js';
+import type { DefenseSpec } from '../defenses/defense.js';
+import type { ProtocolParams } from '../fl/protocols/index.js';
+import type { LineSearch } from '../optim/lbfgs.js';
 import { UserError } from '../util/errors.js';
-import { defenseSpecs, modelLabel, type SweepConfig } from './config.js';
-import { jobKey, type SweepJob, type SweepResult } from './job.js';
+import { attackConsumes, defenseSpecs, modelLabel, type ImageSweepConfig, type SweepAttack, type SweepConfig, type TextSweepConfig } from './config.js';
+import { jobKey, type ImageJob, type ResultOf, type SweepJob, type SweepResult, type TextJob } from './job.js';
 import { ResultsLog } from './results-log.js';
+import { TEXT_MODEL } from './text-config.js';
 
 /**
  * Runs `jobs` (all distinct, none finished yet) and calls `onResult` on the main thread for each finished
@@ -17,24 +20,31 @@ import { ResultsLog } from './results-log.js';
  */
 export type Executor = (jobs: SweepJob[], onResult: (r: SweepResult) => void, shouldStop?: () => boolean) => Promise<void>;
 
-/** The grid in a fixed order: model, attack, protocol, defense, strength, restarts, line search, image, seed. */
-export function expandGrid(c: SweepConfig): SweepJob[] {
-  const jobs: SweepJob[] = [];
-  for (const model of c.models) for (const attack of c.attacks) {
+/** One point of the grid: a value of each axis. */
+interface GridPoint<A extends SweepAttack, M> {
+  model: M;
+  attack: A;
+  protocol: ProtocolParams;
+  defense: DefenseSpec;
+  restarts: number;
+  /** Absent = none: keys of older sweeps stay valid. */
+  lineSearch?: LineSearch;
+  example: number;
+  seed: number;
+}
+
+/** The grid's points in a fixed order: model, attack, protocol, defense, strength, restarts, line search, example, seed. */
+function* gridPoints<A extends SweepAttack, M>(c: SweepConfig & { attacks: A[] }, models: readonly M[], examples: readonly number[]): Generator<GridPoint<A, M>> {
+  for (const model of models) for (const attack of c.attacks) {
     for (const protocol of c.protocols) {
-      if (!consumes(attack, protocol.kind)) continue; // rejected by the config unless skipIncompatible
+      if (!attackConsumes(attack, protocol.kind)) continue; // rejected by the config unless skipIncompatible
       for (const axis of c.defenses) {
         for (const defense of defenseSpecs(axis)) {
           for (const restarts of c.restarts) {
             for (const lineSearch of c.lineSearch) {
-              for (const image of c.images) {
+              for (const example of examples) {
                 for (const seed of c.seeds) {
-                  jobs.push({
-                    attack, protocol: { ...protocol }, defense: { ...defense }, dataset: c.dataset, split: c.split, image, seed, restarts,
-                    iterations: c.iterations, modelSeed: c.modelSeed, precision: c.precision, ...(c.dataRoot !== undefined ? { dataRoot: c.dataRoot } : {}),
-                    ...(lineSearch !== 'none' ? { lineSearch } : {}), // absent = none: keys of older sweeps stay valid
-                    ...(modelLabel(model) !== 'lenet' ? { model: { ...model } } : {}), // absent = lenet, likewise
-                  });
+                  yield { model, attack, protocol: { ...protocol }, defense: { ...defense }, restarts, ...(lineSearch !== 'none' ? { lineSearch } : {}), example, seed };
                 }
               }
             }
@@ -43,21 +53,46 @@ export function expandGrid(c: SweepConfig): SweepJob[] {
       }
     }
   }
+}
+
+function imageJobs(c: ImageSweepConfig): ImageJob[] {
+  return [...gridPoints(c, c.models, c.images)].map(({ model, attack, protocol, defense, restarts, lineSearch, example, seed }) => ({
+    attack, protocol, defense, dataset: c.dataset, split: c.split, image: example, seed, restarts,
+    iterations: c.iterations, modelSeed: c.modelSeed, precision: c.precision, ...(c.dataRoot !== undefined ? { dataRoot: c.dataRoot } : {}),
+    ...(lineSearch ? { lineSearch } : {}),
+    ...(modelLabel(model) !== 'lenet' ? { model: { ...model } } : {}), // absent = lenet: keys of older sweeps stay valid
+  }));
+}
+
+/** Text jobs: one model (tiny-gpt, not named in the job), each example a sentence. */
+function textJobs(c: TextSweepConfig): TextJob[] {
+  return [...gridPoints(c, [TEXT_MODEL], c.sentences)].map(({ attack, protocol, defense, restarts, lineSearch, example, seed }) => ({
+    kind: 'text', attack, protocol, defense, dataset: c.dataset, sentence: example, seed, restarts, iterations: c.iterations, precision: c.precision,
+    ...(lineSearch ? { lineSearch } : {}),
+  }));
+}
+
+/** The grid in a fixed order: model, attack, protocol, defense, strength, restarts, line search, image (or sentence), seed. */
+export function expandGrid(c: ImageSweepConfig): ImageJob[];
+export function expandGrid(c: TextSweepConfig): TextJob[];
+export function expandGrid(c: SweepConfig): SweepJob[];
+export function expandGrid(c: SweepConfig): SweepJob[] {
+  const jobs: SweepJob[] = c.dataset === 'text' ? textJobs(c) : imageJobs(c);
   const keys = new Set(jobs.map(jobKey));
   if (keys.size !== jobs.length) throw new Error(`internal: ${jobs.length - keys.size} grid jobs share a key`);
   return jobs;
 }
 
-export interface SweepProgress {
+export interface SweepProgress<R extends SweepResult = SweepResult> {
   /** Finished jobs of the grid (including those finished by earlier runs). */
   done: number;
   total: number;
-  last: SweepResult | null;
+  last: R | null;
 }
 
-export interface SweepRun {
+export interface SweepRun<R extends SweepResult = SweepResult> {
   /** All results of the grid, in grid order (after an interrupt: those that finished). */
-  results: SweepResult[];
+  results: R[];
   /** Stopped by shouldStop before every job had finished. */
   interrupted: boolean;
   total: number;
@@ -77,11 +112,11 @@ export interface SweepRun {
   badLines: number;
 }
 
-export interface RunSweepOptions {
+export interface RunSweepOptions<J extends SweepJob = SweepJob> {
   dir: string;
-  jobs: SweepJob[];
+  jobs: J[];
   executor: Executor;
-  onProgress?: (p: SweepProgress) => void;
+  onProgress?: (p: SweepProgress<ResultOf<J>>) => void;
   /** The caller holds the directory's lock (lockSweepDir) already. */
   locked?: boolean;
   /** An interrupt: no new job starts, and the run ends with the results that finished. */
@@ -124,15 +159,16 @@ export function lockSweepDir(dir: string): () => void {
 }
 
 /** Runs the jobs of the grid that results.jsonl does not hold yet, appending each result as it finishes. */
-export async function runSweep(o: RunSweepOptions): Promise<SweepRun> {
+export async function runSweep<J extends SweepJob>(o: RunSweepOptions<J>): Promise<SweepRun<ResultOf<J>>> {
   const unlock = o.locked ? () => {} : lockSweepDir(o.dir);
   const log = ResultsLog.open(join(o.dir, RESULTS_FILE));
   try {
-    const byKey = new Map<string, SweepResult>();
+    // a result whose key is a job's of the grid is that job's result (keys name the job type)
+    const byKey = new Map<string, ResultOf<J>>();
     const grid = new Set(o.jobs.map(jobKey));
     let foreign = 0;
     for (const r of log.contents.results) {
-      if (grid.has(r.key)) byKey.set(r.key, r);
+      if (grid.has(r.key)) byKey.set(r.key, r as ResultOf<J>);
       else foreign++;
     }
     const resumed = byKey.size;
@@ -141,8 +177,9 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepRun> {
     o.onProgress?.({ done: resumed, total, last: null });
     const t0 = performance.now();
     let ran = 0;
-    await o.executor(pending, (r) => {
-      if (byKey.has(r.key) || !grid.has(r.key)) return; // an executor delivering twice (e.g. a queue retry) is harmless
+    await o.executor(pending, (delivered) => {
+      if (byKey.has(delivered.key) || !grid.has(delivered.key)) return; // an executor delivering twice (e.g. a queue retry) is harmless
+      const r = delivered as ResultOf<J>;
       log.append(r);
       byKey.set(r.key, r);
       ran++;

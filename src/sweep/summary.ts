@@ -1,18 +1,23 @@
 // Per-cell statistics of a sweep: attack x protocol x defense x strength x restarts, over images and seeds.
+// The cells of image sweeps; text-summary.ts has those of text sweeps, on the same cells (groupCells).
 import { modelLabel } from './config.js';
 import { SUCCESS_MSE } from '../metrics/success.js';
 import { mean, median } from '../util/stats.js';
-import type { SweepResult } from './job.js';
+import { isTextJob, type ImageResult, type SweepJob, type SweepResult } from './job.js';
 import { protocolOf, type ProtocolParams } from '../fl/protocols/index.js';
 import type { DefenseSpec } from '../defenses/defense.js';
 
-export interface CellSummary {
+/** What names a cell. */
+export interface CellHead {
   attack: string;
   protocol: string;
   /** Defense family label: name, plus ' adaptive' / ' C=..' when set. */
   defense: string;
   strength: number;
   restarts: number;
+}
+
+export interface CellSummary extends CellHead {
   runs: number;
   success: number;
   successRate: number;
@@ -34,27 +39,33 @@ export function defenseLabel(d: DefenseSpec): string {
 }
 
 
-/** Cells in the order of their first result (grid order when the results are). */
-export function summarise(results: readonly SweepResult[]): CellSummary[] {
-  const cells = new Map<string, SweepResult[]>();
-  const head = new Map<string, Omit<CellSummary, 'runs' | 'success' | 'successRate' | 'labelAccuracy' | 'meanPsnr' | 'medianPsnr' | 'meanSsim' | 'medianSsim' | 'meanSeconds' | 'diverged'>>();
+function cellHead(j: SweepJob): CellHead {
+  // a strong-Wolfe run is its own line in tables and plots: 'dlg+wolfe'
+  // and so is each model other than lenet: 'dlg@resnet20-w8' (text jobs all run on tiny-gpt)
+  const model = !isTextJob(j) && j.model ? `@${modelLabel(j.model)}` : '';
+  return { attack: j.attack + (j.lineSearch === 'strong-wolfe' ? '+wolfe' : '') + model, protocol: protocolLabel(j.protocol), defense: defenseLabel(j.defense), strength: j.defense.strength, restarts: j.restarts };
+}
+
+/** The results by cell, cells in the order of their first result (grid order when the results are). */
+export function groupCells<R extends SweepResult>(results: readonly R[]): { head: CellHead; results: R[] }[] {
+  const cells = new Map<string, { head: CellHead; results: R[] }>();
   for (const r of results) {
-    // a strong-Wolfe run is its own line in tables and plots: 'dlg+wolfe'
-    // and so is each model other than lenet: 'dlg@resnet20-w8'
-    const h = { attack: r.job.attack + (r.job.lineSearch === 'strong-wolfe' ? '+wolfe' : '') + (r.job.model ? `@${modelLabel(r.job.model)}` : ''), protocol: protocolLabel(r.job.protocol), defense: defenseLabel(r.job.defense), strength: r.job.defense.strength, restarts: r.job.restarts };
-    const k = JSON.stringify(h);
-    if (!cells.has(k)) {
-      cells.set(k, []);
-      head.set(k, h);
-    }
-    cells.get(k)!.push(r);
+    const head = cellHead(r.job);
+    const k = JSON.stringify(head);
+    if (!cells.has(k)) cells.set(k, { head, results: [] });
+    cells.get(k)!.results.push(r);
   }
-  return [...cells].map(([k, rs]) => {
+  return [...cells.values()];
+}
+
+/** Cells in the order of their first result (grid order when the results are). */
+export function summarise(results: readonly ImageResult[]): CellSummary[] {
+  return groupCells(results).map(({ head, results: rs }) => {
     const m = rs.map((r) => r.metrics);
     const success = m.filter((x) => x.mse < SUCCESS_MSE).length;
     const psnr = m.map((x) => x.psnr), ssim = m.map((x) => x.ssim);
     return {
-      ...head.get(k)!, runs: rs.length, success, successRate: success / rs.length,
+      ...head, runs: rs.length, success, successRate: success / rs.length,
       labelAccuracy: m.filter((x) => x.label_correct).length / rs.length,
       meanPsnr: mean(psnr), medianPsnr: median(psnr), meanSsim: mean(ssim), medianSsim: median(ssim),
       meanSeconds: mean(m.map((x) => x.seconds)), diverged: m.filter((x) => x.diverged).length,
@@ -69,7 +80,11 @@ const csvCell = (v: string | number) => {
 
 export const SUMMARY_COLUMNS = ['attack', 'protocol', 'defense', 'strength', 'restarts', 'runs', 'success', 'success_rate', 'label_accuracy', 'mean_psnr', 'median_psnr', 'mean_ssim', 'median_ssim', 'mean_seconds', 'diverged'] as const;
 
+/** A CSV file: the header, then one line per row. */
+export function csvText(columns: readonly string[], rows: readonly (string | number)[][]): string {
+  return [columns.join(','), ...rows.map((r) => r.map(csvCell).join(','))].join('\n') + '\n';
+}
+
 export function summaryCsv(cells: readonly CellSummary[]): string {
-  const rows = cells.map((c) => [c.attack, c.protocol, c.defense, c.strength, c.restarts, c.runs, c.success, c.successRate, c.labelAccuracy, c.meanPsnr, c.medianPsnr, c.meanSsim, c.medianSsim, c.meanSeconds, c.diverged].map(csvCell).join(','));
-  return [SUMMARY_COLUMNS.join(','), ...rows].join('\n') + '\n';
+  return csvText(SUMMARY_COLUMNS, cells.map((c) => [c.attack, c.protocol, c.defense, c.strength, c.restarts, c.runs, c.success, c.successRate, c.labelAccuracy, c.meanPsnr, c.medianPsnr, c.meanSsim, c.medianSsim, c.meanSeconds, c.diverged]));
 }

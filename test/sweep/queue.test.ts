@@ -55,8 +55,8 @@ interface Proc {
   waitFor: (re: RegExp, ms: number) => Promise<string>;
 }
 
-function startWorker(extra: string[] = []): Proc {
-  const child = spawn(process.execPath, [CLI, 'worker', '--queue', REDIS, '--queue-name', QUEUE,
+function startWorker(extra: string[] = [], queue = QUEUE): Proc {
+  const child = spawn(process.execPath, [CLI, 'worker', '--queue', REDIS, '--queue-name', queue,
     '--lock-duration', String(LOCK_MS), '--stalled-interval', String(STALLED_MS), ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   const lines: Proc['lines'] = [];
@@ -222,6 +222,33 @@ test('gradleak sweep --queue with two worker processes, one SIGKILLed mid-job: r
   assert.equal(keys.length, 6, 'one line per job');
   assert.equal(new Set(keys).size, 6, 'no job twice');
   assert.equal(JSON.parse(sweepOut.trim().split('\n').pop()!).total, 6);
+});
+
+test('a text sweep runs on queue workers as on local threads: the worker prints its scores, results.jsonl holds the same runs', async () => {
+  queueUsed = true;
+  const dir = mkdtempSync(join(tmpdir(), 'gradleak-qtext-'));
+  dirs.push(dir);
+  const config = join(dir, 'text.yaml');
+  writeFileSync(config, 'dataset: text\nattacks: [tag]\nsentences: [0, 3]\ndefenses: [none, {name: prune, strengths: [0.5]}]\niterations: 5\n');
+  const queue = `${QUEUE}-text`; // this worker alone serves it (workers of earlier tests may still serve QUEUE)
+  const worker = startWorker([], queue);
+  const sweep = spawn(process.execPath, [CLI, 'sweep', '--config', config, '--out', join(dir, 'q'), '--queue', REDIS, '--queue-name', queue], { stdio: ['ignore', 'ignore', 'pipe'] });
+  children.push(sweep);
+  let err = '';
+  sweep.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c));
+  const code = await withTimeout(new Promise<number | null>((resolve) => sweep.on('exit', (c) => resolve(c))), 60_000, 'text sweep --queue');
+  assert.equal(code, 0, err);
+  await worker.waitFor(/^done tag\|fedsgd\|prune-0\.5\|text-3\|seed0\|r1\|it5\|float64\|tiny-gpt \d+\.\d\d s {2}token accuracy \d+\.\d% {2}ROUGE-L \d\.\d{3}$/, 5000);
+  worker.child.kill('SIGKILL');
+  const local = spawn(process.execPath, [CLI, 'sweep', '--config', config, '--out', join(dir, 'local'), '--workers', '1'], { stdio: 'ignore' });
+  assert.equal(await new Promise((resolve) => local.on('exit', (c) => resolve(c))), 0);
+  const runs = (out: string) => readFileSync(join(dir, out, 'results.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+    .map((r) => [r.key, r.metrics.recovered_tokens, r.metrics.objective]).sort((a, b) => a[0].localeCompare(b[0]));
+  assert.equal(runs('q').length, 4);
+  assert.deepEqual(runs('q'), runs('local'));
+  const q = new Queue(queue, { connection: { ...parseRedisUrl(REDIS), maxRetriesPerRequest: 1 } });
+  await q.obliterate({ force: true }).catch(() => {});
+  await q.close();
 });
 
 test('gradleak reproduce --queue runs its grid on worker processes: the same outputs as on local threads (apart from seconds)', async () => {

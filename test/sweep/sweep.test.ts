@@ -7,12 +7,19 @@ import { appendFileSync, existsSync, mkdtempSync, readFileSync, truncateSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gradleak, CLI } from '../cli/helpers.js';
-import { loadSweepConfig, parseSweepConfig } from '../../src/sweep/config.js';
+import { loadSweepConfig, parseSweepConfig, type ImageSweepConfig } from '../../src/sweep/config.js';
 import { expandGrid, runSweep, type Executor } from '../../src/sweep/run-sweep.js';
 import { decodeResult, encodeResult, ResultsLog } from '../../src/sweep/results-log.js';
-import { jobKey, type SweepJob, type SweepResult } from '../../src/sweep/job.js';
+import { isImageResult, isTextJob, jobKey, type ImageJob, type ImageResult } from '../../src/sweep/job.js';
 import { summarise, summaryCsv } from '../../src/sweep/summary.js';
 import { UserError } from '../../src/util/errors.js';
+
+/** The config of an image sweep (parseSweepConfig makes text sweeps' too). */
+function imageSweep(raw: unknown, source?: string): ImageSweepConfig {
+  const c = parseSweepConfig(raw, source);
+  assert.ok(c.dataset !== 'text');
+  return c;
+}
 
 const tmp = (p: string) => mkdtempSync(join(tmpdir(), `gradleak-sweep-${p}-`));
 
@@ -27,7 +34,7 @@ function rejects(raw: unknown, re: RegExp): void {
 }
 
 test('config: defaults, count axes, grid size and stable keys', () => {
-  const c = parseSweepConfig({
+  const c = imageSweep({
     attacks: ['dlg', 'idlg'],
     defenses: ['none', { name: 'gaussian', strengths: [1e-4, 1e-3] }, { name: 'prune', strengths: [0.1], adaptive: true }, 'fp16'],
     images: { count: 2 }, seeds: { count: 3, start: 5 }, restarts: [1, 3], iterations: 5,
@@ -41,7 +48,7 @@ test('config: defaults, count axes, grid size and stable keys', () => {
   assert.equal(new Set(jobs.map(jobKey)).size, jobs.length);
   assert.deepEqual(expandGrid(c).map(jobKey), jobs.map(jobKey), 'same config, same keys in the same order');
   // each attack gets the protocol it consumes when protocols are not given
-  const mixed = expandGrid(parseSweepConfig({ attacks: ['dlg', 'admm-aware'], iterations: 5 }));
+  const mixed = expandGrid(imageSweep({ attacks: ['dlg', 'admm-aware'], iterations: 5 }));
   assert.deepEqual(mixed.map((j) => [j.attack, j.protocol.kind]), [['dlg', 'fedsgd'], ['admm-aware', 'fedadmm']]);
 });
 
@@ -66,7 +73,7 @@ test('config: bad input names the key path', () => {
   rejects({ attacks: ['dlg'], protocols: ['fedsgd', 'fedadmm'] }, /attacks\[0\]: attack dlg consumes fedsgd messages only, not protocols\[1\] \(fedadmm\).*skipIncompatible/);
   rejects({ attacks: ['dlg'], protocols: ['fedadmm'] }, /attacks\[0\]: attack dlg needs fedsgd messages/);
   rejects({ attacks: ['admm-aware'], protocols: [{ kind: 'fedadmm', steps: 0 }] }, /protocols\[0\]: steps must be an integer >= 1/);
-  const ok = parseSweepConfig({ attacks: ['dlg', 'dlg-admm'], protocols: ['fedsgd', { kind: 'fedadmm', steps: 2 }], skipIncompatible: true });
+  const ok = imageSweep({ attacks: ['dlg', 'dlg-admm'], protocols: ['fedsgd', { kind: 'fedadmm', steps: 2 }], skipIncompatible: true });
   assert.deepEqual(expandGrid(ok).map((j) => [j.attack, j.protocol.kind, j.protocol.steps]), [['dlg', 'fedsgd', 1], ['dlg-admm', 'fedadmm', 2]]);
 });
 
@@ -88,18 +95,19 @@ test('config files: YAML and JSON, parse errors name the file', () => {
   assert.equal(expandGrid(loadSweepConfig(new URL('seed-sensitivity.yaml', examples).pathname)).length, 2 * 10 * 20 * 2);
 });
 
-function fakeResult(job: SweepJob, mse = 1e-4): SweepResult {
+function fakeResult(job: ImageJob, mse = 1e-4): ImageResult {
   return {
     key: jobKey(job), job, metrics: {
       attack: job.attack, dataset: job.dataset, index: job.image, seed: job.seed, iterations: job.iterations, evaluations: 1, seconds: 0.01,
       objective: 0, mse, psnr: mse === 0 ? Infinity : -10 * Math.log10(mse), ssim: 0.9, label_true: 1, label_pred: 1, label_correct: true,
       label_inferred: false, diverged: false, restarts: 1, chosen_restart: 0, chosen_seed: job.seed, restart_objectives: [0],
-    } as unknown as SweepResult['metrics'],
+    } as unknown as ImageResult['metrics'],
   };
 }
 
 const fakeExecutor = (ran: string[], failAfter = Infinity): Executor => async (jobs, onResult) => {
   for (const j of jobs) {
+    assert.ok(!isTextJob(j));
     if (ran.length >= failAfter) throw new Error('worker crashed');
     ran.push(jobKey(j));
     onResult(fakeResult(j, j.seed === 0 ? 0 : 1e-2));
@@ -110,12 +118,14 @@ const fakeExecutor = (ran: string[], failAfter = Infinity): Executor => async (j
 test('results log: whole lines, a partial last line is cut away, Infinity survives', () => {
   const dir = tmp('log');
   const path = join(dir, 'results.jsonl');
-  const jobs = expandGrid(parseSweepConfig({ seeds: { count: 3 }, iterations: 5 }));
+  const jobs = expandGrid(imageSweep({ seeds: { count: 3 }, iterations: 5 }));
   const log = ResultsLog.open(path);
   log.append(fakeResult(jobs[0], 0));
   log.append(fakeResult(jobs[1]));
   log.close();
-  assert.equal(decodeResult(encodeResult(fakeResult(jobs[0], 0))).metrics.psnr, Infinity);
+  const decoded = decodeResult(encodeResult(fakeResult(jobs[0], 0)));
+  assert.ok(isImageResult(decoded));
+  assert.equal(decoded.metrics.psnr, Infinity);
   appendFileSync(path, encodeResult(fakeResult(jobs[2])).slice(0, 40)); // a crash in the middle of a write
   const again = ResultsLog.open(path);
   assert.deepEqual(again.contents.results.map((r) => r.key), [jobs[0], jobs[1]].map(jobKey));
@@ -129,7 +139,7 @@ test('results log: whole lines, a partial last line is cut away, Infinity surviv
 
 test('runSweep resumes after a failure, runs each job once, ignores duplicate deliveries', async () => {
   const dir = tmp('resume');
-  const jobs = expandGrid(parseSweepConfig({ attacks: ['dlg', 'idlg'], defenses: ['none', { name: 'gaussian', strengths: [1e-3, 1e-2] }], seeds: { count: 2 }, iterations: 5 }));
+  const jobs = expandGrid(imageSweep({ attacks: ['dlg', 'idlg'], defenses: ['none', { name: 'gaussian', strengths: [1e-3, 1e-2] }], seeds: { count: 2 }, iterations: 5 }));
   const ran: string[] = [];
   await assert.rejects(runSweep({ dir, jobs, executor: fakeExecutor(ran, 5) }), /worker crashed/);
   assert.equal(readFileSync(join(dir, 'results.jsonl'), 'utf8').trim().split('\n').length, 5);
@@ -240,8 +250,8 @@ test('sweep rejects bad configs with one line and exit 2', () => {
 });
 
 test('lineSearch axis: strong-Wolfe jobs get their own keys, plain jobs keep theirs', () => {
-  const plain = parseSweepConfig({ attacks: ['dlg'], seeds: [0, 1] }, 'cfg');
-  const both = parseSweepConfig({ attacks: ['dlg'], seeds: [0, 1], lineSearch: ['none', 'strong-wolfe'] }, 'cfg');
+  const plain = imageSweep({ attacks: ['dlg'], seeds: [0, 1] }, 'cfg');
+  const both = imageSweep({ attacks: ['dlg'], seeds: [0, 1], lineSearch: ['none', 'strong-wolfe'] }, 'cfg');
   const plainKeys = expandGrid(plain).map(jobKey);
   const bothJobs = expandGrid(both);
   assert.equal(bothJobs.length, 4);
@@ -252,8 +262,8 @@ test('lineSearch axis: strong-Wolfe jobs get their own keys, plain jobs keep the
 });
 
 test('models axis: lenet jobs keep their keys, other models get their own keys, cells and a model-aware run', async () => {
-  const plain = expandGrid(parseSweepConfig({ attacks: ['idlg'], iterations: 5 }));
-  const c = parseSweepConfig({ attacks: ['idlg'], iterations: 5, models: ['lenet', { model: 'mlp', width: 16 }, { model: 'resnet20', width: 4, bn: 'eval' }] });
+  const plain = expandGrid(imageSweep({ attacks: ['idlg'], iterations: 5 }));
+  const c = imageSweep({ attacks: ['idlg'], iterations: 5, models: ['lenet', { model: 'mlp', width: 16 }, { model: 'resnet20', width: 4, bn: 'eval' }] });
   const jobs = expandGrid(c);
   assert.equal(jobs.length, 3);
   assert.equal(jobKey(jobs[0]), jobKey(plain[0]), 'lenet is the default: same key as before the axis existed');
@@ -262,7 +272,7 @@ test('models axis: lenet jobs keep their keys, other models get their own keys, 
   assert.match(jobKey(jobs[2]), /\|resnet20-w4-bneval$/);
   rejects({ models: ['lenet', 'lenet'] }, /models\[1\]: duplicate model lenet/);
   rejects({ models: [{ model: 'mlp', depth: 3 }] }, /models\[0\]: unknown key 'depth'/);
-  const results: SweepResult[] = [];
+  const results: ImageResult[] = [];
   for (const j of jobs.slice(1)) results.push(await (await import('../../src/sweep/job.js')).runSweepJob(j));
   assert.deepEqual(summarise(results).map((s) => s.attack), ['idlg@mlp-w16', 'idlg@resnet20-w4-bneval']);
   assert.ok(results.every((r) => Number.isFinite(r.metrics.objective)));
@@ -308,13 +318,13 @@ test('sweep ETA: "-" until a job of this run has finished, then from its own pac
 });
 
 test('a relative dataRoot is resolved to an absolute path, so queue workers elsewhere read the same data', () => {
-  const c = parseSweepConfig({ dataset: 'cifar10', dataRoot: 'data/here' });
+  const c = imageSweep({ dataset: 'cifar10', dataRoot: 'data/here' });
   assert.equal(c.dataRoot, join(process.cwd(), 'data/here'));
 });
 
 test('job options: a plain job\'s result holds its metrics only; keep.history and keep.snapshots add what reproduce\'s figures need', async () => {
   const { runSweepJob } = await import('../../src/sweep/job.js');
-  const [plain] = expandGrid(parseSweepConfig({ attacks: ['idlg'], iterations: 4 }));
+  const [plain] = expandGrid(imageSweep({ attacks: ['idlg'], iterations: 4 }));
   assert.equal(jobKey(plain), 'idlg|fedsgd|none|mnist-test-0|seed0|r1|it4|m1234|float64', 'config-file sweeps keep their keys');
   const lean = await runSweepJob(plain);
   assert.deepEqual(Object.keys(lean).sort(), ['job', 'key', 'metrics']);
@@ -326,12 +336,13 @@ test('job options: a plain job\'s result holds its metrics only; keep.history an
   assert.ok(kept.snapshots!.images.every((s) => s.image.length === 28 * 28));
   assert.equal(kept.metrics.mse, (await runSweepJob({ ...plain, logEvery: 2 })).metrics.mse, 'keeping changes nothing measured');
   const back = decodeResult(encodeResult(kept));
+  assert.ok(isImageResult(back));
   assert.deepEqual(back.snapshots, kept.snapshots, 'snapshots survive results.jsonl exactly');
 });
 
 test('an interrupted sweep on the thread pool starts no new job and returns the finished results, in grid order', async () => {
   const { localExecutor } = await import('../../src/sweep/local-executor.js');
-  const jobs = expandGrid(parseSweepConfig({ attacks: ['dlg'], seeds: { count: 4 }, iterations: 2 }));
+  const jobs = expandGrid(imageSweep({ attacks: ['dlg'], seeds: { count: 4 }, iterations: 2 }));
   const dir = tmp('stop');
   let done = 0;
   const run = await runSweep({ dir, jobs, executor: localExecutor(1), onProgress: (p) => (done = p.done), shouldStop: () => done >= 2 });

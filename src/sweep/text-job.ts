@@ -1,0 +1,55 @@
+// A text job of a sweep: a text attack (dlg-text, tag, lamp) on tiny-gpt's client training on one sentence of
+// the text dataset, with one protocol, defense and dummy seed: the run of `gradleak attack --dataset text`
+// (text/text-run.ts). Its result's metrics are that run's metrics (token accuracy, ROUGE-1/2/L, the texts).
+import type { DefenseSpec } from '../defenses/defense.js';
+import type { DType } from '../engine/kernels.js';
+import type { ProtocolParams } from '../fl/protocols/index.js';
+import { tinyGptTextModel } from '../models/tiny-gpt.js';
+import type { LineSearch } from '../optim/lbfgs.js';
+import { textSentence } from '../text/sentences.js';
+import type { TextAttackName } from '../text/text-attacks.js';
+import { textCase } from '../text/text-case.js';
+import { runTextAttack, type TextMetrics } from '../text/text-run.js';
+import { vocabulary } from '../text/vocabulary.js';
+import { attackerKeys, lineSearchKeys, messageKeys } from './job-key.js';
+import { TEXT_MODEL } from './text-config.js';
+
+export interface TextJob {
+  kind: 'text';
+  attack: TextAttackName;
+  protocol: ProtocolParams;
+  defense: DefenseSpec;
+  dataset: 'text';
+  /** The sentence's index in the text dataset (the client's batch: this one sentence). */
+  sentence: number;
+  seed: number;
+  restarts: number;
+  iterations: number;
+  precision: DType;
+  /** L-BFGS line search (dlg-text); absent = none. */
+  lineSearch?: LineSearch;
+}
+
+export interface TextResult {
+  key: string;
+  job: TextJob;
+  metrics: TextMetrics;
+}
+
+/** `lamp|fedsgd|none|text-3|seed0|r1|it50|float64|tiny-gpt`: the image keys' order, the model always named. */
+export function textJobKey(j: TextJob): string {
+  return [...messageKeys(j), `${j.dataset}-${j.sentence}`, ...attackerKeys(j), j.precision, ...lineSearchKeys(j.lineSearch), TEXT_MODEL].join('|');
+}
+
+/** Runs one text job in this thread (tiny-gpt's weights, the vocabulary and the sentences are read once per thread). */
+export function runTextJob(job: TextJob): TextResult {
+  const engine = { backend: 'wasm', dtype: job.precision } as const;
+  const batch = { sentences: [textSentence(job.sentence).tokens], dataset: job.dataset, indices: [job.sentence] };
+  const c = textCase({ model: tinyGptTextModel(), engine, protocol: job.protocol, defense: job.defense }, batch);
+  const vocab = vocabulary();
+  const outcome = runTextAttack(c, {
+    attack: job.attack, iterations: job.iterations, seed: job.seed, logEvery: job.iterations, restarts: job.restarts,
+    ...(job.lineSearch ? { lineSearch: job.lineSearch } : {}), model: TEXT_MODEL, protocol: job.protocol, defense: job.defense, engine,
+  }, (ids) => vocab.decode(ids));
+  return { key: textJobKey(job), job, metrics: outcome.metrics };
+}
