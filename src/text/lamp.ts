@@ -5,9 +5,8 @@
 // gradient distance at its hard tokens plus lambda times the model's own loss on it (its log-perplexity: the
 // language-model prior). The best candidate, when it beats the current tokens, is applied to z (its rows permuted, or
 // two logits of a row exchanged), so the continuous optimisation carries on from the new tokens. After the last
-// continuous step a local search tries every swap of two tokens, every move of one token and every replacement until
-// none lowers the cost (within a budget): without a defense the true tokens have distance 0, so what stops it short
-// is a local minimum, not noise.
+// continuous step a local search tries every move of one or two tokens until none lowers the cost (within a budget):
+// without a defense the true tokens have distance 0, so what stops it short is a local minimum, not noise.
 import type { MessageFunction } from '../fl/message.js';
 import type { Objective } from '../attacks/objective.js';
 import type { BetweenSteps } from '../attacks/gradient-matching.js';
@@ -132,20 +131,17 @@ function randomMove(tokens: readonly number[], lengths: readonly number[], start
   return { kind: 'order', order };
 }
 
-/** Every swap of two tokens (of one sentence or two), every move of one token within a sentence, and every replacement by another bag token. */
+/** Every swap of two tokens and every move of one token within a sentence, and every replacement by another bag token. */
 function* allMoves(tokens: readonly number[], lengths: readonly number[], starts: readonly number[], bag: readonly number[]): Generator<Move> {
   const identity = () => tokens.map((_, g) => g);
-  for (let g = 0; g < tokens.length; g++) {
-    for (let h = g + 1; h < tokens.length; h++) {
-      if (tokens[g] === tokens[h]) continue;
-      const order = identity();
-      [order[g], order[h]] = [order[h], order[g]];
-      yield { kind: 'order', order };
-    }
-  }
   for (let b = 0; b < lengths.length; b++) {
     const s = starts[b], n = lengths[b];
     for (let i = 0; i < n; i++) {
+      for (let j = i + 1; j < n; j++) {
+        const order = identity();
+        [order[s + i], order[s + j]] = [order[s + j], order[s + i]];
+        yield { kind: 'order', order };
+      }
       for (let j = 0; j < n; j++) {
         if (Math.abs(i - j) < 2) continue; // a move by one place is a swap
         const within = Array.from({ length: n }, (_, k) => k), [token] = within.splice(i, 1);
