@@ -1,5 +1,6 @@
 // The report of a text sweep: the sweep report (sweep-report.ts) on text cells, whose measures are the mean token
 // accuracy and ROUGE of the recovered sentences, and how many were recovered exactly.
+import { TEXT_ITERATIONS } from '../text/text-attacks.js';
 import { escapeXml } from './svg.js';
 import { num, pct, rangeText, writeCellReport, type CellView, type SweepPlot, type SweepRunInfo } from './sweep-report.js';
 import type { TextSweepConfig } from '../sweep/config.js';
@@ -27,7 +28,7 @@ const TEXT_VIEW: CellView<TextCellSummary> = {
 /** The outputs of a text sweep: summary.csv, plot-<defense>.svg, report.html. */
 export function writeTextSweepOutputs(dir: string, c: TextSweepConfig, cells: readonly TextCellSummary[], info: SweepRunInfo): Promise<{ html: string; plots: SweepPlot[] }> {
   const what = `${info.total} jobs: attacks ${c.attacks.map(escapeXml).join(', ')} on ${TEXT_MODEL}, text sentences ${escapeXml(rangeText(c.sentences))}
-(${c.sentences.length}) x dummy seeds ${escapeXml(rangeText(c.seeds))} (${c.seeds.length}), restarts ${c.restarts.join(', ')}, ${c.iterations} iterations, ${c.precision}.
+(${c.sentences.length}) x dummy seeds ${escapeXml(rangeText(c.seeds))} (${c.seeds.length}), restarts ${c.restarts.join(', ')}, ${c.iterations !== undefined ? `${c.iterations} iterations` : `each attack's default iterations (${c.attacks.map((a) => `${a} ${TEXT_ITERATIONS[a]}`).join(', ')})`}, ${c.precision}.
 Each cell: the means over its runs of the token accuracy (the share of positions recovered) and the ROUGE-1/2/L F1 of the recovered
 sentence against the true one; exact = every token recovered.`;
   return writeCellReport(dir, TEXT_VIEW, cells, { what, pointOver: `${c.sentences.length} sentence(s) x ${c.seeds.length} seed(s)` }, info);

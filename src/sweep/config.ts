@@ -106,7 +106,8 @@ const schema = z.strictObject({
   restarts: z.array(z.number().int().min(1)).default([1]),
   /** L-BFGS line search per job: none (the papers' setting) and/or strong-wolfe. */
   lineSearch: z.array(z.enum(LINE_SEARCHES)).default(['none']),
-  iterations: z.number().int().min(1).default(300),
+  /** Default: 300 on images; on text each attack's own (TEXT_ITERATIONS, as `gradleak attack`). */
+  iterations: z.number().int().min(1).optional(),
   /** Default 1234 (DEFAULT_MODEL_SEED). */
   modelSeed: z.number().int().min(0).optional(),
   precision: z.enum(['float64', 'float32']).default('float64'),
@@ -128,7 +129,6 @@ interface CommonSweepConfig {
   seeds: number[];
   restarts: number[];
   lineSearch: LineSearch[];
-  iterations: number;
   precision: 'float64' | 'float32';
 }
 
@@ -141,6 +141,7 @@ export interface ImageSweepConfig extends CommonSweepConfig {
   dataRoot?: string;
   images: number[];
   modelSeed: number;
+  iterations: number;
 }
 
 /** A sweep of the text attacks on tiny-gpt over sentences of the text dataset. */
@@ -148,11 +149,15 @@ export interface TextSweepConfig extends CommonSweepConfig {
   dataset: 'text';
   attacks: TextAttackName[];
   sentences: number[];
+  /** Absent: each attack's own default (TEXT_ITERATIONS). */
+  iterations?: number;
 }
 
 export type SweepConfig = ImageSweepConfig | TextSweepConfig;
 
 const DEFAULT_MODEL_SEED = 1234;
+/** DLG's 300 L-BFGS steps. */
+const DEFAULT_IMAGE_ITERATIONS = 300;
 /** The images (sentences) when none are given. */
 const DEFAULT_EXAMPLES = [0];
 
@@ -289,7 +294,7 @@ function semanticChecks(c: z.output<typeof schema>): SweepConfig {
   }
   const { seeds, restarts, lineSearch, iterations, precision } = c;
   if (c.dataset === 'text') {
-    return { attacks: attacks.filter(isTextAttack), protocols, skipIncompatible: c.skipIncompatible, defenses, dataset: c.dataset, sentences: examples, seeds, restarts, lineSearch, iterations, precision };
+    return { attacks: attacks.filter(isTextAttack), protocols, skipIncompatible: c.skipIncompatible, defenses, dataset: c.dataset, sentences: examples, seeds, restarts, lineSearch, ...(iterations !== undefined ? { iterations } : {}), precision };
   }
   return {
     // model files are resolved here, so that workers in other directories find them
@@ -297,7 +302,7 @@ function semanticChecks(c: z.output<typeof schema>): SweepConfig {
     attacks: attacks.filter(isImageAttack), protocols, skipIncompatible: c.skipIncompatible, defenses, dataset: c.dataset, split: c.split ?? 'test',
     // an absolute path, so that queue workers running in other directories read the same data
     ...(c.dataRoot !== undefined ? { dataRoot: resolve(c.dataRoot) } : {}),
-    images: examples, seeds, restarts, lineSearch, iterations, modelSeed: c.modelSeed ?? DEFAULT_MODEL_SEED, precision,
+    images: examples, seeds, restarts, lineSearch, iterations: iterations ?? DEFAULT_IMAGE_ITERATIONS, modelSeed: c.modelSeed ?? DEFAULT_MODEL_SEED, precision,
   };
 }
 

@@ -12,6 +12,7 @@ import { attackConsumes, defenseSpecs, modelLabel, type ImageSweepConfig, type S
 import { jobKey, type ImageJob, type ResultOf, type SweepJob, type SweepResult, type TextJob } from './job.js';
 import { ResultsLog } from './results-log.js';
 import { TEXT_MODEL } from './text-config.js';
+import { TEXT_ITERATIONS } from '../text/text-attacks.js';
 
 /**
  * Runs `jobs` (all distinct, none finished yet) and calls `onResult` on the main thread for each finished
@@ -67,7 +68,7 @@ function imageJobs(c: ImageSweepConfig): ImageJob[] {
 /** Text jobs: one model (tiny-gpt, not named in the job), each example a sentence. */
 function textJobs(c: TextSweepConfig): TextJob[] {
   return [...gridPoints(c, [TEXT_MODEL], c.sentences)].map(({ attack, protocol, defense, restarts, lineSearch, example, seed }) => ({
-    kind: 'text', attack, protocol, defense, dataset: c.dataset, sentence: example, seed, restarts, iterations: c.iterations, precision: c.precision,
+    kind: 'text', attack, protocol, defense, dataset: c.dataset, sentence: example, seed, restarts, iterations: c.iterations ?? TEXT_ITERATIONS[attack], precision: c.precision,
     ...(lineSearch ? { lineSearch } : {}),
   }));
 }

@@ -41,7 +41,8 @@ test('text config: defaults, the sentences axis (also as images), every protocol
   assert.deepEqual(expandGrid(textSweep({ attacks: ['tag', 'lamp'], images: [3, 4], protocols: ['fedsgd', 'fedavg'], iterations: 5, models: ['tiny-gpt'] })).map(jobKey),
     jobs.map(jobKey), 'images are the sentence indices too; models: [tiny-gpt] is the default');
   const plain = textSweep({});
-  assert.deepEqual([plain.attacks, plain.sentences, plain.iterations], [['lamp'], [0], 300], 'lamp on sentence 0 by default');
+  assert.deepEqual([plain.attacks, plain.sentences, plain.iterations], [['lamp'], [0], undefined], 'lamp on sentence 0 by default');
+  assert.deepEqual(expandGrid(textSweep({ attacks: ['dlg-text', 'lamp'] })).map((j) => j.iterations), [300, 1000], 'each attack\'s own iterations, as gradleak attack');
   const image = expandGrid(parseSweepConfig({ attacks: ['dlg'] })).map(jobKey);
   assert.ok(!image.some((k) => expandGrid(plain).map(jobKey).includes(k)));
   const example = new URL('../../../examples/text-sweep.yaml', import.meta.url).pathname;
