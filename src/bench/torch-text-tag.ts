@@ -41,6 +41,8 @@ export interface TorchTagOptions {
   python?: string;
   /** Default TORCH_TEXT_TAG_SCRIPT. */
   script?: string;
+  /** Aborting it ends the child (then a UserError: interrupted). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -66,7 +68,8 @@ export async function runTorchTextTag(cases: readonly TextCase[], o: TorchTagOpt
       ...['--cases', casesFile, '--out', out, '--iterations', String(o.iterations), '--lr', String(o.lr), '--alpha', String(o.alpha)],
       ...['--seed', String(o.seed), '--threads', String(o.threads ?? 1)],
     ];
-    const r = await exited(spawn(python, args, { stdio: ['ignore', 'ignore', 'pipe'] }));
+    const r = await exited(spawn(python, args, { stdio: ['ignore', 'ignore', 'pipe'], signal: o.signal }));
+    if (o.signal?.aborted) throw new UserError('PyTorch\'s reference TAG: interrupted');
     const last = r.stderr.trim().split('\n').pop() ?? '';
     if (r.error) throw new UserError(`${python}: cannot run (${(r.error as NodeJS.ErrnoException).code ?? r.error.message})`);
     if (r.status === 2) throw new UserError(last.replace(casesFile, 'the cases'));
