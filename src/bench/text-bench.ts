@@ -27,7 +27,7 @@ export function textBenchPlan(o: { sentences: number; batchSizes: number[]; atta
   const n = textSentenceCount();
   if (o.sentences > n) throw new UserError(`--sentences ${o.sentences}: the text dataset has ${n} sentences`);
   const uneven = o.batchSizes.find((b) => o.sentences % b !== 0);
-  if (uneven !== undefined) throw new UserError(`--sentences ${o.sentences} do not split into batches of ${uneven} (--batch-sizes): give a multiple of every batch size`);
+  if (uneven !== undefined) throw new UserError(`--sentences ${o.sentences} do not split into batches of ${uneven}: give a multiple of every batch size (--batch-sizes ${o.batchSizes.join(',')})`);
   const iterations = Object.fromEntries(TEXT_ATTACKS.map((a) => [a, o.iterations ?? (o.quick ? Math.ceil(TEXT_ITERATIONS[a] / QUICK_DIVISOR) : TEXT_ITERATIONS[a])]));
   const batches = o.batchSizes.map((batchSize) => ({ batchSize, cases: consecutiveBatches(o.sentences, batchSize) }));
   return { sentences: o.sentences, batches, iterations: iterations as Record<TextAttackName, number>, attacks: o.attacks };
