@@ -152,7 +152,7 @@ async function torchSide(plan: TextBenchPlan, python: string, signal: AbortSigna
   const cases = plan.batches.flatMap((b) => b.cases);
   const iterations = plan.iterations.tag;
   try {
-    log(`[text] PyTorch TAG: ${cases.length} cases, ${iterations} iterations, alongside`);
+    log(`[text] PyTorch TAG: ${cases.length} batch(es), ${iterations} iterations, alongside gradleak`);
     const results = await runTorchTextTag(cases, { weights: TINY_GPT_FILE, iterations, lr: TAG_LR, alpha: DEFAULT_L1_WEIGHT, seed: SEED, threads: 1, python, signal });
     const rows = torchRows(results, cases, iterations, decode);
     rows.forEach((r) => log(`[text] tag (PyTorch) B=${r.batch_size} sentences ${r.indices[0]}-${r.indices.at(-1)}: ${line(r)}`));
