@@ -1,6 +1,6 @@
 // Runs PyTorch's reference TAG on tiny-gpt (tools/torch_text_tag.py) with /usr/bin/python3, for the text attacks'
 // table: the same model (a weights file) and sentences, PyTorch's recovery. PyTorch is a yardstick, never a dependency.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,14 +41,16 @@ export interface TorchTagOptions {
   python?: string;
   /** Default TORCH_TEXT_TAG_SCRIPT. */
   script?: string;
+  /** Aborting it ends the child (then a UserError: interrupted). */
+  signal?: AbortSignal;
 }
 
 /**
- * Runs the script on `cases` and returns its results in case order. Throws a UserError of one line when python3
- * or torch is missing, or when the script rejects its input (its exit 2: a missing file, a bad token id, a sentence
- * longer than the context).
+ * Runs the script on `cases` in a child process and resolves with its results in case order (asynchronous: the caller
+ * can keep the other core busy meanwhile). Rejects with a UserError of one line when python3 or torch is missing, or
+ * when the script rejects its input (its exit 2: a missing file, a bad token id, a sentence longer than the context).
  */
-export function runTorchTextTag(cases: readonly TextCase[], o: TorchTagOptions): TorchTagResult[] {
+export async function runTorchTextTag(cases: readonly TextCase[], o: TorchTagOptions): Promise<TorchTagResult[]> {
   const python = o.python ?? '/usr/bin/python3';
   const script = o.script ?? TORCH_TEXT_TAG_SCRIPT;
   if (spawnSync(python, ['--version']).error) throw new UserError(`PyTorch's reference TAG cannot run: ${python} not found (apt-get install -y python3 python3-torch)`);
@@ -66,8 +68,9 @@ export function runTorchTextTag(cases: readonly TextCase[], o: TorchTagOptions):
       ...['--cases', casesFile, '--out', out, '--iterations', String(o.iterations), '--lr', String(o.lr), '--alpha', String(o.alpha)],
       ...['--seed', String(o.seed), '--threads', String(o.threads ?? 1)],
     ];
-    const r = spawnSync(python, args, { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 64 << 20 });
-    const last = (r.stderr ?? '').trim().split('\n').pop() ?? '';
+    const r = await exited(spawn(python, args, { stdio: ['ignore', 'ignore', 'pipe'], signal: o.signal }));
+    if (o.signal?.aborted) throw new UserError('PyTorch\'s reference TAG: interrupted');
+    const last = r.stderr.trim().split('\n').pop() ?? '';
     if (r.error) throw new UserError(`${python}: cannot run (${(r.error as NodeJS.ErrnoException).code ?? r.error.message})`);
     if (r.status === 2) throw new UserError(last.replace(casesFile, 'the cases'));
     if (r.status !== 0) throw new Error(`${script} failed (exit ${r.status ?? r.signal}): ${last}`);
@@ -75,4 +78,14 @@ export function runTorchTextTag(cases: readonly TextCase[], o: TorchTagOptions):
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The child's exit: status or signal, its stderr (the last 64 kB), or the error that kept it from starting. */
+function exited(child: ChildProcess): Promise<{ status: number | null; signal: NodeJS.Signals | null; stderr: string; error?: Error }> {
+  let stderr = '';
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-(64 << 10))));
+  return new Promise((resolve) => {
+    child.on('error', (error) => resolve({ status: null, signal: null, stderr, error }));
+    child.on('close', (status, signal) => resolve({ status, signal, stderr }));
+  });
 }

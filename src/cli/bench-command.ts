@@ -2,7 +2,8 @@
 //  1. one DLG evaluation, LeNet CIFAR-100 shape and MNIST shape, B = 1, a fixed synthetic image;
 //  2. full 300-step DLG and iDLG attacks on the same images and dummy seeds;
 //  3. with --success: MNIST test images 0-9 x dummy seeds 0-2, success rates side by side;
-//  --batches instead: DLG, DLG + restarts and Inverting Gradients on client batches (cli/bench-batches.ts).
+//  --batches instead: DLG, DLG + restarts and Inverting Gradients on client batches (cli/bench-batches.ts);
+//  --text instead: the text attacks on tiny-gpt and PyTorch's reference TAG on sentence batches (cli/bench-text.ts).
 // Ratios are gradleak time / PyTorch time (below 1: gradleak is faster).
 import { Command } from 'commander';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -17,13 +18,16 @@ import { writeImagePng } from '../report/png.js';
 import type { DType } from '../engine/kernels.js';
 import { DEFAULT_DTYPE } from './attack-command.js';
 import { SUCCESS_MSE } from '../metrics/success.js';
-import { oneOf, positiveInt, positiveIntList } from './parse.js';
+import { oneOf, oneOfList, positiveInt, positiveIntList } from './parse.js';
 import { MODEL_NAMES, STEMS } from '../models/zoo.js';
 import { BN_MODES, type BnMode } from '../engine/graph.js';
 import type { ModelChoice } from '../models/load.js';
 import { formatTable } from './table.js';
 import { batchesTable } from './bench-batches.js';
 import { TORCH_BATCH_SCRIPT } from '../bench/torch-batch.js';
+import { TEXT_ATTACKS, TEXT_ITERATIONS } from '../text/text-attacks.js';
+import { TEXT_BENCH_DEFAULTS, TEXT_BENCH_QUICK } from '../bench/text-bench.js';
+import { checkTextFlags, textBenchAction } from './bench-text.js';
 
 const SHAPES = {
   cifar: { shape: [3, 32, 32] as [number, number, number], numClasses: 100 },
@@ -83,10 +87,18 @@ export function benchCommand(): Command {
     .option('--width <w>', 'with --model: channels / hidden units of a model by name', positiveInt)
     .option('--stem <kind>', `with --model resnet18: ${STEMS.join(' or ')}`, oneOf(STEMS))
     .option('--bn <mode>', 'with --model: BatchNorm train (default) or eval', oneOf(BN_MODES))
-    .option('--batch-sizes <list>', 'batch sizes of the graph rows', positiveIntList, [1, 8])
+    .option('--batch-sizes <list>', `batch sizes of the graph rows; with --text, of the text table (default ${TEXT_BENCH_DEFAULTS.batchSizes}; --quick ${TEXT_BENCH_QUICK.batchSizes})`, positiveIntList, [1, 8])
+    .option('--text', `only the text table: ${TEXT_ATTACKS.join(', ')} on tiny-gpt and PyTorch's reference TAG (tools/torch_text_tag.py) on batches of consecutive sentences of the text dataset`)
+    .option('--sentences <n>', `with --text: sentences 0..n-1 of the text dataset (default ${TEXT_BENCH_DEFAULTS.sentences}; --quick ${TEXT_BENCH_QUICK.sentences}), a multiple of every batch size`, positiveInt)
+    .option('--attacks <list>', `with --text: the text attacks, comma-separated (default ${TEXT_ATTACKS.join(',')})`, oneOfList(TEXT_ATTACKS))
+    .option('--iterations <n>', `with --text: iterations of every attack (default each attack's own: ${TEXT_ATTACKS.map((a) => `${a} ${TEXT_ITERATIONS[a]}`).join(', ')}; --quick a fiftieth)`, positiveInt)
+    .option('--threads <n>', 'with --text: worker threads for gradleak\'s attacks (default 1, so that each is timed on its own core; PyTorch runs alongside on one thread)', positiveInt)
     .option('--python <path>', 'python with torch', '/usr/bin/python3')
     .option('--torch-script <path>', 'the PyTorch reference script', DEFAULT_TORCH_SCRIPT)
-    .action(async (o) => {
+    .action(async (o, cmd: Command) => {
+      const given = (key: string) => cmd.getOptionValueSource(key) === 'cli';
+      checkTextFlags(Boolean(o.text), given);
+      if (o.text) return textBenchAction(o, given, (s) => process.stderr.write(s + '\n'));
       const seeds = Array.from({ length: o.quick ? 1 : o.seeds }, (_, i) => i);
       const reps = o.quick ? Math.min(o.reps, 50) : o.reps;
       const dir = mkdtempSync(join(tmpdir(), 'gradleak-bench-'));

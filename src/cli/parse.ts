@@ -20,6 +20,16 @@ export function oneOf<T extends string>(choices: readonly T[]) {
   };
 }
 
+/** A comma-separated list of distinct choices. */
+export function oneOfList<T extends string>(choices: readonly T[]) {
+  const one = oneOf(choices);
+  return (value: string): T[] => {
+    const out = value.split(',').map((s) => one(s.trim()));
+    if (new Set(out).size !== out.length) throw new InvalidArgumentError(`duplicate values in '${value}'`);
+    return out;
+  };
+}
+
 export function positiveNumber(value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a positive number, got '${value}'`);

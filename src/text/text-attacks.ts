@@ -14,9 +14,12 @@ export function isTextAttack(name: string): name is TextAttackName {
   return (TEXT_ATTACKS as readonly string[]).includes(name);
 }
 
+/** TAG's Adam learning rate (its alpha is DEFAULT_L1_WEIGHT): PyTorch's reference TAG runs with the same. */
+export const TAG_LR = 0.1;
+
 export const TEXT_ATTACK_DESCRIPTIONS: Record<TextAttackName, string> = {
   'dlg-text': 'DLG on text (Zhu et al. 2019, section 4.2): L2 gradient distance, L-BFGS lr 1, over token distributions on the leaked bag',
-  tag: `TAG (Deng et al. 2021): L2 + alpha L1 gradient distance (alpha ${DEFAULT_L1_WEIGHT}), Adam lr 0.1`,
+  tag: `TAG (Deng et al. 2021): L2 + alpha L1 gradient distance (alpha ${DEFAULT_L1_WEIGHT}), Adam lr ${TAG_LR}`,
   lamp: `LAMP (Balunovic et al. 2022): 1 - cosine, Adam lr 0.1, and every ${DEFAULT_LAMP.every} steps a discrete step: ${DEFAULT_LAMP.candidates} rearrangements or token replacements scored by distance + ${DEFAULT_LAMP.lmWeight} x the model's own log-perplexity, then a local search at the end`,
 };
 
@@ -46,7 +49,7 @@ export function textPreset(name: TextAttackName, c: TextAttackContext): TextPres
     case 'dlg-text':
       return { ...COMMON, objective: 'l2', optimizer: 'lbfgs', lr: 1, parametrisation: c.relax };
     case 'tag':
-      return { ...COMMON, objective: 'l2-l1', l1Weight: c.l1Weight ?? DEFAULT_L1_WEIGHT, optimizer: 'adam', lr: 0.1, parametrisation: c.relax };
+      return { ...COMMON, objective: 'l2-l1', l1Weight: c.l1Weight ?? DEFAULT_L1_WEIGHT, optimizer: 'adam', lr: TAG_LR, parametrisation: c.relax };
     case 'lamp': {
       const objective = objectiveByName('cosine');
       const between = lampSteps({ fn: c.fn, observed: c.observed, objective, relax: c.relax, theta: c.theta }, { ...DEFAULT_LAMP, lmWeight: c.lmWeight ?? DEFAULT_LAMP.lmWeight, seed: c.seed, iterations: c.iterations });

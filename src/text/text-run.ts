@@ -61,12 +61,17 @@ export interface TextOutcome {
 /** Decodes model ids to text (the model's vocabulary). */
 export type Decode = (ids: readonly number[]) => string;
 
+/** Recovered sentences (model ids, in any order) scored against the true ones: textScores on the ids and their texts. */
+export function scoreSentences(recovered: readonly (readonly number[])[], truth: readonly (readonly number[])[], decode: Decode): TextScores {
+  return textScores(recovered.map(decode), truth.map(decode), recovered, truth);
+}
+
 export function runTextAttack(c: TextCase, cfg: TextRunConfig, decode: Decode, onLog?: TextOnLog, shouldStop?: () => boolean): TextOutcome {
   const started = performance.now();
   const r = reconstructText(c.knowledge, cfg, onLog, shouldStop);
   const seconds = (performance.now() - started) / 1000;
   const truth = c.truth.sentences, trueText = truth.map(decode);
-  const score = (sentences: number[][]) => textScores(sentences.map(decode), trueText, sentences, truth);
+  const score = (sentences: number[][]) => scoreSentences(sentences, truth, decode);
   const history = r.history.map((h, i) => ({ ...h, ...score(r.snapshots[i].sentences) }));
   const distinct = new Set(truth.flat());
   const metrics: TextMetrics = {
