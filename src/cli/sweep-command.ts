@@ -93,11 +93,11 @@ export async function executeSweep(o: SweepCommandOptions): Promise<{ run: Sweep
   const needsRoot = config.dataset !== 'text' && config.dataset !== 'mnist' && config.dataRoot === undefined;
   const c: SweepConfig = needsRoot ? { ...config, dataRoot: dataRoot().root } : config;
   const jobs = expandGrid(c);
+  if (c.dataset !== 'text') await checkImages(c); // before --out is made: a bad index leaves nothing behind
   prepareOutDir(o.out);
   // the lock comes before anything is written: a second sweep refused here leaves the first one's files alone
   const unlock = lockSweepDir(o.out);
   try {
-    if (c.dataset !== 'text') await checkImages(c);
     writeText(join(o.out, 'config.json'), JSON.stringify({ gradleak: GRADLEAK_VERSION, node: process.version, jobs: jobs.length, config: c }, null, 2) + '\n');
     const bar = progress('sweep');
     let run: SweepRun;

@@ -12,7 +12,7 @@ import { expandGrid, runSweep, type Executor } from '../../src/sweep/run-sweep.j
 import { decodeResult, encodeResult, ResultsLog } from '../../src/sweep/results-log.js';
 import { isImageResult, isTextJob, jobKey, type ImageJob, type ImageResult } from '../../src/sweep/job.js';
 import { summarise, summaryCsv } from '../../src/sweep/summary.js';
-import { UserError } from '../../src/util/errors.js';
+import { rejects, sweepRejects } from './config-rejects.js';
 
 /** The config of an image sweep (parseSweepConfig makes text sweeps' too). */
 function imageSweep(raw: unknown, source?: string): ImageSweepConfig {
@@ -22,16 +22,6 @@ function imageSweep(raw: unknown, source?: string): ImageSweepConfig {
 }
 
 const tmp = (p: string) => mkdtempSync(join(tmpdir(), `gradleak-sweep-${p}-`));
-
-function rejects(raw: unknown, re: RegExp): void {
-  assert.throws(() => parseSweepConfig(raw, 'cfg.yaml'), (e: unknown) => {
-    assert.ok(e instanceof UserError, String(e));
-    assert.match(e.message, /^cfg\.yaml: /);
-    assert.match(e.message, re);
-    assert.ok(!e.message.includes('\n'));
-    return true;
-  });
-}
 
 test('config: defaults, count axes, grid size and stable keys', () => {
   const c = imageSweep({
@@ -236,14 +226,7 @@ test('sweep rejects bad configs with one line and exit 2', () => {
     ['attacks: []\n', /attacks: empty axis/],
     ['images: [100000]\n', /images: index 100000 out of range: mnist test has 10000 images/],
   ];
-  cases.forEach(([yaml, re], i) => {
-    const cfg = join(dir, `c${i}.yaml`);
-    writeFileSync(cfg, yaml);
-    const r = gradleak(['sweep', '--config', cfg, '--out', join(dir, `o${i}`)]);
-    assert.equal(r.code, 2, `${yaml}: ${r.stderr}`);
-    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
-    assert.match(r.stderr, re);
-  });
+  sweepRejects(dir, cases);
   const r = gradleak(['sweep', '--out', join(dir, 'o')]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /--config/);

@@ -3,7 +3,7 @@
 // a rerun runs nothing, lost lines are rerun with the same result, and a job's result is `gradleak attack`'s.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gradleak } from '../cli/helpers.js';
@@ -11,7 +11,7 @@ import { loadSweepConfig, parseSweepConfig, type TextSweepConfig } from '../../s
 import { expandGrid } from '../../src/sweep/run-sweep.js';
 import { jobKey, type TextResult } from '../../src/sweep/job.js';
 import { summariseText, textSummaryCsv } from '../../src/sweep/text-summary.js';
-import { UserError } from '../../src/util/errors.js';
+import { rejects, sweepRejects } from './config-rejects.js';
 
 const tmp = (p: string) => mkdtempSync(join(tmpdir(), `gradleak-text-sweep-${p}-`));
 
@@ -19,16 +19,6 @@ function textSweep(raw: Record<string, unknown>): TextSweepConfig {
   const c = parseSweepConfig({ dataset: 'text', ...raw }, 'cfg.yaml');
   assert.ok(c.dataset === 'text');
   return c;
-}
-
-function rejects(raw: unknown, re: RegExp): void {
-  assert.throws(() => parseSweepConfig(raw, 'cfg.yaml'), (e: unknown) => {
-    assert.ok(e instanceof UserError, String(e));
-    assert.match(e.message, /^cfg\.yaml: /);
-    assert.match(e.message, re);
-    assert.ok(!e.message.includes('\n'));
-    return true;
-  });
 }
 
 test('text config: defaults, the sentences axis (also as images), every protocol, stable keys apart from image jobs\'', () => {
@@ -163,13 +153,5 @@ test('text sweep: bad configs give one line and exit 2, before any job runs', ()
     ['dataset: text\nsentences: [0, 1000]\n', /sentences\[1\]: sentence 1000 out of range: the text dataset has 289 sentences/],
     ['dataset: text\nsplit: train\n', /split: does not apply to dataset text/],
   ];
-  cases.forEach(([yaml, re], i) => {
-    const cfg = join(dir, `c${i}.yaml`);
-    writeFileSync(cfg, yaml);
-    const r = gradleak(['sweep', '--config', cfg, '--out', join(dir, `o${i}`)]);
-    assert.equal(r.code, 2, `${yaml}: ${r.stderr}`);
-    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
-    assert.match(r.stderr, re);
-    assert.ok(!existsSync(join(dir, `o${i}`)), 'no output directory');
-  });
+  sweepRejects(dir, cases);
 });
