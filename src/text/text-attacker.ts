@@ -57,7 +57,7 @@ export function reconstructText(k: TextKnowledge, o: TextAttackerOptions, onLog:
   const runs: Run[] = [];
   for (let r = 0; r < o.restarts; r++) {
     const seed = restartSeed(o.seed, r), history: LoggedObjective[] = [], snapshots: Run['snapshots'] = [];
-    const preset = textPreset(o.attack, { fn, observed: k.observed, relax, theta: k.theta, seed, iterations: o.iterations, l1Weight: o.l1Weight, lmWeight: o.lmWeight });
+    const preset = textPreset(o.attack, { fn, observed: k.observed, relax, theta: k.theta, seed, iterations: o.iterations, l1Weight: o.l1Weight, lmWeight: o.lmWeight, mask: adapted.mask });
     const result = matchMessage(fn, k.observed, { ...preset, ...adapted, lineSearch: o.lineSearch, iterations: o.iterations, seed, logEvery: o.logEvery, shouldStop }, (s) => {
       const now = relax.tokens(s.x);
       history.push({ iteration: s.iteration, evaluations: s.evaluations, objective: s.objective });

@@ -54,3 +54,20 @@ test('the local search after the last step brings back a dropped bag token and t
   step(10, z);
   assert.deepEqual(relax.tokens(z), [sentence]);
 });
+
+test('with a mask (the adaptive attacker of a pruned message) the discrete steps match only the kept entries', () => {
+  const sentence = [4, 11, 7, 15, 2];
+  const { fn, observed, relax, theta, z } = setup(sentence, [4, 15, 7, 11, 2]);
+  // a third of the entries replaced by large garbage, and masked out: the kept ones still name the sentence
+  const rng = new Prng(4), mask = new Uint8Array(observed.length).fill(1);
+  for (let i = 0; i < observed.length; i += 3) {
+    mask[i] = 0;
+    observed[i] = 50 * rng.normal();
+  }
+  const o = { every: 1, candidates: 0, lmWeight: 0, seed: 3, iterations: 1, searchBudget: 500 };
+  const unmasked = z.slice();
+  lampSteps({ fn, observed, objective: cosine, relax, theta, mask }, o)(1, z);
+  assert.deepEqual(relax.tokens(z), [sentence]);
+  lampSteps({ fn, observed, objective: cosine, relax, theta }, o)(1, unmasked);
+  assert.notDeepEqual(relax.tokens(unmasked), [sentence], 'without the mask the garbage decides');
+});
