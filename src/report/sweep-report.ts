@@ -98,7 +98,7 @@ function fullRange(series: Series[]): Series[] {
 
 /** Writes summary.csv, plot-<defense>.svg per family with a strength axis, and report.html; returns the report path. */
 export async function writeCellReport<C extends CellHead>(
-  dir: string, view: CellView<C>, cells: readonly C[], page: SweepPage, info: SweepRunInfo,
+  dir: string, view: CellView<C>, cells: readonly C[], page: SweepPage, info: SweepRunInfo, extra: readonly ReportPlugin[] = [],
 ): Promise<{ html: string; plots: SweepPlot[] }> {
   const plots: SweepPlot[] = [];
   const strength: ReportPlugin = {
@@ -108,7 +108,7 @@ export async function writeCellReport<C extends CellHead>(
     },
   };
   const head = { title: 'gradleak sweep', heading: 'Gradient-inversion sweep', intro: introHtml(page.what, info) };
-  const html = await writeReport(dir, head, [findingsBlock(sweepFindings(cells, view)), { write: (d) => cellTable(d, cells, view) }, strength]);
+  const html = await writeReport(dir, head, [findingsBlock(sweepFindings(cells, view)), { write: (d) => cellTable(d, cells, view) }, strength, ...extra]);
   return { html, plots };
 }
 

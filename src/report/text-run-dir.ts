@@ -31,6 +31,9 @@ export function textCurvesSvg(o: TextOutcome): string {
   ]);
 }
 
+/** The styles of markedSentence's classes, and of sentences (.s) and true sentences (.truth) on a page. */
+export const MARK_STYLE = '.s{font-family:monospace;white-space:pre-wrap;margin:2px 0}.hit{background:#b7e4b0}.near{background:#fde9a8}.miss{color:#a33}.truth{font-family:monospace;white-space:pre-wrap}';
+
 /** A recovered sentence as HTML, token by token: class "hit" (the true token there), "near" (in the sentence elsewhere), "miss". */
 export function markedSentence(recovered: readonly number[], truth: readonly number[], piece: Decode): string {
   return recovered.map((t, i) => {
@@ -50,7 +53,7 @@ function textReportHtml(o: TextOutcome, piece: Decode): string {
   return `<!doctype html>
 <html><head><meta charset="utf-8"><title>gradleak: ${escapeXml(m.attack)} on ${escapeXml(m.dataset)} #${m.index}</title>
 <style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse}th,td{padding:3px 10px;text-align:left;border-bottom:1px solid #ddd;vertical-align:top}
-.s{font-family:monospace;white-space:pre-wrap;margin:2px 0}.hit{background:#b7e4b0}.near{background:#fde9a8}.miss{color:#a33}.truth{font-family:monospace;white-space:pre-wrap}img{max-width:100%}</style>
+${MARK_STYLE}img{max-width:100%}</style>
 </head><body>
 <h1>${escapeXml(m.attack.toUpperCase())} on ${escapeXml(m.model)}: ${escapeXml(m.dataset)} #${m.index}${m.batch_size > 1 ? ` (batch of ${m.batch_size})` : ''}, dummy seed ${m.seed}</h1>
 ${m.interrupted ? '<p><strong>Interrupted: the outputs show the run up to its last logged iteration.</strong></p>' : ''}

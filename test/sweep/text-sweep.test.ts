@@ -112,6 +112,12 @@ test('text sweep end to end: results with the text metrics, a report without PSN
   assert.match(html, /on tiny-gpt, text sentences 0, 3/);
   const lamp = j.cells.find((c: { attack: string; defense: string }) => c.attack === 'lamp' && c.defense === 'none');
   assert.ok(html.includes(`mean token accuracy ${(100 * lamp.meanTokenAccuracy).toFixed(0)}%`), 'the findings quote the measured numbers');
+  // the recovered sentences: per sentence its true text, then a row per cell (4 cells) with the marked recovery
+  assert.match(html, /<h2>Recovered sentences<\/h2>/);
+  assert.match(html, /Sentence 0: <span class="truth">He is not interested in being named a full-time director\.<\/span>/);
+  assert.match(html, /Sentence 3: <span class="truth">I was asked\.<\/span>/);
+  assert.equal((html.match(/<div class="s">/g) ?? []).length, 2 * 4);
+  assert.match(html, /<div class="s">(<span class="(hit|near|miss)">[^<]*<\/span>)+<\/div>/, 'recovered tokens marked');
   const svg = readFileSync(join(out, 'plot-gaussian.svg'), 'utf8');
   assert.match(svg, /mean token accuracy/);
   assert.match(svg, /mean ROUGE-L F1/);
