@@ -140,7 +140,10 @@ function randomMove(tokens: readonly number[], lengths: readonly number[], start
   return { kind: 'order', order };
 }
 
-/** Every swap of two tokens and every move of one token within a sentence, and every replacement by another bag token. */
+/**
+ * Every swap of two tokens and every move of one token within a sentence, and every replacement: by a bag token the
+ * tokens lack, while one is missing (each bag token is in the batch), else by any other bag token (a repeated one).
+ */
 function* allMoves(tokens: readonly number[], lengths: readonly number[], starts: readonly number[], bag: readonly number[]): Generator<Move> {
   const identity = () => tokens.map((_, g) => g);
   for (let b = 0; b < lengths.length; b++) {
@@ -161,7 +164,8 @@ function* allMoves(tokens: readonly number[], lengths: readonly number[], starts
       }
     }
   }
-  for (let at = 0; at < tokens.length; at++) for (const token of bag) if (token !== tokens[at]) yield { kind: 'replace', at, token };
+  const missing = bag.filter((t) => !tokens.includes(t)), by = missing.length > 0 ? missing : bag;
+  for (let at = 0; at < tokens.length; at++) for (const token of by) if (token !== tokens[at]) yield { kind: 'replace', at, token };
 }
 
 /** A random rearrangement of positions 0..n-1 (n >= 2): new position i holds old position order[i]. */
