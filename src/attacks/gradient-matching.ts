@@ -4,7 +4,7 @@
 import type { MessageFunction } from '../fl/message.js';
 import type { Arr } from '../engine/kernels.js';
 import type { LabelInput } from '../engine/loss.js';
-import { objectiveByName, type ObjectiveName } from './objective.js';
+import { maskedObjective, objectiveByName, type ObjectiveName } from './objective.js';
 import { Lbfgs, type LineSearch } from '../optim/lbfgs.js';
 import { vectorKernelsLike } from '../engine/backend.js';
 import { Adam } from '../optim/adam.js';
@@ -118,19 +118,10 @@ export function matchMessage(
     fn.vjp(dm, dx!, dy);
     param.pullback(dx!, dy, grad);
   };
-  const objective = objectiveByName(opts.objective, opts.entryWeights, opts.l1Weight);
+  // D(m), or D(m * mask) for a masked match
+  const objective = maskedObjective(objectiveByName(opts.objective, opts.entryWeights, opts.l1Weight), opts.mask);
   const dm = new Float64Array(fn.size);
-
-  const mask = opts.mask;
-  const masked = mask ? new Float64Array(fn.size) : null;
-  // D(m), or D(m * mask) for a masked match (then dD/dm = mask * dD/d(m * mask))
-  const distance = (m: ArrayLike<number>): number => {
-    if (!mask || !masked) return objective(m as Float64Array, observed, dm);
-    for (let i = 0; i < masked.length; i++) masked[i] = mask[i] ? m[i] : 0;
-    const D = objective(masked, observed, dm);
-    for (let i = 0; i < dm.length; i++) if (!mask[i]) dm[i] = 0;
-    return D;
-  };
+  const distance = (m: ArrayLike<number>): number => objective(m as Float64Array, observed, dm);
   const prior = opts.prior;
   const scratch = prior ? new Float64Array(nx) : null;
   const closure = (v: Float64Array, grad: Float64Array): number => {

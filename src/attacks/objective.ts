@@ -91,3 +91,18 @@ export function objectiveByName(name: ObjectiveName, weights?: Float64Array | nu
   if (name === 'l2-l1') return l2PlusL1(l1Weight);
   return l2;
 }
+
+/**
+ * D(m * mask): the objective on the entries a mask keeps (an attacker who knows which entries a pruning defense
+ * kept), dD/dm = mask * dD/d(m * mask). Without a mask, the objective itself.
+ */
+export function maskedObjective(objective: Objective, mask: Uint8Array | undefined): Objective {
+  if (!mask) return objective;
+  const masked = new Float64Array(mask.length);
+  return (m, t, dm) => {
+    for (let i = 0; i < masked.length; i++) masked[i] = mask[i] ? m[i] : 0;
+    const D = objective(masked, t, dm);
+    for (let i = 0; i < dm.length; i++) if (!mask[i]) dm[i] = 0;
+    return D;
+  };
+}

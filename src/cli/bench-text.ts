@@ -9,7 +9,7 @@ import { TINY_GPT_FILE } from '../models/tiny-gpt.js';
 import { TAG_LR, type TextAttackName } from '../text/text-attacks.js';
 import type { TextBatch } from '../text/text-case.js';
 import type { Decode, TextOutcome, TextRunConfig } from '../text/text-run.js';
-import { vocabulary } from '../text/vocabulary.js';
+import { decodeIds } from '../text/vocabulary.js';
 import { UserError } from '../util/errors.js';
 import {
   gradleakRow, rowName, summarise, textBenchPlan, torchRows, TEXT_BENCH_DEFAULTS, TEXT_BENCH_QUICK, type TextBenchPlan, type TextBenchRow, type TextBenchSummary,
@@ -76,8 +76,7 @@ export interface TextBenchReport {
 }
 
 export async function runTextBench(plan: TextBenchPlan, o: { threads: number; torch: boolean; python: string }, log: (s: string) => void): Promise<TextBenchReport> {
-  const vocab = vocabulary();
-  const decode: Decode = (ids) => vocab.decode(ids);
+  const decode: Decode = decodeIds;
   const stop = stopFlag(), abort = new AbortController();
   const interrupt = listenForInterrupt(() => {
     Atomics.store(stop, 0, 1);

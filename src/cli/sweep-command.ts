@@ -11,7 +11,7 @@ import { summarise, type CellSummary } from '../sweep/summary.js';
 import { summariseText, type TextCellSummary } from '../sweep/text-summary.js';
 import { pct, writeSweepOutputs } from '../report/sweep-report.js';
 import { writeTextSweepOutputs } from '../report/text-sweep-report.js';
-import { vocabulary } from '../text/vocabulary.js';
+import { decodeIds } from '../text/vocabulary.js';
 import { DEFAULT_IMAGE_SHAPE, openDataset } from '../data/open.js';
 import { dataRoot } from '../data/locate.js';
 import { prepareOutDir, writeText } from '../util/files.js';
@@ -129,8 +129,8 @@ async function finishSweep(o: SweepCommandOptions, c: SweepConfig, run: SweepRun
   const info = { total: run.total, resumed: run.resumed, ran: run.ran, seconds: run.seconds, jobsPerMinute: run.jobsPerMinute, workers: o.workers };
   // the grid's results are all of its config's kind
   if (c.dataset === 'text') {
-    const results = run.results.filter(isTextResult), cells = summariseText(results), vocab = vocabulary();
-    return { run, summary: { kind: 'text', cells }, html: (await writeTextSweepOutputs(o.out, c, cells, info, results, (ids) => vocab.decode(ids))).html };
+    const results = run.results.filter(isTextResult), cells = summariseText(results);
+    return { run, summary: { kind: 'text', cells }, html: (await writeTextSweepOutputs(o.out, c, cells, info, results, decodeIds)).html };
   }
   const cells = summarise(run.results.filter(isImageResult));
   return { run, summary: { kind: 'image', cells }, html: (await writeSweepOutputs(o.out, c, cells, info)).html };

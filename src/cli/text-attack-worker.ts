@@ -1,9 +1,8 @@
 // The worker thread of a text attack (see interruptible.ts): the client's case and the attack, stoppable at any logged iteration.
 import { parentPort, workerData } from 'node:worker_threads';
-import { tinyGptTextModel } from '../models/tiny-gpt.js';
-import { vocabulary } from '../text/vocabulary.js';
-import { textCase, type TextBatch } from '../text/text-case.js';
-import { runTextAttack, type TextHistoryRow, type TextOutcome, type TextRunConfig } from '../text/text-run.js';
+import type { TextBatch } from '../text/text-case.js';
+import type { TextHistoryRow, TextOutcome, TextRunConfig } from '../text/text-run.js';
+import { attackTinyGpt } from '../text/tiny-gpt-attack.js';
 import { serveInterruptible, type Interruptible } from './interruptible.js';
 
 export interface TextAttackWorkerData extends Interruptible {
@@ -16,7 +15,5 @@ export type TextAttackProgress = Pick<TextHistoryRow, 'iteration' | 'objective'>
 
 const { cfg, batch, weightsFile, stop } = workerData as TextAttackWorkerData;
 serveInterruptible<TextAttackProgress, TextOutcome>(parentPort!, stop, (progress, shouldStop) => {
-  const c = textCase({ model: tinyGptTextModel(weightsFile), engine: cfg.engine, protocol: cfg.protocol, defense: cfg.defense }, batch);
-  const vocab = vocabulary();
-  return runTextAttack(c, cfg, (ids) => vocab.decode(ids), (s, _now, restart) => progress({ iteration: s.iteration, objective: s.objective, restart }), shouldStop);
+  return attackTinyGpt(cfg, batch, weightsFile, (s, _now, restart) => progress({ iteration: s.iteration, objective: s.objective, restart }), shouldStop);
 });

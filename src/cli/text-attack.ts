@@ -7,7 +7,7 @@ import { UserError } from '../util/errors.js';
 import { checkOutDir } from '../util/files.js';
 import { checkDefense } from '../defenses/defense.js';
 import { textSentence, textSentenceCount, sentenceTokens, MAX_SENTENCE_TOKENS } from '../text/sentences.js';
-import { vocabulary } from '../text/vocabulary.js';
+import { decodeIds, vocabulary } from '../text/vocabulary.js';
 import { isTextAttack, TEXT_ITERATIONS, type TextAttackName } from '../text/text-attacks.js';
 import type { TextBatch } from '../text/text-case.js';
 import type { TextOutcome, TextRunConfig } from '../text/text-run.js';
@@ -50,8 +50,7 @@ export async function textAttackAction(cmd: Command, o: Record<string, any>): Pr
   const out: string = o.out ?? join('runs', `${attack}-${batch.dataset}-${batch.indices[0]}${batch.sentences.length > 1 ? `-b${batch.sentences.length}` : ''}-s${cfg.seed}`);
   checkOutDir(out);
   const outcome = await runWithProgress(cfg, batch, o.weights);
-  const vocab = vocabulary();
-  writeTextRunDir(out, outcome, (ids) => vocab.decode(ids), { dataset: batch.dataset, indices: batch.indices, ...(o.weights ? { weightsFile: o.weights } : {}) });
+  writeTextRunDir(out, outcome, decodeIds, { dataset: batch.dataset, indices: batch.indices, ...(o.weights ? { weightsFile: o.weights } : {}) });
   const m = outcome.metrics;
   if (m.interrupted) {
     console.error(`gradleak: interrupted at iteration ${m.iterations}; ${out}/ holds the run up to its last logged iteration`);

@@ -1,16 +1,14 @@
 // A text job of a sweep: a text attack (dlg-text, tag, lamp) on tiny-gpt's client training on one sentence of
 // the text dataset, with one protocol, defense and dummy seed: the run of `gradleak attack --dataset text`
-// (text/text-run.ts). Its result's metrics are that run's metrics (token accuracy, ROUGE-1/2/L, the texts).
+// (text/tiny-gpt-attack.ts). Its result's metrics are that run's metrics (token accuracy, ROUGE-1/2/L, the texts).
 import type { DefenseSpec } from '../defenses/defense.js';
 import type { DType } from '../engine/kernels.js';
 import type { ProtocolParams } from '../fl/protocols/index.js';
-import { tinyGptTextModel } from '../models/tiny-gpt.js';
 import type { LineSearch } from '../optim/lbfgs.js';
 import { textSentence } from '../text/sentences.js';
 import type { TextAttackName } from '../text/text-attacks.js';
-import { textCase } from '../text/text-case.js';
-import { runTextAttack, type TextMetrics } from '../text/text-run.js';
-import { vocabulary } from '../text/vocabulary.js';
+import type { TextMetrics } from '../text/text-run.js';
+import { attackTinyGpt } from '../text/tiny-gpt-attack.js';
 import { attackerKeys, lineSearchKeys, messageKeys } from './job-key.js';
 import { TEXT_MODEL } from './text-config.js';
 
@@ -45,11 +43,9 @@ export function textJobKey(j: TextJob): string {
 export function runTextJob(job: TextJob): TextResult {
   const engine = { backend: 'wasm', dtype: job.precision } as const;
   const batch = { sentences: [textSentence(job.sentence).tokens], dataset: job.dataset, indices: [job.sentence] };
-  const c = textCase({ model: tinyGptTextModel(), engine, protocol: job.protocol, defense: job.defense }, batch);
-  const vocab = vocabulary();
-  const outcome = runTextAttack(c, {
+  const outcome = attackTinyGpt({
     attack: job.attack, iterations: job.iterations, seed: job.seed, logEvery: job.iterations, restarts: job.restarts,
     ...(job.lineSearch ? { lineSearch: job.lineSearch } : {}), model: TEXT_MODEL, protocol: job.protocol, defense: job.defense, engine,
-  }, (ids) => vocab.decode(ids));
+  }, batch);
   return { key: textJobKey(job), job, metrics: outcome.metrics };
 }

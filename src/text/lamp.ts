@@ -7,9 +7,8 @@
 // two logits of a row exchanged), so the continuous optimisation carries on from the new tokens. After the last
 // continuous step a local search tries every move of one or two tokens until none lowers the cost (within a budget):
 // without a defense the true tokens have distance 0, so what stops it short is a local minimum, not noise.
-import type { Arr } from '../engine/kernels.js';
 import type { MessageFunction } from '../fl/message.js';
-import type { Objective } from '../attacks/objective.js';
+import { maskedObjective, type Objective } from '../attacks/objective.js';
 import type { BetweenSteps } from '../attacks/gradient-matching.js';
 import { Prng } from '../util/prng.js';
 import type { TokenRelaxation } from './relaxation.js';
@@ -50,19 +49,13 @@ type Move =
   | { kind: 'replace'; at: number; token: number }; // position `at` takes bag token `token`
 
 export function lampSteps(c: LampContext, o: LampOptions): BetweenSteps {
-  const rng = new Prng(o.seed), dm = new Float64Array(c.fn.size);
-  const mask = c.mask, masked = mask ? new Float64Array(c.fn.size) : null;
-  const matched = (m: Arr): Arr => {
-    if (!mask || !masked) return m;
-    for (let i = 0; i < masked.length; i++) masked[i] = mask[i] ? m[i] : 0;
-    return masked;
-  };
+  const rng = new Prng(o.seed), dm = new Float64Array(c.fn.size), objective = maskedObjective(c.objective, c.mask);
   const bag = c.relax.bag, K = bag.length;
   const lengths = c.relax.layout.lengths, starts = lengths.map((_, b) => lengths.slice(0, b).reduce((a, n) => a + n, 0));
   let distance = Infinity; // D of the last candidate scored
   const cost = (flat: readonly number[]): number => {
     const { x, label } = c.relax.decodeTokens(lengths.map((n, b) => flat.slice(starts[b], starts[b] + n)));
-    distance = c.objective(matched(c.fn.message(x, label)), c.observed, dm);
+    distance = objective(c.fn.message(x, label), c.observed, dm);
     c.fn.net.setParams(c.theta); // a protocol with local steps leaves its last iterate in the network
     return distance + o.lmWeight * c.fn.net.lossAt(x, label);
   };

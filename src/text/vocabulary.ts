@@ -54,6 +54,9 @@ export class Vocabulary {
 let shipped: Vocabulary | null = null;
 
 /** The committed vocabulary (read once). */
+/** Model ids to text with the shipped vocabulary (the runs' and reports' Decode). */
+export const decodeIds = (ids: readonly number[]): string => vocabulary().decode(ids);
+
 export function vocabulary(): Vocabulary {
   if (shipped) return shipped;
   let ids: unknown;
