@@ -54,7 +54,7 @@ export function textPreset(name: TextAttackName, c: TextAttackContext): TextPres
       return { ...COMMON, objective: 'l2-l1', l1Weight: c.l1Weight ?? DEFAULT_L1_WEIGHT, optimizer: 'adam', lr: TAG_LR, parametrisation: c.relax };
     case 'lamp': {
       const objective = objectiveByName('cosine');
-      const between = lampSteps({ fn: c.fn, observed: c.observed, objective, relax: c.relax, theta: c.theta, ...(c.mask ? { mask: c.mask } : {}) }, { ...DEFAULT_LAMP, lmWeight: c.lmWeight ?? DEFAULT_LAMP.lmWeight, seed: c.seed, iterations: c.iterations });
+      const between = lampSteps({ fn: c.fn, observed: c.observed, objective, relax: c.relax, theta: c.theta, mask: c.mask }, { ...DEFAULT_LAMP, lmWeight: c.lmWeight ?? DEFAULT_LAMP.lmWeight, seed: c.seed, iterations: c.iterations });
       return { ...COMMON, objective: 'cosine', optimizer: 'adam', lr: 0.1, parametrisation: c.relax, between };
     }
   }
