@@ -4,12 +4,12 @@
 import type { ServerKnowledge } from '../case/case.js';
 import { survivingMask, type DefenseSpec } from '../defenses/defense.js';
 import type { LineSearch } from '../optim/lbfgs.js';
-import { matchMessage, type MatchingOptions, type MatchingResult, type MatchingState } from './gradient-matching.js';
+import { matchMessage, type MatchingOptions, type MatchingState } from './gradient-matching.js';
 import { preset, type AttackName, type PresetChoice } from './presets.js';
 import type { LayerWeighting } from './objective.js';
 import { priorTargets } from './bn-prior.js';
 import type { LabelRequest } from './labels/choose.js';
-import { bestRestart, restartSeed, snapshotLimit, thinned } from './restarts.js';
+import { restartIdsOf, runRestarts, snapshotLimit, thinned } from './restarts.js';
 
 export interface AttackerOptions {
   attack: AttackName;
@@ -80,13 +80,10 @@ export function reconstruct(k: ServerKnowledge, o: AttackerOptions, onLog: OnLog
     net: k.net, theta: k.theta, protocol: k.protocol, alpha: k.alpha, observed: k.observed,
     tv: o.tv, bnPrior, layerWeighting: o.layerWeighting, labels: o.labels, knownLabels: k.labels,
   }));
-  type Run = { result: MatchingResult; history: LoggedObjective[]; snapshots: Reconstruction['snapshots']; seed: number };
-  const runs: Run[] = [];
   const limit = snapshotLimit(k.net.inputSize);
-  const ids = o.restartIds ?? Array.from({ length: o.restarts }, (_, r) => r);
-  for (const r of ids) {
-    const seed = restartSeed(o.seed, r), history: LoggedObjective[] = [];
-    let snapshots: Run['snapshots'] = [];
+  const runs = runRestarts(restartIdsOf(o), o.seed, (r, seed) => {
+    const history: LoggedObjective[] = [];
+    let snapshots: Reconstruction['snapshots'] = [];
     const log = (s: MatchingState) => {
       history.push({ iteration: s.iteration, evaluations: s.evaluations, objective: s.objective });
       snapshots.push({ iteration: s.iteration, image: Float64Array.from(s.x) });
@@ -94,19 +91,17 @@ export function reconstruct(k: ServerKnowledge, o: AttackerOptions, onLog: OnLog
       onLog(s, r);
     };
     const result = matchMessage(fn, target, { ...options, lineSearch: o.lineSearch, iterations: o.iterations, seed, logEvery: o.logEvery, shouldStop }, log);
-    runs.push({ result, history, snapshots, seed });
-    if (result.interrupted) break;
-  }
-  const chosen = bestRestart(runs.map((r) => r.result.objective));
-  const { result, history, snapshots, seed } = runs[chosen];
+    return { result, history, snapshots, objective: result.objective, evaluations: result.evaluations, interrupted: result.interrupted };
+  });
+  const { result, history, snapshots } = runs.kept;
   const K = k.net.numClasses;
   const fixed = options.label.kind === 'fixed' ? options.label.classes : null;
   return {
     x: result.x, labelLogits: result.labelLogits, labelMethod,
     labels: Array.from({ length: k.net.batch }, (_, d) => (fixed ? fixed[d] : argmax(result.labelLogits!.subarray(d * K, (d + 1) * K)))),
-    objective: result.objective, iterations: result.iterations, diverged: result.diverged, interrupted: runs[runs.length - 1].result.interrupted,
-    evaluations: runs.reduce((n, r) => n + r.result.evaluations, 0), history, snapshots,
-    restart: ids[chosen], seed, restartIds: ids.slice(0, runs.length), restartObjectives: runs.map((r) => r.result.objective),
+    objective: result.objective, iterations: result.iterations, diverged: result.diverged, interrupted: runs.interrupted,
+    evaluations: runs.evaluations, history, snapshots,
+    restart: runs.restart, seed: runs.seed, restartIds: runs.restartIds, restartObjectives: runs.restartObjectives,
   };
 }
 

@@ -30,6 +30,51 @@ export function thinned<T>(snapshots: T[], limit: number): T[] {
   return snapshots.length > limit ? snapshots.filter((_, i) => i % 2 === 0) : snapshots;
 }
 
+/** What every restart's run reports. */
+export interface RestartRun {
+  objective: number;
+  evaluations: number;
+  interrupted: boolean;
+}
+
+/** The restarts run, and the one kept. */
+export interface Restarts<R extends RestartRun> {
+  /** The kept run, the restart it was and its dummy seed. */
+  kept: R;
+  restart: number;
+  seed: number;
+  /** The restarts that ran (in order; an interrupt skips the rest) and their final objectives. */
+  restartIds: number[];
+  restartObjectives: number[];
+  /** Evaluations of all restarts run. */
+  evaluations: number;
+  interrupted: boolean;
+}
+
+/**
+ * The one restart loop of every attacker (image and text): restart r of `ids` runs `one(r, restartSeed(seed, r))`;
+ * an interrupted restart ends the loop; the kept one is bestRestart's.
+ */
+export function runRestarts<R extends RestartRun>(ids: readonly number[], seed: number, one: (restart: number, seed: number) => R): Restarts<R> {
+  const runs: R[] = [];
+  for (const r of ids) {
+    const run = one(r, restartSeed(seed, r));
+    runs.push(run);
+    if (run.interrupted) break;
+  }
+  const chosen = bestRestart(runs.map((r) => r.objective));
+  return {
+    kept: runs[chosen], restart: ids[chosen], seed: restartSeed(seed, ids[chosen]),
+    restartIds: ids.slice(0, runs.length), restartObjectives: runs.map((r) => r.objective),
+    evaluations: runs.reduce((n, r) => n + r.evaluations, 0), interrupted: runs[runs.length - 1].interrupted,
+  };
+}
+
+/** Restarts 0 .. restarts-1, or the share `restartIds` of them. */
+export function restartIdsOf(o: { restarts: number; restartIds?: readonly number[] }): number[] {
+  return o.restartIds ? [...o.restartIds] : Array.from({ length: o.restarts }, (_, r) => r);
+}
+
 /** One share of the restarts, run apart: the restarts it ran (in order) with their final objectives, and the one it kept. */
 export interface RestartShare {
   restart: number;

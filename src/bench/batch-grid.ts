@@ -5,7 +5,7 @@
 //   ig        Inverting Gradients (gradleak's ig preset), one dummy seed; labels inferred by gradleak's default
 //             (iDLG at B = 1, iLRG at B > 1, joint when inference does not apply), the same labels given to PyTorch
 import { join } from 'node:path';
-import { batchOf, type PrivateBatch } from '../attacks/run.js';
+import { batchOf, type PrivateBatch } from '../run/image-run.js';
 import { restartSeed } from '../attacks/restarts.js';
 import { DEFAULT_TV } from '../attacks/presets.js';
 import { createNetwork } from '../engine/backend.js';

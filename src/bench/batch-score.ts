@@ -6,7 +6,7 @@ import { alignedScores } from '../metrics/batch-alignment.js';
 import { multisetMatches } from '../metrics/label-matches.js';
 import { mse, psnr } from '../metrics/image.js';
 import { SUCCESS_MSE } from '../metrics/success.js';
-import type { AttackOutcome } from '../attacks/run.js';
+import type { AttackOutcome } from '../run/image-run.js';
 import { bestRestart } from '../attacks/restarts.js';
 
 /** One attack run on one batch. */

@@ -3,7 +3,7 @@
 import { createNetwork, type EngineOptions } from '../engine/backend.js';
 import { FedSgdMessage } from '../fl/message.js';
 import { cosine, l2, type Objective } from '../attacks/objective.js';
-import { runAttack, type AttackConfig, type AttackOutcome, type PrivateBatch, type PrivateExample } from '../attacks/run.js';
+import { runAttack, type AttackConfig, type AttackOutcome, type PrivateBatch, type PrivateExample } from '../run/image-run.js';
 import { loadWeights, resolveModel, weightsFromFile, type ModelChoice } from '../models/load.js';
 import type { AttackName } from '../attacks/presets.js';
 import type { LabelRequest } from '../attacks/labels/choose.js';

@@ -5,7 +5,7 @@ import { UserError } from '../util/errors.js';
 import { textSentence, textSentenceCount } from '../text/sentences.js';
 import { TEXT_ATTACKS, TEXT_ITERATIONS, type TextAttackName } from '../text/text-attacks.js';
 import type { TextBatch } from '../text/text-case.js';
-import { scoreSentences, type Decode, type TextMetrics } from '../text/text-run.js';
+import { scoreSentences, type Decode, type TextMetrics } from '../run/text-run.js';
 import type { TextScores } from '../scoring/text-metrics.js';
 import type { TorchTagResult } from './torch-text-tag.js';
 

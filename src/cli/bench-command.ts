@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { syntheticRgb, syntheticStroke, quantise8 } from '../bench/synthetic.js';
 import { benchAttack, timeDlgEvaluation, timeGraphEvaluation } from '../bench/gradleak-bench.js';
 import { DEFAULT_TORCH_SCRIPT, dumpTorchWeights, runTorch, runTorchGraph, torchTwin, torchUnavailable, type TorchAttack, type TorchGraphTiming, type TorchTwin } from '../bench/torch-reference.js';
-import { exampleOf, type PrivateExample } from '../attacks/run.js';
+import { exampleOf, type PrivateExample } from '../run/image-run.js';
 import { openMnist } from '../data/mnist.js';
 import { writeImagePng } from '../report/png.js';
 import type { DType } from '../engine/kernels.js';

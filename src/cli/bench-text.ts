@@ -8,7 +8,7 @@ import { DEFAULT_PROTOCOL } from '../fl/protocols/index.js';
 import { TINY_GPT_FILE } from '../models/tiny-gpt.js';
 import { TAG_LR, type TextAttackName } from '../text/text-attacks.js';
 import type { TextBatch } from '../text/text-case.js';
-import type { Decode, TextOutcome, TextRunConfig } from '../text/text-run.js';
+import type { Decode, TextOutcome, TextRunConfig } from '../run/text-run.js';
 import { decodeIds } from '../text/vocabulary.js';
 import { UserError } from '../util/errors.js';
 import {
@@ -18,7 +18,8 @@ import { runTorchTextTag } from '../bench/torch-text-tag.js';
 import { DEFAULT_DTYPE } from './attack-command.js';
 import { listenForInterrupt, runInterruptible, stopFlag } from './interruptible.js';
 import { formatTable } from './table.js';
-import type { TextAttackProgress, TextAttackWorkerData } from './text-attack-worker.js';
+import type { AttackWorkerData } from './attack-worker.js';
+import type { RunProgress } from '../run/attack-job.js';
 
 /** The dummies' seed of every attack, gradleak's and PyTorch's. */
 const SEED = 0;
@@ -121,7 +122,7 @@ async function gradleakSide(plan: TextBenchPlan, threads: number, stop: Int32Arr
         attack, iterations, seed: SEED, logEvery: Math.max(1, Math.ceil(iterations / 20)), restarts: 1, model: 'tiny-gpt',
         protocol: DEFAULT_PROTOCOL, defense: NO_DEFENSE, engine: { backend: 'wasm', dtype: DEFAULT_DTYPE },
       };
-      const { metrics: m } = await runInterruptible<TextAttackWorkerData, TextAttackProgress, TextOutcome>(new URL('./text-attack-worker.js', import.meta.url), { cfg, batch, stop }, () => {})
+      const { metrics: m } = await runInterruptible<AttackWorkerData, RunProgress, TextOutcome>(new URL('./attack-worker.js', import.meta.url), { job: { modality: 'text', cfg, batch }, stop }, () => {})
         .catch((e) => {
           failed = true; // the other lanes start nothing more
           throw e;

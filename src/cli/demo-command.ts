@@ -3,10 +3,12 @@ import { UserError } from '../util/errors.js';
 import { Command } from 'commander';
 import { join } from 'node:path';
 import { DEFAULT_PROTOCOL } from '../fl/protocols/index.js';
-import type { AttackOutcome } from '../attacks/run.js';
+import type { AttackOutcome } from '../run/image-run.js';
 import { writeImageGrid } from '../report/png.js';
 import { prepareOutDir } from '../util/files.js';
-import { addEngineOptions, attackToDir } from './attack-command.js';
+import { addEngineOptions } from './attack-command.js';
+import { attackToDir } from './run-attack.js';
+import { imageJob } from './image-attack.js';
 import { positiveInt } from './parse.js';
 import { formatTable } from './table.js';
 
@@ -32,7 +34,7 @@ export function demoCommand(): Command {
           attack, dataset: 'mnist', split: 'test', index, iterations: o.iterations, seed: 0, logEvery: 1,
           modelSeed: 1234, engine: { backend: o.backend, dtype: o.precision }, restarts: o.restarts, protocol: DEFAULT_PROTOCOL,
         };
-        outcomes.push(await attackToDir(cfg, join(o.out, `${attack}-${index}`)));
+        outcomes.push(await attackToDir(await imageJob(cfg), join(o.out, `${attack}-${index}`), `mnist#${index}`));
         if (outcomes[outcomes.length - 1].metrics.interrupted) return; // its run directory is written; exit code 130
       }
     }

@@ -7,7 +7,7 @@ import { readTruth, writeSafetensorsMessage, writeTruth } from '../fl/safetensor
 import { hasTrainModeBatchNorm, runningStatisticsAfter } from '../attacks/bn-prior.js';
 import { BN_MOMENTUM } from '../engine/layers/batchnorm.js';
 import { stackedImages } from '../fl/message-file.js';
-import { batchOf } from '../attacks/run.js';
+import { batchOf } from '../run/image-run.js';
 import { loadWeights, resolveModel } from '../models/load.js';
 import { DATASETS, SPLITS } from '../data/open.js';
 import { UserError } from '../util/errors.js';

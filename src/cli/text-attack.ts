@@ -4,18 +4,16 @@
 import type { Command } from 'commander';
 import { join } from 'node:path';
 import { UserError } from '../util/errors.js';
-import { checkOutDir } from '../util/files.js';
 import { checkDefense } from '../defenses/defense.js';
 import { textSentence, textSentenceCount, sentenceTokens, MAX_SENTENCE_TOKENS } from '../text/sentences.js';
-import { decodeIds, vocabulary } from '../text/vocabulary.js';
+import { vocabulary } from '../text/vocabulary.js';
 import { isTextAttack, TEXT_ITERATIONS, type TextAttackName } from '../text/text-attacks.js';
 import type { TextBatch } from '../text/text-case.js';
-import type { TextOutcome, TextRunConfig } from '../text/text-run.js';
-import { writeTextRunDir } from '../report/text-run-dir.js';
+import type { TextMetrics, TextRunConfig } from '../run/text-run.js';
+import type { TextAttackJob } from '../run/attack-job.js';
 import { protocolFromFlags, withProtocolFlags } from './protocol-options.js';
-import { runInterruptible, stopFlag } from './interruptible.js';
-import { progressBar } from './progress.js';
-import type { TextAttackProgress, TextAttackWorkerData } from './text-attack-worker.js';
+import { batchIndices, type BatchFlags } from './batch-indices.js';
+import type { ParsedAttack } from './parsed-attack.js';
 
 /** Whether a command line asks for a text attack: a text attack, the text dataset, tiny-gpt, or sentences given by hand. */
 export function isTextRun(o: { attack: string; dataset: string; model?: string; sentence?: string[]; tokens?: number[][] }): boolean {
@@ -26,10 +24,11 @@ export function isTextRun(o: { attack: string; dataset: string; model?: string; 
 const IMAGE_FLAGS: [string, string][] = [
   ['--message', 'message'], ['--truth', 'truth'], ['--image', 'image'], ['--label', 'label'], ['--num-classes', 'numClasses'], ['--input-shape', 'inputShape'],
   ['--split', 'split'], ['--data-dir', 'dataDir'], ['--download', 'download'], ['--mirror', 'mirror'], ['--labels', 'labels'], ['--bn', 'bn'], ['--width', 'width'],
-  ['--stem', 'stem'], ['--model-seed', 'modelSeed'], ['--threads', 'threads'], ['--dual', 'dual'], ['--local-batch', 'localBatch'],
+  ['--stem', 'stem'], ['--model-seed', 'modelSeed'], ['--dual', 'dual'], ['--local-batch', 'localBatch'],
 ];
 
-export async function textAttackAction(cmd: Command, o: Record<string, any>): Promise<void> {
+/** `gradleak attack` on text: the run its flags ask for, checked before any work. */
+export function textAttackFromFlags(cmd: Command, o: Record<string, any>): ParsedAttack {
   const given = (key: string) => cmd.getOptionValueSource(key) === 'cli';
   const attack: TextAttackName = given('attack') ? o.attack : 'lamp';
   if (!isTextAttack(attack)) throw new UserError(`--attack ${attack} is an image attack; on text use dlg-text, tag or lamp`);
@@ -48,22 +47,18 @@ export async function textAttackAction(cmd: Command, o: Record<string, any>): Pr
   if (o.l1Weight !== undefined && attack !== 'tag') throw new UserError(`--l1-weight applies to --attack tag only, not --attack ${attack}`);
   if (o.lmWeight !== undefined && attack !== 'lamp') throw new UserError(`--lm-weight applies to --attack lamp only, not --attack ${attack}`);
   const out: string = o.out ?? join('runs', `${attack}-${batch.dataset}-${batch.indices[0]}${batch.sentences.length > 1 ? `-b${batch.sentences.length}` : ''}-s${cfg.seed}`);
-  checkOutDir(out);
-  const outcome = await runWithProgress(cfg, batch, o.weights);
-  writeTextRunDir(out, outcome, decodeIds, { dataset: batch.dataset, indices: batch.indices, ...(o.weights ? { weightsFile: o.weights } : {}) });
-  const m = outcome.metrics;
-  if (m.interrupted) {
-    console.error(`gradleak: interrupted at iteration ${m.iterations}; ${out}/ holds the run up to its last logged iteration`);
-    process.exitCode = 130;
-  }
-  if (o.json) {
-    console.log(JSON.stringify({ ...m, out }));
-    return;
-  }
-  console.log(`${attack} on tiny-gpt, ${batch.dataset} #${m.index}${m.batch_size > 1 ? ` (batch ${m.batch_size})` : ''}: ${m.iterations} iterations, ${m.evaluations} evaluations, ${m.seconds.toFixed(1)} s`);
-  console.log(`  token accuracy ${(100 * m.tokenAccuracy).toFixed(1)}%  ROUGE-1 ${m.rouge1.toFixed(3)}  ROUGE-2 ${m.rouge2.toFixed(3)}  ROUGE-L ${m.rougeL.toFixed(3)}  (bag: ${m.bag_size} tokens)`);
-  m.true_text.forEach((t, i) => console.log(`  true:      ${t}\n  recovered: ${m.recovered_text[i]}`));
-  console.log(`  wrote ${out}/ (report.html, metrics.json, history.csv, curves.svg, recovered.txt, config.json)`);
+  const job: TextAttackJob = { modality: 'text', cfg, batch, ...(o.weights ? { weightsFile: o.weights } : {}) };
+  return { job, out, label: `${batch.dataset}#${batch.indices[0]}`, describe: (m) => describeTextRun(m as TextMetrics, out) };
+}
+
+/** What `gradleak attack` prints of a finished text run. */
+function describeTextRun(m: TextMetrics, out: string): string[] {
+  return [
+    `${m.attack} on tiny-gpt, ${m.dataset} #${m.index}${m.batch_size > 1 ? ` (batch ${m.batch_size})` : ''}: ${m.iterations} iterations, ${m.evaluations} evaluations, ${m.seconds.toFixed(1)} s`,
+    `  token accuracy ${(100 * m.tokenAccuracy).toFixed(1)}%  ROUGE-1 ${m.rouge1.toFixed(3)}  ROUGE-2 ${m.rouge2.toFixed(3)}  ROUGE-L ${m.rougeL.toFixed(3)}  (bag: ${m.bag_size} tokens)`,
+    ...m.true_text.map((t, i) => `  true:      ${t}\n  recovered: ${m.recovered_text[i]}`),
+    `  wrote ${out}/ (report.html, metrics.json, history.csv, curves.svg, recovered.txt, config.json)`,
+  ];
 }
 
 /** The client's sentences: given by hand (--sentence text, --tokens ids; repeatable) or of the text dataset. */
@@ -73,11 +68,7 @@ function textBatch(o: Record<string, any>, given: (key: string) => boolean): Tex
     if (given('index') || given('indices') || given('batchSize')) throw new UserError('--sentence/--tokens give the batch: drop --index, --indices and --batch-size');
     return { sentences: byHand, dataset: 'sentence', indices: byHand.map((_, i) => i) };
   }
-  const indices: number[] = o.indices ?? Array.from({ length: o.batchSize ?? 1 }, (_, i) => o.index + i);
-  if (o.indices && o.batchSize && o.batchSize !== o.indices.length) throw new UserError(`--batch-size ${o.batchSize} and --indices (${o.indices.length} sentences) disagree`);
-  const n = textSentenceCount();
-  const bad = indices.find((i) => i >= n);
-  if (bad !== undefined) throw new UserError(`--index ${bad} out of range: the text dataset has ${n} sentences (0..${n - 1})`);
+  const indices = batchIndices(o as BatchFlags, 'sentences', { dataset: 'text', count: textSentenceCount() });
   return { sentences: indices.map((i) => textSentence(i).tokens), dataset: 'text', indices };
 }
 
@@ -87,16 +78,4 @@ function checkTokens(ids: number[]): number[] {
   ids.forEach((id) => vocab.check(id));
   if (ids.length > MAX_SENTENCE_TOKENS) throw new UserError(`--tokens: ${ids.length} tokens; tiny-gpt's context holds ${MAX_SENTENCE_TOKENS} plus its BOS`);
   return ids;
-}
-
-async function runWithProgress(cfg: TextRunConfig, batch: TextBatch, weightsFile?: string): Promise<TextOutcome> {
-  const bar = progressBar(cfg.iterations * cfg.restarts, `${cfg.attack} ${batch.dataset}#${batch.indices[0]}`);
-  try {
-    return await runInterruptible<TextAttackWorkerData, TextAttackProgress, TextOutcome>(
-      new URL('./text-attack-worker.js', import.meta.url), { cfg, batch, ...(weightsFile ? { weightsFile } : {}), stop: stopFlag() },
-      (p) => bar.update(p.restart * cfg.iterations + p.iteration, { D: p.objective.toExponential(2) }),
-    );
-  } finally {
-    bar.stop();
-  }
 }

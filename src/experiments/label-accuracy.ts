@@ -8,7 +8,7 @@ import { DEFAULT_PROTOCOL, protocolOf } from '../fl/protocols/index.js';
 import { loadWeights, resolveModel, type ModelChoice } from '../models/load.js';
 import { multisetMatches } from '../metrics/label-matches.js';
 import { inferLabels, type InferenceMethod } from '../attacks/labels/infer.js';
-import { batchOf } from '../attacks/run.js';
+import { batchOf } from '../run/image-run.js';
 import { UserError } from '../util/errors.js';
 
 export interface LabelAccuracyRow {

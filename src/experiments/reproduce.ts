@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { median } from '../util/stats.js';
 import type { EngineOptions } from '../engine/backend.js';
 import type { ModelChoice } from '../models/load.js';
-import type { HistoryRow } from '../attacks/run.js';
+import type { HistoryRow } from '../run/image-run.js';
 import type { AttackName } from '../attacks/presets.js';
 import type { ProtocolParams } from '../fl/protocols/index.js';
 import { fedSgd } from '../fl/protocols/fedsgd.js';

@@ -1,42 +1,37 @@
-// Writes a run directory (docs/design.md, section 8): config.json, metrics.json, history.csv, snapshots.png,
-// curves.svg, report.html. Everything except metrics.seconds is a function of the run's config.
+// Writes a run directory of any modality (docs/design.md, section 8): config.json (everything needed to rerun,
+// versions included), metrics.json (scoring/metrics-schema.ts), history.csv, curves.svg and report.html, and the
+// modality's own files (image: snapshots.png; text: recovered.txt). Everything except metrics.seconds is a function
+// of the run's config.
 import { join } from 'node:path';
 import { prepareOutDir, writeText } from '../util/files.js';
 import { GRADLEAK_VERSION } from '../util/version.js';
-import type { AttackOutcome } from '../attacks/run.js';
-import type { AttackRun } from './run-source.js';
-import { writeImageGrid } from './png.js';
-import { escapeXml } from './svg.js';
-import { curvesSvg, historyCsv, metricsJson, snapshotGrid } from './run-files.js';
+import type { ModalityName } from '../scoring/run-metrics.js';
+import type { AttackJob, OutcomeOf } from '../run/attack-job.js';
+import { metricsJson } from './run-files.js';
+import { imageRunFiles } from './image-run-dir.js';
+import { textRunFiles } from './text-run-dir.js';
 
-export function runConfigJson(run: AttackRun, o: AttackOutcome): string {
-  return JSON.stringify({ gradleak: GRADLEAK_VERSION, node: process.version, ...run, model: o.model }, null, 2) + '\n';
+/** What a modality puts in its run directory besides metrics.json. */
+export interface RunDirFiles {
+  /** config.json's settings (after the versions). */
+  config: object;
+  historyCsv: string;
+  curvesSvg: string;
+  reportHtml: string;
+  /** Files of its own, written by `write` at their path. */
+  extra: { name: string; write(path: string): Promise<void> | void }[];
 }
 
-export async function writeRunDir(dir: string, run: AttackRun, o: AttackOutcome): Promise<void> {
+type Files<J extends AttackJob> = (job: J, o: OutcomeOf<J>) => RunDirFiles;
+const FILES: { [M in ModalityName]: Files<Extract<AttackJob, { modality: M }>> } = { image: imageRunFiles, text: textRunFiles };
+
+export async function writeRunDir<J extends AttackJob>(dir: string, job: J, o: OutcomeOf<J>): Promise<void> {
+  const f = (FILES[job.modality] as unknown as Files<J>)(job, o);
   prepareOutDir(dir);
-  writeText(join(dir, 'config.json'), runConfigJson(run, o));
+  writeText(join(dir, 'config.json'), JSON.stringify({ gradleak: GRADLEAK_VERSION, node: process.version, ...f.config }, null, 2) + '\n');
   writeText(join(dir, 'metrics.json'), metricsJson(o));
-  writeText(join(dir, 'history.csv'), historyCsv(o.history));
-  await writeImageGrid(join(dir, 'snapshots.png'), snapshotGrid(o));
-  writeText(join(dir, 'curves.svg'), curvesSvg(o));
-  writeText(join(dir, 'report.html'), reportHtml(run, o));
-}
-
-function reportHtml(run: AttackRun, o: AttackOutcome): string {
-  const m = o.metrics;
-  const rows = Object.entries(m).map(([k, v]) => `<tr><th>${escapeXml(k)}</th><td>${escapeXml(String(v))}</td></tr>`).join('\n');
-  return `<!doctype html>
-<html><head><meta charset="utf-8"><title>gradleak: ${escapeXml(m.attack)} on ${escapeXml(m.dataset)} #${m.index}</title>
-<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse}img{max-width:100%;height:auto}th,td{padding:2px 10px;text-align:left;border-bottom:1px solid #ddd}</style>
-</head><body>
-<h1>${escapeXml(m.attack.toUpperCase())} on ${escapeXml(m.dataset)} ${escapeXml(run.split)} image ${m.index} (dummy seed ${m.seed})</h1>
-<p>${m.interrupted ? '<strong>Interrupted: the outputs show the run up to its last logged iteration.</strong>' : ''}</p>
-<p>${m.diverged ? '<strong>The optimisation diverged (the objective became NaN/Inf, or the dummy left the data range by orders of magnitude); the outputs show the run up to that point. Try --line-search strong-wolfe or --restarts 3.</strong>' : ''}</p>
-<img src="snapshots.png" alt="ground truth and reconstructions">
-<img src="curves.svg" alt="objective and MSE against iteration">
-<table>${rows}</table>
-<p>Config: <a href="config.json">config.json</a>, per-iteration history: <a href="history.csv">history.csv</a>.</p>
-</body></html>
-`;
+  writeText(join(dir, 'history.csv'), f.historyCsv);
+  for (const e of f.extra) await e.write(join(dir, e.name));
+  writeText(join(dir, 'curves.svg'), f.curvesSvg);
+  writeText(join(dir, 'report.html'), f.reportHtml);
 }

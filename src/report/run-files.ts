@@ -1,13 +1,13 @@
 // The files of a run directory that are a function of the attack's outcome alone, as text or an image grid:
 // the CLI writes them (report/run-dir.ts) and the page offers the same as downloads (web/src/downloads.ts).
-import type { AttackOutcome } from '../attacks/run.js';
+import type { AttackOutcome } from '../run/image-run.js';
 import type { AttackerOptions } from '../attacks/attacker.js';
-import { isScored } from '../scoring/metrics.js';
+import { isScored } from '../scoring/image-metrics.js';
 import type { HistoryRow } from '../scoring/score.js';
 import type { ImageGrid } from './raster.js';
 import { panelsSvg } from './svg.js';
 
-const HISTORY_COLUMNS: (keyof HistoryRow)[] = ['iteration', 'evaluations', 'objective', 'mse', 'psnr', 'ssim'];
+const HISTORY_COLUMNS: (keyof HistoryRow & string)[] = ['iteration', 'evaluations', 'objective', 'mse', 'psnr', 'ssim'];
 /** Most snapshot columns in snapshots.png (ground truth excluded); chosen evenly from the logged ones. */
 export const MAX_SNAPSHOT_COLUMNS = 11;
 
@@ -17,14 +17,17 @@ export function evenlySpread(n: number, max: number): number[] {
   return Array.from({ length: max }, (_, i) => Math.round((i * (n - 1)) / (max - 1)));
 }
 
+/** A CSV of `rows` with these columns, in this order. */
+export function csvOf<R>(columns: readonly (keyof R & string)[], rows: readonly R[]): string {
+  return [columns.join(','), ...rows.map((r) => columns.map((c) => String(r[c])).join(','))].join('\n') + '\n';
+}
+
 export function historyCsv(rows: HistoryRow[]): string {
-  const lines = [HISTORY_COLUMNS.join(',')];
-  for (const r of rows) lines.push(HISTORY_COLUMNS.map((c) => String(r[c])).join(','));
-  return lines.join('\n') + '\n';
+  return csvOf(HISTORY_COLUMNS, rows);
 }
 
 /** metrics.json: every metric of the run (only `seconds` differs between two runs of the same config). */
-export function metricsJson(o: Pick<AttackOutcome, 'metrics'>): string {
+export function metricsJson(o: { metrics: object }): string {
   return JSON.stringify(o.metrics, null, 2) + '\n';
 }
 

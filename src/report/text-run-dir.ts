@@ -1,25 +1,27 @@
-// Writes a text attack's run directory: config.json, metrics.json, history.csv (objective and token scores per
-// logged iteration), curves.svg, recovered.txt and report.html, which shows the true sentences and the recovery at
-// snapshots, each recovered token marked: in place (the true token at that position), in the sentence elsewhere, or
-// wrong. Everything except metrics.seconds is a function of the run's config.
-import { join } from 'node:path';
-import { prepareOutDir, writeText } from '../util/files.js';
-import { GRADLEAK_VERSION } from '../util/version.js';
+// The files of a text run's directory: history.csv (objective and token scores per logged iteration), curves.svg,
+// recovered.txt and report.html, which shows the true sentences and the recovery at snapshots, each recovered token
+// marked: in place (the true token at that position), in the sentence elsewhere, or wrong; run-dir.ts writes them
+// with config.json and metrics.json.
+import { writeText } from '../util/files.js';
 import { alignSentences } from '../scoring/text-metrics.js';
-import type { Decode, TextHistoryRow, TextOutcome } from '../text/text-run.js';
+import type { Decode, TextHistoryRow, TextOutcome } from '../run/text-run.js';
+import type { TextAttackJob } from '../run/attack-job.js';
+import { decodeIds } from '../text/vocabulary.js';
 import { escapeXml, panelsSvg } from './svg.js';
-import { evenlySpread, MAX_SNAPSHOT_COLUMNS } from './run-files.js';
+import { csvOf, evenlySpread, MAX_SNAPSHOT_COLUMNS } from './run-files.js';
+import type { RunDirFiles } from './run-dir.js';
 
-const HISTORY_COLUMNS: (keyof TextHistoryRow)[] = ['iteration', 'evaluations', 'objective', 'tokenAccuracy', 'rouge1', 'rouge2', 'rougeL'];
+const HISTORY_COLUMNS: (keyof TextHistoryRow & string)[] = ['iteration', 'evaluations', 'objective', 'tokenAccuracy', 'rouge1', 'rouge2', 'rougeL'];
 
-export function writeTextRunDir(dir: string, o: TextOutcome, piece: Decode, source: Record<string, unknown>): void {
-  prepareOutDir(dir);
-  writeText(join(dir, 'config.json'), JSON.stringify({ gradleak: GRADLEAK_VERSION, node: process.version, ...source, ...o.config }, null, 2) + '\n');
-  writeText(join(dir, 'metrics.json'), JSON.stringify(o.metrics, null, 2) + '\n');
-  writeText(join(dir, 'history.csv'), [HISTORY_COLUMNS.join(','), ...o.history.map((r) => HISTORY_COLUMNS.map((c) => String(r[c])).join(','))].join('\n') + '\n');
-  writeText(join(dir, 'curves.svg'), textCurvesSvg(o));
-  writeText(join(dir, 'recovered.txt'), o.metrics.recovered_text.join('\n') + '\n');
-  writeText(join(dir, 'report.html'), textReportHtml(o, piece));
+export function textRunFiles(job: TextAttackJob, o: TextOutcome): RunDirFiles {
+  const { dataset, indices } = job.batch;
+  return {
+    config: { dataset, indices, ...(job.weightsFile ? { weightsFile: job.weightsFile } : {}), ...o.config },
+    historyCsv: csvOf(HISTORY_COLUMNS, o.history),
+    curvesSvg: textCurvesSvg(o),
+    reportHtml: textReportHtml(o, decodeIds),
+    extra: [{ name: 'recovered.txt', write: (path) => writeText(path, o.metrics.recovered_text.join('\n') + '\n') }],
+  };
 }
 
 export function textCurvesSvg(o: TextOutcome): string {

@@ -5,7 +5,7 @@ import { escapeXml } from './svg.js';
 import { headCells, num, pct, rangeText, writeCellReport, type CellView, type SweepPlot, type SweepRunInfo } from './sweep-report.js';
 import { htmlBlock } from './report.js';
 import { MARK_STYLE, markedSentence } from './text-run-dir.js';
-import type { Decode } from '../text/text-run.js';
+import type { Decode } from '../run/text-run.js';
 import type { TextResult } from '../sweep/job.js';
 import { groupCells } from '../sweep/summary.js';
 import type { TextSweepConfig } from '../sweep/config.js';

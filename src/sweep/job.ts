@@ -1,7 +1,7 @@
 // One job of a sweep: an attack on one image (or, text-job.ts, one sentence) with one protocol, defense and
 // dummy seed. Jobs are plain data (they cross thread and machine boundaries) and have a stable key, so a sweep
 // can be resumed or distributed without running any job twice.
-import { exampleOf, runAttack, type AttackOutcome, type HistoryRow } from '../attacks/run.js';
+import { exampleOf, runAttack, type AttackOutcome, type HistoryRow } from '../run/image-run.js';
 import type { AttackName } from '../attacks/presets.js';
 import type { ProtocolParams } from '../fl/protocols/index.js';
 import type { DefenseSpec } from '../defenses/defense.js';

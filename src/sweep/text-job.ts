@@ -7,8 +7,8 @@ import type { ProtocolParams } from '../fl/protocols/index.js';
 import type { LineSearch } from '../optim/lbfgs.js';
 import { textSentence } from '../text/sentences.js';
 import type { TextAttackName } from '../text/text-attacks.js';
-import type { TextMetrics } from '../text/text-run.js';
-import { attackTinyGpt } from '../text/tiny-gpt-attack.js';
+import type { TextMetrics } from '../run/text-run.js';
+import { attackTinyGpt } from '../run/tiny-gpt-run.js';
 import { attackerKeys, lineSearchKeys, messageKeys } from './job-key.js';
 import { TEXT_MODEL } from './text-config.js';
 

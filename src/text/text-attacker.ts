@@ -2,7 +2,7 @@
 // bag of tokens from the message's embedding rows, relaxes the unknown tokens over it, runs the attack's preset of
 // the matching loop from each restart and keeps the restart with the lowest final objective. Never given the truth.
 import { matchMessage, type MatchingState } from '../attacks/gradient-matching.js';
-import { bestRestart, restartSeed } from '../attacks/restarts.js';
+import { restartIdsOf, runRestarts } from '../attacks/restarts.js';
 import { adaptation, type LoggedObjective } from '../attacks/attacker.js';
 import { protocolOf } from '../fl/protocols/index.js';
 import type { LineSearch } from '../optim/lbfgs.js';
@@ -18,6 +18,8 @@ export interface TextAttackerOptions {
   seed: number;
   logEvery: number;
   restarts: number;
+  /** Which of the restarts this call runs (default all): a share of them, run on one thread (attacks/restarts.ts mergeShares). */
+  restartIds?: number[];
   lineSearch?: LineSearch;
   l1Weight?: number;
   lmWeight?: number;
@@ -38,6 +40,8 @@ export interface TextReconstruction {
   snapshots: { iteration: number; sentences: number[][] }[];
   restart: number;
   seed: number;
+  /** The restarts run, in order, and their final objectives. */
+  restartIds: number[];
   restartObjectives: number[];
 }
 
@@ -53,10 +57,8 @@ export function reconstructText(k: TextKnowledge, o: TextAttackerOptions, onLog:
   const relax = new TokenRelaxation({ vocab: embedding.shape[0], positions: k.net.positions, lengths: k.lengths }, bag);
   const fn = proto.messageFunction(k.net, k.theta, k.protocol, state);
   const adapted = adaptation(k.defense, k.observed);
-  type Run = Omit<TextReconstruction, 'bag' | 'restart' | 'restartObjectives' | 'evaluations'> & { evaluations: number };
-  const runs: Run[] = [];
-  for (let r = 0; r < o.restarts; r++) {
-    const seed = restartSeed(o.seed, r), history: LoggedObjective[] = [], snapshots: Run['snapshots'] = [];
+  const runs = runRestarts(restartIdsOf(o), o.seed, (r, seed) => {
+    const history: LoggedObjective[] = [], snapshots: TextReconstruction['snapshots'] = [];
     const preset = textPreset(o.attack, { fn, observed: k.observed, relax, theta: k.theta, seed, iterations: o.iterations, l1Weight: o.l1Weight, lmWeight: o.lmWeight, mask: adapted.mask });
     const result = matchMessage(fn, k.observed, { ...preset, ...adapted, lineSearch: o.lineSearch, iterations: o.iterations, seed, logEvery: o.logEvery, shouldStop }, (s) => {
       const now = relax.tokens(s.x);
@@ -64,12 +66,11 @@ export function reconstructText(k: TextKnowledge, o: TextAttackerOptions, onLog:
       snapshots.push({ iteration: s.iteration, sentences: now });
       onLog(s, now, r);
     });
-    runs.push({ sentences: relax.tokens(result.x), objective: result.objective, iterations: result.iterations, evaluations: result.evaluations, diverged: result.diverged, interrupted: result.interrupted, history, snapshots, seed });
-    if (result.interrupted) break;
-  }
-  const chosen = bestRestart(runs.map((r) => r.objective));
+    return { sentences: relax.tokens(result.x), objective: result.objective, iterations: result.iterations, evaluations: result.evaluations, diverged: result.diverged, interrupted: result.interrupted, history, snapshots };
+  });
+  const { sentences, objective, iterations, diverged, history, snapshots } = runs.kept;
   return {
-    ...runs[chosen], bag, restart: chosen, interrupted: runs[runs.length - 1].interrupted,
-    evaluations: runs.reduce((n, r) => n + r.evaluations, 0), restartObjectives: runs.map((r) => r.objective),
+    sentences, objective, iterations, diverged, history, snapshots, bag, interrupted: runs.interrupted, evaluations: runs.evaluations,
+    restart: runs.restart, seed: runs.seed, restartIds: runs.restartIds, restartObjectives: runs.restartObjectives,
   };
 }

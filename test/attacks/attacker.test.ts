@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { clientCase } from '../../src/case/client.js';
 import { reconstruct, type AttackerOptions } from '../../src/attacks/attacker.js';
 import { bestRestart, mergeShares, restartSeed, thinned } from '../../src/attacks/restarts.js';
-import { runMessageAttack } from '../../src/attacks/run.js';
+import { runMessageAttack } from '../../src/run/image-run.js';
 import type { MessageFile } from '../../src/fl/captured.js';
 import { FieldError } from '../../src/util/errors.js';
 import { privateBatch, SETUP } from '../case/helpers.js';

@@ -6,7 +6,7 @@ import { summarise, textBenchPlan, torchRows, type TextBenchRow } from '../../sr
 import type { TorchTagResult } from '../../src/bench/torch-text-tag.js';
 import { textSentence, textSentenceCount } from '../../src/text/sentences.js';
 import { TEXT_ATTACKS, TEXT_ITERATIONS } from '../../src/text/text-attacks.js';
-import { scoreSentences } from '../../src/text/text-run.js';
+import { scoreSentences } from '../../src/run/text-run.js';
 import { vocabulary } from '../../src/text/vocabulary.js';
 import { gradleak } from '../cli/helpers.js';
 

@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gradleak } from './helpers.js';
+import { checkMetricsJson } from '../../src/scoring/metrics-schema.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'gradleak-attack-'));
 const KEYS = ['attack', 'dataset', 'index', 'seed', 'iterations', 'evaluations', 'seconds', 'objective', 'mse', 'psnr', 'ssim', 'label_true', 'label_pred', 'label_correct'];
@@ -35,6 +36,9 @@ test('attack writes the run directory and a JSON summary line; same command, sam
   assert.equal(readFileSync(join(tmp, 'a', 'history.csv'), 'utf8'), readFileSync(join(tmp, 'b', 'history.csv'), 'utf8'));
   const strip = (f: string) => ({ ...JSON.parse(readFileSync(f, 'utf8')), seconds: 0 });
   assert.deepEqual(strip(join(tmp, 'a', 'metrics.json')), strip(join(tmp, 'b', 'metrics.json')));
+  const metrics = checkMetricsJson(JSON.parse(readFileSync(join(tmp, 'a', 'metrics.json'), 'utf8'))); // the one schema of every run
+  assert.equal(metrics.modality, 'image');
+  assert.deepEqual([metrics.indices, metrics.batch_size], [[1], 1]);
   const config = JSON.parse(readFileSync(join(tmp, 'a', 'config.json'), 'utf8'));
   assert.equal(config.seed, 3);
   assert.equal(config.model.layers.length, 8);

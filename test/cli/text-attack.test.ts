@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { attackRejects, gradleak } from './helpers.js';
+import { checkMetricsJson } from '../../src/scoring/metrics-schema.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'gradleak-text-'));
 
@@ -19,8 +20,9 @@ test('attack --model tiny-gpt --dataset text --index 3 --attack lamp --json reco
   assert.equal(m.tokenAccuracy, 1);
   assert.equal(m.rougeL, 1);
   assert.equal(m.bag_recall, 1);
-  const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
-  assert.equal(metrics.rouge2, m.rouge2);
+  const metrics = checkMetricsJson(JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'))); // the one schema of every run
+  assert.equal(metrics.modality, 'text');
+  assert.equal(metrics.modality === 'text' && metrics.rouge2, m.rouge2);
   const html = readFileSync(join(out, 'report.html'), 'utf8');
   assert.match(html, /I was asked\./);
   assert.match(html, /class="hit"/);
@@ -38,6 +40,18 @@ test('TAG on a batch of two hand-written sentences writes one recovered line per
   assert.deepEqual(m.true_text, ['The dog ran home.', 'It was cold.']);
   assert.equal(readFileSync(join(out, 'recovered.txt'), 'utf8').trim().split('\n').length, 2);
   for (const k of ['tokenAccuracy', 'rouge1', 'rouge2', 'rougeL']) assert.ok(m[k] >= 0 && m[k] <= 1, `${k} ${m[k]}`);
+});
+
+test('text restarts split over worker threads give the run of one thread (the restart loop and merge every modality shares)', () => {
+  const run = (threads: string) => {
+    const r = gradleak(['attack', '--attack', 'tag', '--dataset', 'text', '--index', '5', '--iterations', '30', '--restarts', '3', '--threads', threads, '--json', '--out', join(tmp, `threads-${threads}`)]);
+    assert.equal(r.code, 0, r.stderr);
+    return { ...JSON.parse(r.stdout), seconds: 0, out: '' };
+  };
+  const one = run('1'), two = run('2');
+  assert.deepEqual(two, one);
+  assert.equal(one.restart_objectives.length, 3);
+  assert.equal(one.objective, Math.min(...one.restart_objectives));
 });
 
 test('bad text input: one line, exit 2, no run directory', () => {

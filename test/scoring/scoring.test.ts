@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { Truth } from '../../src/case/case.js';
 import type { Reconstruction } from '../../src/attacks/attacker.js';
 import { historyRow, scoreDummies } from '../../src/scoring/score.js';
-import { attackMetrics, isScored } from '../../src/scoring/metrics.js';
+import { attackMetrics, isScored } from '../../src/scoring/image-metrics.js';
 import { Prng } from '../../src/util/prng.js';
 
 const n = 16; // 1x4x4 images

@@ -9,7 +9,7 @@ import { initWeights } from '../../src/models/init.js';
 import { parseProtocol, protocolOf } from '../../src/fl/protocols/index.js';
 import { NO_DEFENSE } from '../../src/defenses/defense.js';
 import { textCase, type TextModel } from '../../src/text/text-case.js';
-import { runTextAttack } from '../../src/text/text-run.js';
+import { runTextAttack } from '../../src/run/text-run.js';
 import { Prng } from '../../src/util/prng.js';
 import { checkVjpByDifferences } from '../helpers/message-vjp.js';
 

@@ -1,6 +1,6 @@
 // The page's Web Worker: one attack, by the library's own runAttack on the WebAssembly kernels, the same
 // code path as `gradleak attack`; every logged iteration is posted as it happens.
-import { batchOf, runAttack, type PrivateBatch } from '../../src/attacks/run.js';
+import { batchOf, runAttack, type PrivateBatch } from '../../src/run/image-run.js';
 import { mnistTest } from './mnist-subset.js';
 import type { AttackRequest, PrivateInput, WorkerReply } from './worker-messages.js';
 

@@ -1,7 +1,7 @@
 // A finished run's files as downloads, with the contents of the CLI's run directory (src/report/run-files.ts):
 // snapshots.png (same rasteriser and encoder; only the label text is drawn by the browser), curves.svg,
 // metrics.json and history.csv.
-import type { AttackOutcome } from '../../src/attacks/run.js';
+import type { AttackOutcome } from '../../src/run/image-run.js';
 import { renderImageGrid } from '../../src/report/raster.js';
 import { encodePng } from '../../src/report/png-encode.js';
 import { curvesSvg, historyCsv, metricsJson, snapshotGrid } from '../../src/report/run-files.js';

@@ -1,6 +1,6 @@
 // One attack's part of the page: ground truth and live reconstruction, the snapshot strip (the DLG paper's
 // Fig. 1 row, drawn as snapshots.png is), the scores at the end and the downloads of its run files.
-import type { AttackOutcome, HistoryRow } from '../../src/attacks/run.js';
+import type { AttackOutcome, HistoryRow } from '../../src/run/image-run.js';
 import type { AttackName } from '../../src/attacks/presets.js';
 import { renderImageGrid } from '../../src/report/raster.js';
 import { snapshotGrid, type SnapshotSource } from '../../src/report/run-files.js';

@@ -1,7 +1,7 @@
 // The page's form as an AttackConfig: the same settings `gradleak attack` builds from the same flags (its
 // defaults: LeNet with model seed 1234, log every 10 iterations, one restart, float64 on the WebAssembly
 // kernels, no line search), validated by the library's own checks. The image is the worker's PrivateInput.
-import type { AttackConfig } from '../../src/attacks/run.js';
+import type { AttackConfig } from '../../src/run/image-run.js';
 import type { AttackName } from '../../src/attacks/presets.js';
 import { checkDefense, type DefenseName } from '../../src/defenses/defense.js';
 import { parseProtocol } from '../../src/fl/protocols/index.js';

@@ -1,5 +1,5 @@
 // What the page and its attack worker say to each other.
-import type { AttackConfig, AttackOutcome, HistoryRow } from '../../src/attacks/run.js';
+import type { AttackConfig, AttackOutcome, HistoryRow } from '../../src/run/image-run.js';
 
 /** The private example: an embedded MNIST test image, or the user's own image (1x28x28 in [0, 1]) and its label. */
 export type PrivateInput = { kind: 'mnist'; index: number } | { kind: 'image'; image: Float64Array; label: number };

@@ -5,9 +5,10 @@ import type { DefenseSpec } from '../defenses/defense.js';
 import type { EngineOptions } from '../engine/backend.js';
 import { protocolOf, type ProtocolParams } from '../fl/protocols/index.js';
 import { textScores, type TextScores } from '../scoring/text-metrics.js';
-import { reconstructText, type TextAttackerOptions, type TextOnLog } from './text-attacker.js';
-import type { TextAttackName } from './text-attacks.js';
-import type { TextCase } from './text-case.js';
+import { runMetrics, type RunMetrics } from '../scoring/run-metrics.js';
+import { reconstructText, type TextAttackerOptions, type TextOnLog } from '../text/text-attacker.js';
+import type { TextAttackName } from '../text/text-attacks.js';
+import type { TextCase } from '../text/text-case.js';
 
 /** The attack's settings (TextAttackerOptions) and the setting it attacks. */
 export interface TextRunConfig extends TextAttackerOptions {
@@ -23,24 +24,13 @@ export interface TextHistoryRow extends TextScores {
   objective: number;
 }
 
-export interface TextMetrics extends TextScores {
+/** A text run's metrics.json: the common fields, the run's setting, the batch's scores and the texts. */
+export interface TextMetrics extends RunMetrics, TextScores {
+  modality: 'text';
   attack: TextAttackName;
   model: string;
-  dataset: string;
-  index: number;
-  indices: number[];
-  batch_size: number;
   protocol: string;
   defense: string;
-  iterations: number;
-  evaluations: number;
-  seconds: number;
-  objective: number;
-  diverged: boolean;
-  interrupted: boolean;
-  seed: number;
-  restarts: number;
-  restart: number;
   /** Distinct tokens the embedding gradient named, and the share of the true ones among them. */
   bag_size: number;
   bag_recall: number;
@@ -75,10 +65,8 @@ export function runTextAttack(c: TextCase, cfg: TextRunConfig, decode: Decode, o
   const history = r.history.map((h, i) => ({ ...h, ...score(r.snapshots[i].sentences) }));
   const distinct = new Set(truth.flat());
   const metrics: TextMetrics = {
-    attack: cfg.attack, model: cfg.model, dataset: c.truth.dataset, index: c.truth.indices[0], indices: c.truth.indices, batch_size: truth.length,
+    ...runMetrics('text', r, { ...cfg, seconds }, c.truth), modality: 'text', attack: cfg.attack, model: cfg.model,
     protocol: protocolOf(cfg.protocol.kind).label(cfg.protocol as never), defense: cfg.defense.name === 'none' ? 'none' : `${cfg.defense.name} ${cfg.defense.strength}`,
-    iterations: r.iterations, evaluations: r.evaluations, seconds, objective: r.objective, diverged: r.diverged, interrupted: r.interrupted,
-    seed: cfg.seed, restarts: cfg.restarts, restart: r.restart,
     bag_size: r.bag.length, bag_recall: r.bag.filter((t) => distinct.has(t)).length / distinct.size,
     ...score(r.sentences),
     true_text: trueText, recovered_text: r.sentences.map(decode), true_tokens: truth, recovered_tokens: r.sentences,

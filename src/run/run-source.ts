@@ -1,6 +1,6 @@
 // Where an attack's data came from, as the command line said it: config.json and the report record it, and the
 // attack itself never reads it (it gets the batch, the message and the weights themselves).
-import type { AttackConfig } from '../attacks/run.js';
+import type { AttackConfig } from './image-run.js';
 
 export interface RunSource {
   dataset: string;

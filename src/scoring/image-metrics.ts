@@ -1,10 +1,11 @@
 // The metrics of a finished attack (metrics.json): the reconstruction scored image by image against the truth,
 // after matching each dummy to a true image, its labels as a multiset, and how the attacker got there.
 import type { Truth } from '../case/case.js';
-import type { AttackerOptions, Reconstruction } from '../attacks/attacker.js';
+import type { LabelChoice } from '../attacks/labels/choose.js';
 import type { BatchScore } from '../metrics/batch-alignment.js';
 import { multisetMatches } from '../metrics/label-matches.js';
 import { affinePsnr, mse, psnr, ssim } from '../metrics/image.js';
+import { runMetrics, type RunMetrics, type RunSummary } from './run-metrics.js';
 
 export interface ImageScore {
   index: number;
@@ -16,15 +17,9 @@ export interface ImageScore {
   psnr_affine: number;
 }
 
-export interface AttackMetrics {
-  attack: AttackerOptions['attack'];
-  dataset: string;
-  index: number;
-  seed: number;
-  iterations: number;
-  evaluations: number;
-  seconds: number;
-  objective: number;
+/** An image run's metrics.json: the common fields, the batch's scores (means over its images) and its labels. */
+export interface AttackMetrics extends RunMetrics {
+  modality: 'image';
   mse: number;
   psnr: number;
   ssim: number;
@@ -41,20 +36,20 @@ export interface AttackMetrics {
   /** true when the labels were inferred from the message, false when known or optimised jointly */
   label_inferred: boolean;
   /** the label-inference method that ran (idlg, llg, bias-corrected, ilrg), or known, or joint */
-  label_method: Reconstruction['labelMethod'];
-  diverged: boolean;
-  /** Stopped by an interrupt (Ctrl-C, SIGTERM): the outputs show the run up to its last logged iteration. */
-  interrupted: boolean;
-  restarts: number;
-  /** Which restart was kept, its dummy seed, and the final objective of every restart. */
-  chosen_restart: number;
-  chosen_seed: number;
-  restart_objectives: number[];
+  label_method: LabelChoice['method'];
+}
+
+/** What scoring reads of an image attacker's reconstruction (attacks/attacker.ts Reconstruction). */
+export interface ImageReconstruction extends RunSummary {
+  /** The kept dummy batch [B, C, H, W] and its label per dummy sample. */
+  x: Float64Array;
+  labels: number[];
+  labelMethod: LabelChoice['method'];
 }
 
 /** The metrics of reconstruction `r`, whose last logged iteration scored `last` (its matching order). */
 export function attackMetrics(
-  r: Reconstruction, truth: Truth, last: BatchScore, run: Pick<AttackerOptions, 'attack' | 'seed' | 'restarts'> & { seconds: number },
+  r: ImageReconstruction, truth: Truth, last: BatchScore, run: { attack: string; seed: number; restarts: number; seconds: number },
 ): AttackMetrics {
   const { order } = last, { labels, shape } = truth, known = labels.length > 0;
   // the predicted label of true sample i: the label of the dummy matched to it
@@ -62,15 +57,11 @@ export function attackMetrics(
   const n = shape[0] * shape[1] * shape[2];
   const sampleOf = (a: Float64Array, b: number) => a.subarray(b * n, (b + 1) * n);
   const one = <T>(a: T[]): T | T[] => (a.length === 1 ? a[0] : a);
+  // a capture without its truth: its examples are the batch's positions
+  const indices = truth.indices ?? (known ? labels.map((_, i) => truth.index + i) : r.labels.map((_, i) => truth.index + i));
   return {
-    attack: run.attack,
-    dataset: truth.dataset,
-    index: truth.index,
-    seed: run.seed,
-    iterations: r.iterations,
-    evaluations: r.evaluations,
-    seconds: run.seconds,
-    objective: r.objective,
+    ...runMetrics('image', r, run, { dataset: truth.dataset, indices }),
+    modality: 'image',
     mse: last.mse,
     psnr: last.psnr,
     ssim: last.ssim,
@@ -84,12 +75,6 @@ export function attackMetrics(
     label_correct: known && predicted.every((p, i) => p === labels[i]),
     label_inferred: r.labelMethod !== 'joint' && r.labelMethod !== 'known',
     label_method: r.labelMethod,
-    diverged: r.diverged,
-    interrupted: r.interrupted,
-    restarts: run.restarts,
-    chosen_restart: r.restart,
-    chosen_seed: r.seed,
-    restart_objectives: r.restartObjectives,
   };
 }
 

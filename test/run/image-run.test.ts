@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mergeRestarts, runAttack, type PrivateExample } from '../../src/attacks/run.js';
+import { runAttack, type PrivateExample } from '../../src/run/image-run.js';
+import { mergeRestarts } from '../../src/run/merge-restarts.js';
 import { restartSeed } from '../../src/attacks/restarts.js';
 import { syntheticStroke, quantise8 } from '../../src/bench/synthetic.js';
 import { DEFAULT_PROTOCOL } from '../../src/fl/protocols/index.js';

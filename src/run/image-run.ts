@@ -7,11 +7,10 @@ import type { Case, ThreatModel } from '../case/case.js';
 import { clientCase, type ClientSetup } from '../case/client.js';
 import { capturedCase } from '../case/captured.js';
 import { asBatch, type PrivateBatch, type PrivateExample } from '../case/private-data.js';
-import { reconstruct, type AttackerOptions } from './attacker.js';
-import { mergeShares } from './restarts.js';
+import { reconstruct, type AttackerOptions } from '../attacks/attacker.js';
 import type { BatchScore } from '../metrics/batch-alignment.js';
 import { historyRow, scoreDummies, type HistoryRow } from '../scoring/score.js';
-import { attackMetrics, type AttackMetrics } from '../scoring/metrics.js';
+import { attackMetrics, type AttackMetrics } from '../scoring/image-metrics.js';
 
 // the client's data and the history rows, for the callers that take them from here
 export { batchOf, exampleOf, type PrivateBatch, type PrivateExample } from '../case/private-data.js';
@@ -72,22 +71,5 @@ function attackCase(c: Case, cfg: AttackConfig, started: number, onProgress: OnP
     history: r.history.map((at, i) => historyRow(at, kept[i])),
     snapshots: r.snapshots,
     metrics: attackMetrics(r, c.truth, last, { attack: cfg.attack, seed: cfg.seed, restarts: cfg.restarts, seconds: (performance.now() - started) / 1000 }),
-  };
-}
-
-/**
- * One outcome from the shares of the restarts run separately (each with its `restartIds`; restarts.ts mergeShares):
- * the result equals running all restarts in one call, apart from `seconds`.
- */
-export function mergeRestarts(shares: readonly AttackOutcome[], seconds: number): AttackOutcome {
-  const merged = mergeShares(shares.map(({ config, metrics: m }) => ({
-    restart: m.chosen_restart, objective: m.objective, restartIds: config.restartIds!, restartObjectives: m.restart_objectives, evaluations: m.evaluations, interrupted: m.interrupted,
-  })));
-  const best = shares[merged.kept];
-  const { restartIds: _, ...config } = best.config;
-  return {
-    ...best,
-    config,
-    metrics: { ...best.metrics, seconds, restart_objectives: merged.restartObjectives, evaluations: merged.evaluations, interrupted: merged.interrupted },
   };
 }

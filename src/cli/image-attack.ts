@@ -1,0 +1,117 @@
+// gradleak attack on images: the image modality's flags (a dataset batch, or a captured message with its model,
+// weights and protocol) as an attack job (run/attack-job.ts), its output directory and what the command prints.
+import type { Command } from 'commander';
+import { basename, join } from 'node:path';
+import { readMessageFile, type MessageFile } from '../fl/message-file.js';
+import { readSafetensorsMessage } from '../fl/safetensors-message.js';
+import { loadWeights, resolveModel } from '../models/load.js';
+import { Network } from '../engine/network.js';
+import { ReferenceKernels } from '../engine/kernels.js';
+import { UserError } from '../util/errors.js';
+import { modelChoice } from './model-options.js';
+import { labelRequest } from './label-options.js';
+import { checkDefense } from '../defenses/defense.js';
+import { checkAttackProtocol, defaultProtocolOf, type AttackName } from '../attacks/presets.js';
+import { checkClientBatch, type ProtocolParams } from '../fl/protocols/index.js';
+import { givenProtocolFlags, protocolFromFlags, withProtocolFlags } from './protocol-options.js';
+import { batchOf, type PrivateBatch } from '../run/image-run.js';
+import type { ImageAttackJob } from '../run/attack-job.js';
+import type { AttackMetrics } from '../scoring/image-metrics.js';
+import { isScored } from '../scoring/image-metrics.js';
+import type { AttackRun } from '../run/run-source.js';
+import { DEFAULT_IMAGE_SHAPE } from '../data/open.js';
+import { datasetName, openFromFlags, type DataFlags } from './data-options.js';
+import { batchIndices } from './batch-indices.js';
+import type { ParsedAttack } from './parsed-attack.js';
+
+/** The job of an image run: its batch read from the dataset (here, in the main thread), or its captured message. */
+export async function imageJob(run: AttackRun, flags: DataFlags = { inputShape: DEFAULT_IMAGE_SHAPE }, captured: MessageFile | null = null): Promise<ImageAttackJob> {
+  const message = captured ?? (run.messageFile ? readMessageFile(run.messageFile) : null);
+  let batch: PrivateBatch | null = null;
+  if (!message) {
+    const data = await openFromFlags(run.dataset, run.split, flags);
+    try {
+      if (data.numClasses < 2) {
+        // one class: the softmax is constant, so every gradient of the loss is zero and there is nothing to match
+        console.error(`gradleak: warning: ${run.dataset} has a single class; the client's gradient is zero and the attack has nothing to match`);
+      }
+      batch = await batchOf(data, run.indices ?? [run.index]);
+    } finally {
+      data.close?.();
+    }
+  }
+  return { modality: 'image', cfg: run, batch, message };
+}
+
+/** `gradleak attack` on images: the run its flags ask for, checked before any work. */
+export async function imageAttackFromFlags(cmd: Command, o: Record<string, any>): Promise<ParsedAttack> {
+  rejectIgnoredFlags(cmd, o as never);
+  const protocolFlags = () => protocolFromFlags(o, o.protocol ?? defaultProtocolOf(o.attack).name);
+  const captured = o.message ? readCapture(o, protocolFlags) : null; // validated before any work
+  const indices = o.message ? undefined : batchIndices(o as never, 'images');
+  const run: AttackRun = {
+    attack: o.attack as AttackName, messageFile: o.message, dual: o.message ? o.dual : undefined,
+    dataset: captured?.groundTruth.dataset ?? datasetName(o.dataset, o as never), dataDir: o.dataDir, imageFile: o.image, split: captured?.groundTruth.split ?? o.split, index: captured?.groundTruth.indices[0] ?? indices?.[0] ?? o.index, ...(indices && indices.length > 1 ? { indices } : {}),
+    iterations: o.iterations, seed: o.seed, logEvery: o.logEvery, modelSeed: o.modelSeed, weightsFile: o.weights, model: modelChoice(o as never),
+    engine: { backend: o.backend, dtype: o.precision }, restarts: o.restarts,
+    lineSearch: o.lineSearch, tv: o.tv, labels: labelRequest(o as never), ...(o.bnPrior !== undefined ? { bnPrior: o.bnPrior } : {}), ...(o.layerWeights ? { layerWeighting: o.layerWeights } : {}),
+    defense: checkDefense({ name: o.defense, strength: o.defenseStrength, adaptive: o.adaptive ?? false, clip: o.dpClip }),
+    protocol: captured?.protocol ?? protocolFlags(),
+  };
+  // before any work: the attack must consume the protocol's messages, and local mini-batches divide the batch
+  const check = () => {
+    checkAttackProtocol(run.attack, run.protocol);
+    checkClientBatch(run.protocol, captured?.batchSize ?? indices!.length);
+  };
+  if (isJsonCapture(o.message)) check(); // the protocol is the file's, not the flags'
+  else withProtocolFlags(check);
+  const out: string = o.out ?? join('runs', o.message ? `${run.attack}-${basename(o.message).replace(/\.(json|safetensors)$/, '')}-s${run.seed}` : `${run.attack}-${run.dataset}-${run.index}${indices && indices.length > 1 ? `-b${indices.length}` : ''}-s${run.seed}`);
+  return { job: await imageJob(run, o as DataFlags, captured), out, label: o.message ?? `${run.dataset}#${run.index}`, describe: (m) => describeImageRun(m as AttackMetrics, out) };
+}
+
+/** What `gradleak attack` prints of a finished image run. */
+function describeImageRun(m: AttackMetrics, out: string): string[] {
+  const scores = isScored(m)
+    ? `MSE ${m.mse.toExponential(3)}  PSNR ${m.psnr.toFixed(2)} dB (${m.psnr_affine.toFixed(2)} dB after a per-channel affine fit)  SSIM ${m.ssim.toFixed(4)}  label ${m.label_pred} (true ${m.label_true})`
+    : `label ${m.label_pred}; not scored (no --truth)`;
+  return [
+    `${m.attack} on ${m.dataset} #${m.index} (seed ${m.seed}): ${m.iterations} iterations, ${m.evaluations} evaluations, ${m.seconds.toFixed(2)} s`,
+    `  objective ${m.objective.toExponential(3)}  ${scores}${m.diverged ? '  DIVERGED' : ''}`,
+    ...(m.diverged ? ['  the optimisation diverged (the objective became NaN/Inf or the dummy left the data range by orders of magnitude); try --line-search strong-wolfe or --restarts 3'] : []),
+    `  wrote ${out}/ (snapshots.png, curves.svg, report.html, metrics.json, history.csv, config.json)`,
+  ];
+}
+
+/** A captured message: gradleak's JSON capture, or a safetensors message with the model and weights from the flags. */
+function readCapture(o: Record<string, any>, protocol: () => ProtocolParams): MessageFile {
+  const file: string = o.message;
+  if (isJsonCapture(file)) return readMessageFile(file);
+  const model = resolveModel(modelChoice(o as never), o.model.endsWith('.onnx') ? undefined : o.inputShape, o.numClasses);
+  const net = new Network(model.spec, new ReferenceKernels('float64'), 1);
+  loadWeights(net, model, o.weights, o.modelSeed);
+  return withProtocolFlags(() => readSafetensorsMessage(file, { net, spec: model.spec, protocol: protocol(), batchSize: o.batchSize, truthFile: o.truth }));
+}
+
+/** A gradleak simulate --capture (JSON: model, weights and protocol inside), not a .safetensors message. */
+function isJsonCapture(file: string | undefined): boolean {
+  return file !== undefined && !file.toLowerCase().endsWith('.safetensors');
+}
+
+/** Flags that would be silently ignored are errors: what a captured message decides, and --dp-clip without --defense dp. */
+function rejectIgnoredFlags(cmd: Command, o: { message?: string; defense: string; dpClip?: number; attack: string; tv?: number; bnPrior?: number; layerWeights?: string }): void {
+  if (o.dpClip !== undefined && o.defense !== 'dp') throw new UserError(`--dp-clip applies to --defense dp only, not --defense ${o.defense}`);
+  for (const [flag, value] of [['--tv', o.tv], ['--bn-prior', o.bnPrior], ['--layer-weights', o.layerWeights]] as const) {
+    if (value !== undefined && o.attack !== 'ig') throw new UserError(`${flag} applies to --attack ig only, not --attack ${o.attack}`);
+  }
+  if (!o.message) return;
+  const given = (flag: string, key: string) => (cmd.getOptionValueSource(key) === 'cli' ? [flag] : []);
+  // a dataset batch means nothing with a captured message; a JSON capture also holds the model, weights and protocol
+  const decided = [
+    ...given('--dataset', 'dataset'), ...given('--split', 'split'), ...given('--index', 'index'), ...given('--indices', 'indices'),
+    ...(!isJsonCapture(o.message) ? [] : [
+      ...given('--model', 'model'), ...given('--weights', 'weights'), ...given('--model-seed', 'modelSeed'), ...givenProtocolFlags(cmd), ...given('--bn', 'bn'), ...given('--width', 'width'),
+      ...given('--truth', 'truth'), ...given('--batch-size', 'batchSize'),
+    ]),
+  ];
+  if (decided.length > 0) throw new UserError(`${decided.join(', ')}: taken from the message file ${o.message}; remove ${decided.length > 1 ? 'these flags' : 'the flag'}`);
+}
