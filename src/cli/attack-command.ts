@@ -21,6 +21,7 @@ import { TEXT_ATTACK_DESCRIPTIONS, TEXT_ATTACKS } from '../text/text-attacks.js'
 import { isTextRun, textAttackFromFlags } from './text-attack.js';
 import { imageAttackFromFlags } from './image-attack.js';
 import { attackToDir, defaultThreads } from './run-attack.js';
+import { rejectOtherAttacksFlags } from './attack-flags.js';
 import { TEXT_DATASETS } from '../text/registry.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -81,8 +82,10 @@ export function attackCommand(): Command {
     if (o.iterations / o.logEvery > MAX_LOGGED) {
       throw new UserError(`--iterations ${o.iterations} with --log-every ${o.logEvery} logs ${Math.ceil(o.iterations / o.logEvery)} rows; at most ${MAX_LOGGED} (raise --log-every)`);
     }
+    if (o.dpClip !== undefined && o.defense !== 'dp') throw new UserError(`--dp-clip applies to --defense dp only, not --defense ${o.defense}`);
     const parse = isTextRun(o) ? textAttackFromFlags : imageAttackFromFlags;
     const { job, out, label, describe } = await parse(cmd, o);
+    rejectOtherAttacksFlags(job.cfg.attack, o);
     const { metrics: m } = await attackToDir(job, out, label, o.threads ?? defaultThreads());
     if (o.json) console.log(JSON.stringify({ ...m, out }));
     else for (const line of describe(m)) console.log(line);

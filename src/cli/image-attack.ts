@@ -97,12 +97,8 @@ function isJsonCapture(file: string | undefined): boolean {
   return file !== undefined && !file.toLowerCase().endsWith('.safetensors');
 }
 
-/** Flags that would be silently ignored are errors: what a captured message decides, and --dp-clip without --defense dp. */
-function rejectIgnoredFlags(cmd: Command, o: { message?: string; defense: string; dpClip?: number; attack: string; tv?: number; bnPrior?: number; layerWeights?: string }): void {
-  if (o.dpClip !== undefined && o.defense !== 'dp') throw new UserError(`--dp-clip applies to --defense dp only, not --defense ${o.defense}`);
-  for (const [flag, value] of [['--tv', o.tv], ['--bn-prior', o.bnPrior], ['--layer-weights', o.layerWeights]] as const) {
-    if (value !== undefined && o.attack !== 'ig') throw new UserError(`${flag} applies to --attack ig only, not --attack ${o.attack}`);
-  }
+/** Flags that would be silently ignored are errors: what a captured message decides. */
+function rejectIgnoredFlags(cmd: Command, o: { message?: string }): void {
   if (!o.message) return;
   const given = (flag: string, key: string) => (cmd.getOptionValueSource(key) === 'cli' ? [flag] : []);
   // a dataset batch means nothing with a captured message; a JSON capture also holds the model, weights and protocol

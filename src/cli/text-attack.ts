@@ -44,8 +44,6 @@ export function textAttackFromFlags(cmd: Command, o: Record<string, any>): Parse
     defense: checkDefense({ name: o.defense, strength: o.defenseStrength, adaptive: o.adaptive ?? false, clip: o.dpClip }),
     protocol: withProtocolFlags(() => protocolFromFlags(o, o.protocol ?? 'fedsgd')),
   };
-  if (o.l1Weight !== undefined && attack !== 'tag') throw new UserError(`--l1-weight applies to --attack tag only, not --attack ${attack}`);
-  if (o.lmWeight !== undefined && attack !== 'lamp') throw new UserError(`--lm-weight applies to --attack lamp only, not --attack ${attack}`);
   const out: string = o.out ?? join('runs', `${attack}-${batch.dataset}-${batch.indices[0]}${batch.sentences.length > 1 ? `-b${batch.sentences.length}` : ''}-s${cfg.seed}`);
   const job: TextAttackJob = { modality: 'text', cfg, batch, ...(o.weights ? { weightsFile: o.weights } : {}) };
   return { job, out, label: `${batch.dataset}#${batch.indices[0]}`, describe: (m) => describeTextRun(m as TextMetrics, out) };

@@ -31,10 +31,13 @@ test('gradleak message writes the client\'s running statistics after its step; a
   assert.ok(b.objective > c.objective, 'the prior adds a positive term to the objective'); // R > 0 away from the client's batch
 });
 
-test('bad --bn-prior combinations: one line, exit 2', () => {
+test('bad --bn-prior combinations and other attacks\' flags: one line, exit 2', () => {
   const cases: [string[], RegExp][] = [
     [['attack', '--attack', 'dlg', '--bn-prior', '1'], /--bn-prior applies to --attack ig only/],
     [['attack', '--attack', 'idlg', '--tv', '0.1'], /--tv applies to --attack ig only/],
+    // the text attacks' weights on an image attack (ignored silently before)
+    [['attack', '--attack', 'ig', '--l1-weight', '0.1'], /--l1-weight applies to --attack tag only, not --attack ig/],
+    [['attack', '--attack', 'dlg', '--lm-weight', '0.1'], /--lm-weight applies to --attack lamp only, not --attack dlg/],
     [['attack', '--attack', 'ig', '--bn-prior', '1'], /no BatchNorm layer/],
     [['attack', '--attack', 'ig', '--bn-prior', '-1'], /--bn-prior/],
   ];
