@@ -2,7 +2,7 @@
 // differentiates, what it matches that function against, and how the label is handled.
 import type { Network } from '../engine/network.js';
 import type { MessageFunction } from '../fl/message.js';
-import { PROTOCOL_LIST, protocolOf, ProtocolFieldError, type MessageKind, type Protocol, type ProtocolParams } from '../fl/protocols/index.js';
+import { PROTOCOL_LIST, protocolOf, protocolFieldError, type MessageKind, type Protocol, type ProtocolParams } from '../fl/protocols/index.js';
 import { gradientMessage } from '../fl/protocols/fedsgd.js';
 import type { MatchingOptions } from './gradient-matching.js';
 import { chooseLabels, type LabelChoice, type LabelPlan, type LabelRequest } from './labels/choose.js';
@@ -47,7 +47,7 @@ export function consumes(a: AttackName, kind: string): boolean {
 export function checkAttackProtocol(a: AttackName, p: ProtocolParams): void {
   if (consumes(a, p.kind)) return;
   const wanted = attackProtocols(a).map((q) => q.name).join(' or ');
-  throw new ProtocolFieldError('kind', (f) => `attack ${a} needs ${f} ${wanted} messages, got ${p.kind}`);
+  throw protocolFieldError('kind', (f) => `attack ${a} needs ${f} ${wanted} messages, got ${p.kind}`);
 }
 
 export const ATTACK_DESCRIPTIONS: Record<AttackName, string> = {

@@ -7,13 +7,13 @@ import { readSafetensorsMessage } from '../fl/safetensors-message.js';
 import { loadWeights, resolveModel } from '../models/load.js';
 import { Network } from '../engine/network.js';
 import { ReferenceKernels } from '../engine/kernels.js';
-import { UserError } from '../util/errors.js';
+import { FieldError, UserError } from '../util/errors.js';
 import { modelChoice } from './model-options.js';
 import { labelRequest } from './label-options.js';
 import { checkDefense } from '../defenses/defense.js';
 import { checkAttackProtocol, defaultProtocolOf, type AttackName } from '../attacks/presets.js';
 import { checkClientBatch, type ProtocolParams } from '../fl/protocols/index.js';
-import { givenProtocolFlags, protocolFromFlags, withProtocolFlags } from './protocol-options.js';
+import { givenProtocolFlags, protocolFromFlags } from './protocol-options.js';
 import { batchOf, type PrivateBatch } from '../run/image-run.js';
 import type { ImageAttackJob } from '../run/attack-job.js';
 import type { AttackMetrics } from '../scoring/image-metrics.js';
@@ -63,8 +63,12 @@ export async function imageAttackFromFlags(cmd: Command, o: Record<string, any>)
     checkAttackProtocol(run.attack, run.protocol);
     checkClientBatch(run.protocol, captured?.batchSize ?? indices!.length);
   };
-  if (isJsonCapture(o.message)) check(); // the protocol is the file's, not the flags'
-  else withProtocolFlags(check);
+  try {
+    check();
+  } catch (e) {
+    // a JSON capture's protocol is the file's, not the flags': its fields keep their own names
+    throw e instanceof FieldError && isJsonCapture(o.message) ? new UserError(e.message) : e;
+  }
   const out: string = o.out ?? join('runs', o.message ? `${run.attack}-${basename(o.message).replace(/\.(json|safetensors)$/, '')}-s${run.seed}` : `${run.attack}-${run.dataset}-${run.index}${indices && indices.length > 1 ? `-b${indices.length}` : ''}-s${run.seed}`);
   return { job: await imageJob(run, o as DataFlags, captured), out, label: o.message ?? `${run.dataset}#${run.index}`, describe: (m) => describeImageRun(m as AttackMetrics, out) };
 }
@@ -89,7 +93,7 @@ function readCapture(o: Record<string, any>, protocol: () => ProtocolParams): Me
   const model = resolveModel(modelChoice(o as never), o.model.endsWith('.onnx') ? undefined : o.inputShape, o.numClasses);
   const net = new Network(model.spec, new ReferenceKernels('float64'), 1);
   loadWeights(net, model, o.weights, o.modelSeed);
-  return withProtocolFlags(() => readSafetensorsMessage(file, { net, spec: model.spec, protocol: protocol(), batchSize: o.batchSize, truthFile: o.truth }));
+  return readSafetensorsMessage(file, { net, spec: model.spec, protocol: protocol(), batchSize: o.batchSize, truthFile: o.truth });
 }
 
 /** A gradleak simulate --capture (JSON: model, weights and protocol inside), not a .safetensors message. */

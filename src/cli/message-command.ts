@@ -15,7 +15,7 @@ import { GRADLEAK_VERSION } from '../util/version.js';
 import { addDataOptions, datasetName, openFromFlags } from './data-options.js';
 import { addModelOptions, modelChoice } from './model-options.js';
 import { nonNegativeInt, oneOf, positiveInt } from './parse.js';
-import { addProtocolOptions, protocolFromFlags, withProtocolFlags } from './protocol-options.js';
+import { addProtocolOptions, protocolFromFlags } from './protocol-options.js';
 
 export function messageCommand(): Command {
   const cmd = new Command('message')
@@ -41,7 +41,7 @@ export function messageCommand(): Command {
     loadWeights(net, model, o.weights, o.modelSeed);
     // a client sending its gradient ran one train-mode forward pass, which moved its BatchNorm running statistics; it sends them too
     const clientBuffers = proto.sends === 'gradient' && hasTrainModeBatchNorm(net) ? runningStatisticsAfter(net, images, BN_MOMENTUM) : undefined;
-    const { message } = withProtocolFlags(() => proto.clientUpdate(net, Float64Array.from(net.theta), protocol, images, labels, { alpha: null }));
+    const { message } = proto.clientUpdate(net, Float64Array.from(net.theta), protocol, images, labels, { alpha: null });
     const meta: Record<string, string> = {
       format: 'gradleak-message', gradleak: GRADLEAK_VERSION, protocol: protocol.kind, batch_size: String(labels.length),
       model: o.model, source, ...Object.fromEntries(proto.metadata(protocol).map((m) => [m.key, m.value])),

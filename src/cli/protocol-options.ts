@@ -2,8 +2,7 @@
 // protocol's own parameters, e.g. FedProx's --mu), and the one place that calls the library's protocol fields by
 // their flags.
 import type { Command } from 'commander';
-import { UserError } from '../util/errors.js';
-import { parseProtocol, PROTOCOL_LIST, PROTOCOLS, ProtocolFieldError, type ProtocolParams } from '../fl/protocols/index.js';
+import { parseProtocol, PROTOCOL_LIST, PROTOCOLS, type ProtocolParams } from '../fl/protocols/index.js';
 import { oneOf, positiveInt, positiveNumber } from './parse.js';
 
 /** The flag of a protocol field: --protocol, --local-steps, else the field in kebab case (--lr, --local-batch, --mu). */
@@ -11,16 +10,6 @@ export function protocolFlag(field: string): string {
   if (field === 'kind') return '--protocol';
   if (field === 'steps') return '--local-steps';
   return `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-}
-
-/** fn(), with a protocol field error worded by the field's flag. */
-export function withProtocolFlags<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    if (e instanceof ProtocolFieldError) throw new UserError(e.phrased(protocolFlag(e.field)));
-    throw e;
-  }
 }
 
 /** Commander's attribute of a protocol field's flag: protocol, localSteps, lr, mu. */
@@ -65,7 +54,7 @@ export function addProtocolOptions(cmd: Command, d: ProtocolDefaults): Command {
 /** The protocol the flags describe: the given fields (and the defaults of the common ones), checked by the protocol. */
 export function protocolFromFlags(o: Record<string, unknown>, kind: string): ProtocolParams {
   const given = FIELDS.filter((f) => o[attributeOf(f)] !== undefined).map((f) => [f, o[attributeOf(f)]]);
-  return withProtocolFlags(() => parseProtocol({ kind, ...Object.fromEntries(given) }));
+  return parseProtocol({ kind, ...Object.fromEntries(given) });
 }
 
 /** The protocol flags given on the command line (those a captured message file decides). */

@@ -11,7 +11,7 @@ import { isTextAttack, TEXT_ITERATIONS, type TextAttackName } from '../text/text
 import type { TextBatch } from '../text/text-case.js';
 import type { TextMetrics, TextRunConfig } from '../run/text-run.js';
 import type { TextAttackJob } from '../run/attack-job.js';
-import { protocolFromFlags, withProtocolFlags } from './protocol-options.js';
+import { protocolFromFlags } from './protocol-options.js';
 import { batchIndices, type BatchFlags } from './batch-indices.js';
 import type { ParsedAttack } from './parsed-attack.js';
 
@@ -42,7 +42,7 @@ export function textAttackFromFlags(cmd: Command, o: Record<string, any>): Parse
     ...(given('lineSearch') ? { lineSearch: o.lineSearch } : {}), ...(o.l1Weight !== undefined ? { l1Weight: o.l1Weight } : {}), ...(o.lmWeight !== undefined ? { lmWeight: o.lmWeight } : {}),
     model: 'tiny-gpt', engine: { backend: o.backend, dtype: o.precision },
     defense: checkDefense({ name: o.defense, strength: o.defenseStrength, adaptive: o.adaptive ?? false, clip: o.dpClip }),
-    protocol: withProtocolFlags(() => protocolFromFlags(o, o.protocol ?? 'fedsgd')),
+    protocol: protocolFromFlags(o, o.protocol ?? 'fedsgd'),
   };
   const out: string = o.out ?? join('runs', `${attack}-${batch.dataset}-${batch.indices[0]}${batch.sentences.length > 1 ? `-b${batch.sentences.length}` : ''}-s${cfg.seed}`);
   const job: TextAttackJob = { modality: 'text', cfg, batch, ...(o.weights ? { weightsFile: o.weights } : {}) };

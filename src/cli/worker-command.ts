@@ -3,14 +3,8 @@
 import { Command } from 'commander';
 import { DEFAULT_LOCK_DURATION_MS, DEFAULT_MAX_STALLED_COUNT, DEFAULT_STALLED_INTERVAL_MS, runQueueWorker } from '../sweep/queue-worker.js';
 import { DEFAULT_QUEUE_NAME, parseRedisUrl } from '../sweep/queue-connection.js';
-import { isTextResult, type SweepResult } from '../sweep/job.js';
+import { scoreLine } from '../sweep/job.js';
 import { nonNegativeInt, positiveInt } from './parse.js';
-
-/** A finished job's scores on one line. */
-function scores(r: SweepResult): string {
-  if (isTextResult(r)) return `token accuracy ${(100 * r.metrics.tokenAccuracy).toFixed(1)}%  ROUGE-L ${r.metrics.rougeL.toFixed(3)}`;
-  return `MSE ${r.metrics.mse.toExponential(3)}  PSNR ${r.metrics.psnr.toFixed(2)} dB  SSIM ${r.metrics.ssim.toFixed(4)}`;
-}
 
 export function workerCommand(): Command {
   return new Command('worker')
@@ -31,7 +25,7 @@ export function workerCommand(): Command {
         maxStalledCount: o.maxStalled, idleExitMs: o.idleExit,
         onEvent: (e) => {
           if (e.type === 'started') console.log(`started ${e.key}`);
-          else if (e.type === 'completed') console.log(`done ${e.key} ${e.seconds.toFixed(2)} s  ${scores(e.result)}`);
+          else if (e.type === 'completed') console.log(`done ${e.key} ${e.seconds.toFixed(2)} s  ${scoreLine(e.result)}`);
           else console.log(`failed ${e.key} ${e.seconds.toFixed(2)} s: ${e.error.split('\n')[0]}`);
         },
       });

@@ -14,12 +14,12 @@
 // naming the file.
 import { readFileSync } from 'node:fs';
 import { writeText } from '../util/files.js';
-import { UserError } from '../util/errors.js';
+import { FieldError, UserError } from '../util/errors.js';
 import { GRADLEAK_VERSION } from '../util/version.js';
 import { ReferenceKernels } from '../engine/kernels.js';
 import { Network } from '../engine/network.js';
 import type { ModelSpec } from '../engine/graph.js';
-import { fileFields, parseProtocol, protocolOf, ProtocolFieldError, type ProtocolParams } from './protocols/index.js';
+import { fileFields, parseProtocol, protocolOf, type ProtocolParams } from './protocols/index.js';
 import type { MessageFile } from './captured.js';
 
 export const MESSAGE_FORMAT = 'gradleak-message';
@@ -133,7 +133,7 @@ export function parseMessageFile(doc: unknown, where: string): MessageFile {
   try {
     protocol = parseProtocol({ kind, ...given });
   } catch (e) {
-    if (e instanceof ProtocolFieldError) return fail(e.phrased(`protocol.${e.field}`));
+    if (e instanceof FieldError) return fail(e.named((field) => (field === 'protocol' ? 'protocol.kind' : field))); // the file's JSON path
     throw e;
   }
 

@@ -6,7 +6,7 @@ import type { Network } from '../engine/network.js';
 import type { ModelSpec } from '../engine/graph.js';
 import { UserError } from '../util/errors.js';
 import { expectTensors, readSafetensors, readSafetensorsMetadata, writeSafetensors, type Tensor, type TensorToWrite } from '../formats/safetensors.js';
-import { parseProtocol, protocolOf, ProtocolFieldError, type ProtocolParams } from './protocols/index.js';
+import { parseProtocol, protocolOf, protocolFieldError, type ProtocolParams } from './protocols/index.js';
 import type { GroundTruth, MessageFile } from './message-file.js';
 
 export interface SafetensorsMessageOptions {
@@ -35,14 +35,14 @@ export function readSafetensorsMessage(file: string, o: SafetensorsMessageOption
   const batchSize = o.batchSize ?? fromMeta ?? truth?.labels.length ?? 1;
   if (truth && truth.labels.length !== batchSize) throw new UserError(`${o.truthFile}: holds ${truth.labels.length} samples, the client's batch has ${batchSize}`);
   if (meta.protocol !== undefined && meta.protocol !== o.protocol.kind) {
-    throw new ProtocolFieldError('kind', (f) => `${file}: the message says protocol '${meta.protocol}', the attack assumes '${o.protocol.kind}' (set ${f})`);
+    throw protocolFieldError('kind', (f) => `${file}: the message says protocol '${meta.protocol}', the attack assumes '${o.protocol.kind}' (set ${f})`);
   }
   // the protocol's public parameters, when the file states them, must be the ones the attack assumes
   const proto = protocolOf(o.protocol.kind);
   const assumed = proto.metadata({ ...o.protocol, localBatch: o.protocol.localBatch ?? batchSize });
   for (const { field, key, value } of assumed) {
     if (meta[key] !== undefined && Number(meta[key]) !== Number(value)) {
-      throw new ProtocolFieldError(field, (f) => `${file}: the message says ${key} ${meta[key]}, the attack assumes ${value} (set ${f} ${meta[key]})`);
+      throw protocolFieldError(field, (f) => `${file}: the message says ${key} ${meta[key]}, the attack assumes ${value} (set ${f} ${meta[key]})`);
     }
   }
   return {

@@ -8,8 +8,8 @@ import { z } from 'zod';
 import YAML from 'yaml';
 import { ATTACK_NAMES, attackProtocols, consumes, defaultProtocolOf, type AttackName } from '../attacks/presets.js';
 import { checkDefense, DEFENSES, type DefenseName, type DefenseSpec } from '../defenses/defense.js';
-import { DEFAULT_PROTOCOL, parseProtocol, PROTOCOL_FIELDS, protocolOf, ProtocolFieldError, PROTOCOLS, type ProtocolParams } from '../fl/protocols/index.js';
-import { UserError } from '../util/errors.js';
+import { DEFAULT_PROTOCOL, parseProtocol, PROTOCOL_FIELDS, protocolOf, PROTOCOLS, type ProtocolParams } from '../fl/protocols/index.js';
+import { FieldError, UserError, type InputField } from '../util/errors.js';
 import { BN_MODES } from '../engine/graph.js';
 import { STEMS } from '../models/zoo.js';
 import type { ModelChoice } from '../models/load.js';
@@ -161,21 +161,19 @@ const DEFAULT_IMAGE_ITERATIONS = 300;
 /** The images (sentences) when none are given. */
 const DEFAULT_EXAMPLES = [0];
 
-/** The checkDefense messages name the library's fields; here the keys are config keys. */
-function asKey(message: string): string {
-  return message
-    .replace(/^defense\.strength (\S+) /, '$1 ')
-    .replace(/^defense\.(strength|clip) must/, '$1 must')
-    .replace(/ \(defense\.adaptive applies to /, ' (adaptive applies to ');
+/** A library field by its config key: a protocol's or a defense's own key (kind, lr, strength, adaptive), else as it is. */
+function configKey(field: InputField): string {
+  if (field === 'protocol') return 'kind';
+  return field.replace(/^(protocol|defense)\./, '');
 }
 
-/** fn(), its user errors at `path`: a protocol field is called by its config key. */
+/** fn(), its user errors at `path`: a field is called by its config key. */
 function rethrowAt<T>(path: Path, fn: () => T): T {
   try {
     return fn();
   } catch (e) {
-    if (e instanceof ProtocolFieldError) throw new ConfigError(path, e.phrased(e.field));
-    if (e instanceof UserError) throw new ConfigError(path, asKey(e.message));
+    if (e instanceof FieldError) throw new ConfigError(path, e.named(configKey));
+    if (e instanceof UserError) throw new ConfigError(path, e.message);
     throw e;
   }
 }

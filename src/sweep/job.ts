@@ -1,18 +1,20 @@
 // One job of a sweep: an attack on one image (or, text-job.ts, one sentence) with one protocol, defense and
 // dummy seed. Jobs are plain data (they cross thread and machine boundaries) and have a stable key, so a sweep
 // can be resumed or distributed without running any job twice.
-import { exampleOf, runAttack, type AttackOutcome, type HistoryRow } from '../run/image-run.js';
+import { batchOf, type AttackOutcome, type HistoryRow } from '../run/image-run.js';
+import { runJob } from '../run/attack-job.js';
+import type { ModalityName } from '../scoring/run-metrics.js';
 import type { AttackName } from '../attacks/presets.js';
 import type { ProtocolParams } from '../fl/protocols/index.js';
 import type { DefenseSpec } from '../defenses/defense.js';
 import type { DType } from '../engine/kernels.js';
 import { openDataset, DEFAULT_IMAGE_SHAPE } from '../data/open.js';
 import type { Dataset } from '../data/dataset.js';
-import { weightsFromFile, type ModelChoice } from '../models/load.js';
+import type { ModelChoice } from '../models/load.js';
 import { modelLabel } from './config.js';
 import type { LineSearch } from '../optim/lbfgs.js';
 import { attackerKeys, lineSearchKeys, messageKeys } from './job-key.js';
-import { runTextJob, textJobKey, type TextJob, type TextResult } from './text-job.js';
+import { runTextJob, textJobKey, textScoreLine, type TextJob, type TextResult } from './text-job.js';
 
 export type { TextJob, TextResult };
 
@@ -23,8 +25,13 @@ export type SweepResult = ImageResult | TextResult;
 /** The result of a job of type J. */
 export type ResultOf<J extends SweepJob> = J extends TextJob ? TextResult : ImageResult;
 
+/** A job's modality: text jobs say so (`kind: 'text'`); image jobs, whose keys predate text, do not. */
+export function jobModality(j: SweepJob): ModalityName {
+  return 'kind' in j ? j.kind : 'image';
+}
+
 export function isTextJob(j: SweepJob): j is TextJob {
-  return 'kind' in j && j.kind === 'text';
+  return jobModality(j) === 'text';
 }
 
 export function isTextResult(r: SweepResult): r is TextResult {
@@ -35,9 +42,27 @@ export function isImageResult(r: SweepResult): r is ImageResult {
   return !isTextJob(r.job);
 }
 
+/** What a sweep does with a job of each modality: its key, its run, its example's index, its scores on one line. */
+interface JobKind<J extends SweepJob, R extends SweepResult> {
+  key(j: J): string;
+  run(j: J): Promise<R>;
+  example(j: J): number;
+  scoreLine(r: R): string;
+}
+const KINDS: { image: JobKind<ImageJob, ImageResult>; text: JobKind<TextJob, TextResult> } = {
+  image: { key: imageJobKey, run: runImageJob, example: (j) => j.image, scoreLine: imageScoreLine },
+  text: { key: textJobKey, run: runTextJob, example: (j) => j.sentence, scoreLine: textScoreLine },
+};
+const kindOf = (j: SweepJob) => KINDS[jobModality(j)] as unknown as JobKind<SweepJob, SweepResult>;
+
 /** The index of the job's example in its dataset: the image's, or the sentence's. */
 export function jobExample(j: SweepJob): number {
-  return isTextJob(j) ? j.sentence : j.image;
+  return kindOf(j).example(j);
+}
+
+/** A finished job's scores on one line (gradleak worker's log). */
+export function scoreLine(r: SweepResult): string {
+  return kindOf(r.job).scoreLine(r);
 }
 
 export interface ImageJob {
@@ -88,7 +113,10 @@ export interface ImageResult {
 
 /** A stable, readable key: the same job always gets the same key (field order fixed here and in job-key.ts). */
 export function jobKey(j: SweepJob): string {
-  if (isTextJob(j)) return textJobKey(j);
+  return kindOf(j).key(j);
+}
+
+function imageJobKey(j: ImageJob): string {
   return [...messageKeys(j), `${j.dataset}-${j.split}-${j.image}`, ...attackerKeys(j), `m${j.modelSeed}`, j.precision, ...lineSearchKeys(j.lineSearch),
     ...(j.model ? [modelLabel(j.model)] : []), ...optionKeys(j)].join('|');
 }
@@ -112,12 +140,12 @@ function kept(o: AttackOutcome, keep: KeepSpec = {}): Pick<ImageResult, 'history
 
 const open = new Map<string, Promise<Dataset>>();
 
-/** Runs one job in this thread. */
+/** Runs one job in this thread: the run `gradleak attack` makes of it (run/attack-job.ts). */
 export async function runSweepJob(job: ImageJob): Promise<ImageResult>;
 export async function runSweepJob(job: TextJob): Promise<TextResult>;
 export async function runSweepJob(job: SweepJob): Promise<SweepResult>;
 export async function runSweepJob(job: SweepJob): Promise<SweepResult> {
-  return isTextJob(job) ? runTextJob(job) : runImageJob(job);
+  return kindOf(job).run(job);
 }
 
 /** Runs one image job (datasets are opened once per thread and kept). */
@@ -125,11 +153,19 @@ async function runImageJob(job: ImageJob): Promise<ImageResult> {
   const id = `${job.dataset}/${job.split}/${job.dataRoot ?? ''}`;
   if (!open.has(id)) open.set(id, openDataset(job.dataset, job.split, { root: job.dataRoot ?? '', shape: DEFAULT_IMAGE_SHAPE }));
   const data = await open.get(id)!;
-  const outcome = runAttack({
-    attack: job.attack, iterations: job.iterations, seed: job.seed,
-    logEvery: job.logEvery ?? job.iterations, modelSeed: job.modelSeed, engine: { backend: job.backend ?? 'wasm', dtype: job.precision }, restarts: job.restarts,
-    protocol: job.protocol, defense: job.defense, lineSearch: job.lineSearch, model: job.model,
-    weights: job.weightsFile !== undefined ? weightsFromFile(job.weightsFile) : undefined,
-  }, await exampleOf(data, job.image));
+  const outcome = runJob({
+    modality: 'image',
+    cfg: {
+      dataset: job.dataset, split: job.split, index: job.image, attack: job.attack, iterations: job.iterations, seed: job.seed,
+      logEvery: job.logEvery ?? job.iterations, modelSeed: job.modelSeed, engine: { backend: job.backend ?? 'wasm', dtype: job.precision }, restarts: job.restarts,
+      protocol: job.protocol, defense: job.defense, lineSearch: job.lineSearch, model: job.model, weightsFile: job.weightsFile,
+    },
+    batch: await batchOf(data, [job.image]),
+    message: null,
+  });
   return { key: jobKey(job), job, metrics: outcome.metrics, ...kept(outcome, job.keep) };
+}
+
+function imageScoreLine(r: ImageResult): string {
+  return `MSE ${r.metrics.mse.toExponential(3)}  PSNR ${r.metrics.psnr.toFixed(2)} dB  SSIM ${r.metrics.ssim.toFixed(4)}`;
 }

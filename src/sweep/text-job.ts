@@ -8,7 +8,7 @@ import type { LineSearch } from '../optim/lbfgs.js';
 import { textSentence } from '../text/sentences.js';
 import type { TextAttackName } from '../text/text-attacks.js';
 import type { TextMetrics } from '../run/text-run.js';
-import { attackTinyGpt } from '../run/tiny-gpt-run.js';
+import { runJob } from '../run/attack-job.js';
 import { attackerKeys, lineSearchKeys, messageKeys } from './job-key.js';
 import { TEXT_MODEL } from './text-config.js';
 
@@ -40,12 +40,20 @@ export function textJobKey(j: TextJob): string {
 }
 
 /** Runs one text job in this thread (tiny-gpt's weights, the vocabulary and the sentences are read once per thread). */
-export function runTextJob(job: TextJob): TextResult {
+export async function runTextJob(job: TextJob): Promise<TextResult> {
   const engine = { backend: 'wasm', dtype: job.precision } as const;
   const batch = { sentences: [textSentence(job.sentence).tokens], dataset: job.dataset, indices: [job.sentence] };
-  const outcome = attackTinyGpt({
-    attack: job.attack, iterations: job.iterations, seed: job.seed, logEvery: job.iterations, restarts: job.restarts,
-    ...(job.lineSearch ? { lineSearch: job.lineSearch } : {}), model: TEXT_MODEL, protocol: job.protocol, defense: job.defense, engine,
-  }, batch);
+  const outcome = runJob({
+    modality: 'text',
+    cfg: {
+      attack: job.attack, iterations: job.iterations, seed: job.seed, logEvery: job.iterations, restarts: job.restarts,
+      ...(job.lineSearch ? { lineSearch: job.lineSearch } : {}), model: TEXT_MODEL, protocol: job.protocol, defense: job.defense, engine,
+    },
+    batch,
+  });
   return { key: textJobKey(job), job, metrics: outcome.metrics };
+}
+
+export function textScoreLine(r: TextResult): string {
+  return `token accuracy ${(100 * r.metrics.tokenAccuracy).toFixed(1)}%  ROUGE-L ${r.metrics.rougeL.toFixed(3)}`;
 }

@@ -13,13 +13,16 @@ export class UserError extends Error {
 export type InputField =
   | 'model' | 'model.width' | 'model.stem' | 'inShape' | 'numClasses' // ModelChoice, the data's shape and classes
   | 'protocol' // ProtocolParams.kind
+  | `protocol.${string}` // the other protocol parameters (steps, lr, localBatch, mu, ...)
   | 'defense.strength' | 'defense.adaptive' | 'defense.clip' // DefenseSpec
   | 'labels.mode' | 'labels.method' | 'truth' // LabelRequest; the true batch of a captured message
   | 'bnPrior';
 
 /**
  * A UserError about input fields: `describe` writes the message with each field named by `name`. Its message names
- * the library's fields (`defense.strength 50 out of range ...`); a front end names them its own way (`named`).
+ * the library's fields (`defense.strength 50 out of range ...`); each front end names them its own way with `named`:
+ * the command line by its flags (cli/flags.ts), a sweep config by its keys (sweep/config.ts), a capture file by its
+ * JSON path (fl/message-file.ts). The one mechanism for all of them.
  */
 export class FieldError extends UserError {
   constructor(private readonly describe: (name: (field: InputField) => string) => string) {

@@ -7,11 +7,12 @@ import { lenet } from '../../src/models/lenet.js';
 import { Network } from '../../src/engine/network.js';
 import { ReferenceKernels } from '../../src/engine/kernels.js';
 import { messageFileJson, parseMessageFile, type MessageFile } from '../../src/fl/message-file.js';
-import { parseProtocol, PROTOCOL_LIST, PROTOCOLS, protocolOf, ProtocolFieldError, type Protocol, type ProtocolParams } from '../../src/fl/protocols/index.js';
+import { parseProtocol, PROTOCOL_LIST, PROTOCOLS, protocolOf, type Protocol, type ProtocolParams } from '../../src/fl/protocols/index.js';
 import { jobKey, type SweepJob } from '../../src/sweep/job.js';
 import { protocolLabel } from '../../src/sweep/summary.js';
 import { parseSweepConfig } from '../../src/sweep/config.js';
 import { expandGrid } from '../../src/sweep/run-sweep.js';
+import { FieldError } from '../../src/util/errors.js';
 
 const field = (p: ProtocolParams, f: string) => (p as unknown as Record<string, number>)[f];
 
@@ -71,23 +72,24 @@ test('job keys and summary labels of the protocols that sweeps have always had a
   }
 });
 
-test('bad parameters: a ProtocolFieldError naming the field, in the library\'s words or a front end\'s', () => {
+test('bad parameters: a FieldError naming the field protocol.<name>, in the library\'s words or a front end\'s', () => {
   const fails = (raw: Parameters<typeof parseProtocol>[0], f: string, re: RegExp) => {
     assert.throws(() => parseProtocol(raw), (e: unknown) => {
-      assert.ok(e instanceof ProtocolFieldError, String(e));
-      assert.equal(e.field, f);
+      assert.ok(e instanceof FieldError, String(e));
+      const named: string[] = [];
+      assert.match(e.named((field) => (named.push(field), '--flag')), /^--flag /);
+      assert.deepEqual(named, [`protocol.${f}`]);
       assert.match(e.message, re);
-      assert.match(e.phrased('--flag'), /^--flag /);
       return true;
     });
   };
-  fails({ kind: 'fedavg', steps: 0 }, 'steps', /^protocol steps must be an integer >= 1, got 0$/);
-  fails({ kind: 'fedsgd', lr: 0 }, 'lr', /^protocol lr must be a positive number, got 0$/);
-  fails({ kind: 'fedadmm', rho: -1 }, 'rho', /^protocol rho must be a positive number, got -1$/);
-  fails({ kind: 'fedprox', mu: 0 }, 'mu', /^protocol mu must be a positive number, got 0$/);
-  fails({ kind: 'fedsgd', mu: 0.01 }, 'mu', /^protocol mu applies to fedprox only, not fedsgd$/);
-  fails({ kind: 'fedsgd', localBatch: 2 }, 'localBatch', /^protocol localBatch applies to fedavg, fedadmm, fedprox only, not fedsgd$/);
-  fails({ kind: 'fedavg', nu: 1 }, 'nu', /^protocol nu is no protocol parameter, not fedavg$/);
+  fails({ kind: 'fedavg', steps: 0 }, 'steps', /^protocol.steps must be an integer >= 1, got 0$/);
+  fails({ kind: 'fedsgd', lr: 0 }, 'lr', /^protocol.lr must be a positive number, got 0$/);
+  fails({ kind: 'fedadmm', rho: -1 }, 'rho', /^protocol.rho must be a positive number, got -1$/);
+  fails({ kind: 'fedprox', mu: 0 }, 'mu', /^protocol.mu must be a positive number, got 0$/);
+  fails({ kind: 'fedsgd', mu: 0.01 }, 'mu', /^protocol.mu applies to fedprox only, not fedsgd$/);
+  fails({ kind: 'fedsgd', localBatch: 2 }, 'localBatch', /^protocol.localBatch applies to fedavg, fedadmm, fedprox only, not fedsgd$/);
+  fails({ kind: 'fedavg', nu: 1 }, 'nu', /^protocol.nu is no protocol parameter, not fedavg$/);
   assert.equal((parseProtocol({ kind: 'fedprox' }) as unknown as { mu: number }).mu, 0.01, 'mu defaults to 0.01');
 });
 

@@ -43,7 +43,7 @@ test('config: defaults, count axes, grid size and stable keys', () => {
 });
 
 test('config: bad input names the key path', () => {
-  rejects({ defenses: [{ name: 'none' }, { name: 'gaussian', strengths: [1e-4, 1e-3, 50] }] }, /defenses\[1\]\.strengths\[2\]: 50 out of range for gaussian/);
+  rejects({ defenses: [{ name: 'none' }, { name: 'gaussian', strengths: [1e-4, 1e-3, 50] }] }, /defenses\[1\]\.strengths\[2\]: strength 50 out of range for gaussian/);
   rejects({ defenses: ['blur'] }, /defenses\[0\]\.name: unknown defense 'blur' \(available: none, gaussian/);
   rejects({ defenses: [{ name: 'prune', strengths: [0.1, 0.1] }] }, /defenses\[0\]\.strengths\[1\]: duplicate strength 0\.1/);
   rejects({ defenses: [{ name: 'gaussian', strengths: [] }] }, /defenses\[0\]\.strengths: empty axis/);
@@ -221,7 +221,7 @@ test('sweep rejects bad configs with one line and exit 2', () => {
   const dir = tmp('bad');
   const cases: [string, RegExp][] = [
     ['defenses: [{name: blur}]\n', /defenses\[0\]\.name: unknown defense 'blur'/],
-    ['defenses: [{name: gaussian, strengths: [1.0e-4, 50]}]\n', /defenses\[0\]\.strengths\[1\]: 50 out of range for gaussian/],
+    ['defenses: [{name: gaussian, strengths: [1.0e-4, 50]}]\n', /defenses\[0\]\.strengths\[1\]: strength 50 out of range for gaussian/],
     ['seeds: [1, 2, 1]\n', /seeds\[2\]: duplicate seed 1/],
     ['attacks: []\n', /attacks: empty axis/],
     ['images: [100000]\n', /images: index 100000 out of range: mnist test has 10000 images/],

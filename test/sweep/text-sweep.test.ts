@@ -57,7 +57,7 @@ test('text config: each bad key is one line naming it', () => {
   rejects({ dataset: 'text', dataRoot: 'data' }, /dataRoot: does not apply to dataset text/);
   rejects({ dataset: 'text', modelSeed: 7 }, /modelSeed: does not apply to dataset text \(tiny-gpt has trained weights\)$/);
   rejects({ dataset: 'text', attacks: ['lemp'] }, /attacks\[0\]: unknown attack 'lemp' \(available: dlg, .*dlg-text, tag, lamp\)/);
-  rejects({ dataset: 'text', defenses: [{ name: 'gaussian', strengths: [50] }] }, /defenses\[0\]\.strengths\[0\]: 50 out of range for gaussian/);
+  rejects({ dataset: 'text', defenses: [{ name: 'gaussian', strengths: [50] }] }, /defenses\[0\]\.strengths\[0\]: strength 50 out of range for gaussian/);
 });
 
 test('text cells: means of the scores per attack x protocol x defense, exact recoveries, summary.csv without PSNR', () => {

@@ -5,9 +5,9 @@ import { fedSgd } from './fedsgd.js';
 import { fedAvg } from './fedavg.js';
 import { fedAdmm } from './fedadmm.js';
 import { fedProx } from './fedprox.js';
-import { checkLocalBatch, ProtocolFieldError, type Protocol, type ProtocolParams } from './protocol.js';
+import { checkLocalBatch, protocolFieldError, type Protocol, type ProtocolParams } from './protocol.js';
 
-export { ProtocolFieldError, type ClientState, type MessageKind, type Protocol, type ProtocolParams } from './protocol.js';
+export { protocolFieldError, type ClientState, type MessageKind, type Protocol, type ProtocolParams } from './protocol.js';
 
 /** Every protocol, in the order of help texts; the first is the default. */
 export const PROTOCOL_LIST: readonly Protocol[] = [fedSgd, fedAvg, fedAdmm, fedProx];
@@ -26,7 +26,7 @@ export const PROTOCOL_FIELDS: readonly string[] = [...new Set(PROTOCOL_LIST.flat
 
 /**
  * Validated parameters of protocol `raw.kind`, with its defaults filled in. A bad value or a field the protocol does
- * not take is a ProtocolFieldError naming the field.
+ * not take is a protocolFieldError naming the field.
  */
 export function parseProtocol(raw: ProtocolParams | ({ kind: string } & Record<string, unknown>)): ProtocolParams {
   const proto = protocolOf(raw.kind);
@@ -36,9 +36,9 @@ export function parseProtocol(raw: ProtocolParams | ({ kind: string } & Record<s
   if (issue.code === 'unrecognized_keys') {
     const field = issue.keys[0];
     const takers = PROTOCOL_LIST.filter((p) => field in p.schema.shape).map((p) => p.name);
-    throw new ProtocolFieldError(field, (f) => `${f} ${takers.length ? `applies to ${takers.join(', ')} only` : 'is no protocol parameter'}, not ${proto.name}`);
+    throw protocolFieldError(field, (f) => `${f} ${takers.length ? `applies to ${takers.join(', ')} only` : 'is no protocol parameter'}, not ${proto.name}`);
   }
-  throw new ProtocolFieldError(String(issue.path[0]), (f) => `${f} ${issue.message}`);
+  throw protocolFieldError(String(issue.path[0]), (f) => `${f} ${issue.message}`);
 }
 
 /** FedSGD with the common defaults. */

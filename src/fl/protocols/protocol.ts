@@ -3,7 +3,7 @@
 // update, and its names in job keys, summary labels and message files. One module per protocol (fedsgd.ts, fedavg.ts,
 // fedadmm.ts, fedprox.ts), listed in index.ts; a new protocol is one more module there.
 import { z } from 'zod/mini'; // the page runs these schemas too: zod's tree-shakable form keeps its bundle small
-import { UserError } from '../../util/errors.js';
+import { FieldError } from '../../util/errors.js';
 import type { AnyNetwork } from '../../engine/network.js';
 import type { MessageFunction } from '../message.js';
 
@@ -75,18 +75,9 @@ export interface Protocol<P extends ProtocolParams = ProtocolParams> {
   metadata(p: P): { field: string; key: string; value: string }[];
 }
 
-/**
- * A bad protocol parameter. The message calls the field by its library name ('protocol steps'); `phrased` words it
- * for a front end that calls the field otherwise (the command line's flag, a sweep config's key).
- */
-export class ProtocolFieldError extends UserError {
-  constructor(readonly field: string, private readonly phrase: (name: string) => string) {
-    super(phrase(field === 'kind' ? 'protocol' : `protocol ${field}`));
-  }
-
-  phrased(name: string): string {
-    return this.phrase(name);
-  }
+/** A bad protocol parameter `field` (kind, steps, lr, ...) as a FieldError: the field is `protocol` or `protocol.<field>`. */
+export function protocolFieldError(field: string, phrase: (name: string) => string): FieldError {
+  return new FieldError((name) => phrase(name(field === 'kind' ? 'protocol' : `protocol.${field}`)));
 }
 
 const integerFrom1 = z.number({ error: (i) => `must be an integer >= 1, got ${i.input}` })
@@ -105,7 +96,7 @@ export const COMMON_DEFAULTS = { steps: 1, lr: 0.1, rho: 0.1 } as const;
 /**
  * A protocol's parameters: the common ones (E and localBatch only where there are local steps) and `shape`, its own
  * or stricter ones, no others. Issues name the field in their path; fl/protocols/index.ts turns the first into a
- * ProtocolFieldError.
+ * a protocolFieldError.
  */
 function paramsSchema(name: string, localSteps: boolean, shape: z.core.$ZodShape) {
   return z.strictObject({
@@ -166,6 +157,6 @@ export function statelessUpdate(fn: MessageFunction, x: ArrayLike<number>, class
 
 /** A mini-batch size must split the client's images into equal mini-batches. */
 export function checkLocalBatch(b: number, images: number): number {
-  if (images % b !== 0) throw new ProtocolFieldError('localBatch', (f) => `${f} ${b} must divide the client's ${images} images into equal mini-batches`);
+  if (images % b !== 0) throw protocolFieldError('localBatch', (f) => `${f} ${b} must divide the client's ${images} images into equal mini-batches`);
   return b;
 }
