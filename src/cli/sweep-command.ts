@@ -4,21 +4,13 @@
 import { Command } from 'commander';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
-import { loadSweepConfig, type ImageSweepConfig, type SweepConfig } from '../sweep/config.js';
+import { loadSweepConfig, type SweepConfig } from '../sweep/config.js';
 import { expandGrid, lockSweepDir, runSweep, RESULTS_FILE, type Executor, type SweepRun } from '../sweep/run-sweep.js';
-import { isImageResult, isTextResult, jobExample } from '../sweep/job.js';
-import { summarise, type CellSummary } from '../sweep/summary.js';
-import { summariseText, type TextCellSummary } from '../sweep/text-summary.js';
-import { pct, writeSweepOutputs } from '../report/sweep-report.js';
-import { writeTextSweepOutputs } from '../report/text-sweep-report.js';
-import { decodeIds } from '../text/vocabulary.js';
-import { DEFAULT_IMAGE_SHAPE, openDataset } from '../data/open.js';
-import { dataRoot } from '../data/locate.js';
+import { jobExample } from '../sweep/job.js';
 import { prepareOutDir, writeText } from '../util/files.js';
-import { UserError } from '../util/errors.js';
 import { GRADLEAK_VERSION } from '../util/version.js';
 import { addExecutorOptions, executorFrom, type ExecutorFlags } from './executor-options.js';
-import { formatTable } from './table.js';
+import { cellsTable, sweepKind, type SweepCells } from './sweep-kinds.js';
 
 export interface SweepCommandOptions {
   config: SweepConfig;
@@ -27,23 +19,6 @@ export interface SweepCommandOptions {
   /** How the executor runs jobs, for the messages and the report (e.g. 2, or 'queue redis://...'). */
   workers: number | string;
   json?: boolean;
-}
-
-/** The cells of an image or a text sweep. */
-export type SweepCells = { kind: 'image'; cells: CellSummary[] } | { kind: 'text'; cells: TextCellSummary[] };
-
-/**
- * The images must exist before hours of jobs start (datasets other than mnist also need their root).
- * A text sweep's sentences were checked with its config.
- */
-async function checkImages(c: ImageSweepConfig): Promise<void> {
-  const data = await openDataset(c.dataset, c.split, { root: c.dataRoot ?? '', shape: DEFAULT_IMAGE_SHAPE });
-  try {
-    const bad = c.images.find((i) => i >= data.count);
-    if (bad !== undefined) throw new UserError(`images: index ${bad} out of range: ${c.dataset} ${c.split} has ${data.count} images (0..${data.count - 1})`);
-  } finally {
-    data.close?.();
-  }
 }
 
 function progress(label: string): { update(done: number, total: number, info: string): void; stop(): void } {
@@ -65,21 +40,6 @@ function progress(label: string): { update(done: number, total: number, info: st
   };
 }
 
-/** The summary's table on the terminal. */
-function cellsTable(s: SweepCells): string {
-  const head = ['attack', 'protocol', 'defense', 'strength', 'restarts'];
-  const named = (x: CellSummary | TextCellSummary) => [x.attack, x.protocol, x.defense, String(x.strength), String(x.restarts)];
-  if (s.kind === 'text') {
-    return formatTable([...head, 'exact', 'token accuracy', 'ROUGE-1', 'ROUGE-2', 'ROUGE-L'], s.cells.map((x) => [
-      ...named(x), `${x.exact}/${x.runs}`, pct(x.meanTokenAccuracy), x.meanRouge1.toFixed(3), x.meanRouge2.toFixed(3), x.meanRougeL.toFixed(3),
-    ]));
-  }
-  return formatTable(
-    [...head, 'success', 'labels', 'median PSNR', 'median SSIM'],
-    s.cells.map((x) => [...named(x), `${x.success}/${x.runs}`, pct(x.labelAccuracy), x.medianPsnr.toFixed(1), x.medianSsim.toFixed(3)]),
-  );
-}
-
 /** The remaining time from this run's own pace; '-' until a job of this run has finished (never a misleading 0 s). */
 export function etaText(elapsedMs: number, ranHere: number, left: number): string {
   if (ranHere <= 0) return '-';
@@ -89,12 +49,8 @@ export function etaText(elapsedMs: number, ranHere: number, left: number): strin
 
 /** Runs (or resumes) the sweep and writes its outputs; shared by every executor. */
 export async function executeSweep(o: SweepCommandOptions): Promise<{ run: SweepRun; summary: SweepCells; html: string }> {
-  // the data root of cifar10, cifar100, lfw: the config's, else $GRADLEAK_DATA, else the default (not part of job keys)
-  const { config } = o;
-  const needsRoot = config.dataset !== 'text' && config.dataset !== 'mnist' && config.dataRoot === undefined;
-  const c: SweepConfig = needsRoot ? { ...config, dataRoot: dataRoot().root } : config;
+  const c = await sweepKind(o.config).prepare(o.config);
   const jobs = expandGrid(c);
-  if (c.dataset !== 'text') await checkImages(c); // before --out is made: a bad index leaves nothing behind
   prepareOutDir(o.out);
   // the lock comes before anything is written: a second sweep refused here leaves the first one's files alone
   const unlock = lockSweepDir(o.out);
@@ -127,13 +83,7 @@ async function finishSweep(o: SweepCommandOptions, c: SweepConfig, run: SweepRun
   sayLogRepairs(o.out, run);
   if (run.foreign > 0) console.error(`gradleak: ${join(o.out, RESULTS_FILE)}: ${run.foreign} result(s) from another grid are kept in the file but left out of the summary`);
   const info = { total: run.total, resumed: run.resumed, ran: run.ran, seconds: run.seconds, jobsPerMinute: run.jobsPerMinute, workers: o.workers };
-  // the grid's results are all of its config's kind
-  if (c.dataset === 'text') {
-    const results = run.results.filter(isTextResult), cells = summariseText(results);
-    return { run, summary: { kind: 'text', cells }, html: (await writeTextSweepOutputs(o.out, c, cells, info, results, decodeIds)).html };
-  }
-  const cells = summarise(run.results.filter(isImageResult));
-  return { run, summary: { kind: 'image', cells }, html: (await writeSweepOutputs(o.out, c, cells, info)).html };
+  return { run, ...await sweepKind(c).finish(o.out, c, run.results, info) };
 }
 
 export function sweepCommand(): Command {
