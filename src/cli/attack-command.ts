@@ -23,7 +23,7 @@ import type { AttackProgress, AttackWorkerData } from './attack-worker.js';
 import { runInterruptible, stopFlag } from './interruptible.js';
 import { DATASETS, DEFAULT_IMAGE_SHAPE, SPLITS } from '../data/open.js';
 import { addDataOptions, datasetName, openFromFlags, type DataFlags } from './data-options.js';
-import { BACKENDS, DTYPES, type BackendName } from '../engine/backend.js';
+import { BACKENDS, DEFAULT_BACKEND, DEFAULT_DTYPE, DTYPES, type BackendName } from '../engine/backend.js';
 import type { DType } from '../engine/kernels.js';
 import { writeRunDir } from '../report/run-dir.js';
 import { checkOutDir } from '../util/files.js';
@@ -33,11 +33,9 @@ import { LINE_SEARCHES } from '../optim/lbfgs.js';
 import { TEXT_ATTACK_DESCRIPTIONS, TEXT_ATTACKS } from '../text/text-attacks.js';
 import { isTextRun, textAttackAction } from './text-attack.js';
 import { TEXT_DATASETS } from '../text/registry.js';
+import { DEFAULT_MODEL_SEED } from '../models/init.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
-
-/** The default precision of attacks (see README, "Precision"). */
-export const DEFAULT_DTYPE: DType = 'float64';
 
 export interface EngineFlags {
   precision: DType;
@@ -47,7 +45,7 @@ export interface EngineFlags {
 export function addEngineOptions(cmd: Command): Command {
   return cmd
     .option('--precision <dtype>', `arithmetic of the attack: ${DTYPES.join(' or ')}`, oneOf(DTYPES), DEFAULT_DTYPE)
-    .option('--backend <name>', `kernels: ${BACKENDS.join(' (WebAssembly SIMD) or ')} (plain TypeScript reference)`, oneOf(BACKENDS), 'wasm');
+    .option('--backend <name>', `kernels: ${BACKENDS.join(' (WebAssembly SIMD) or ')} (plain TypeScript reference)`, oneOf(BACKENDS), DEFAULT_BACKEND);
 }
 
 /** Worker threads for restarts: one per core. */
@@ -115,7 +113,7 @@ export function attackCommand(): Command {
     .option('--attack <name>', [...ATTACK_NAMES.map((a) => `${a}: ${ATTACK_DESCRIPTIONS[a]}`), ...TEXT_ATTACKS.map((a) => `${a}: ${TEXT_ATTACK_DESCRIPTIONS[a]}`)].join('; ') + ' (default dlg; lamp on text)', oneOf([...ATTACK_NAMES, ...TEXT_ATTACKS]), 'dlg')
     .option('--iterations <n>', 'optimiser steps (L-BFGS steps of up to 20 evaluations)', positiveInt, 300)
     .option('--seed <s>', 'seed of the dummy data x\', y\' ~ N(0,1)', nonNegativeInt, 0)
-    .option('--model-seed <s>', 'seed of the model weights U(-0.5, 0.5)', nonNegativeInt, 1234)
+    .option('--model-seed <s>', 'seed of the model weights U(-0.5, 0.5)', nonNegativeInt, DEFAULT_MODEL_SEED)
     .option('--message <file>', 'attack a captured message: a gradleak simulate --capture JSON (model, weights, protocol and past increments come from the file), or a .safetensors keyed by parameter name (from PyTorch or gradleak message; with --model, --weights, --protocol)')
     .option('--truth <file>', 'with a .safetensors --message: the true batch (x [B,C,H,W] in [0,1], y [B]) as safetensors, for scoring only')
     .option('--batch-size <B>', 'the client\'s batch: images --index .. --index+B-1 of the split; with a .safetensors --message, its batch size (default: the file\'s metadata, else the truth\'s)', positiveInt)

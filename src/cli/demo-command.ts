@@ -11,6 +11,7 @@ import { positiveInt } from './parse.js';
 import { formatTable } from './table.js';
 
 import { SUCCESS_MSE } from '../metrics/success.js';
+import { DEFAULT_MODEL_SEED } from '../models/init.js';
 /** Snapshot columns of the summary picture: dense early, where the reconstruction forms. */
 const DEMO_COLUMNS = [0, 1, 2, 3, 5, 8, 13, 21, 34, 300];
 
@@ -30,7 +31,7 @@ export function demoCommand(): Command {
       for (let index = 0; index < o.images; index++) {
         const cfg = {
           attack, dataset: 'mnist', split: 'test', index, iterations: o.iterations, seed: 0, logEvery: 1,
-          modelSeed: 1234, engine: { backend: o.backend, dtype: o.precision }, restarts: o.restarts, protocol: DEFAULT_PROTOCOL,
+          modelSeed: DEFAULT_MODEL_SEED, engine: { backend: o.backend, dtype: o.precision }, restarts: o.restarts, protocol: DEFAULT_PROTOCOL,
         };
         outcomes.push(await attackToDir(cfg, join(o.out, `${attack}-${index}`)));
         if (outcomes[outcomes.length - 1].metrics.interrupted) return; // its run directory is written; exit code 130

@@ -22,6 +22,7 @@ import { addExecutorOptions, executorFrom, type ExecutorFlags } from './executor
 import { lockSweepDir, runSweep, RESULTS_FILE } from '../sweep/run-sweep.js';
 import { sayLogRepairs } from './sweep-command.js';
 import { formatTable } from './table.js';
+import { DEFAULT_MODEL_SEED } from '../models/init.js';
 
 const REPRODUCE_DATASETS = ['mnist', 'cifar100', 'lfw'];
 
@@ -44,7 +45,7 @@ export function reproduceCommand(): Command {
     .option('--rho <rho>', 'FedADMM penalty', positiveNumber, DEFAULT_PROTOCOL.rho)
     .option('--log-every <k>', 'history resolution for Fig. 2', positiveInt, 10)
     .option('--snapshot-every <k>', 'Fig. 1 column spacing (must be a multiple of --log-every)', positiveInt, 40)
-    .option('--model-seed <s>', 'seed of the model weights (LeNet: U(-0.5, 0.5))', nonNegativeInt, 1234)
+    .option('--model-seed <s>', 'seed of the model weights (LeNet: U(-0.5, 0.5))', nonNegativeInt, DEFAULT_MODEL_SEED)
     .option('--weights <file>', 'model weights: a PyTorch state_dict as .safetensors, or JSON')
     .option('--out <dir>', 'output directory (its results.jsonl lets a rerun resume)', join('runs', 'reproduce'));
   addExecutorOptions(cmd).option('--json', 'print the summary as one JSON line');

@@ -24,6 +24,7 @@ import { parseProtocol, protocolOf, type ClientState, type ProtocolParams } from
 import { partitionDirichlet, partitionIid, sampleWithoutReplacement } from './partition.js';
 import type { MessageFile } from './message-file.js';
 import { applyDefense, NO_DEFENSE, type DefenseSpec } from '../defenses/defense.js';
+import { DEFAULT_ENGINE } from '../engine/backend.js';
 
 export const PARTITIONS = ['iid', 'dirichlet'] as const;
 export type PartitionName = (typeof PARTITIONS)[number];
@@ -179,7 +180,7 @@ function trainableModel(choice: ModelChoice): ModelSpec {
 export function runSimulation(o: SimulationOptions, onRound?: (r: RoundResult) => void, shouldStop: () => boolean = () => false): SimulationResult {
   checkSimulation(o);
   const p = o.protocol, proto = protocolOf(p.kind);
-  const engine = { backend: 'wasm', dtype: 'float64' } as const;
+  const engine = DEFAULT_ENGINE;
   const model = o.model && o.model.model !== 'lenet' ? trainableModel(o.model) : lenet([1, 28, 28], 10, o.activation);
 
   // data: a seeded subset of train, the first testSamples of test

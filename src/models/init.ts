@@ -2,6 +2,9 @@
 import { Prng } from '../util/prng.js';
 import type { ParamSlot } from '../engine/layers/layer.js';
 
+/** The seed of a model's initial weights when nothing else gives them (`--model-seed`). */
+export const DEFAULT_MODEL_SEED = 1234;
+
 export const INITS = ['dlg', 'default'] as const;
 export type InitName = (typeof INITS)[number];
 

@@ -19,6 +19,8 @@ import { isTextAttack, TEXT_ATTACKS, type TextAttackName } from '../text/text-at
 import { TEXT_DATASETS } from '../text/registry.js';
 import { ConfigError, formatPath, type Path } from './config-error.js';
 import { checkImageSweep, checkTextSweep, TEXT_MODEL } from './text-config.js';
+import { DEFAULT_MODEL_SEED } from '../models/init.js';
+import { DEFAULT_DTYPE } from '../engine/backend.js';
 
 export { formatPath };
 
@@ -110,7 +112,7 @@ const schema = z.strictObject({
   iterations: z.number().int().min(1).optional(),
   /** Default 1234 (DEFAULT_MODEL_SEED). */
   modelSeed: z.number().int().min(0).optional(),
-  precision: z.enum(['float64', 'float32']).default('float64'),
+  precision: z.enum(['float64', 'float32']).default(DEFAULT_DTYPE),
 });
 
 /** One defense variant of the grid with its strengths (`[0]` for the strength-free defenses). */
@@ -155,7 +157,6 @@ export interface TextSweepConfig extends CommonSweepConfig {
 
 export type SweepConfig = ImageSweepConfig | TextSweepConfig;
 
-const DEFAULT_MODEL_SEED = 1234;
 /** DLG's 300 L-BFGS steps. */
 const DEFAULT_IMAGE_ITERATIONS = 300;
 /** The images (sentences) when none are given. */
