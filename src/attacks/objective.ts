@@ -3,7 +3,6 @@
 import type { Arr } from '../engine/kernels.js';
 
 export type ObjectiveName = 'l2' | 'cosine' | 'l2-l1';
-export const OBJECTIVES: readonly ObjectiveName[] = ['l2', 'cosine', 'l2-l1'];
 
 export type Objective = (m: Arr, t: ArrayLike<number>, dm: Float64Array) => number;
 

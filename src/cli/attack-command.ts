@@ -23,8 +23,7 @@ import type { AttackProgress, AttackWorkerData } from './attack-worker.js';
 import { runInterruptible, stopFlag } from './interruptible.js';
 import { DATASETS, DEFAULT_IMAGE_SHAPE, SPLITS } from '../data/open.js';
 import { addDataOptions, datasetName, openFromFlags, type DataFlags } from './data-options.js';
-import { BACKENDS, DEFAULT_BACKEND, DEFAULT_DTYPE, DTYPES, type BackendName } from '../engine/backend.js';
-import type { DType } from '../engine/kernels.js';
+import { BACKENDS, DEFAULT_BACKEND, DEFAULT_DTYPE, DTYPES } from '../engine/backend.js';
 import { writeRunDir } from '../report/run-dir.js';
 import { checkOutDir } from '../util/files.js';
 import { nonNegativeInt, nonNegativeIntList, nonNegativeNumber, oneOf, positiveInt, positiveNumber } from './parse.js';
@@ -36,11 +35,6 @@ import { TEXT_DATASETS } from '../text/registry.js';
 import { DEFAULT_MODEL_SEED } from '../models/init.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
-
-export interface EngineFlags {
-  precision: DType;
-  backend: BackendName;
-}
 
 export function addEngineOptions(cmd: Command): Command {
   return cmd

@@ -22,8 +22,6 @@ import { checkImageSweep, checkTextSweep, TEXT_MODEL } from './text-config.js';
 import { DEFAULT_MODEL_SEED } from '../models/init.js';
 import { DEFAULT_DTYPE } from '../engine/backend.js';
 
-export { formatPath };
-
 /** Image datasets a sweep can draw images from (labelled image datasets with a train/test split). */
 export const IMAGE_SWEEP_DATASETS = NAMED_DATASETS;
 /** Every dataset of a sweep: the image datasets, then `text` (sentences). */
