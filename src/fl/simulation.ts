@@ -15,7 +15,7 @@ import { Prng } from '../util/prng.js';
 import { initWeights, type InitName } from '../models/init.js';
 import { createNetwork } from '../engine/backend.js';
 import type { Network } from '../engine/network.js';
-import { withBnMode, type LenetActivation, type ModelSpec } from '../engine/graph.js';
+import { withBnMode, type ModelActivation, type ModelSpec } from '../engine/graph.js';
 import { lenet } from '../models/lenet.js';
 import { BN_MOMENTUM } from '../engine/layers/batchnorm.js';
 import { resolveModel, type ModelChoice } from '../models/load.js';
@@ -51,7 +51,7 @@ export interface SimulationOptions {
   trainSamples: number;
   /** Test accuracy on the first testSamples images of MNIST test. */
   testSamples: number;
-  activation: LenetActivation;
+  activation: ModelActivation;
   /** The model the clients train (default: LeNet with `activation`). */
   model?: ModelChoice;
   init: InitName;
@@ -64,8 +64,8 @@ export interface SimulationOptions {
 
 export const SIMULATION_DEFAULTS = {
   clients: 10, rounds: 20, fraction: 1, partition: 'iid' as PartitionName, beta: 0.5, batchSize: 32,
-  serverLr: 1, seed: 0, trainSamples: 6000, testSamples: 1000, activation: 'sigmoid' as LenetActivation,
-  init: 'dlg' as InitName,
+  serverLr: 1, seed: 0, trainSamples: 6000, testSamples: 1000, activation: 'sigmoid' as ModelActivation,
+  init: 'uniform' as InitName,
 };
 
 export interface RoundResult {

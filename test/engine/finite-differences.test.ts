@@ -25,7 +25,7 @@ import { convOutSize, ReferenceKernels, type Arr, type Kernels } from '../../src
 import { wasmKernelsFor } from '../../src/engine/backend.js';
 import { Network } from '../../src/engine/network.js';
 import type { LabelInput } from '../../src/engine/loss.js';
-import type { AnyModelSpec, LayerSpec, LenetActivation, ModelSpec } from '../../src/engine/graph.js';
+import type { AnyModelSpec, LayerSpec, ModelActivation, ModelSpec } from '../../src/engine/graph.js';
 import { lenet } from '../../src/models/lenet.js';
 import { gpt } from '../../src/models/gpt.js';
 import { Prng } from '../../src/util/prng.js';
@@ -49,7 +49,7 @@ const H = 1e-3;
 const N_RANDOM_MODELS = 30;
 const MAX_ATTEMPTS = 25;
 
-const ACTS: LenetActivation[] = ['sigmoid', 'tanh', 'relu'];
+const ACTS: ModelActivation[] = ['sigmoid', 'tanh', 'relu'];
 
 // ---------------------------------------------------------------- small numeric helpers
 
