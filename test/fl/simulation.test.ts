@@ -18,9 +18,10 @@ import { messageFileAlpha, messageFileJson, readMessageFile, writeMessageFile, t
 import { gradleak } from '../cli/helpers.js';
 import { batchStatistics, priorTargets } from '../../src/attacks/bn-prior.js';
 import { withBnMode } from '../../src/engine/graph.js';
+import { DEFAULT_ENGINE } from '../../src/engine/backend.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'gradleak-fl-'));
-const engine = { backend: 'wasm', dtype: 'float64' } as const;
+const engine = DEFAULT_ENGINE;
 
 function small(over: Partial<SimulationOptions> = {}): SimulationOptions {
   return {
