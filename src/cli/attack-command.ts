@@ -12,7 +12,7 @@ import { addModelOptions, modelChoice } from './model-options.js';
 import { addLabelOptions, labelRequest } from './label-options.js';
 import { checkDefense, DEFENSES } from '../defenses/defense.js';
 import { LAYER_WEIGHTINGS } from '../attacks/objective.js';
-import { ATTACKS, ATTACK_DESCRIPTIONS, ATTACK_NAMES, checkAttackProtocol, DEFAULT_TV, defaultProtocolOf, type AttackName } from '../attacks/presets.js';
+import { ATTACKS, ATTACK_DESCRIPTIONS, ATTACK_NAMES, checkAttackProtocol, DEFAULT_ITERATIONS, DEFAULT_LOG_EVERY, DEFAULT_RESTARTS, DEFAULT_TV, defaultProtocolOf, type AttackName } from '../attacks/presets.js';
 import { checkClientBatch, DEFAULT_PROTOCOL, PROTOCOL_LIST, PROTOCOLS, type ProtocolParams } from '../fl/protocols/index.js';
 import { addProtocolOptions, givenProtocolFlags, protocolFromFlags, withProtocolFlags } from './protocol-options.js';
 import { batchOf, mergeRestarts, type AttackOutcome, type HistoryRow, type PrivateBatch } from '../attacks/run.js';
@@ -105,7 +105,7 @@ export function attackCommand(): Command {
     .option('--split <split>', SPLITS.join(' or '), oneOf(SPLITS), 'test')
     .option('--index <i>', 'image index in the split', nonNegativeInt, 0)
     .option('--attack <name>', [...ATTACK_NAMES.map((a) => `${a}: ${ATTACK_DESCRIPTIONS[a]}`), ...TEXT_ATTACKS.map((a) => `${a}: ${TEXT_ATTACK_DESCRIPTIONS[a]}`)].join('; ') + ' (default dlg; lamp on text)', oneOf([...ATTACK_NAMES, ...TEXT_ATTACKS]), 'dlg')
-    .option('--iterations <n>', 'optimiser steps (L-BFGS steps of up to 20 evaluations)', positiveInt, 300)
+    .option('--iterations <n>', 'optimiser steps (L-BFGS steps of up to 20 evaluations)', positiveInt, DEFAULT_ITERATIONS)
     .option('--seed <s>', 'seed of the dummy data x\', y\' ~ N(0,1)', nonNegativeInt, 0)
     .option('--model-seed <s>', 'seed of the model weights U(-0.5, 0.5)', nonNegativeInt, DEFAULT_MODEL_SEED)
     .option('--message <file>', 'attack a captured message: a gradleak simulate --capture JSON (model, weights, protocol and past increments come from the file), or a .safetensors keyed by parameter name (from PyTorch or gradleak message; with --model, --weights, --protocol)')
@@ -122,9 +122,9 @@ export function attackCommand(): Command {
     .option('--tv <w>', `weight of the total-variation prior of --attack ig (default ${DEFAULT_TV})`, nonNegativeNumber)
     .option('--bn-prior <w>', 'weight of a BatchNorm-statistics prior for --attack ig (DeepInversion\'s R_feature): the dummy batch\'s per-layer mean and variance against the client\'s (from the running statistics it sends; eval-mode models: the model\'s running statistics)', nonNegativeNumber)
     .option('--layer-weights <how>', `how the cosine of --attack ig weighs the layers' gradients: ${LAYER_WEIGHTINGS.join(', ')} (Inverting Gradients' options: linear = (L - l)/L, exp = softmax(L - l) for tensor l of L, from the input)`, oneOf(LAYER_WEIGHTINGS))
-    .option('--restarts <n>', 'independent dummy initialisations; keep the one with the lowest final objective', positiveInt, 1)
+    .option('--restarts <n>', 'independent dummy initialisations; keep the one with the lowest final objective', positiveInt, DEFAULT_RESTARTS)
     .option('--threads <n>', 'worker threads for --restarts (each runs its share of the restarts; default: one per core)', positiveInt)
-    .option('--log-every <k>', 'record metrics and a snapshot every k iterations', positiveInt, 10)
+    .option('--log-every <k>', 'record metrics and a snapshot every k iterations', positiveInt, DEFAULT_LOG_EVERY)
     .option('--sentence <text>', 'text attacks: a client sentence given by hand (repeat for a batch); tokenised with GPT-2 BPE into tiny-gpt\'s vocabulary', collect)
     .option('--tokens <ids>', 'text attacks: a client sentence as tiny-gpt token ids, e.g. 464,3290,318 (repeat for a batch)', (v: string, prev: number[][] = []) => [...prev, nonNegativeIntList(v)])
     .option('--l1-weight <alpha>', 'weight of the L1 term of --attack tag (default 0.01)', nonNegativeNumber)

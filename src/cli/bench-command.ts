@@ -29,6 +29,7 @@ import { TORCH_BATCH_SCRIPT } from '../bench/torch-batch.js';
 import { TEXT_ATTACKS, TEXT_ITERATIONS } from '../text/text-attacks.js';
 import { TEXT_BENCH_DEFAULTS, TEXT_BENCH_QUICK } from '../bench/text-bench.js';
 import { checkTextFlags, textBenchAction } from './bench-text.js';
+import { DEFAULT_ITERATIONS } from '../attacks/presets.js';
 
 const SHAPES = {
   cifar: { shape: [3, 32, 32] as [number, number, number], numClasses: 100 },
@@ -76,7 +77,7 @@ export function benchCommand(): Command {
     .option('--json', 'print all numbers as one JSON line at the end')
     .option('--quick', 'one dummy seed and fewer timing repetitions')
     .option('--seeds <n>', 'dummy seeds 0..n-1 for the full attacks', positiveInt, 3)
-    .option('--steps <n>', 'L-BFGS steps per attack', positiveInt, 300)
+    .option('--steps <n>', 'L-BFGS steps per attack', positiveInt, DEFAULT_ITERATIONS)
     .option('--reps <n>', 'repetitions of the single-evaluation timing', positiveInt, 200)
     .option('--success', 'also run MNIST test images 0-9 x seeds 0-2 for success rates (slow with PyTorch)')
     .option('--batches', 'only the batch table: LeNet MNIST B = 1, 4, 8 (dlg, dlg + restarts 3, ig) and resnet20 width 8 on CIFAR-shaped MNIST B = 1, 4 (ig), gradleak and PyTorch (bench/torch_batch.py); --steps iterations each')

@@ -12,6 +12,7 @@ import { formatTable } from './table.js';
 
 import { SUCCESS_MSE } from '../metrics/success.js';
 import { DEFAULT_MODEL_SEED } from '../models/init.js';
+import { DEFAULT_ITERATIONS, DEFAULT_RESTARTS } from '../attacks/presets.js';
 /** Snapshot columns of the summary picture: dense early, where the reconstruction forms. */
 const DEMO_COLUMNS = [0, 1, 2, 3, 5, 8, 13, 21, 34, 300];
 
@@ -19,8 +20,8 @@ export function demoCommand(): Command {
   const cmd = new Command('demo')
     .description('run DLG and iDLG on the first MNIST test images (embedded data, no download) and summarise')
     .option('--images <n>', 'how many MNIST test images (from index 0; at most 10000)', positiveInt, 4)
-    .option('--iterations <n>', 'L-BFGS steps per attack', positiveInt, 300)
-    .option('--restarts <n>', 'dummy initialisations per attack, best final objective kept', positiveInt, 1)
+    .option('--iterations <n>', 'L-BFGS steps per attack', positiveInt, DEFAULT_ITERATIONS)
+    .option('--restarts <n>', 'dummy initialisations per attack, best final objective kept', positiveInt, DEFAULT_RESTARTS)
     .option('--out <dir>', 'output directory', join('runs', 'demo'));
   addEngineOptions(cmd);
   cmd.action(async (o) => {

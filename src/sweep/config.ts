@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { z } from 'zod';
 import YAML from 'yaml';
-import { ATTACK_NAMES, attackProtocols, consumes, defaultProtocolOf, type AttackName } from '../attacks/presets.js';
+import { ATTACK_NAMES, attackProtocols, consumes, DEFAULT_ITERATIONS, defaultProtocolOf, type AttackName } from '../attacks/presets.js';
 import { checkDefense, DEFENSES, type DefenseName, type DefenseSpec } from '../defenses/defense.js';
 import { DEFAULT_PROTOCOL, parseProtocol, PROTOCOL_FIELDS, protocolOf, ProtocolFieldError, PROTOCOLS, type ProtocolParams } from '../fl/protocols/index.js';
 import { UserError } from '../util/errors.js';
@@ -155,8 +155,6 @@ export interface TextSweepConfig extends CommonSweepConfig {
 
 export type SweepConfig = ImageSweepConfig | TextSweepConfig;
 
-/** DLG's 300 L-BFGS steps. */
-const DEFAULT_IMAGE_ITERATIONS = 300;
 /** The images (sentences) when none are given. */
 const DEFAULT_EXAMPLES = [0];
 
@@ -301,7 +299,7 @@ function semanticChecks(c: z.output<typeof schema>): SweepConfig {
     attacks: attacks.filter(isImageAttack), protocols, skipIncompatible: c.skipIncompatible, defenses, dataset: c.dataset, split: c.split ?? 'test',
     // an absolute path, so that queue workers running in other directories read the same data
     ...(c.dataRoot !== undefined ? { dataRoot: resolve(c.dataRoot) } : {}),
-    images: examples, seeds, restarts, lineSearch, iterations: iterations ?? DEFAULT_IMAGE_ITERATIONS, modelSeed: c.modelSeed ?? DEFAULT_MODEL_SEED, precision,
+    images: examples, seeds, restarts, lineSearch, iterations: iterations ?? DEFAULT_ITERATIONS, modelSeed: c.modelSeed ?? DEFAULT_MODEL_SEED, precision,
   };
 }
 

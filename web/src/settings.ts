@@ -1,8 +1,8 @@
 // The page's form as an AttackConfig: the same settings `gradleak attack` builds from the same flags (its
-// defaults: LeNet with DEFAULT_MODEL_SEED, log every 10 iterations, one restart, DEFAULT_ENGINE (float64 on the
+// defaults: LeNet with DEFAULT_MODEL_SEED, DEFAULT_LOG_EVERY, DEFAULT_RESTARTS, DEFAULT_ENGINE (float64 on the
 // WebAssembly kernels), no line search), validated by the library's own checks. The image is the worker's PrivateInput.
 import type { AttackConfig } from '../../src/attacks/run.js';
-import type { AttackName } from '../../src/attacks/presets.js';
+import { DEFAULT_LOG_EVERY, DEFAULT_RESTARTS, type AttackName } from '../../src/attacks/presets.js';
 import { checkDefense, type DefenseName } from '../../src/defenses/defense.js';
 import { parseProtocol } from '../../src/fl/protocols/index.js';
 import { DEFAULT_ENGINE } from '../../src/engine/backend.js';
@@ -23,8 +23,6 @@ export interface FormValues {
   adaptive: boolean;
 }
 
-const CLI_DEFAULTS = { modelSeed: DEFAULT_MODEL_SEED, logEvery: 10, restarts: 1 } as const;
-
 export function attackConfig(f: FormValues): AttackConfig {
   if (!Number.isInteger(f.iterations) || f.iterations < 1) throw new Error(`iterations must be an integer >= 1, got ${f.iterations}`);
   if (!Number.isInteger(f.seed) || f.seed < 0) throw new Error(`seed must be an integer >= 0, got ${f.seed}`);
@@ -32,13 +30,13 @@ export function attackConfig(f: FormValues): AttackConfig {
     attack: f.attack,
     iterations: f.iterations,
     seed: f.seed,
-    logEvery: CLI_DEFAULTS.logEvery,
-    modelSeed: CLI_DEFAULTS.modelSeed,
+    logEvery: DEFAULT_LOG_EVERY,
+    modelSeed: DEFAULT_MODEL_SEED,
     model: { model: 'lenet' },
     engine: DEFAULT_ENGINE,
     protocol: parseProtocol({ kind: f.protocol, steps: f.localSteps, lr: f.lr, rho: f.rho, ...f.own }),
     defense: checkDefense({ name: f.defense, strength: f.strength, adaptive: f.adaptive }),
     lineSearch: 'none',
-    restarts: CLI_DEFAULTS.restarts,
+    restarts: DEFAULT_RESTARTS,
   };
 }
