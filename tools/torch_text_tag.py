@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Reference TAG (Deng et al. 2021) on tiny-gpt in PyTorch, float64: the yardstick for gradleak's text attacks
-(issue 11). Not part of gradleak's install or tests; run with /usr/bin/python3 (python3-torch):
+(bench --text). Not part of gradleak's install or tests; run with /usr/bin/python3 (python3-torch):
 
   /usr/bin/python3 tools/torch_text_tag.py (--weights W.safetensors | --random-weights SEED [--save-weights F.safetensors])
       [--cases cases.json --out results.jsonl] [--iterations 300] [--lr 0.1] [--alpha 0.01] [--seed 0] [--threads 1]

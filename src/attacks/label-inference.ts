@@ -1,4 +1,4 @@
-// iDLG label inference (Zhao et al. 2020, Sec. 3): for one sample with cross-entropy, the gradient
+// iDLG label inference (Zhao, Mopuri, Bilen, "iDLG", arXiv:2001.02610, 2020, Sec. 3): for one sample with cross-entropy, the gradient
 // of the last linear layer's weight row j is (p_j - onehot_j) h. With non-negative features h
 // (sigmoid), only the true class's row has a negative sum, so label = argmin_j sum_k dW[j,k].
 // Batch methods (LLG, bias-corrected, iLRG) are in labels/.

@@ -3,7 +3,6 @@
 import type { Arr } from '../engine/kernels.js';
 
 export type ObjectiveName = 'l2' | 'cosine' | 'l2-l1';
-export const OBJECTIVES: readonly ObjectiveName[] = ['l2', 'cosine', 'l2-l1'];
 
 export type Objective = (m: Arr, t: ArrayLike<number>, dm: Float64Array) => number;
 
@@ -18,7 +17,7 @@ export const l2: Objective = (m, t, dm) => {
   return D;
 };
 
-/** TAG (Deng et al. 2021): D = sum_i (m_i - t_i)^2 + alpha |m_i - t_i|,  dD/dm = 2 (m - t) + alpha sign(m - t). */
+/** TAG (Deng et al., Findings of EMNLP 2021): D = sum_i (m_i - t_i)^2 + alpha |m_i - t_i|,  dD/dm = 2 (m - t) + alpha sign(m - t). */
 export function l2PlusL1(alpha: number): Objective {
   return (m, t, dm) => {
     let D = 0;
@@ -31,7 +30,7 @@ export function l2PlusL1(alpha: number): Objective {
   };
 }
 
-/** D = 1 - <m,t> / (|m| |t|) (Geiping et al. 2020),  dD/dm = -t/(|m||t|) + <m,t> m / (|m|^3 |t|). */
+/** D = 1 - <m,t> / (|m| |t|) (Geiping et al., NeurIPS 2020),  dD/dm = -t/(|m||t|) + <m,t> m / (|m|^3 |t|). */
 export const cosine: Objective = (m, t, dm) => {
   let mt = 0, mm = 0, tt = 0;
   for (let i = 0; i < m.length; i++) {

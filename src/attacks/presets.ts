@@ -83,6 +83,13 @@ export interface AttackContext {
 /** Inverting Gradients' default TV weight for 32x32 images (its CIFAR experiments). */
 export const DEFAULT_TV = 1e-4;
 
+/** An image attack's optimiser steps unless told otherwise: the 300 L-BFGS steps of DLG (Zhu, Liu, Han, NeurIPS 2019). */
+export const DEFAULT_ITERATIONS = 300;
+/** Iterations between logged rows (history.csv) and snapshots. */
+export const DEFAULT_LOG_EVERY = 10;
+/** Dummy initialisations per attack (the best final objective is kept). */
+export const DEFAULT_RESTARTS = 1;
+
 export interface PresetChoice {
   fn: MessageFunction;
   target: Float64Array;

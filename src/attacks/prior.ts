@@ -1,6 +1,6 @@
 // Image priors: terms R(x) added to the matching objective, each with its own gradient (first order only:
 // a prior on x needs no Hessian-vector product).
-//   total variation (Geiping et al. 2020, Inverting Gradients; anisotropic L1):
+//   total variation (Geiping et al., Inverting Gradients, NeurIPS 2020; anisotropic L1):
 //     TV(x) = mean over vertical neighbour pairs of |x[h+1,w] - x[h,w]| + mean over horizontal ones of |x[h,w+1] - x[h,w]|
 //     (means over batch, channels and positions, as their code computes it), d|d|/dd = sign(d) (0 at 0).
 export interface Prior {

@@ -8,16 +8,16 @@ import { join } from 'node:path';
 import { batchOf, type PrivateBatch } from '../run/image-run.js';
 import { restartSeed } from '../attacks/restarts.js';
 import { DEFAULT_TV } from '../attacks/presets.js';
-import { createNetwork } from '../engine/backend.js';
+import { createNetwork, DEFAULT_ENGINE } from '../engine/backend.js';
 import { writeSafetensorsMessage, writeTruth } from '../fl/safetensors-message.js';
 import { loadWeights, resolveModel, type ModelChoice } from '../models/load.js';
 import { openMnist } from '../data/mnist.js';
-import { DEFAULT_DTYPE } from '../cli/attack-command.js';
 import type { LabelRequest } from '../attacks/labels/choose.js';
 import { benchAttack } from './gradleak-bench.js';
 import { bestOf, fromOutcome, scoreReconstruction, type BatchRun } from './batch-score.js';
 import { runTorchBatch } from './torch-batch.js';
 import { CIFAR_SHAPE, cifarShaped } from './cifar-shaped.js';
+import { DEFAULT_MODEL_SEED } from '../models/init.js';
 
 export interface GridSetting {
   model: 'lenet' | 'resnet20';
@@ -35,7 +35,6 @@ export const GRID: GridSetting[] = [
 
 /** Dummy seeds of the DLG runs (restarts of seed 0) and of the IG run. */
 export const DLG_RESTARTS = 3;
-export const MODEL_SEED = 1234;
 
 /** The rows a setting gives: per row name, one run per batch. */
 export type SettingRuns = Record<string, BatchRun[]>;
@@ -64,8 +63,8 @@ export async function privateBatch(s: GridSetting, j: number): Promise<PrivateBa
 export function writeWeights(s: GridSetting, shape: [number, number, number], numClasses: number, file: string): ModelChoice {
   const choice: ModelChoice = { model: s.model, width: s.width };
   const resolved = resolveModel(choice, shape, numClasses);
-  const net = createNetwork(resolved.spec, 1, { backend: 'wasm', dtype: 'float64' });
-  loadWeights(net, resolved, undefined, MODEL_SEED);
+  const net = createNetwork(resolved.spec, 1, DEFAULT_ENGINE);
+  loadWeights(net, resolved, undefined, DEFAULT_MODEL_SEED);
   writeSafetensorsMessage(file, net, net.theta, {}, net.bufferValues);
   return choice;
 }
@@ -84,7 +83,7 @@ export async function runSetting(s: GridSetting, o: RunOptions): Promise<{ gradl
     // restart r of seed 0 is gradleak's --restarts dummy seed restartSeed(0, r): the same runs as --restarts 3
     // DLG as the paper (and PyTorch's side) runs it: labels optimised jointly, also where gradleak's default infers them
     const plan: LabelRequest | undefined = s.attack === 'dlg' ? { mode: 'joint', method: 'auto' } : undefined;
-    const outcomes = seeds.map((r) => benchAttack(s.attack, batch, restartSeed(0, r), { engine: { backend: 'wasm', dtype: DEFAULT_DTYPE }, iterations: o.iterations, weightsFile: weights, model, labels: plan }).metrics);
+    const outcomes = seeds.map((r) => benchAttack(s.attack, batch, restartSeed(0, r), { engine: DEFAULT_ENGINE, iterations: o.iterations, weightsFile: weights, model, labels: plan }).metrics);
     const mine = outcomes.map(fromOutcome);
     collect(ours, s, mine);
     if (!o.python || !theirs) continue;

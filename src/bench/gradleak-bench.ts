@@ -9,9 +9,10 @@ import type { AttackName } from '../attacks/presets.js';
 import type { LabelRequest } from '../attacks/labels/choose.js';
 import { Prng } from '../util/prng.js';
 import { DEFAULT_PROTOCOL } from '../fl/protocols/index.js';
+import { DEFAULT_MODEL_SEED } from '../models/init.js';
 
 /** Median milliseconds of one DLG evaluation (forward, backward, objective, hvp) on the DLG paper's LeNet. */
-export function timeDlgEvaluation(example: PrivateExample, engine: EngineOptions, reps: number, modelSeed = 1234): number {
+export function timeDlgEvaluation(example: PrivateExample, engine: EngineOptions, reps: number, modelSeed = DEFAULT_MODEL_SEED): number {
   const model = resolveModel({ model: 'lenet' }, example.shape, example.numClasses);
   const net = createNetwork(model.spec, 1, engine);
   loadWeights(net, model, undefined, modelSeed);
@@ -67,7 +68,7 @@ export interface BenchAttackOptions {
   engine: EngineOptions;
   iterations: number;
   restarts?: number;
-  /** The model's weights (e.g. PyTorch's); default U(-0.5, 0.5) from model seed 1234. */
+  /** The model's weights (e.g. PyTorch's); default U(-0.5, 0.5) from DEFAULT_MODEL_SEED. */
   weightsFile?: string;
   /** The model (default lenet). */
   model?: ModelChoice;
@@ -79,7 +80,7 @@ export function benchAttack(attack: AttackName, example: PrivateExample | Privat
   const rss: number[] = [];
   const logEvery = Math.max(1, Math.floor(o.iterations / 10));
   const cfg: AttackConfig = {
-    attack, iterations: o.iterations, seed, logEvery, modelSeed: 1234, weights: o.weightsFile ? weightsFromFile(o.weightsFile) : undefined, model: o.model, engine: o.engine,
+    attack, iterations: o.iterations, seed, logEvery, modelSeed: DEFAULT_MODEL_SEED, weights: o.weightsFile ? weightsFromFile(o.weightsFile) : undefined, model: o.model, engine: o.engine,
     restarts: o.restarts ?? 1, protocol: DEFAULT_PROTOCOL, ...(o.labels ? { labels: o.labels } : {}),
   };
   const outcome = runAttack(cfg, example,

@@ -7,14 +7,13 @@ import { addModelOptions } from './model-options.js';
 import { addLabelOptions } from './label-options.js';
 import { DEFENSES } from '../defenses/defense.js';
 import { LAYER_WEIGHTINGS } from '../attacks/objective.js';
-import { ATTACKS, ATTACK_DESCRIPTIONS, ATTACK_NAMES, DEFAULT_TV } from '../attacks/presets.js';
+import { ATTACKS, ATTACK_DESCRIPTIONS, ATTACK_NAMES, DEFAULT_ITERATIONS, DEFAULT_LOG_EVERY, DEFAULT_RESTARTS, DEFAULT_TV } from '../attacks/presets.js';
 import { DEFAULT_PROTOCOL, PROTOCOL_LIST, PROTOCOLS } from '../fl/protocols/index.js';
 import { addProtocolOptions } from './protocol-options.js';
 import { MAX_LOGGED } from '../attacks/attacker.js';
 import { DATASETS, SPLITS } from '../data/open.js';
 import { addDataOptions } from './data-options.js';
-import { BACKENDS, DTYPES, type BackendName } from '../engine/backend.js';
-import type { DType } from '../engine/kernels.js';
+import { BACKENDS, DEFAULT_BACKEND, DEFAULT_DTYPE, DTYPES } from '../engine/backend.js';
 import { nonNegativeInt, nonNegativeIntList, nonNegativeNumber, oneOf, positiveInt, positiveNumber } from './parse.js';
 import { LINE_SEARCHES } from '../optim/lbfgs.js';
 import { TEXT_ATTACK_DESCRIPTIONS, TEXT_ATTACKS } from '../text/text-attacks.js';
@@ -23,21 +22,14 @@ import { imageAttackFromFlags } from './image-attack.js';
 import { attackToDir, defaultThreads } from './run-attack.js';
 import { rejectOtherAttacksFlags } from './attack-flags.js';
 import { TEXT_DATASETS } from '../text/registry.js';
+import { DEFAULT_MODEL_SEED } from '../models/init.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
-
-/** The default precision of attacks (see README, "Precision"). */
-export const DEFAULT_DTYPE: DType = 'float64';
-
-export interface EngineFlags {
-  precision: DType;
-  backend: BackendName;
-}
 
 export function addEngineOptions(cmd: Command): Command {
   return cmd
     .option('--precision <dtype>', `arithmetic of the attack: ${DTYPES.join(' or ')}`, oneOf(DTYPES), DEFAULT_DTYPE)
-    .option('--backend <name>', `kernels: ${BACKENDS.join(' (WebAssembly SIMD) or ')} (plain TypeScript reference)`, oneOf(BACKENDS), 'wasm');
+    .option('--backend <name>', `kernels: ${BACKENDS.join(' (WebAssembly SIMD) or ')} (plain TypeScript reference)`, oneOf(BACKENDS), DEFAULT_BACKEND);
 }
 
 export function attackCommand(): Command {
@@ -47,9 +39,9 @@ export function attackCommand(): Command {
     .option('--split <split>', SPLITS.join(' or '), oneOf(SPLITS), 'test')
     .option('--index <i>', 'image index in the split', nonNegativeInt, 0)
     .option('--attack <name>', [...ATTACK_NAMES.map((a) => `${a}: ${ATTACK_DESCRIPTIONS[a]}`), ...TEXT_ATTACKS.map((a) => `${a}: ${TEXT_ATTACK_DESCRIPTIONS[a]}`)].join('; ') + ' (default dlg; lamp on text)', oneOf([...ATTACK_NAMES, ...TEXT_ATTACKS]), 'dlg')
-    .option('--iterations <n>', 'optimiser steps (L-BFGS steps of up to 20 evaluations)', positiveInt, 300)
+    .option('--iterations <n>', 'optimiser steps (L-BFGS steps of up to 20 evaluations)', positiveInt, DEFAULT_ITERATIONS)
     .option('--seed <s>', 'seed of the dummy data x\', y\' ~ N(0,1)', nonNegativeInt, 0)
-    .option('--model-seed <s>', 'seed of the model weights U(-0.5, 0.5)', nonNegativeInt, 1234)
+    .option('--model-seed <s>', 'seed of the model weights U(-0.5, 0.5)', nonNegativeInt, DEFAULT_MODEL_SEED)
     .option('--message <file>', 'attack a captured message: a gradleak simulate --capture JSON (model, weights, protocol and past increments come from the file), or a .safetensors keyed by parameter name (from PyTorch or gradleak message; with --model, --weights, --protocol)')
     .option('--truth <file>', 'with a .safetensors --message: the true batch (x [B,C,H,W] in [0,1], y [B]) as safetensors, for scoring only')
     .option('--batch-size <B>', 'the client\'s batch: images --index .. --index+B-1 of the split; with a .safetensors --message, its batch size (default: the file\'s metadata, else the truth\'s)', positiveInt)
@@ -64,9 +56,9 @@ export function attackCommand(): Command {
     .option('--tv <w>', `weight of the total-variation prior of --attack ig (default ${DEFAULT_TV})`, nonNegativeNumber)
     .option('--bn-prior <w>', 'weight of a BatchNorm-statistics prior for --attack ig (DeepInversion\'s R_feature): the dummy batch\'s per-layer mean and variance against the client\'s (from the running statistics it sends; eval-mode models: the model\'s running statistics)', nonNegativeNumber)
     .option('--layer-weights <how>', `how the cosine of --attack ig weighs the layers' gradients: ${LAYER_WEIGHTINGS.join(', ')} (Inverting Gradients' options: linear = (L - l)/L, exp = softmax(L - l) for tensor l of L, from the input)`, oneOf(LAYER_WEIGHTINGS))
-    .option('--restarts <n>', 'independent dummy initialisations; keep the one with the lowest final objective', positiveInt, 1)
+    .option('--restarts <n>', 'independent dummy initialisations; keep the one with the lowest final objective', positiveInt, DEFAULT_RESTARTS)
     .option('--threads <n>', 'worker threads for --restarts (each runs its share of the restarts; default: one per core)', positiveInt)
-    .option('--log-every <k>', 'record metrics and a snapshot every k iterations', positiveInt, 10)
+    .option('--log-every <k>', 'record metrics and a snapshot every k iterations', positiveInt, DEFAULT_LOG_EVERY)
     .option('--sentence <text>', 'text attacks: a client sentence given by hand (repeat for a batch); tokenised with GPT-2 BPE into tiny-gpt\'s vocabulary', collect)
     .option('--tokens <ids>', 'text attacks: a client sentence as tiny-gpt token ids, e.g. 464,3290,318 (repeat for a batch)', (v: string, prev: number[][] = []) => [...prev, nonNegativeIntList(v)])
     .option('--l1-weight <alpha>', 'weight of the L1 term of --attack tag (default 0.01)', nonNegativeNumber)

@@ -16,7 +16,8 @@ import { exampleOf, type PrivateExample } from '../run/image-run.js';
 import { openMnist } from '../data/mnist.js';
 import { writeImagePng } from '../report/png.js';
 import type { DType } from '../engine/kernels.js';
-import { DEFAULT_DTYPE } from './attack-command.js';
+import { DEFAULT_BACKEND, DEFAULT_DTYPE, DEFAULT_ENGINE } from '../engine/backend.js';
+import { DEFAULT_MODEL_SEED } from '../models/init.js';
 import { SUCCESS_MSE } from '../metrics/success.js';
 import { oneOf, oneOfList, positiveInt, positiveIntList } from './parse.js';
 import { MODEL_NAMES, STEMS } from '../models/zoo.js';
@@ -28,6 +29,7 @@ import { TORCH_BATCH_SCRIPT } from '../bench/torch-batch.js';
 import { TEXT_ATTACKS, TEXT_ITERATIONS } from '../text/text-attacks.js';
 import { TEXT_BENCH_DEFAULTS, TEXT_BENCH_QUICK } from '../bench/text-bench.js';
 import { checkTextFlags, textBenchAction } from './bench-text.js';
+import { DEFAULT_ITERATIONS } from '../attacks/presets.js';
 
 const SHAPES = {
   cifar: { shape: [3, 32, 32] as [number, number, number], numClasses: 100 },
@@ -61,7 +63,7 @@ function stats(runs: { evals: number; seconds: number; mse: number }[]): AttackS
 function torchWeights(o: { python: string; torchScript: string }, torchWhyNot: string | null, shape: ShapeName, dir: string): string | undefined {
   if (torchWhyNot) return undefined;
   const file = join(dir, `${shape}-weights.json`);
-  dumpTorchWeights(o.python, o.torchScript, shape, 1234, file);
+  dumpTorchWeights(o.python, o.torchScript, shape, DEFAULT_MODEL_SEED, file);
   return file;
 }
 
@@ -75,7 +77,7 @@ export function benchCommand(): Command {
     .option('--json', 'print all numbers as one JSON line at the end')
     .option('--quick', 'one dummy seed and fewer timing repetitions')
     .option('--seeds <n>', 'dummy seeds 0..n-1 for the full attacks', positiveInt, 3)
-    .option('--steps <n>', 'L-BFGS steps per attack', positiveInt, 300)
+    .option('--steps <n>', 'L-BFGS steps per attack', positiveInt, DEFAULT_ITERATIONS)
     .option('--reps <n>', 'repetitions of the single-evaluation timing', positiveInt, 200)
     .option('--success', 'also run MNIST test images 0-9 x seeds 0-2 for success rates (slow with PyTorch)')
     .option('--batches', 'only the batch table: LeNet MNIST B = 1, 4, 8 (dlg, dlg + restarts 3, ig) and resnet20 width 8 on CIFAR-shaped MNIST B = 1, 4 (ig), gradleak and PyTorch (bench/torch_batch.py); --steps iterations each')
@@ -126,8 +128,8 @@ export function benchCommand(): Command {
           await writeImagePng(png, image, shape, 1);
           log(`[${name}] timing one DLG evaluation (${reps} reps)...`);
           const ms: Record<DType, number> = {
-            float64: timeDlgEvaluation(example, { backend: 'wasm', dtype: 'float64' }, reps),
-            float32: timeDlgEvaluation(example, { backend: 'wasm', dtype: 'float32' }, reps),
+            float64: timeDlgEvaluation(example, { backend: DEFAULT_BACKEND, dtype: 'float64' }, reps),
+            float32: timeDlgEvaluation(example, { backend: DEFAULT_BACKEND, dtype: 'float32' }, reps),
           };
           const torch = torchWhyNot ? null : (log(`[${name}] PyTorch: ${seeds.length} seeds x dlg, idlg...`),
             runTorch({ python: o.python, script: o.torchScript, shape: name, image: png, label: 7, seeds, methods: METHODS, steps: o.steps, timingReps: reps, jsonOut: join(dir, `${name}.json`), attacks: true }));
@@ -139,7 +141,7 @@ export function benchCommand(): Command {
             log(`[${name}] gradleak ${method}: ${seeds.length} seeds...`);
             let rssMb = { start: 0, end: 0 };
             const ours: AttackStats = stats(seeds.map((s) => {
-              const b = benchAttack(method, example, s, { engine: { backend: 'wasm', dtype: DEFAULT_DTYPE }, iterations: o.steps, weightsFile });
+              const b = benchAttack(method, example, s, { engine: DEFAULT_ENGINE, iterations: o.steps, weightsFile });
               rssMb = b.rssMb;
               return { evals: b.metrics.evaluations, seconds: b.metrics.seconds, mse: b.metrics.mse };
             }));
@@ -159,7 +161,7 @@ export function benchCommand(): Command {
           console.log(formatTable(['setting', 'gradleak f64', 'gradleak f32', 'PyTorch', 'ratio f64', 'ratio f32'], evalRows));
           console.log(`\nFull attacks, ${o.steps} L-BFGS steps, seeds ${seeds.join(',')}, gradleak ${DEFAULT_DTYPE}; success = MSE < ${SUCCESS_MSE};`);
           console.log('RSS: gradleak resident memory after the first and the last tenth of the last attack');
-          console.log(torchWhyNot ? 'Model: gradleak\'s LeNet weights (model seed 1234).' : 'Model: both attack the same LeNet, PyTorch\'s weights (torch seed 1234); only the dummy initialisation streams differ.');
+          console.log(torchWhyNot ? `Model: gradleak's LeNet weights (model seed ${DEFAULT_MODEL_SEED}).` : `Model: both attack the same LeNet, PyTorch's weights (torch seed ${DEFAULT_MODEL_SEED}); only the dummy initialisation streams differ.`);
           console.log(formatTable(['attack', 'evals', 'ms/eval', 's/attack', 'success', 'torch evals', 'ms/eval', 's/attack', 'success', 'ratio/eval', 'ratio/attack', 'RSS MB'], attackRows));
         }
         if (o.graph || o.model) report.graph = graphTable(o, graphSettings(o), torchWhyNot, o.quick ? Math.min(3, o.graphReps) : o.graphReps, log);
@@ -196,7 +198,7 @@ function graphTable(o: { python: string }, settings: GraphSetting[], torchWhyNot
   const rows: string[][] = [], out: unknown[] = [];
   for (const st of settings) {
     log(`[graph] ${st.name} B=${st.batch}: gradleak...`);
-    const time = (objective: 'l2' | 'cosine', dtype: DType) => timeGraphEvaluation(st.choice, { batch: st.batch, objective, reps, engine: { backend: 'wasm', dtype } });
+    const time = (objective: 'l2' | 'cosine', dtype: DType) => timeGraphEvaluation(st.choice, { batch: st.batch, objective, reps, engine: { backend: DEFAULT_BACKEND, dtype } });
     const ours = { l2: time('l2', 'float64'), cosine: time('cosine', 'float64'), l2f32: time('l2', 'float32') };
     let torch: TorchGraphTiming | null = null;
     const whyNot = torchWhyNot ?? (typeof st.twin === 'string' ? st.twin : null);
@@ -240,7 +242,7 @@ async function successTable(o: { steps: number; python: string; torchScript: str
     for (const method of METHODS) {
       variants.forEach((v, i) => {
         for (const seed of seeds) {
-          const m = benchAttack(method, example, seed, { engine: { backend: 'wasm', dtype: v.dtype }, iterations: o.steps, restarts: v.restarts, weightsFile }).metrics;
+          const m = benchAttack(method, example, seed, { engine: { backend: DEFAULT_BACKEND, dtype: v.dtype }, iterations: o.steps, restarts: v.restarts, weightsFile }).metrics;
           add(ours[i][method], m.mse, m.label_correct);
         }
       });

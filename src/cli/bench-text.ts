@@ -15,7 +15,7 @@ import {
   gradleakRow, rowName, summarise, textBenchPlan, torchRows, TEXT_BENCH_DEFAULTS, TEXT_BENCH_QUICK, type TextBenchPlan, type TextBenchRow, type TextBenchSummary,
 } from '../bench/text-bench.js';
 import { runTorchTextTag } from '../bench/torch-text-tag.js';
-import { DEFAULT_DTYPE } from './attack-command.js';
+import { DEFAULT_DTYPE, DEFAULT_ENGINE } from '../engine/backend.js';
 import { listenForInterrupt, runInterruptible, stopFlag } from './interruptible.js';
 import { formatTable } from './table.js';
 import type { AttackWorkerData } from './attack-worker.js';
@@ -120,7 +120,7 @@ async function gradleakSide(plan: TextBenchPlan, threads: number, stop: Int32Arr
       // FedSGD, no defense, one restart; about 20 logged iterations (where an interrupt is noticed)
       const cfg: TextRunConfig = {
         attack, iterations, seed: SEED, logEvery: Math.max(1, Math.ceil(iterations / 20)), restarts: 1, model: 'tiny-gpt',
-        protocol: DEFAULT_PROTOCOL, defense: NO_DEFENSE, engine: { backend: 'wasm', dtype: DEFAULT_DTYPE },
+        protocol: DEFAULT_PROTOCOL, defense: NO_DEFENSE, engine: DEFAULT_ENGINE,
       };
       const { metrics: m } = await runInterruptible<AttackWorkerData, RunProgress, TextOutcome>(new URL('./attack-worker.js', import.meta.url), { job: { modality: 'text', cfg, batch }, stop }, () => {})
         .catch((e) => {

@@ -13,6 +13,8 @@ import { positiveInt } from './parse.js';
 import { formatTable } from './table.js';
 
 import { SUCCESS_MSE } from '../metrics/success.js';
+import { DEFAULT_MODEL_SEED } from '../models/init.js';
+import { DEFAULT_ITERATIONS, DEFAULT_RESTARTS } from '../attacks/presets.js';
 /** Snapshot columns of the summary picture: dense early, where the reconstruction forms. */
 const DEMO_COLUMNS = [0, 1, 2, 3, 5, 8, 13, 21, 34, 300];
 
@@ -20,8 +22,8 @@ export function demoCommand(): Command {
   const cmd = new Command('demo')
     .description('run DLG and iDLG on the first MNIST test images (embedded data, no download) and summarise')
     .option('--images <n>', 'how many MNIST test images (from index 0; at most 10000)', positiveInt, 4)
-    .option('--iterations <n>', 'L-BFGS steps per attack', positiveInt, 300)
-    .option('--restarts <n>', 'dummy initialisations per attack, best final objective kept', positiveInt, 1)
+    .option('--iterations <n>', 'L-BFGS steps per attack', positiveInt, DEFAULT_ITERATIONS)
+    .option('--restarts <n>', 'dummy initialisations per attack, best final objective kept', positiveInt, DEFAULT_RESTARTS)
     .option('--out <dir>', 'output directory', join('runs', 'demo'));
   addEngineOptions(cmd);
   cmd.action(async (o) => {
@@ -32,7 +34,7 @@ export function demoCommand(): Command {
       for (let index = 0; index < o.images; index++) {
         const cfg = {
           attack, dataset: 'mnist', split: 'test', index, iterations: o.iterations, seed: 0, logEvery: 1,
-          modelSeed: 1234, engine: { backend: o.backend, dtype: o.precision }, restarts: o.restarts, protocol: DEFAULT_PROTOCOL,
+          modelSeed: DEFAULT_MODEL_SEED, engine: { backend: o.backend, dtype: o.precision }, restarts: o.restarts, protocol: DEFAULT_PROTOCOL,
         };
         outcomes.push(await attackToDir(await imageJob(cfg), join(o.out, `${attack}-${index}`), `mnist#${index}`));
         if (outcomes[outcomes.length - 1].metrics.interrupted) return; // its run directory is written; exit code 130

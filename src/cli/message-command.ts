@@ -1,7 +1,7 @@
 // gradleak message: writes what a client would send for a batch, keyed by parameter name in safetensors
 // (the format `attack --message FILE.safetensors` reads, and what a PyTorch client's capture looks like).
 import { Command } from 'commander';
-import { createNetwork } from '../engine/backend.js';
+import { createNetwork, DEFAULT_ENGINE } from '../engine/backend.js';
 import { DEFAULT_PROTOCOL, PROTOCOL_LIST, protocolOf } from '../fl/protocols/index.js';
 import { readTruth, writeSafetensorsMessage, writeTruth } from '../fl/safetensors-message.js';
 import { hasTrainModeBatchNorm, runningStatisticsAfter } from '../attacks/bn-prior.js';
@@ -16,6 +16,7 @@ import { addDataOptions, datasetName, openFromFlags } from './data-options.js';
 import { addModelOptions, modelChoice } from './model-options.js';
 import { nonNegativeInt, oneOf, positiveInt } from './parse.js';
 import { addProtocolOptions, protocolFromFlags } from './protocol-options.js';
+import { DEFAULT_MODEL_SEED } from '../models/init.js';
 
 export function messageCommand(): Command {
   const cmd = new Command('message')
@@ -25,7 +26,7 @@ export function messageCommand(): Command {
     .option('--index <i>', 'first image of the batch in the split', nonNegativeInt, 0)
     .option('--input <file>', 'the batch as safetensors (x [B,C,H,W] in [0,1], y [B]) instead of --dataset/--index')
     .option('--batch-size <B>', 'images index .. index+B-1', positiveInt, 1)
-    .option('--model-seed <s>', 'seed of the model weights when no file gives them', nonNegativeInt, 1234)
+    .option('--model-seed <s>', 'seed of the model weights when no file gives them', nonNegativeInt, DEFAULT_MODEL_SEED)
     .option('--weights <file>', 'model weights: a PyTorch state_dict as .safetensors, or JSON')
     .requiredOption('--out <file.safetensors>', 'the message')
     .option('--truth-out <file.safetensors>', 'also write the batch (x, y) for scoring');
@@ -37,7 +38,7 @@ export function messageCommand(): Command {
     const protocol = protocolFromFlags(o, o.protocol), proto = protocolOf(protocol.kind);
     const { images, labels, shape, numClasses, source } = await clientBatch(o);
     const model = resolveModel(modelChoice(o), shape, numClasses);
-    const net = createNetwork(model.spec, labels.length, { backend: 'wasm', dtype: 'float64' });
+    const net = createNetwork(model.spec, labels.length, DEFAULT_ENGINE);
     loadWeights(net, model, o.weights, o.modelSeed);
     // a client sending its gradient ran one train-mode forward pass, which moved its BatchNorm running statistics; it sends them too
     const clientBuffers = proto.sends === 'gradient' && hasTrainModeBatchNorm(net) ? runningStatisticsAfter(net, images, BN_MOMENTUM) : undefined;

@@ -22,6 +22,8 @@ import { addExecutorOptions, executorFrom, type ExecutorFlags } from './executor
 import { lockSweepDir, runSweep, RESULTS_FILE } from '../sweep/run-sweep.js';
 import { sayLogRepairs } from './sweep-command.js';
 import { formatTable } from './table.js';
+import { DEFAULT_MODEL_SEED } from '../models/init.js';
+import { DEFAULT_ITERATIONS, DEFAULT_LOG_EVERY } from '../attacks/presets.js';
 
 const REPRODUCE_DATASETS = ['mnist', 'cifar100', 'lfw'];
 
@@ -38,13 +40,13 @@ export function reproduceCommand(): Command {
     .option('--datasets <list>', `comma list of ${REPRODUCE_DATASETS.join(', ')}`, 'mnist')
     .option('--images <K>', 'test images 0..K-1 per dataset', positiveInt, 10)
     .option('--seeds <S>', 'dummy seeds 0..S-1 per image and attack', positiveInt, 3)
-    .option('--iterations <n>', 'L-BFGS steps per attack', positiveInt, 300)
+    .option('--iterations <n>', 'L-BFGS steps per attack', positiveInt, DEFAULT_ITERATIONS)
     .option('--local-steps <list>', 'local steps E of the FedADMM client, comma list', positiveIntList, [1, 5])
     .option('--lr <eta>', 'client learning rate of FedADMM', positiveNumber, DEFAULT_PROTOCOL.lr)
     .option('--rho <rho>', 'FedADMM penalty', positiveNumber, DEFAULT_PROTOCOL.rho)
-    .option('--log-every <k>', 'history resolution for Fig. 2', positiveInt, 10)
+    .option('--log-every <k>', 'history resolution for Fig. 2', positiveInt, DEFAULT_LOG_EVERY)
     .option('--snapshot-every <k>', 'Fig. 1 column spacing (must be a multiple of --log-every)', positiveInt, 40)
-    .option('--model-seed <s>', 'seed of the model weights (LeNet: U(-0.5, 0.5))', nonNegativeInt, 1234)
+    .option('--model-seed <s>', 'seed of the model weights (LeNet: U(-0.5, 0.5))', nonNegativeInt, DEFAULT_MODEL_SEED)
     .option('--weights <file>', 'model weights: a PyTorch state_dict as .safetensors, or JSON')
     .option('--out <dir>', 'output directory (its results.jsonl lets a rerun resume)', join('runs', 'reproduce'));
   addExecutorOptions(cmd).option('--json', 'print the summary as one JSON line');

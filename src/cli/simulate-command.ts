@@ -14,7 +14,7 @@ import {
   type SimulationOptions, type SimulationResult, type RoundResult,
 } from '../fl/simulation.js';
 import { writeMessageFile } from '../fl/message-file.js';
-import { LENET_ACTIVATIONS } from '../engine/graph.js';
+import { MODEL_ACTIVATIONS } from '../engine/graph.js';
 import { lineChartSvg } from '../report/svg.js';
 import { GRADLEAK_VERSION } from '../util/version.js';
 import { nonNegativeInt, oneOf, positiveInt, positiveNumber } from './parse.js';
@@ -66,8 +66,8 @@ export function simulateCommand(): Command {
     .option('--test-samples <n>', 'the first n MNIST test images give the test accuracy', positiveInt, D.testSamples)
     .option('--model <name|file>', 'the model the clients train: lenet (default), a zoo name (mlp, convnet, resnet20, ...) or a .onnx/.json model; BatchNorm trains with batch statistics, the server averages the running statistics')
     .option('--width <w>', 'hidden units / channels of a model by name', positiveInt)
-    .addOption(new Option('--activation <fn>', 'LeNet activation').choices(LENET_ACTIVATIONS).default(D.activation))
-    .option('--init <kind>', 'initial weights: dlg = U(-0.5, 0.5) (LeNet\'s default); default = PyTorch U(+-1/sqrt(fan_in)), BatchNorm 1 and 0 (every other model\'s default; stalls with sigmoid LeNet)', oneOf(INITS))
+    .addOption(new Option('--activation <fn>', 'LeNet activation').choices(MODEL_ACTIVATIONS).default(D.activation))
+    .option('--init <kind>', 'initial weights: uniform = U(-0.5, 0.5) (LeNet\'s default); default = PyTorch U(+-1/sqrt(fan_in)), BatchNorm 1 and 0 (every other model\'s default; stalls with sigmoid LeNet)', oneOf(INITS))
     .option('--bn <mode>', 'BatchNorm of the clients\' training: train (batch statistics, default) or eval (frozen running statistics)', oneOf(['train', 'eval'] as const))
     .option('--seed <s>', 'seed of every random choice (data subset, partition, init, clients, batches)', nonNegativeInt, D.seed)
     .option('--capture <c:r...>', 'save the message of client c (from 0) at round r (from 1); repeatable or comma list', (v: string, prev: string[] = []) => [...prev, v])

@@ -7,10 +7,9 @@ import { accessSync, constants, existsSync, renameSync, statSync } from 'node:fs
 import * as path from 'node:path';
 import { Command } from 'commander';
 import { writeSafetensors } from '../formats/safetensors.js';
-import { TINY_GPT_POSITIONS, tinyGptOptions } from '../models/tiny-gpt.js';
+import { TINY_GPT_POSITIONS, tinyGptOptions, VOCABULARY_SIZE } from '../models/tiny-gpt.js';
 import { unigramPerplexity } from '../text/perplexity.js';
 import { lmSentences, trainLm } from '../text/train.js';
-import { VOCABULARY_SIZE } from '../text/vocabulary.js';
 import { UserError } from '../util/errors.js';
 import { GRADLEAK_VERSION } from '../util/version.js';
 import { listenForInterrupt } from './interruptible.js';

@@ -4,13 +4,14 @@ import { ReferenceKernels } from '../engine/kernels.js';
 import { WasmKernels } from '../engine/wasm-kernels.js';
 import { FIXTURE_TOLERANCE, readFixture, verifyFixture, type FixtureReport } from '../verify/fixture.js';
 import { oneOf } from './parse.js';
+import { BACKENDS, DEFAULT_BACKEND } from '../engine/backend.js';
 
 export function verifyCommand(): Command {
   return new Command('verify-fixture')
     .description(`recompute PyTorch golden fixtures in float64; exit 1 if any relative error exceeds ${FIXTURE_TOLERANCE}`)
     .argument('<files...>', 'fixture JSON files (format: test/data/fixtures/FORMAT.md)')
     .option('--json', 'one JSON object per file')
-    .option('--backend <name>', 'kernels: wasm or ts', oneOf(['wasm', 'ts'] as const), 'wasm')
+    .option('--backend <name>', `kernels: ${BACKENDS.join(' or ')}`, oneOf(BACKENDS), DEFAULT_BACKEND)
     .action((files: string[], o) => {
       const fixtures = files.map((f) => ({ file: f, fixture: readFixture(f) })); // unreadable input: exit 2 before any output
       let failed = false;

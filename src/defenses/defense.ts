@@ -1,4 +1,4 @@
-// Defenses a client applies to its message before the server sees it (Zhu et al. 2019, Sec. 5):
+// Defenses a client applies to its message before the server sees it (Zhu, Liu, Han, NeurIPS 2019, Sec. 5):
 // additive Gaussian or Laplacian noise of a given variance, half precision, int8 quantisation per
 // tensor, pruning of the smallest magnitudes, and DP-style clipping + Gaussian noise.
 import { FieldError, UserError } from '../util/errors.js';

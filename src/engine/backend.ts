@@ -13,6 +13,12 @@ export interface EngineOptions {
   dtype: DType;
 }
 
+export const DEFAULT_BACKEND: BackendName = 'wasm';
+/** The default precision of attacks (see README, "Precision"). */
+export const DEFAULT_DTYPE: DType = 'float64';
+/** The engine everything runs on unless told otherwise: WebAssembly SIMD kernels in float64. */
+export const DEFAULT_ENGINE: Readonly<EngineOptions> = Object.freeze({ backend: DEFAULT_BACKEND, dtype: DEFAULT_DTYPE });
+
 /** Reference kernels that also count what a network allocates, to size WebAssembly memory. */
 class CountingKernels extends ReferenceKernels {
   allocated = 0;

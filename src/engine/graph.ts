@@ -27,8 +27,9 @@ import { Transpose } from './layers/transpose.js';
 import { Scale } from './layers/scale.js';
 import { sizeOf, type Layer, type MultiInputLayer, type Shape } from './layers/layer.js';
 
-export const LENET_ACTIVATIONS = ['sigmoid', 'tanh', 'relu'] as const;
-export type LenetActivation = (typeof LENET_ACTIVATIONS)[number];
+/** The functions a model's `{type: "act"}` layers can share (`ModelSpec.activation`; test/data/fixtures/FORMAT.md). */
+export const MODEL_ACTIVATIONS = ['sigmoid', 'tanh', 'relu'] as const;
+export type ModelActivation = (typeof MODEL_ACTIVATIONS)[number];
 
 export type BnMode = 'train' | 'eval';
 export const BN_MODES: readonly BnMode[] = ['train', 'eval'];
@@ -73,7 +74,7 @@ export interface ModelSpec<In extends readonly number[] = ImageShape> {
   /** K: the classes, or a sequence model's vocabulary (its [T,K] output has K logits per position). */
   num_classes: number;
   /** The function of `{type: "act"}` layers. */
-  activation?: LenetActivation;
+  activation?: ModelActivation;
   layers: LayerSpec[];
 }
 
@@ -142,7 +143,7 @@ function buildLayer(l: LayerSpec, shapes: Shape[], spec: AnyModelSpec, kernels: 
     }
     case 'act': {
       const fn = spec.activation;
-      if (!fn || !LENET_ACTIVATIONS.includes(fn)) throw new UserError(`${where}: model.activation must be one of ${LENET_ACTIVATIONS.join(', ')}`);
+      if (!fn || !MODEL_ACTIVATIONS.includes(fn)) throw new UserError(`${where}: model.activation must be one of ${MODEL_ACTIVATIONS.join(', ')}`);
       return new Activation(fn, shape);
     }
     case 'sigmoid':

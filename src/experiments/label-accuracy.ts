@@ -10,6 +10,7 @@ import { multisetMatches } from '../metrics/label-matches.js';
 import { inferLabels, type InferenceMethod } from '../attacks/labels/infer.js';
 import { batchOf } from '../run/image-run.js';
 import { UserError } from '../util/errors.js';
+import { DEFAULT_MODEL_SEED } from '../models/init.js';
 
 export interface LabelAccuracyRow {
   batchSize: number;
@@ -38,7 +39,7 @@ export async function labelAccuracy(o: LabelAccuracyOptions): Promise<LabelAccur
     for (const B of o.batchSizes) {
       const resolved = resolveModel(o.model ?? {}, data.shape, data.numClasses);
       const net = createNetwork(resolved.spec, B, { backend: 'ts', dtype: 'float64' });
-      loadWeights(net, resolved, undefined, o.modelSeed ?? 1234);
+      loadWeights(net, resolved, undefined, o.modelSeed ?? DEFAULT_MODEL_SEED);
       const theta = Float64Array.from(net.theta);
       const tally = new Map(o.methods.map((m) => [m, { right: 0 as number | null, exact: 0 }]));
       for (let t = 0; t < o.batches; t++) {

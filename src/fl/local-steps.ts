@@ -2,8 +2,8 @@
 //
 //   w_0 = theta,   w_{t+1} = w_t - lr * ( g(w_t; x, y) + alpha + rho (w_t - theta) ),   g = dL/dW
 //
-// FedAvg (McMahan et al. 2017): rho = 0, alpha = 0, message U = w_0 - w_E.
-// FedADMM (Gong, Li, Freris 2022): dual alpha_i, penalty rho; then alpha_new = alpha + rho (w_E - theta)
+// FedAvg (McMahan et al., AISTATS 2017): rho = 0, alpha = 0, message U = w_0 - w_E.
+// FedADMM (Gong, Li, Freris, ICDE 2022): dual alpha_i, penalty rho; then alpha_new = alpha + rho (w_E - theta)
 // and the message is the increment Delta = (w_E + alpha_new/rho) - (theta + alpha/rho), computed
 // literally in this order (algebraically 2 (w_E - theta)).
 //

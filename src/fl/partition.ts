@@ -1,6 +1,6 @@
 // How the training samples are split among the federated clients: IID (a random equal split) or
-// non-IID by label, per class proportions ~ Dirichlet(beta) over the clients (Hsu, Qi, Brown 2019,
-// "Measuring the effects of non-identical data distribution"). Small beta: each class sits on few
+// non-IID by label, per class proportions ~ Dirichlet(beta) over the clients (Hsu, Qi, Brown,
+// "Measuring the effects of non-identical data distribution", arXiv:1909.06335, 2019). Small beta: each class sits on few
 // clients; large beta: close to IID. All randomness comes from the given Prng.
 import { UserError } from '../util/errors.js';
 import type { Prng } from '../util/prng.js';

@@ -15,7 +15,7 @@ import { Prng } from '../util/prng.js';
 import { initWeights, type InitName } from '../models/init.js';
 import { createNetwork } from '../engine/backend.js';
 import type { Network } from '../engine/network.js';
-import { withBnMode, type LenetActivation, type ModelSpec } from '../engine/graph.js';
+import { withBnMode, type ModelActivation, type ModelSpec } from '../engine/graph.js';
 import { lenet } from '../models/lenet.js';
 import { BN_MOMENTUM } from '../engine/layers/batchnorm.js';
 import { resolveModel, type ModelChoice } from '../models/load.js';
@@ -24,6 +24,7 @@ import { parseProtocol, protocolOf, type ClientState, type ProtocolParams } from
 import { partitionDirichlet, partitionIid, sampleWithoutReplacement } from './partition.js';
 import type { MessageFile } from './message-file.js';
 import { applyDefense, NO_DEFENSE, type DefenseSpec } from '../defenses/defense.js';
+import { DEFAULT_ENGINE } from '../engine/backend.js';
 
 export const PARTITIONS = ['iid', 'dirichlet'] as const;
 export type PartitionName = (typeof PARTITIONS)[number];
@@ -50,7 +51,7 @@ export interface SimulationOptions {
   trainSamples: number;
   /** Test accuracy on the first testSamples images of MNIST test. */
   testSamples: number;
-  activation: LenetActivation;
+  activation: ModelActivation;
   /** The model the clients train (default: LeNet with `activation`). */
   model?: ModelChoice;
   init: InitName;
@@ -63,8 +64,8 @@ export interface SimulationOptions {
 
 export const SIMULATION_DEFAULTS = {
   clients: 10, rounds: 20, fraction: 1, partition: 'iid' as PartitionName, beta: 0.5, batchSize: 32,
-  serverLr: 1, seed: 0, trainSamples: 6000, testSamples: 1000, activation: 'sigmoid' as LenetActivation,
-  init: 'dlg' as InitName,
+  serverLr: 1, seed: 0, trainSamples: 6000, testSamples: 1000, activation: 'sigmoid' as ModelActivation,
+  init: 'uniform' as InitName,
 };
 
 export interface RoundResult {
@@ -179,7 +180,7 @@ function trainableModel(choice: ModelChoice): ModelSpec {
 export function runSimulation(o: SimulationOptions, onRound?: (r: RoundResult) => void, shouldStop: () => boolean = () => false): SimulationResult {
   checkSimulation(o);
   const p = o.protocol, proto = protocolOf(p.kind);
-  const engine = { backend: 'wasm', dtype: 'float64' } as const;
+  const engine = DEFAULT_ENGINE;
   const model = o.model && o.model.model !== 'lenet' ? trainableModel(o.model) : lenet([1, 28, 28], 10, o.activation);
 
   // data: a seeded subset of train, the first testSamples of test

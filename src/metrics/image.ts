@@ -53,15 +53,15 @@ function gaussian1d(size: number, sigma: number): Float64Array {
   return g;
 }
 
-/** SSIM window side (11) and Gaussian sigma (1.5) of Wang et al. 2004. */
+/** SSIM window side (11) and Gaussian sigma (1.5) of Wang et al., IEEE TIP 2004. */
 export const SSIM_WINDOW = 11;
 export const SSIM_SIGMA = 1.5;
 export const SSIM_K1 = 0.01;
 export const SSIM_K2 = 0.03;
 
 /**
- * Structural similarity index (Wang, Bovik, Sheikh, Simoncelli 2004, "Image quality
- * assessment: from error visibility to structural similarity"), as in the authors'
+ * Structural similarity index (Wang, Bovik, Sheikh, Simoncelli, "Image quality assessment: from
+ * error visibility to structural similarity", IEEE TIP 2004), as in the authors'
  * MATLAB ssim_index.m, applied per channel:
  *
  *   w        = 11x11 Gaussian window, sigma 1.5, normalised to sum 1

@@ -33,7 +33,7 @@ export function resolveModel(choice: ModelChoice, inShape?: [number, number, num
   let resolved: ResolvedModel;
   if (isModelName(m)) {
     if (!inShape || numClasses === undefined) throw new FieldError((f) => `${f('model')} ${m} needs the data's shape and classes (${f('inShape')} C,H,W and ${f('numClasses')} K)`);
-    resolved = { spec: namedModel(m, inShape, numClasses, choice), tensors: null, init: m === 'lenet' ? 'dlg' : 'default' };
+    resolved = { spec: namedModel(m, inShape, numClasses, choice), tensors: null, init: m === 'lenet' ? 'uniform' : 'default' };
   } else if (extension(m) === '.onnx') {
     if (choice.width !== undefined || choice.stem !== undefined) throw new FieldError((f) => `${f('model.width')} and ${f('model.stem')} apply to models by name, not to ${m}`);
     const { spec, tensors } = readModelFile(m, 'onnx');

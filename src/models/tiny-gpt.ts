@@ -4,17 +4,17 @@
 // with one-hot inputs dL/d(wte) = x^T dL/dz, so the rows of wte's gradient that are non-zero are exactly the input
 // tokens (with a tied head every row would get lm_head's gradient too).
 import type { Network } from '../engine/network.js';
-import { createNetwork, type EngineOptions } from '../engine/backend.js';
+import { createNetwork, DEFAULT_ENGINE, type EngineOptions } from '../engine/backend.js';
 import type { SequenceModelSpec } from '../engine/graph.js';
 import { readSafetensors } from '../formats/safetensors.js';
 import { packageFile } from '../util/package-file.js';
 import { UserError } from '../util/errors.js';
-import { VOCABULARY_SIZE } from '../text/vocabulary.js';
 import { gpt, type GptOptions } from './gpt.js';
 import type { NamedTensors } from './load.js';
 import { setNamedTensors } from './model-files.js';
-import type { TextModel } from '../text/text-case.js';
 
+/** tiny-gpt's vocabulary: model ids 0..2047, mapped to GPT-2 tokens by text/vocabulary.ts. */
+export const VOCABULARY_SIZE = 2048;
 /** The longest input: BOS + 31 tokens. */
 export const TINY_GPT_POSITIONS = 32;
 export const TINY_GPT_FILE = packageFile('assets/tiny-gpt.safetensors');
@@ -38,18 +38,9 @@ export function tinyGptWeights(): NamedTensors {
 
 /** A network of tiny-gpt for T positions and batch B, with `tensors` (default: the trained weights) set. */
 export function tinyGptNetwork(
-  T: number, B: number, engine: EngineOptions = { backend: 'wasm', dtype: 'float64' }, tensors: NamedTensors = tinyGptWeights(),
+  T: number, B: number, engine: EngineOptions = DEFAULT_ENGINE, tensors: NamedTensors = tinyGptWeights(),
 ): Network<[number, number]> {
   const net = createNetwork(tinyGptSpec(T), B, engine);
   setNamedTensors(net, tensors, TINY_GPT_FILE, "tiny-gpt's weights");
   return net;
-}
-
-/** tiny-gpt as the text attacks' model: the shipped weights, or those of a train-lm file. */
-export function tinyGptTextModel(weightsFile?: string): TextModel {
-  const tensors = weightsFile ? readSafetensors(weightsFile) : tinyGptWeights();
-  return {
-    name: 'tiny-gpt', vocab: VOCABULARY_SIZE, maxTokens: TINY_GPT_POSITIONS - 1, spec: tinyGptSpec,
-    setWeights: (net) => setNamedTensors(net, tensors, weightsFile ?? TINY_GPT_FILE, "tiny-gpt's weights"),
-  };
 }

@@ -1,5 +1,5 @@
 // Adam (Kingma & Ba 2015) with bias correction; one step() = one evaluation. `signed`: on the sign of the
-// gradient instead of the gradient (Inverting Gradients, Geiping et al. 2020).
+// gradient instead of the gradient (Inverting Gradients, Geiping et al., NeurIPS 2020).
 import type { Closure, Optimizer } from './optimizer.js';
 import { powInt } from '../util/portable-math.js';
 

@@ -6,7 +6,7 @@ import type { ImageAttackJob } from '../run/attack-job.js';
 import { writeImageGrid } from './png.js';
 import { escapeXml } from './svg.js';
 import { curvesSvg, historyCsv, snapshotGrid } from './run-files.js';
-import type { RunDirFiles } from './run-dir.js';
+import type { RunDirFiles } from './run-dir-files.js';
 
 export function imageRunFiles(job: ImageAttackJob, o: AttackOutcome): RunDirFiles {
   const run = job.cfg;

@@ -9,7 +9,7 @@ import { UserError } from '../util/errors.js';
 import { rasterImage, renderImageGrid, type Image, type ImageGrid, type RasterImage } from './raster.js';
 import { encodePng } from './png-encode.js';
 
-export { defaultScale, gridLayout, renderImageGrid, type GridLayout, type GridRow, type Image, type ImageGrid, type RasterImage } from './raster.js';
+export { defaultScale, gridLayout, renderImageGrid, type Image, type ImageGrid, type RasterImage } from './raster.js';
 
 /** The SVG text layer as RGBA pixels, rendered by sharp (librsvg). */
 export async function sharpText(svg: string, width: number, height: number): Promise<Uint8Array | null> {

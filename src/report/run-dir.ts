@@ -10,17 +10,7 @@ import type { AttackJob, OutcomeOf } from '../run/attack-job.js';
 import { metricsJson } from './run-files.js';
 import { imageRunFiles } from './image-run-dir.js';
 import { textRunFiles } from './text-run-dir.js';
-
-/** What a modality puts in its run directory besides metrics.json. */
-export interface RunDirFiles {
-  /** config.json's settings (after the versions). */
-  config: object;
-  historyCsv: string;
-  curvesSvg: string;
-  reportHtml: string;
-  /** Files of its own, written by `write` at their path. */
-  extra: { name: string; write(path: string): Promise<void> | void }[];
-}
+import type { RunDirFiles } from './run-dir-files.js';
 
 type Files<J extends AttackJob> = (job: J, o: OutcomeOf<J>) => RunDirFiles;
 const FILES: { [M in ModalityName]: Files<Extract<AttackJob, { modality: M }>> } = { image: imageRunFiles, text: textRunFiles };

@@ -9,7 +9,7 @@ import type { TextAttackJob } from '../run/attack-job.js';
 import { decodeIds } from '../text/vocabulary.js';
 import { escapeXml, panelsSvg } from './svg.js';
 import { csvOf, evenlySpread, MAX_SNAPSHOT_COLUMNS } from './run-files.js';
-import type { RunDirFiles } from './run-dir.js';
+import type { RunDirFiles } from './run-dir-files.js';
 
 const HISTORY_COLUMNS: (keyof TextHistoryRow & string)[] = ['iteration', 'evaluations', 'objective', 'tokenAccuracy', 'rouge1', 'rouge2', 'rougeL'];
 

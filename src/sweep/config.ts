@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { z } from 'zod';
 import YAML from 'yaml';
-import { ATTACK_NAMES, attackProtocols, consumes, defaultProtocolOf, type AttackName } from '../attacks/presets.js';
+import { ATTACK_NAMES, attackProtocols, consumes, DEFAULT_ITERATIONS, defaultProtocolOf, type AttackName } from '../attacks/presets.js';
 import { checkDefense, DEFENSES, type DefenseName, type DefenseSpec } from '../defenses/defense.js';
 import { DEFAULT_PROTOCOL, parseProtocol, PROTOCOL_FIELDS, protocolOf, PROTOCOLS, type ProtocolParams } from '../fl/protocols/index.js';
 import { FieldError, UserError, type InputField } from '../util/errors.js';
@@ -19,8 +19,8 @@ import { isTextAttack, TEXT_ATTACKS, type TextAttackName } from '../text/text-at
 import { TEXT_DATASETS } from '../text/registry.js';
 import { ConfigError, formatPath, type Path } from './config-error.js';
 import { checkImageSweep, checkTextSweep, TEXT_MODEL } from './text-config.js';
-
-export { formatPath };
+import { DEFAULT_MODEL_SEED } from '../models/init.js';
+import { DEFAULT_DTYPE } from '../engine/backend.js';
 
 /** Image datasets a sweep can draw images from (labelled image datasets with a train/test split). */
 export const IMAGE_SWEEP_DATASETS = NAMED_DATASETS;
@@ -110,7 +110,7 @@ const schema = z.strictObject({
   iterations: z.number().int().min(1).optional(),
   /** Default 1234 (DEFAULT_MODEL_SEED). */
   modelSeed: z.number().int().min(0).optional(),
-  precision: z.enum(['float64', 'float32']).default('float64'),
+  precision: z.enum(['float64', 'float32']).default(DEFAULT_DTYPE),
 });
 
 /** One defense variant of the grid with its strengths (`[0]` for the strength-free defenses). */
@@ -155,9 +155,6 @@ export interface TextSweepConfig extends CommonSweepConfig {
 
 export type SweepConfig = ImageSweepConfig | TextSweepConfig;
 
-const DEFAULT_MODEL_SEED = 1234;
-/** DLG's 300 L-BFGS steps. */
-const DEFAULT_IMAGE_ITERATIONS = 300;
 /** The images (sentences) when none are given. */
 const DEFAULT_EXAMPLES = [0];
 
@@ -300,7 +297,7 @@ function semanticChecks(c: z.output<typeof schema>): SweepConfig {
     attacks: attacks.filter(isImageAttack), protocols, skipIncompatible: c.skipIncompatible, defenses, dataset: c.dataset, split: c.split ?? 'test',
     // an absolute path, so that queue workers running in other directories read the same data
     ...(c.dataRoot !== undefined ? { dataRoot: resolve(c.dataRoot) } : {}),
-    images: examples, seeds, restarts, lineSearch, iterations: iterations ?? DEFAULT_IMAGE_ITERATIONS, modelSeed: c.modelSeed ?? DEFAULT_MODEL_SEED, precision,
+    images: examples, seeds, restarts, lineSearch, iterations: iterations ?? DEFAULT_ITERATIONS, modelSeed: c.modelSeed ?? DEFAULT_MODEL_SEED, precision,
   };
 }
 

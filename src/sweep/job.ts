@@ -8,6 +8,7 @@ import type { AttackName } from '../attacks/presets.js';
 import type { ProtocolParams } from '../fl/protocols/index.js';
 import type { DefenseSpec } from '../defenses/defense.js';
 import type { DType } from '../engine/kernels.js';
+import { DEFAULT_BACKEND } from '../engine/backend.js';
 import { openDataset, DEFAULT_IMAGE_SHAPE } from '../data/open.js';
 import type { Dataset } from '../data/dataset.js';
 import type { ModelChoice } from '../models/load.js';
@@ -157,7 +158,7 @@ async function runImageJob(job: ImageJob): Promise<ImageResult> {
     modality: 'image',
     cfg: {
       dataset: job.dataset, split: job.split, index: job.image, attack: job.attack, iterations: job.iterations, seed: job.seed,
-      logEvery: job.logEvery ?? job.iterations, modelSeed: job.modelSeed, engine: { backend: job.backend ?? 'wasm', dtype: job.precision }, restarts: job.restarts,
+      logEvery: job.logEvery ?? job.iterations, modelSeed: job.modelSeed, engine: { backend: job.backend ?? DEFAULT_BACKEND, dtype: job.precision }, restarts: job.restarts,
       protocol: job.protocol, defense: job.defense, lineSearch: job.lineSearch, model: job.model, weightsFile: job.weightsFile,
     },
     batch: await batchOf(data, [job.image]),

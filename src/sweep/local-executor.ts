@@ -1,7 +1,6 @@
-// Executors on this machine: a pool of job threads (one per core by default), or this thread alone.
+// The executor on this machine: a pool of job threads (one per core by default).
 import { availableParallelism } from 'node:os';
 import { JobThread } from './job-thread.js';
-import { runSweepJob } from './job.js';
 import type { Executor } from './run-sweep.js';
 
 export function defaultWorkers(): number {
@@ -28,11 +27,3 @@ export function localExecutor(workers: number): Executor {
     }
   };
 }
-
-/** Runs the jobs in this thread one after another (tests, debugging). */
-export const inlineExecutor: Executor = async (jobs, onResult, shouldStop = () => false) => {
-  for (const j of jobs) {
-    if (shouldStop()) return;
-    onResult(await runSweepJob(j));
-  }
-};

@@ -3,7 +3,7 @@
 // and at worst a partial last line; opening the log truncates such a partial line away before
 // anything is appended. Non-finite numbers (PSNR of an exact reconstruction is Infinity) are written
 // as the strings "Infinity", "-Infinity", "NaN" and read back as numbers.
-import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { UserError } from '../util/errors.js';
 import type { SweepResult } from './job.js';
 
@@ -54,12 +54,6 @@ export function parseLog(text: string): LogContents {
     out.results.push(r);
   }
   return out;
-}
-
-/** Reads a results log (missing file = empty) without changing it. */
-export function readResultsLog(path: string): LogContents {
-  if (!existsSync(path)) return { results: [], partialBytes: 0, badLines: 0, duplicates: 0 };
-  return parseLog(readFileSync(path, 'utf8'));
 }
 
 export class ResultsLog {

@@ -2,7 +2,7 @@
 // that runs them. The executor is pluggable (local-executor.ts: worker threads here; queue-executor.ts:
 // the same plain-data jobs on `gradleak worker` processes elsewhere): it calls onResult once per finished job, in any order, on the main
 // thread, and the runner appends each result to the log before counting it done.
-import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DefenseSpec } from '../defenses/defense.js';
 import type { ProtocolParams } from '../fl/protocols/index.js';
@@ -199,8 +199,4 @@ export async function runSweep<J extends SweepJob>(o: RunSweepOptions<J>): Promi
     log.close();
     unlock();
   }
-}
-
-export function hasResults(dir: string): boolean {
-  return existsSync(join(dir, RESULTS_FILE));
 }

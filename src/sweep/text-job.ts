@@ -3,6 +3,7 @@
 // (text/tiny-gpt-attack.ts). Its result's metrics are that run's metrics (token accuracy, ROUGE-1/2/L, the texts).
 import type { DefenseSpec } from '../defenses/defense.js';
 import type { DType } from '../engine/kernels.js';
+import { DEFAULT_BACKEND } from '../engine/backend.js';
 import type { ProtocolParams } from '../fl/protocols/index.js';
 import type { LineSearch } from '../optim/lbfgs.js';
 import { textSentence } from '../text/sentences.js';
@@ -41,7 +42,7 @@ export function textJobKey(j: TextJob): string {
 
 /** Runs one text job in this thread (tiny-gpt's weights, the vocabulary and the sentences are read once per thread). */
 export async function runTextJob(job: TextJob): Promise<TextResult> {
-  const engine = { backend: 'wasm', dtype: job.precision } as const;
+  const engine = { backend: DEFAULT_BACKEND, dtype: job.precision };
   const batch = { sentences: [textSentence(job.sentence).tokens], dataset: job.dataset, indices: [job.sentence] };
   const outcome = runJob({
     modality: 'text',

@@ -1,4 +1,4 @@
-// LAMP's discrete steps (Balunovic et al. 2022, section 4.2): every few continuous steps the tokens z stands for are
+// LAMP's discrete steps (Balunović et al., NeurIPS 2022, section 4.2): every few continuous steps the tokens z stands for are
 // changed by a discrete move. Candidates swap two tokens, move one token or a span in one sentence, exchange a span
 // between two sentences of a batch, or put a bag token in place of another (every bag token is in the batch: the
 // embedding gradient named it, so a token the relaxation has dropped must come back somewhere). Each is scored by the

@@ -5,7 +5,8 @@
 import { writeFileSync } from 'node:fs';
 import { encode } from 'gpt-tokenizer/encoding/r50k_base';
 import { splitSentences } from './brown.js';
-import { END_OF_TEXT, VOCABULARY_FILE, VOCABULARY_SIZE } from './vocabulary.js';
+import { VOCABULARY_SIZE } from '../models/tiny-gpt.js';
+import { END_OF_TEXT, VOCABULARY_FILE } from './vocabulary.js';
 
 /** The GPT-2 ids of model ids 0..size-1 for a list of sentences. */
 export function vocabularyOf(sentences: readonly string[], size: number): number[] {

@@ -5,7 +5,7 @@ import type { DatasetStatus } from '../data/status.js';
 import { sizeOnDisk } from '../data/status.js';
 import { corpusDir } from './brown.js';
 import { textSentenceCount } from './sentences.js';
-import { VOCABULARY_SIZE } from './vocabulary.js';
+import { VOCABULARY_SIZE } from '../models/tiny-gpt.js';
 
 export const TEXT_DATASETS = ['text'] as const;
 export type TextDatasetName = (typeof TEXT_DATASETS)[number];

@@ -3,7 +3,7 @@
 // gradient (one network per T, built when first needed), and moves float64 master weights. The learning rate
 // warms up linearly over the first 5% of the steps, then follows a cosine down to a tenth of --lr.
 import type { Network } from '../engine/network.js';
-import { createNetwork, type EngineOptions } from '../engine/backend.js';
+import { createNetwork, DEFAULT_BACKEND, type EngineOptions } from '../engine/backend.js';
 import type { SequenceModelSpec } from '../engine/graph.js';
 import type { NamedTensors } from '../models/load.js';
 import { TINY_GPT_POSITIONS, tinyGptSpec } from '../models/tiny-gpt.js';
@@ -74,7 +74,7 @@ export function namedParams(net: Network<[number, number]>, theta: Float64Array)
 }
 
 export async function trainLm(o: TrainLmOptions): Promise<TrainLmResult> {
-  const model = o.model ?? tinyGptSpec, engine = o.engine ?? { backend: 'wasm', dtype: 'float32' };
+  const model = o.model ?? tinyGptSpec, engine = o.engine ?? { backend: DEFAULT_BACKEND, dtype: 'float32' };
   const data = o.data ?? { train: lmSentences('train'), test: lmSentences('test') };
   const nets = new Map<number, Network<[number, number]>>();
   const netFor = (T: number) => nets.get(T) ?? nets.set(T, createNetwork(model(T), o.batch, engine)).get(T)!;

@@ -4,10 +4,10 @@
 // (written by make-vocabulary.ts).
 import { readFileSync } from 'node:fs';
 import { decode as gpt2Decode, encode as gpt2Encode } from 'gpt-tokenizer/encoding/r50k_base';
+import { VOCABULARY_SIZE } from '../models/tiny-gpt.js';
 import { UserError } from '../util/errors.js';
 import { packageFile } from '../util/package-file.js';
 
-export const VOCABULARY_SIZE = 2048;
 /** GPT-2's <|endoftext|>. */
 export const END_OF_TEXT = 50256;
 export const EOS = 0;

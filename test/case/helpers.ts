@@ -3,8 +3,10 @@ import type { ClientSetup } from '../../src/case/client.js';
 import type { PrivateBatch } from '../../src/case/private-data.js';
 import { DEFAULT_PROTOCOL } from '../../src/fl/protocols/index.js';
 import { Prng } from '../../src/util/prng.js';
+import { DEFAULT_ENGINE } from '../../src/engine/backend.js';
+import { DEFAULT_MODEL_SEED } from '../../src/models/init.js';
 
-export const SETUP: ClientSetup = { modelSeed: 1234, engine: { backend: 'wasm', dtype: 'float64' }, protocol: DEFAULT_PROTOCOL };
+export const SETUP: ClientSetup = { modelSeed: DEFAULT_MODEL_SEED, engine: DEFAULT_ENGINE, protocol: DEFAULT_PROTOCOL };
 
 /** B random images in [0, 1] with labels 0, 1, ..., images 10, 11, ... of a 'synthetic' dataset. */
 export function privateBatch(B: number, seed = 3): PrivateBatch {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { gradleak, interrupted } from './helpers.js';
 import { reproduceJobs, type ReproduceOptions } from '../../src/experiments/reproduce.js';
 import { jobKey } from '../../src/sweep/job.js';
+import { DEFAULT_ENGINE } from '../../src/engine/backend.js';
 
 /** What reproduce wrote before it ran on the sweep machinery, per dataset that ran: nothing may go missing. */
 const TODAYS_OUTPUTS = (datasets: string[]) => ['config.json', ...datasets.flatMap((d) => [`fig1-${d}.png`, `fig2-${d}.svg`]), 'report.html', 'results.csv', 'summary.csv'];
@@ -81,12 +82,12 @@ test('Ctrl-C during reproduce: the running runs finish, the outputs are written 
   assert.equal(readFileSync(join(out, 'results.jsonl'), 'utf8').trim().split('\n').length, rows, 'every finished run is in the log, for a rerun to resume from');
 });
 
-test('reproduce\'s grid, expanded as a sweep, has the jobs reproduce ran before, in its order (image, variant, seed)', () => {
+test('reproduce\'s grid, expanded as a sweep, keeps reproduce\'s jobs and their order (image, variant, seed), which saved results logs resume by', () => {
   const o: ReproduceOptions = {
-    images: 2, seeds: 3, iterations: 100, localSteps: [1, 5], lr: 0.1, rho: 0.2, logEvery: 10, modelSeed: 7, engine: { backend: 'wasm', dtype: 'float64' },
+    images: 2, seeds: 3, iterations: 100, localSteps: [1, 5], lr: 0.1, rho: 0.2, logEvery: 10, modelSeed: 7, engine: DEFAULT_ENGINE,
   };
   const jobs = reproduceJobs(o, 'mnist', 40);
-  // reproduce's variants before the change: DLG and iDLG on FedSGD, then per E the two ADMM attacks of the report and ADMM-aware
+  // reproduce's variants: DLG and iDLG on FedSGD, then per E DLG-ADMM, iDLG-ADMM and ADMM-aware
   const before: [string, string, number][] = [['dlg', 'fedsgd', 1], ['idlg', 'fedsgd', 1]];
   for (const E of o.localSteps) before.push(['dlg-admm', 'fedadmm', E], ['idlg-admm', 'fedadmm', E], ['admm-aware', 'fedadmm', E]);
   const expected = [];

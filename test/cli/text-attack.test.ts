@@ -1,5 +1,5 @@
-// gradleak attack on text: LAMP recovers a sentence of the text dataset from tiny-gpt's FedSGD gradient (the issue's
-// done-when command), the run directory holds the token metrics and the report, and bad input is one line, exit 2.
+// gradleak attack on text: LAMP recovers a sentence of the text dataset from tiny-gpt's FedSGD gradient (README's
+// text example), the run directory holds the token metrics and the report, and bad input is one line, exit 2.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';

@@ -22,10 +22,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { convOutSize, ReferenceKernels, type Arr, type Kernels } from '../../src/engine/kernels.js';
-import { WasmKernels } from '../../src/engine/wasm-kernels.js';
+import { wasmKernelsFor } from '../../src/engine/backend.js';
 import { Network } from '../../src/engine/network.js';
 import type { LabelInput } from '../../src/engine/loss.js';
-import type { AnyModelSpec, LayerSpec, LenetActivation, ModelSpec } from '../../src/engine/graph.js';
+import type { AnyModelSpec, LayerSpec, ModelActivation, ModelSpec } from '../../src/engine/graph.js';
 import { lenet } from '../../src/models/lenet.js';
 import { gpt } from '../../src/models/gpt.js';
 import { Prng } from '../../src/util/prng.js';
@@ -49,7 +49,7 @@ const H = 1e-3;
 const N_RANDOM_MODELS = 30;
 const MAX_ATTEMPTS = 25;
 
-const ACTS: LenetActivation[] = ['sigmoid', 'tanh', 'relu'];
+const ACTS: ModelActivation[] = ['sigmoid', 'tanh', 'relu'];
 
 // ---------------------------------------------------------------- small numeric helpers
 
@@ -405,15 +405,6 @@ CASES.push(...Array.from({ length: N_SEQUENCE_MODELS }, (_, i) => randomSequence
 
 // ---------------------------------------------------------------- backends
 
-/** Counts the elements a network allocates, to size a WebAssembly backend exactly. */
-class CountingKernels extends ReferenceKernels {
-  elements = 0;
-  override alloc(n: number): Arr {
-    this.elements += n;
-    return super.alloc(n);
-  }
-}
-
 interface Backend {
   name: string;
   make(spec: AnyModelSpec, batch: number): Kernels;
@@ -423,11 +414,7 @@ const BACKENDS: Backend[] = [
   { name: 'reference-ts', make: () => new ReferenceKernels('float64') },
   {
     name: 'wasm-simd-f64',
-    make: (spec, batch) => {
-      const counter = new CountingKernels('float64');
-      new Network(spec, counter, batch);
-      return new WasmKernels('float64', counter.elements + 1024);
-    },
+    make: (spec, batch) => wasmKernelsFor('float64', (k) => new Network(spec, k, batch)),
   },
 ];
 

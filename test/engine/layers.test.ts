@@ -15,7 +15,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ReferenceKernels, type Arr, type DType, type Kernels } from '../../src/engine/kernels.js';
-import { WasmKernels } from '../../src/engine/wasm-kernels.js';
+import { wasmKernelsFor } from '../../src/engine/backend.js';
 import { sizeOf, type Layer, type ParamSlot } from '../../src/engine/layers/layer.js';
 import { Conv2d } from '../../src/engine/layers/conv2d.js';
 import { Linear } from '../../src/engine/layers/linear.js';
@@ -309,20 +309,9 @@ function draw(c: Config, seed: number) {
 
 // ---------------------------------------------------------------- backends
 
-/** Counts the elements a rig allocates, to size a WebAssembly backend. */
-class CountingKernels extends ReferenceKernels {
-  elements = 0;
-  override alloc(n: number): Arr {
-    this.elements += n;
-    return super.alloc(n);
-  }
-}
-
 function kernelsFor(backend: 'reference' | 'wasm', dtype: DType, c: Config, buffers: Float64Array[]): Kernels {
   if (backend === 'reference') return new ReferenceKernels(dtype);
-  const counter = new CountingKernels(dtype);
-  new Rig(c.make, counter, c.B, buffers);
-  return new WasmKernels(dtype, counter.elements + 1024);
+  return wasmKernelsFor(dtype, (k) => new Rig(c.make, k, c.B, buffers));
 }
 
 // ---------------------------------------------------------------- the finite-difference checks

@@ -4,21 +4,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { ReferenceKernels, type Arr, type Kernels } from '../../src/engine/kernels.js';
-import { WasmKernels } from '../../src/engine/wasm-kernels.js';
+import { ReferenceKernels, type Kernels } from '../../src/engine/kernels.js';
+import { wasmKernelsFor } from '../../src/engine/backend.js';
 import { readFixture, verifyFixture, type Fixture, type FixtureReport } from '../../src/verify/fixture.js';
 
 const ONNX_DIR = fileURLToPath(new URL('../../../test/data/fixtures/onnx/', import.meta.url));
 const ONNX_CASES = ['resnet_mini_bntrain_b2', 'resnet_mini_bneval_b1', 'convnet_pool_b1', 'mlp_tanh_b3'];
-
-/** Reference kernels that count what is allocated, to size WebAssembly memory (as engine/backend.ts does). */
-class CountingKernels extends ReferenceKernels {
-  allocated = 0;
-  override alloc(n: number): Arr {
-    this.allocated += n + 4;
-    return super.alloc(n);
-  }
-}
 
 /** Every quantity the fixture has, as verifyFixture names it. */
 function expectedQuantities(f: Fixture): string[] {
@@ -56,11 +47,7 @@ for (const name of ONNX_CASES) {
   });
 
   test(`ONNX fixture ${name}: every quantity within 1e-9 (WebAssembly kernels, float64)`, (t) => {
-    const r = check(name, (f, file) => {
-      const counter = new CountingKernels('float64');
-      verifyFixture(file, counter, f);
-      return new WasmKernels('float64', counter.allocated + 1024);
-    });
+    const r = check(name, (f, file) => wasmKernelsFor('float64', (k) => verifyFixture(file, k, f)));
     t.diagnostic(`max relative error: ${worst(r)}`);
   });
 }

@@ -18,9 +18,10 @@ import { messageFileAlpha, messageFileJson, readMessageFile, writeMessageFile, t
 import { gradleak } from '../cli/helpers.js';
 import { batchStatistics, priorTargets } from '../../src/attacks/bn-prior.js';
 import { withBnMode } from '../../src/engine/graph.js';
+import { DEFAULT_ENGINE } from '../../src/engine/backend.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'gradleak-fl-'));
-const engine = { backend: 'wasm', dtype: 'float64' } as const;
+const engine = DEFAULT_ENGINE;
 
 function small(over: Partial<SimulationOptions> = {}): SimulationOptions {
   return {
@@ -95,7 +96,7 @@ test('partitions reject more clients than samples and beta <= 0', () => {
 
 test('FedAvg with E = 1 sends lr * gradient', () => {
   const net = createNetwork(lenet([1, 28, 28], 10), 2, engine);
-  const theta = initWeights(net, 'dlg', 5);
+  const theta = initWeights(net, 'uniform', 5);
   const x = new Prng(6).fillUniform(new Float64Array(net.inputSize), 0, 1);
   const classes = [3, 7];
   const lr = 0.05;
@@ -110,7 +111,7 @@ test('FedADMM: the dual persists across rounds and rebuildAlpha on past incremen
   const net = createNetwork(lenet([1, 28, 28], 10), 2, engine);
   const p: ProtocolParams = { kind: 'fedadmm', steps: 3, lr: 0.05, rho: 0.3 };
   const rng = new Prng(11);
-  const theta = initWeights(net, 'dlg', 12);
+  const theta = initWeights(net, 'uniform', 12);
   let state: ClientState = { alpha: null };
   const past: Float64Array[] = [];
   for (let round = 0; round < 4; round++) {
@@ -131,7 +132,7 @@ test('FedADMM: the dual persists across rounds and rebuildAlpha on past incremen
 
 test('FedADMM: a larger rho keeps w_E nearer theta (the increment 2 (w_E - theta) shrinks)', () => {
   const net = createNetwork(lenet([1, 28, 28], 10), 1, engine);
-  const theta = initWeights(net, 'dlg', 21);
+  const theta = initWeights(net, 'uniform', 21);
   const x = new Prng(22).fillUniform(new Float64Array(net.inputSize), 0, 1);
   const lr = 0.01; // stable while lr * rho < 2; at lr * rho = 1 each step restarts from theta
   const norms = [0.01, 1, 10, 100].map((rho) => norm(fedAdmm.clientUpdate(net, theta, { kind: 'fedadmm', steps: 20, lr, rho }, x, [4], { alpha: null }).message));

@@ -5,9 +5,11 @@ import { mergeRestarts } from '../../src/run/merge-restarts.js';
 import { restartSeed } from '../../src/attacks/restarts.js';
 import { syntheticStroke, quantise8 } from '../../src/bench/synthetic.js';
 import { DEFAULT_PROTOCOL } from '../../src/fl/protocols/index.js';
+import { DEFAULT_ENGINE } from '../../src/engine/backend.js';
+import { DEFAULT_MODEL_SEED } from '../../src/models/init.js';
 
 const example: PrivateExample = { image: quantise8(syntheticStroke(28)), label: 7, shape: [1, 28, 28], numClasses: 10, dataset: 'synthetic', index: 0 };
-const base = { protocol: DEFAULT_PROTOCOL, attack: 'dlg' as const, iterations: 15, seed: 5, logEvery: 5, modelSeed: 1234, engine: { backend: 'wasm' as const, dtype: 'float64' as const } };
+const base = { protocol: DEFAULT_PROTOCOL, attack: 'dlg' as const, iterations: 15, seed: 5, logEvery: 5, modelSeed: DEFAULT_MODEL_SEED, engine: DEFAULT_ENGINE };
 
 test('restarts: keeps the restart with the lowest final objective, restart 0 is the plain seed', () => {
   const one = runAttack({ ...base, restarts: 1 }, example);

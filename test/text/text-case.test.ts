@@ -12,6 +12,7 @@ import { textCase, type TextModel } from '../../src/text/text-case.js';
 import { runTextAttack } from '../../src/run/text-run.js';
 import { Prng } from '../../src/util/prng.js';
 import { checkVjpByDifferences } from '../helpers/message-vjp.js';
+import { DEFAULT_ENGINE } from '../../src/engine/backend.js';
 
 const V = 29;
 const spec = (T: number) => gpt({ vocab: V, context: T, positions: 10, dim: 8, heads: 2, layers: 1, tied: false });
@@ -33,11 +34,11 @@ test('FedAvg on a GPT: the VJP of the update through 2 local steps against centr
 for (const protocol of [parseProtocol({ kind: 'fedsgd' }), FEDAVG]) {
   test(`LAMP recovers the sentence of a ${protocol.kind} client through textCase and runTextAttack`, () => {
     const truth = { sentences: [[3, 17, 8, 22, 5, 11]], dataset: 'hand', indices: [0] };
-    const c = textCase({ model: SMALL, engine: { backend: 'wasm', dtype: 'float64' }, protocol }, truth);
+    const c = textCase({ model: SMALL, engine: DEFAULT_ENGINE, protocol }, truth);
     assert.deepEqual(c.knowledge.lengths, [6], 'the server knows the shape of the batch');
     const o = runTextAttack(c, {
       attack: 'lamp', iterations: 200, seed: 0, logEvery: 50, restarts: 1, model: SMALL.name, protocol, defense: NO_DEFENSE,
-      engine: { backend: 'wasm', dtype: 'float64' },
+      engine: DEFAULT_ENGINE,
     }, (ids) => ids.map((t) => `<${t}>`).join(''));
     assert.deepEqual(o.metrics.recovered_tokens, truth.sentences);
     assert.equal(o.metrics.tokenAccuracy, 1);

@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import { encode as gpt2Encode } from 'gpt-tokenizer/encoding/r50k_base';
 import { splitSentences } from '../../src/text/brown.js';
 import { vocabularyOf } from '../../src/text/make-vocabulary.js';
-import { END_OF_TEXT, UNK, VOCABULARY_FILE, VOCABULARY_SIZE, vocabulary } from '../../src/text/vocabulary.js';
+import { VOCABULARY_SIZE } from '../../src/models/tiny-gpt.js';
+import { END_OF_TEXT, UNK, VOCABULARY_FILE, vocabulary } from '../../src/text/vocabulary.js';
 import { textSentence, textSentenceCount } from '../../src/text/sentences.js';
 import { throwsUser } from '../helpers/user-error.js';
 

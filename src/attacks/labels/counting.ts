@@ -4,7 +4,7 @@
 //   stage 1  every class with a negative score is present (once); its score is corrected by -m
 //   stage 2  the remaining B - #present labels go, one at a time, to the lowest corrected score,
 //            which is corrected by -m again.
-// llg (Wainakh et al. 2022, "User-Level Label Leakage from Gradients in Federated Learning", LLG):
+// llg (Wainakh et al., "User-Level Label Leakage from Gradients in Federated Learning", PoPETs 2022):
 //   scores = weight-gradient row sums, m = (1 + 1/K) * (sum of negative scores) / B.
 // bias-corrected (breaching's default label strategy): scores = the bias gradient, which weighs every
 //   sample alike (row sums weigh sample b by its feature sum), m = (sum of negative scores) / B.

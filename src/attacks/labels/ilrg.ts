@@ -1,4 +1,4 @@
-// iLRG (Ma et al. 2023, "Instance-wise Batch Label Restoration via Gradients in Federated Learning", ICLR):
+// iLRG (Ma et al., "Instance-wise Batch Label Restoration via Gradients in Federated Learning", ICLR 2023):
 // the number of instances n_j of every class from the last linear layer's weight and bias gradients.
 // With mean cross-entropy, g_bj = (p_bj - y_bj) / B, dW_j = sum_b g_bj h_b and db_j = sum_b g_bj, so
 //   1. h^_j = dW_j / db_j is a g-weighted mean of the batch's embeddings: for a class present in the batch of

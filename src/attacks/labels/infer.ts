@@ -1,8 +1,8 @@
 // Batch label inference from a gradient-like message: B labels (a multiset) and the method that ran.
-//   idlg            B = 1: the row of the last layer's weight gradient with the smallest sum (Zhao et al. 2020)
-//   llg             sign and size of the weight-gradient row sums (Wainakh et al. 2022), any last layer
+//   idlg            B = 1: the row of the last layer's weight gradient with the smallest sum (Zhao, Mopuri, Bilen, arXiv:2001.02610, 2020)
+//   llg             sign and size of the weight-gradient row sums (Wainakh et al., PoPETs 2022), any last layer
 //   bias-corrected  the same counting on the bias gradient (breaching's default); needs a bias
-//   ilrg            the least-squares counts of Ma et al. 2023; needs a bias and a full-rank system
+//   ilrg            the least-squares counts of Ma et al., ICLR 2023; needs a bias and a full-rank system
 //   auto            idlg at B = 1; else ilrg when the last layer has a bias (bias-corrected if iLRG's system
 //                   is rank deficient), llg without a bias
 import type { ParamSlot } from '../../engine/layers/layer.js';

@@ -8,7 +8,6 @@ import { exp } from '../../util/portable-math.js';
 import { erf } from '../erf.js';
 
 export type ActivationName = 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'gelu' | 'gelu_tanh';
-export const ACTIVATIONS: readonly ActivationName[] = ['sigmoid', 'tanh', 'relu', 'leaky_relu', 'gelu', 'gelu_tanh'];
 
 const SQRT1_2 = Math.SQRT1_2;
 const INV_SQRT_2PI = 0.3989422804014327; // 1/sqrt(2 pi)

@@ -1,4 +1,4 @@
-// FedADMM (Gong, Li, Freris 2022; fl/local-steps.ts): E local steps of w <- w - eta (g(w) + alpha + rho (w - theta))
+// FedADMM (Gong, Li, Freris, ICDE 2022; fl/local-steps.ts): E local steps of w <- w - eta (g(w) + alpha + rho (w - theta))
 // with the client's dual alpha, then alpha_new = alpha + rho (w_E - theta) and the increment
 // Delta = (w_E + alpha_new/rho) - (theta + alpha/rho) is sent; the server steps by +mean Delta.
 import type { AnyNetwork } from '../../engine/network.js';

@@ -1,4 +1,4 @@
-// FedProx (Li et al. 2020, "Federated Optimization in Heterogeneous Networks", eq. 2): the client minimises
+// FedProx (Li et al., "Federated Optimization in Heterogeneous Networks", MLSys 2020, eq. 2): the client minimises
 // h(w) = L(w) + (mu/2) ||w - theta||^2 by E local SGD steps, w <- w - eta (g(w) + mu (w - theta)), and sends
 // U = w_0 - w_E as FedAvg does (FedAvg is mu = 0). The proximal term is LocalStepsMessage's rho term with no dual.
 import { updateProtocol } from './local-update.js';
