@@ -17,10 +17,10 @@ import { createNetwork } from '../engine/backend.js';
 import type { Network } from '../engine/network.js';
 import { withBnMode, type LenetActivation, type ModelSpec } from '../engine/graph.js';
 import { lenet } from '../models/lenet.js';
-import { BN_MOMENTUM } from '../engine/layers/batchnorm.js';
 import { resolveModel, type ModelChoice } from '../models/load.js';
 import { openMnist, type MnistDataset } from '../data/mnist.js';
 import { parseProtocol, protocolOf, type ClientState, type ProtocolParams } from './protocols/index.js';
+import { clientRound } from './client-round.js';
 import { partitionDirichlet, partitionIid, sampleWithoutReplacement } from './partition.js';
 import type { MessageFile } from './message-file.js';
 import { applyDefense, NO_DEFENSE, type DefenseSpec } from '../defenses/defense.js';
@@ -252,10 +252,8 @@ export function runSimulation(o: SimulationOptions, onRound?: (r: RoundResult) =
       net.setParams(theta);
       net.bufferValues.set(globalBuffers);
       lossSum += net.evaluate(x, { kind: 'hard', classes });
-      net.trackRunningStatistics(BN_MOMENTUM); // the local steps' forward passes move the running statistics
-      const update = proto.clientUpdate(net, theta, p, x, classes, states[c]);
-      net.trackRunningStatistics(null);
-      clientBuffers.push(Float64Array.from(net.bufferValues));
+      const update = clientRound(net, theta, p, x, classes, states[c]); // its forward passes move the running statistics
+      clientBuffers.push(update.runningStatistics ?? Float64Array.from(globalBuffers));
       states[c] = update.state;
       // the server only ever sees the defended message (aggregation, captures, history)
       const message = applyDefense(update.message, o.defense ?? NO_DEFENSE, net.params, (o.seed * 1000003 + round * 1009 + c) >>> 0);
@@ -265,7 +263,8 @@ export function runSimulation(o: SimulationOptions, onRound?: (r: RoundResult) =
         captured.push({
           model, protocol: { ...p }, client: c, round, batchSize: b,
           theta: Float64Array.from(theta), message: Float64Array.from(message),
-          ...(globalBuffers.length > 0 ? { buffers: Float64Array.from(globalBuffers), clientBuffers: clientBuffers[clientBuffers.length - 1] } : {}),
+          ...(globalBuffers.length > 0 ? { buffers: Float64Array.from(globalBuffers) } : {}),
+          ...(update.runningStatistics ? { clientBuffers: update.runningStatistics } : {}),
           pastRounds: [...h!.rounds], pastMessages: h!.messages.map((m) => Float64Array.from(m)),
           groundTruth: {
             dataset: 'mnist', split: 'train', indices: pick.map((i) => train.indices[i]), shape: [1, 28, 28],
