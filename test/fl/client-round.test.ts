@@ -14,12 +14,12 @@ import type { ProtocolParams } from '../../src/fl/protocols/index.js';
 const engine = { backend: 'wasm', dtype: 'float64' } as const;
 const MODEL = { model: 'resnet20', width: 4 };
 
-function captureOf(protocol: ProtocolParams): MessageFile {
+async function captureOf(protocol: ProtocolParams): Promise<MessageFile> {
   const o: SimulationOptions = {
     ...SIMULATION_DEFAULTS, clients: 2, trainSamples: 40, testSamples: 10, rounds: 1, batchSize: 8, init: 'default',
     model: MODEL, protocol, captures: [{ client: 1, round: 1 }],
   };
-  return runSimulation(o).captured[0];
+  return (await runSimulation(o)).captured[0];
 }
 
 /** The case of the captured client's batch at the capture's weights. */
@@ -35,8 +35,8 @@ for (const [name, protocol] of [
   ['E = 3 local steps', { kind: 'fedavg', steps: 3, lr: 0.1, rho: 0 }],
   ['E = 3 steps on mini-batches of 4', { kind: 'fedavg', steps: 3, lr: 0.1, rho: 0, localBatch: 4 }],
 ] as [string, ProtocolParams][]) {
-  test(`FedAvg, ${name}, train-mode BatchNorm: the simulation's capture and the case send the same message and running statistics, bit for bit`, () => {
-    const m = captureOf(protocol);
+  test(`FedAvg, ${name}, train-mode BatchNorm: the simulation's capture and the case send the same message and running statistics, bit for bit`, async () => {
+    const m = await captureOf(protocol);
     const k = caseOf(m);
     assert.ok(m.clientBuffers && k.clientBuffers, 'both send running statistics');
     assert.ok(m.message.some((v) => v !== 0));
@@ -52,9 +52,9 @@ for (const [name, protocol] of [
   });
 }
 
-test('a client round moves the running statistics once per local step: E steps of momentum m on one batch', () => {
+test('a client round moves the running statistics once per local step: E steps of momentum m on one batch', async () => {
   // with lr 0 every step sees the same weights and batch, so r_E = (1 - m)^E r_0 + (1 - (1 - m)^E) s (s: the batch's statistic)
-  const m = captureOf({ kind: 'fedavg', steps: 1, lr: 0.1, rho: 0 });
+  const m = await captureOf({ kind: 'fedavg', steps: 1, lr: 0.1, rho: 0 });
   const net = createNetwork(m.model, m.batchSize, engine);
   const x = stackedImages(m.groundTruth), y = m.groundTruth.labels, r0 = Float64Array.from(net.bufferValues);
   const step = (E: number) => clientRound(net, m.theta, { kind: 'fedavg', steps: E, lr: 1e-300, rho: 0 }, x, y, { alpha: null }).runningStatistics!;
