@@ -75,7 +75,7 @@ function layoutParams(nodes: readonly BuiltNode[], kernels: Kernels) {
     const name = paramNames[j], n = sizeOf(p.shape), first = !offsets.has(name);
     if (first) offsets.set(name, (offset += n) - n);
     const at = offsets.get(name)!, view = (a: Arr, o = at) => a.subarray(o, o + n);
-    const slot = { name, shape: p.shape, size: n, offset: at, layerKind: layer.kind, value: view(theta), grad: view(grad), dir: view(dir), hess: view(hess) };
+    const slot = { name, shape: p.shape, size: n, offset: at, layerKind: layer.kind, role: p.suffix, value: view(theta), grad: view(grad), dir: view(dir), hess: view(hess) };
     if (first) params.push(slot);
     if (lastUser.get(name) === i) return slot;
     const own = { ...slot, grad: view(tiedGrad, scratch), hess: view(tiedHess, scratch) };
