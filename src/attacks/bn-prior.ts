@@ -23,67 +23,28 @@ export interface BatchStatistics {
   variance: Float64Array;
 }
 
-/** The nodes that are BatchNorm layers, in graph order. */
-export function batchNormNodes(net: Network): number[] {
-  return net.nodes.flatMap((n, i) => (n.layer.kind === 'batchnorm' ? [i] : []));
-}
-
 /** The batch statistics of every BatchNorm layer's input for the batch x, at the network's current weights. */
 export function batchStatistics(net: Network, x: ArrayLike<number>): BatchStatistics[] {
   net.predict(x);
-  return batchNormNodes(net).map((node) => {
-    const { C, M } = channels(net, node);
+  return net.batchNormLayers().map(({ node, name, channels: C, positions: M }) => {
     const mean = new Float64Array(C), variance = new Float64Array(C);
     channelMoments(net.nodeInput(node), net.batch, C, M, mean, variance);
-    return { name: layerName(net, node), node, mean, variance };
-  });
-}
-
-/**
- * The client's batch statistics from its running statistics before and after one train-mode forward pass
- * (PyTorch: running = (1 - m) running + m stat, with the unbiased variance stat * N/(N - 1), N = B*H*W).
- */
-export function statisticsFromRunning(
-  net: Network, before: Map<string, Float64Array>, after: Map<string, Float64Array>, momentum: number,
-): BatchStatistics[] {
-  return batchNormNodes(net).map((node) => {
-    const name = layerName(net, node), { C, M } = channels(net, node), N = net.batch * M;
-    const get = (m: Map<string, Float64Array>, suffix: string) => {
-      const v = m.get(`${name}.${suffix}`);
-      if (!v || v.length !== C) throw new Error(`${name}.${suffix}: expected ${C} values`);
-      return v;
-    };
-    const [m0, v0, m1, v1] = [get(before, 'running_mean'), get(before, 'running_var'), get(after, 'running_mean'), get(after, 'running_var')];
-    const mean = m1.map((m, c) => (m - (1 - momentum) * m0[c]) / momentum);
-    const variance = v1.map((v, c) => ((v - (1 - momentum) * v0[c]) / momentum) * (N > 1 ? (N - 1) / N : 1));
     return { name, node, mean, variance };
   });
 }
 
-/** The BatchNorm layers that normalise with batch statistics (train mode). */
-export function hasTrainModeBatchNorm(net: Network): boolean {
-  return batchNormNodes(net).some((i) => (net.nodes[i].layer as { mode?: string }).mode === 'train');
-}
-
 /**
- * What a client's running statistics become after one train-mode forward pass of its batch x (PyTorch's update,
- * the inverse of statisticsFromRunning), in Network.buffers order: what it sends along with its weights.
+ * The client's batch statistics from its running statistics before and after one train-mode forward pass, both in
+ * Network.bufferValues order (PyTorch: running = (1 - m) running + m stat, with the unbiased variance
+ * stat * N/(N - 1), N = B*H*W).
  */
-export function runningStatisticsAfter(net: Network, x: ArrayLike<number>, momentum: number): Float64Array {
-  const before = Float64Array.from(net.bufferValues);
-  net.trackRunningStatistics(momentum);
-  try {
-    net.predict(x);
-    return Float64Array.from(net.bufferValues);
-  } finally {
-    net.trackRunningStatistics(null);
-    net.bufferValues.set(before);
-  }
-}
-
-/** Buffers (Network.buffers order) as a map by name, for statisticsFromRunning. */
-export function buffersByName(net: Network, values: Float64Array): Map<string, Float64Array> {
-  return new Map(net.buffers.map((b) => [b.name, values.subarray(b.offset, b.offset + b.size)]));
+export function statisticsFromRunning(net: Network, before: Float64Array, after: Float64Array, momentum: number): BatchStatistics[] {
+  return net.batchNormLayers().map((bn) => {
+    const N = net.batch * bn.positions, r0 = bn.running(before), r1 = bn.running(after);
+    const mean = r1.mean.map((m, c) => (m - (1 - momentum) * r0.mean[c]) / momentum);
+    const variance = r1.variance.map((v, c) => ((v - (1 - momentum) * r0.variance[c]) / momentum) * (N > 1 ? (N - 1) / N : 1));
+    return { name: bn.name, node: bn.node, mean, variance };
+  });
 }
 
 /**
@@ -92,26 +53,26 @@ export function buffersByName(net: Network, values: Float64Array): Map<string, F
  * (DeepInversion's assumption that the client's data looks like the training data).
  */
 export function priorTargets(net: Network, clientBuffers: Float64Array | undefined): BatchStatistics[] {
-  const nodes = batchNormNodes(net);
-  if (nodes.length === 0) throw new FieldError((f) => `${f('bnPrior')}: the model has no BatchNorm layer`);
-  if (clientBuffers) return statisticsFromRunning(net, buffersByName(net, net.bufferValues), buffersByName(net, clientBuffers), BN_MOMENTUM);
-  if (hasTrainModeBatchNorm(net)) {
+  const layers = net.batchNormLayers();
+  if (layers.length === 0) throw new FieldError((f) => `${f('bnPrior')}: the model has no BatchNorm layer`);
+  if (clientBuffers) return statisticsFromRunning(net, net.bufferValues, clientBuffers, BN_MOMENTUM);
+  if (layers.some((bn) => bn.mode === 'train')) {
     throw new FieldError((f) => `${f('bnPrior')} with train-mode BatchNorm needs the client's running statistics after its step in the message file (gradleak message and tools/torch_capture.py write them)`);
   }
-  const running = buffersByName(net, net.bufferValues);
-  return nodes.map((node) => {
-    const name = layerName(net, node);
-    return { name, node, mean: Float64Array.from(running.get(`${name}.running_mean`)!), variance: Float64Array.from(running.get(`${name}.running_var`)!) };
+  return layers.map(({ name, node, running }) => {
+    const { mean, variance } = running();
+    return { name, node, mean: Float64Array.from(mean), variance: Float64Array.from(variance) };
   });
 }
 
 /** weight * R(x) (see the header), with the targets of each BatchNorm layer; the network's weights are set to theta. */
 export function batchNormPrior(net: Network, theta: ArrayLike<number>, targets: readonly BatchStatistics[], weight: number): Prior {
   const byNode = new Map(targets.map((t) => [t.node, t]));
+  const layerAt = new Map(net.batchNormLayers().map((bn) => [bn.node, bn]));
   const nodes = [...byNode.keys()];
   const scratch = new Map(targets.map((t) => [t.node, { mean: new Float64Array(t.mean.length), variance: new Float64Array(t.mean.length) }]));
   const tap = (node: number, a: Arr, da: Arr): number => {
-    const t = byNode.get(node)!, s = scratch.get(node)!, { C, M } = channels(net, node), B = net.batch, N = B * M;
+    const t = byNode.get(node)!, s = scratch.get(node)!, { channels: C, positions: M } = layerAt.get(node)!, B = net.batch, N = B * M;
     channelMoments(a, B, C, M, s.mean, s.variance);
     const dMean = unitDifference(s.mean, t.mean), dVar = unitDifference(s.variance, t.variance);
     for (let c = 0; c < C; c++) {
@@ -129,15 +90,6 @@ export function batchNormPrior(net: Network, theta: ArrayLike<number>, targets: 
       return R;
     },
   };
-}
-
-function channels(net: Network, node: number): { C: number; M: number } {
-  const shape = net.nodes[node].layer.outShape;
-  return { C: shape[0], M: shape.length === 3 ? shape[1] * shape[2] : 1 };
-}
-
-function layerName(net: Network, node: number): string {
-  return net.nodes[node].paramNames[0].replace(/\.weight$/, '');
 }
 
 /** ||u - t|| and (u - t)/||u - t|| (zeros when u = t). */

@@ -1,11 +1,10 @@
 // The case of an honest client at its first participation: it trains the global model on its private batch, defends
 // its message and sends it; the server keeps the model, the weights, the protocol and what arrived.
 import { createNetwork, type EngineOptions } from '../engine/backend.js';
-import { BN_MOMENTUM } from '../engine/layers/batchnorm.js';
-import { protocolOf, type ProtocolParams } from '../fl/protocols/index.js';
+import type { ProtocolParams } from '../fl/protocols/index.js';
+import { clientRound } from '../fl/client-round.js';
 import { loadWeights, resolveModel, type ModelChoice, type WeightsLoader } from '../models/load.js';
 import { applyDefense, NO_DEFENSE, type DefenseSpec } from '../defenses/defense.js';
-import { hasTrainModeBatchNorm, runningStatisticsAfter } from '../attacks/bn-prior.js';
 import type { Case, ServerKnowledge, ThreatModel } from './case.js';
 import type { PrivateBatch } from './private-data.js';
 import { serverNetwork } from './server-network.js';
@@ -28,10 +27,9 @@ export function clientCase(setup: ClientSetup, batch: PrivateBatch, threat: Thre
   const client = createNetwork(model.spec, B, setup.engine);
   loadWeights(client, model, setup.weights, setup.modelSeed);
   const theta = Float64Array.from(client.theta), buffers = Float64Array.from(client.bufferValues);
-  // a client training with train-mode BatchNorm sends its running statistics with its update (the defense acts on the message only)
-  const clientBuffers = hasTrainModeBatchNorm(client) ? runningStatisticsAfter(client, batch.images, BN_MOMENTUM) : undefined;
-  // the message for its private batch with its true (hard) labels; its dual is zero
-  const { message } = protocolOf(setup.protocol.kind).clientUpdate(client, theta, setup.protocol, batch.images, batch.labels, { alpha: null });
+  // the message for its private batch with its true (hard) labels; its dual is zero. A client training with train-mode
+  // BatchNorm sends its running statistics with its update (the defense acts on the message only)
+  const { message, runningStatistics: clientBuffers } = clientRound(client, theta, setup.protocol, batch.images, batch.labels, { alpha: null });
   // the client's noise is its own: seeded by the image and model, not by the attacker's dummy seed
   const defense = setup.defense ?? NO_DEFENSE;
   const observed = applyDefense(message, defense, client.params, batch.indices[0] * 7919 + setup.modelSeed);

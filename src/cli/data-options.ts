@@ -24,17 +24,22 @@ export interface DataFlags {
 }
 
 export function addDataOptions(cmd: Command): Command {
-  return cmd
-    .option('--data-dir <dir>', 'data root for cifar100, cifar10, lfw (default: $GRADLEAK_DATA, else ~/.cache/gradleak/data); the folder itself for --dataset folder')
-    .option('--download', 'download the dataset (official archive, MD5-checked) if it is missing')
-    .option('--mirror <url>', 'base URL to download from instead of the official one')
+  return addDataSourceOptions(cmd)
     .option('--image <file>', 'attack one image file (with --label and --num-classes)')
     .option('--label <k>', 'label of --image', nonNegativeInt)
     .option('--num-classes <c>', `number of classes of the model for --image (at most ${MAX_CLASSES})`, (v: string) => {
       const n = positiveInt(v);
       if (n > MAX_CLASSES) throw new InvalidArgumentError(`at most ${MAX_CLASSES} classes, got ${n}`);
       return n;
-    })
+    });
+}
+
+/** Where a dataset lives and how it is fetched and resized (every command that opens a dataset by name). */
+export function addDataSourceOptions(cmd: Command): Command {
+  return cmd
+    .option('--data-dir <dir>', 'data root for cifar100, cifar10, lfw (default: $GRADLEAK_DATA, else ~/.cache/gradleak/data); the folder itself for --dataset folder')
+    .option('--download', 'download the dataset (official archive, MD5-checked) if it is missing')
+    .option('--mirror <url>', 'base URL to download from instead of the official one')
     .option('--input-shape <C,H,W>', 'model input that folder and single images are resized to', parseShape, DEFAULT_IMAGE_SHAPE);
 }
 

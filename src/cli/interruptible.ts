@@ -1,4 +1,4 @@
-// Runs a long synchronous computation (an attack, a simulation) on a worker thread, so that the main thread
+// Runs a long computation (an attack, a simulation after its data is read) on a worker thread, so that the main thread
 // stays free to take Ctrl-C / SIGTERM: the first signal raises a shared flag that the computation reads at its
 // next checkpoint (a logged iteration, a round) and it returns what it has; a second signal exits at once.
 // The worker script posts {progress} messages, then one {result} or {error}.
@@ -55,11 +55,12 @@ export async function runInterruptible<D extends Interruptible, P, R>(script: UR
   }
 }
 
-/** The worker side: runs `work` with a progress callback and the stop check, and posts its result or error. */
-export function serveInterruptible<P, R>(port: { postMessage(m: unknown): void }, stop: Int32Array, work: (progress: (p: P) => void, shouldStop: () => boolean) => R): void {
+/** The worker side: runs `work` (synchronous, or async) with a progress callback and the stop check, and posts its result or error. */
+export function serveInterruptible<P, R>(port: { postMessage(m: unknown): void }, stop: Int32Array, work: (progress: (p: P) => void, shouldStop: () => boolean) => R | Promise<R>): void {
+  const fail = (e: unknown) => port.postMessage({ error: { message: cliMessage(e as Error), user: e instanceof UserError } });
   try {
-    port.postMessage({ result: work((p) => port.postMessage({ progress: p }), () => Atomics.load(stop, 0) === 1) });
+    Promise.resolve(work((p) => port.postMessage({ progress: p }), () => Atomics.load(stop, 0) === 1)).then((result) => port.postMessage({ result }), fail);
   } catch (e) {
-    port.postMessage({ error: { message: cliMessage(e as Error), user: e instanceof UserError } });
+    fail(e);
   }
 }

@@ -4,8 +4,7 @@ import { Command } from 'commander';
 import { createNetwork, DEFAULT_ENGINE } from '../engine/backend.js';
 import { DEFAULT_PROTOCOL, PROTOCOL_LIST, protocolOf } from '../fl/protocols/index.js';
 import { readTruth, writeSafetensorsMessage, writeTruth } from '../fl/safetensors-message.js';
-import { hasTrainModeBatchNorm, runningStatisticsAfter } from '../attacks/bn-prior.js';
-import { BN_MOMENTUM } from '../engine/layers/batchnorm.js';
+import { clientRound } from '../fl/client-round.js';
 import { stackedImages } from '../fl/message-file.js';
 import { batchOf } from '../run/image-run.js';
 import { loadWeights, resolveModel } from '../models/load.js';
@@ -40,9 +39,8 @@ export function messageCommand(): Command {
     const model = resolveModel(modelChoice(o), shape, numClasses);
     const net = createNetwork(model.spec, labels.length, DEFAULT_ENGINE);
     loadWeights(net, model, o.weights, o.modelSeed);
-    // a client sending its gradient ran one train-mode forward pass, which moved its BatchNorm running statistics; it sends them too
-    const clientBuffers = proto.sends === 'gradient' && hasTrainModeBatchNorm(net) ? runningStatisticsAfter(net, images, BN_MOMENTUM) : undefined;
-    const { message } = proto.clientUpdate(net, Float64Array.from(net.theta), protocol, images, labels, { alpha: null });
+    // a client training with train-mode BatchNorm moved its running statistics at every forward pass; it sends them too
+    const { message, runningStatistics: clientBuffers } = clientRound(net, Float64Array.from(net.theta), protocol, images, labels, { alpha: null });
     const meta: Record<string, string> = {
       format: 'gradleak-message', gradleak: GRADLEAK_VERSION, protocol: protocol.kind, batch_size: String(labels.length),
       model: o.model, source, ...Object.fromEntries(proto.metadata(protocol).map((m) => [m.key, m.value])),

@@ -1,5 +1,6 @@
-// gradleak simulate: federated training of LeNet on MNIST with the clients of any protocol (fl/protocols);
-// writes the accuracy curve and, on request, captured client messages for later attacks.
+// gradleak simulate: federated training of LeNet (or any model) on an image dataset (MNIST by default; every one
+// `attack --dataset` takes but a single image) with the clients of any protocol (fl/protocols); writes the accuracy
+// curve and, on request, captured client messages for later attacks.
 import { Command, Option } from 'commander';
 import { join } from 'node:path';
 import { runInterruptible, stopFlag } from './interruptible.js';
@@ -20,6 +21,11 @@ import { GRADLEAK_VERSION } from '../util/version.js';
 import { nonNegativeInt, oneOf, positiveInt, positiveNumber } from './parse.js';
 import { progressBar } from './progress.js';
 import { formatTable } from './table.js';
+import { addDataSourceOptions, resolveData } from './data-options.js';
+import { DATASETS } from '../data/open.js';
+
+/** The datasets a simulation trains on: every one `--dataset` opens but a single image. */
+export const SIMULATE_DATASETS = DATASETS.filter((d) => d !== 'image');
 
 /** Client-side defaults of `simulate` (measured to train LeNet-sigmoid on MNIST in ~20 rounds). */
 export const SIMULATE_PROTOCOL_DEFAULTS = { steps: 10, lr: 0.2, rho: 0.1 };
@@ -33,11 +39,12 @@ export function accuracyCsv(rounds: readonly RoundResult[]): string {
 export function writeSimulationDir(out: string, o: SimulationOptions, res: SimulationResult): string[] {
   writeText(join(out, 'accuracy.csv'), accuracyCsv(res.rounds));
   writeText(join(out, 'accuracy.svg'), lineChartSvg({
-    title: `${o.protocol.kind} on MNIST: ${o.clients} clients, ${o.partition}${o.partition === 'dirichlet' ? ` (beta ${o.beta})` : ''}`,
+    title: `${o.protocol.kind} on ${datasetTitle(o.dataset ?? 'mnist')}: ${o.clients} clients, ${o.partition}${o.partition === 'dirichlet' ? ` (beta ${o.beta})` : ''}`,
     xLabel: 'round', yLabel: 'test accuracy',
     series: [{ name: o.protocol.kind, points: res.rounds.map((r) => [r.round, r.testAccuracy] as [number, number]) }],
   }));
-  const { dataDir: _dataDir, ...cfg } = o;
+  // where the data lay on this machine is not part of the run (the dataset's name is)
+  const { data: _data, ...cfg } = o;
   writeText(join(out, 'config.json'), JSON.stringify({ gradleak: GRADLEAK_VERSION, node: process.version, ...cfg, model: res.model, partition_sizes: res.partitionSizes }, null, 2) + '\n');
   const files: string[] = [];
   if (res.captured.length > 0) {
@@ -52,9 +59,15 @@ export function writeSimulationDir(out: string, o: SimulationOptions, res: Simul
   return files;
 }
 
+/** A dataset's name in titles: MNIST, CIFAR10, LFW, an image folder. */
+function datasetTitle(name: string): string {
+  return name === 'folder' ? 'an image folder' : name.toUpperCase();
+}
+
 export function simulateCommand(): Command {
   const cmd = new Command('simulate')
-    .description(`federated training of LeNet on MNIST (${PROTOCOL_LIST.map((p) => p.title).join(', ')}); saves the accuracy curve and captured client messages`)
+    .description(`federated training of LeNet on MNIST or another dataset (${PROTOCOL_LIST.map((p) => p.title).join(', ')}); saves the accuracy curve and captured client messages`)
+    .option('--dataset <name>', `the clients' data: ${SIMULATE_DATASETS.join(', ')} (the model's input shape and classes are its)`, oneOf(SIMULATE_DATASETS), 'mnist')
     .option('--clients <N>', 'number of clients', positiveInt, D.clients)
     .option('--rounds <R>', 'communication rounds', positiveInt, D.rounds)
     .option('--fraction <F>', 'fraction of the clients taking part in each round, in (0, 1] (at least one)', positiveNumber, D.fraction)
@@ -62,8 +75,8 @@ export function simulateCommand(): Command {
     .option('--beta <B>', 'Dirichlet concentration (small: skewed, large: near IID)', positiveNumber, D.beta)
     .option('--batch-size <B>', 'samples per client batch (the batch a captured message is about)', positiveInt, D.batchSize)
     .option('--server-lr <eta_g>', 'server learning rate', positiveNumber, D.serverLr)
-    .option('--train-samples <n>', 'MNIST training images used (a seeded subset), split among the clients', positiveInt, D.trainSamples)
-    .option('--test-samples <n>', 'the first n MNIST test images give the test accuracy', positiveInt, D.testSamples)
+    .option('--train-samples <n>', 'training images used (a seeded subset), split among the clients', positiveInt, D.trainSamples)
+    .option('--test-samples <n>', 'the first n test images give the test accuracy (lfw, folder: n images held out from the training ones)', positiveInt, D.testSamples)
     .option('--model <name|file>', 'the model the clients train: lenet (default), a zoo name (mlp, convnet, resnet20, ...) or a .onnx/.json model; BatchNorm trains with batch statistics, the server averages the running statistics')
     .option('--width <w>', 'hidden units / channels of a model by name', positiveInt)
     .addOption(new Option('--activation <fn>', 'LeNet activation').choices(MODEL_ACTIVATIONS).default(D.activation))
@@ -77,16 +90,18 @@ export function simulateCommand(): Command {
     .option('--out <dir>', 'output directory (default runs/simulate-<protocol>-s<seed>)')
     .option('--json', 'print the result as one JSON line (last line of stdout)');
   addProtocolOptions(cmd, { ...SIMULATE_PROTOCOL_DEFAULTS, kind: fedAvg.name, localBatch: false });
+  addDataSourceOptions(cmd);
   cmd.action(async (o) => {
     const protocol = protocolFromFlags(o, o.protocol);
     const opts: SimulationOptions = {
-      protocol, clients: o.clients, rounds: o.rounds, fraction: o.fraction, partition: o.partition, beta: o.beta,
+      dataset: o.dataset, protocol, clients: o.clients, rounds: o.rounds, fraction: o.fraction, partition: o.partition, beta: o.beta,
       batchSize: o.batchSize, serverLr: o.serverLr, seed: o.seed, trainSamples: o.trainSamples, testSamples: o.testSamples,
       activation: o.activation, init: o.init ?? (o.model && o.model !== 'lenet' ? 'default' : D.init),
       model: o.model ? { model: o.model, width: o.width, ...(o.bn ? { bn: o.bn } : {}) } : undefined, captures: parseCaptures(o.capture ?? []),
       defense: checkDefense({ name: o.defense, strength: o.defenseStrength, adaptive: false, clip: o.dpClip }),
     };
     checkSimulation(opts);
+    opts.data = await resolveData(o.dataset, o); // downloads with --download, here and not on the worker
     const out: string = o.out ?? join('runs', `simulate-${protocol.kind}-s${opts.seed}`);
     prepareOutDir(out);
     const bar = progressBar(opts.rounds, `${protocol.kind} ${opts.clients} clients`);

@@ -25,6 +25,11 @@ export interface OpenOptions {
 
 export const DEFAULT_IMAGE_SHAPE: ImageShape = [3, 32, 32];
 
+/** Whether `--split test` opens other images than `--split train` (a folder, LFW and one image are one set each). */
+export function hasTestSplit(name: string): boolean {
+  return isNamedDataset(name) && DATASET_REGISTRY[name].testSplit;
+}
+
 export async function openDataset(name: string, split: string, o: OpenOptions): Promise<Dataset> {
   if (!(DATASETS as readonly string[]).includes(name)) throw new UserError(`unknown dataset '${name}' (available: ${DATASETS.join(', ')})`);
   if (!(SPLITS as readonly string[]).includes(split)) throw new UserError(`unknown split '${split}' (available: ${SPLITS.join(', ')})`);

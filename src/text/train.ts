@@ -54,7 +54,7 @@ export function gptInit(net: Network<[number, number]>, seed: number): Float64Ar
   const rng = new Prng(seed), theta = new Float64Array(net.paramCount);
   for (const p of net.params) {
     const view = theta.subarray(p.offset, p.offset + p.size);
-    if (p.layerKind === 'layernorm') view.fill(p.name.endsWith('weight') ? 1 : 0);
+    if (p.layerKind === 'layernorm') view.fill(p.role === 'weight' ? 1 : 0);
     else if (p.shape.length >= 2) rng.fillNormal(view).forEach((v, i) => (view[i] = 0.02 * v));
   }
   return theta;

@@ -15,8 +15,8 @@ import { loadWeights, resolveModel } from '../../src/models/load.js';
 import { readSafetensors } from '../../src/formats/safetensors.js';
 import { readSafetensorsMessage } from '../../src/fl/safetensors-message.js';
 import { DEFAULT_PROTOCOL } from '../../src/fl/protocols/index.js';
-import { batchStatistics, priorTargets, runningStatisticsAfter } from '../../src/attacks/bn-prior.js';
-import { BN_MOMENTUM } from '../../src/engine/layers/batchnorm.js';
+import { batchStatistics, priorTargets } from '../../src/attacks/bn-prior.js';
+import { clientRound } from '../../src/fl/client-round.js';
 
 const DIR = fileURLToPath(new URL('../../../test/data/torch-capture/', import.meta.url));
 const TOOLS = fileURLToPath(new URL('../../../tools/', import.meta.url));
@@ -50,7 +50,7 @@ function ourMessage(dir: string, model: string): { ours: Float64Array; theirs: F
   const direct = batchStatistics(net, truth.get('x')!.data);
   const statistics = Math.max(...recovered.flatMap((r, l) => [relErr(r.mean, direct[l].mean), relErr(r.variance, direct[l].variance)]),
     // and the engine's own running-statistics update (a training client's) against PyTorch's
-    relErr(runningStatisticsAfter(net, truth.get('x')!.data, BN_MOMENTUM), captured.clientBuffers!));
+    relErr(clientRound(net, Float64Array.from(net.theta), DEFAULT_PROTOCOL, truth.get('x')!.data, labels, { alpha: null }).runningStatistics!, captured.clientBuffers!));
   net.evaluate(truth.get('x')!.data, { kind: 'hard', classes: labels });
   let perTensor = 0;
   for (const p of net.params) perTensor = Math.max(perTensor, relErr(p.grad, captured.message.subarray(p.offset, p.offset + p.size)));

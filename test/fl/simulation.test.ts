@@ -140,15 +140,15 @@ test('FedADMM: a larger rho keeps w_E nearer theta (the increment 2 (w_E - theta
   assert.ok(norms[3] < norms[0] / 3, `norms ${norms}`);
 });
 
-let admm: ReturnType<typeof runSimulation>;
-test('simulation: same seed gives the same accuracy curve; FedADMM captures carry the past increments', () => {
+let admm: Awaited<ReturnType<typeof runSimulation>>;
+test('simulation: same seed gives the same accuracy curve; FedADMM captures carry the past increments', async () => {
   const opts = small({ protocol: { kind: 'fedadmm', steps: 2, lr: 0.1, rho: 0.2 }, captures: [{ client: 1, round: 1 }, { client: 1, round: 2 }, { client: 1, round: 3 }] });
-  admm = runSimulation(opts);
-  const again = runSimulation(opts);
+  admm = await runSimulation(opts);
+  const again = await runSimulation(opts);
   assert.equal(admm.rounds.length, 4);
   assert.deepEqual(again.rounds, admm.rounds);
   assert.deepEqual(again.theta, admm.theta);
-  const other = runSimulation({ ...opts, seed: 1, captures: [] });
+  const other = await runSimulation({ ...opts, seed: 1, captures: [] });
   assert.notDeepEqual(other.theta, admm.theta);
   assert.equal(admm.captured.length, 3, 'fraction 1: client 1 takes part every round');
   const [c1, c2, c3] = admm.captured;
@@ -176,8 +176,8 @@ test('simulation: same seed gives the same accuracy curve; FedADMM captures carr
   }
 });
 
-test('simulation with a partial fraction reports captures of absent clients as missed', () => {
-  const r = runSimulation(small({ fraction: 0.25, rounds: 2, captures: [0, 1, 2, 3].map((client) => ({ client, round: 2 })) }));
+test('simulation with a partial fraction reports captures of absent clients as missed', async () => {
+  const r = await runSimulation(small({ fraction: 0.25, rounds: 2, captures: [0, 1, 2, 3].map((client) => ({ client, round: 2 })) }));
   assert.ok(r.rounds.slice(1).every((x) => x.participants.length === 1));
   assert.equal(r.captured.length, 1);
   assert.equal(r.missed.length, 3);
@@ -216,15 +216,15 @@ test('message file: exact round trip, and corrupted or mismatched files are reje
   assert.throws(() => readMessageFile(join(tmp, 'none.json')), /none\.json: cannot read/);
 });
 
-test('simulation learns: test accuracy rises over a few rounds (tanh LeNet, PyTorch init, FedAvg)', () => {
-  const r = runSimulation(small({ activation: 'tanh', init: 'default', rounds: 4, batchSize: 32, protocol: { kind: 'fedavg', steps: 10, lr: 0.1, rho: 0 } }));
+test('simulation learns: test accuracy rises over a few rounds (tanh LeNet, PyTorch init, FedAvg)', async () => {
+  const r = await runSimulation(small({ activation: 'tanh', init: 'default', rounds: 4, batchSize: 32, protocol: { kind: 'fedavg', steps: 10, lr: 0.1, rho: 0 } }));
   const acc = r.rounds.map((x) => x.testAccuracy);
   assert.ok(acc[4] > acc[0] + 0.3, `accuracy ${acc}`);
   assert.ok(r.rounds[4].trainLoss < r.rounds[1].trainLoss, `loss ${r.rounds.map((x) => x.trainLoss)}`);
 });
 
-test('simulation with BatchNorm: clients train in train mode, the averaged running statistics make the eval-mode model learn', () => {
-  const r = runSimulation(small({
+test('simulation with BatchNorm: clients train in train mode, the averaged running statistics make the eval-mode model learn', async () => {
+  const r = await runSimulation(small({
     model: { model: 'resnet20', width: 4 }, init: 'default', rounds: 5, batchSize: 32, trainSamples: 1000,
     protocol: { kind: 'fedavg', steps: 10, lr: 0.3, rho: 0 }, captures: [{ client: 1, round: 5 }],
   }));
@@ -237,8 +237,8 @@ test('simulation with BatchNorm: clients train in train mode, the averaged runni
   assert.deepEqual([back.buffers, back.clientBuffers], [m.buffers, m.clientBuffers]);
 });
 
-test('simulation with BatchNorm, FedSGD: the client\'s sent running statistics give back its batch statistics exactly', () => {
-  const r = runSimulation(small({ model: { model: 'resnet20', width: 4 }, init: 'default', rounds: 2, protocol: { kind: 'fedsgd', steps: 1, lr: 0.1, rho: 0 }, captures: [{ client: 2, round: 2 }] }));
+test('simulation with BatchNorm, FedSGD: the client\'s sent running statistics give back its batch statistics exactly', async () => {
+  const r = await runSimulation(small({ model: { model: 'resnet20', width: 4 }, init: 'default', rounds: 2, protocol: { kind: 'fedsgd', steps: 1, lr: 0.1, rho: 0 }, captures: [{ client: 2, round: 2 }] }));
   const m = r.captured[0];
   const net = createNetwork(m.model, m.batchSize, engine);
   net.setParams(m.theta);
@@ -290,8 +290,8 @@ for (const [name, args, pattern] of [
 test('simulate --defense: the server aggregates and captures the defended message', async () => {
   const { applyDefense } = await import('../../src/defenses/defense.js');
   const base = small({ rounds: 1, captures: [{ client: 0, round: 1 }] });
-  const plain = runSimulation(base);
-  const pruned = runSimulation({ ...base, defense: { name: 'prune', strength: 0.5, adaptive: false } });
+  const plain = await runSimulation(base);
+  const pruned = await runSimulation({ ...base, defense: { name: 'prune', strength: 0.5, adaptive: false } });
   const m = pruned.captured[0].message;
   assert.equal(m.filter((v) => v === 0).length, Math.floor(0.5 * m.length), 'half of the captured message is pruned');
   assert.deepEqual(applyDefense(plain.captured[0].message, { name: 'prune', strength: 0.5, adaptive: false }, [], 0), m, 'the same pruning of the same message');

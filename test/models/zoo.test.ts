@@ -7,6 +7,8 @@ import { Network } from '../../src/engine/network.js';
 import { namedModel, type MODEL_NAMES } from '../../src/models/zoo.js';
 import { lenet } from '../../src/models/lenet.js';
 import { throwsUser } from '../helpers/user-error.js';
+import { initWeights } from '../../src/models/init.js';
+import type { ModelSpec } from '../../src/engine/graph.js';
 
 const net = (name: (typeof MODEL_NAMES)[number], shape: [number, number, number], K: number, o = {}) =>
   new Network(namedModel(name, shape, K, o), new ReferenceKernels('float64'), 2);
@@ -68,4 +70,23 @@ test('bad model options are one-line errors', () => {
   throwsUser(() => namedModel('resnet20', [1, 28, 28], 10, { stem: 'cifar' }), 'model.stem', /resnet18 only/);
   throwsUser(() => namedModel('convnet', [1, 7, 7], 10), 'convnet', /too small/);
   throwsUser(() => new Network(namedModel('resnet20', [3, 1, 1], 10), new ReferenceKernels('float64'), 1), 'model', /train mode needs more than one value per channel/);
+});
+
+test('PyTorch init: BatchNorm weight 1 and bias 0 by their role, whatever a model file names them', () => {
+  // an ONNX export may name BatchNorm's tensors by node ('onnx::BatchNormalization_7'): no '.weight' suffix to go by
+  const spec: ModelSpec = {
+    in_shape: [1, 4, 4], num_classes: 2,
+    layers: [
+      { type: 'conv2d', out: 2, kernel: 3, name: 'conv' },
+      { type: 'batchnorm', params: { weight: 'onnx::BN_7', bias: 'onnx::BN_8', running_mean: 'onnx::BN_9', running_var: 'onnx::BN_10' } },
+      { type: 'flatten' }, { type: 'linear', out: 2, name: 'fc' },
+    ],
+  } as ModelSpec;
+  const bnNet = new Network(spec, new ReferenceKernels('float64'), 1);
+  const theta = initWeights(bnNet, 'default', 1), at = (name: string) => bnNet.params.find((p) => p.name === name)!;
+  assert.deepEqual(Array.from(theta.subarray(at('onnx::BN_7').offset, at('onnx::BN_7').offset + 2)), [1, 1]);
+  assert.deepEqual(Array.from(theta.subarray(at('onnx::BN_8').offset, at('onnx::BN_8').offset + 2)), [0, 0]);
+  assert.ok(theta.subarray(at('conv.weight').offset, at('conv.weight').offset + 18).every((v) => v !== 0 && Math.abs(v) <= 1 / 3));
+  assert.deepEqual(bnNet.batchNormLayers().map((bn) => [bn.name, bn.mode, bn.channels, bn.positions]), [['onnx::BN_7', 'train', 2, 4]]);
+  assert.deepEqual([...bnNet.batchNormLayers()[0].running().variance], [1, 1], 'running variance starts at 1');
 });

@@ -30,8 +30,10 @@ export class BatchNorm implements Layer {
   readonly outShape: Shape;
   readonly paramShapes;
   readonly bufferShapes;
-  private readonly C: number;
-  private readonly M: number; // spatial positions per channel
+  /** Channels C. */
+  readonly C: number;
+  /** Spatial positions per channel M (H*W, or 1 for BatchNorm1d). */
+  readonly M: number;
   private readonly mu: Float64Array; // per channel: the mean used
   private readonly s: Float64Array; // per channel: 1/sqrt(var + eps)
   private readonly variance: Float64Array; // per channel: the batch variance (train mode)
@@ -56,6 +58,11 @@ export class BatchNorm implements Layer {
   /** Update the running statistics at every train-mode forward pass with this momentum (null: stop). */
   track(momentum: number | null): void {
     this.momentum = momentum;
+  }
+
+  /** The momentum its running statistics move with at each forward pass (null: frozen). */
+  get tracking(): number | null {
+    return this.momentum;
   }
 
   bind([gamma, beta]: ParamSlot[]): void {

@@ -24,6 +24,8 @@ export interface ParamSlot {
   hess: Arr; // (H v)_w, the tangent of dL/dw
   /** The kind of the layer that owns it (e.g. 'batchnorm', whose weight PyTorch initialises to 1). */
   layerKind?: string;
+  /** Its role in that layer (the suffix of its paramShapes entry: 'weight', 'bias'), whatever a model file named it. */
+  role?: string;
 }
 
 export interface Layer {
