@@ -1,6 +1,6 @@
 // `gradleak bench --text`: the text attacks and PyTorch's reference TAG on the same client batches of the text
 // dataset and the same tiny-gpt weights, in the same run. gradleak's attacks run on worker threads
-// (text-attack-worker.ts: textCase, then runTextAttack); PyTorch's TAG runs alongside in one child process, one
+// (attack-worker.ts: the text job of run/attack-job.ts); PyTorch's TAG runs alongside in one child process, one
 // thread. Both are scored by scoreSentences (bench/text-bench.ts); without PyTorch, gradleak's rows and a note.
 import { DEFAULT_L1_WEIGHT } from '../attacks/objective.js';
 import { NO_DEFENSE } from '../defenses/defense.js';

@@ -1,6 +1,6 @@
 // A text job of a sweep: a text attack (dlg-text, tag, lamp) on tiny-gpt's client training on one sentence of
 // the text dataset, with one protocol, defense and dummy seed: the run of `gradleak attack --dataset text`
-// (text/tiny-gpt-attack.ts). Its result's metrics are that run's metrics (token accuracy, ROUGE-1/2/L, the texts).
+// (run/attack-job.ts runJob). Its result's metrics are that run's metrics (token accuracy, ROUGE-1/2/L, the texts).
 import type { DefenseSpec } from '../defenses/defense.js';
 import type { DType } from '../engine/kernels.js';
 import { DEFAULT_BACKEND } from '../engine/backend.js';
