@@ -293,3 +293,21 @@ test('importOnnx: weights from float_data (float32) and double_data as well as r
   const wrongSize = edited('mlp_tanh_b3', (g) => (g.initializer[0].rawData = g.initializer[0].rawData!.subarray(0, 80)));
   throwsUser(() => importOnnx(wrongSize, 'short.onnx'), 'short.onnx', /tensor 'fc1\.weight' has 80 bytes of raw data, its shape \[32,64\] needs 16384/);
 });
+
+test('importOnnx: an unsupported op, a missing initializer, a weight of the wrong shape, a step with no primitive: one line each', () => {
+  const einsum = edited('mlp_tanh_b3', (g) => (node(g, '/Tanh').opType = 'Einsum'));
+  throwsUser(() => importOnnx(einsum, 'einsum.onnx'), 'einsum.onnx', /^einsum\.onnx: unsupported ONNX op 'Einsum' \(node '\/Tanh'\)$/);
+  const custom = edited('mlp_tanh_b3', (g) => (node(g, '/Tanh').domain = 'com.microsoft'));
+  throwsUser(() => importOnnx(custom, 'custom.onnx'), 'custom.onnx', /^custom\.onnx: unsupported ONNX op 'com\.microsoft\.Tanh' \(node '\/Tanh'\)$/);
+  const missing = edited('mlp_tanh_b3', (g) => g.initializer.splice(g.initializer.findIndex((t) => t.name === 'fc2.weight'), 1));
+  throwsUser(() => importOnnx(missing, 'missing.onnx'), 'missing.onnx',
+    /^missing\.onnx: Gemm node '\/fc2\/Gemm': input 'fc2\.weight' is neither the graph input, an initializer nor an earlier node's output$/);
+  const shape = edited('convnet_pool_b1', (g) => (g.initializer.find((t) => t.name === 'conv2.weight')!.dims = [12, 3, 6, 3]));
+  throwsUser(() => importOnnx(shape, 'shape.onnx'), 'shape.onnx', /^shape\.onnx: Conv node '\/conv2\/Conv': kernel_shape \[3,3\] differs from the weight's \[6,3\]$/);
+  const product = edited('mlp_tanh_b3', (g) => {
+    const tanh = node(g, '/Tanh');
+    Object.assign(tanh, { opType: 'Mul', input: [tanh.input![0], tanh.input![0]] });
+  });
+  throwsUser(() => importOnnx(product, 'mul.onnx'), 'mul.onnx',
+    /^mul\.onnx: Mul node '\/Tanh': Mul of two graph tensors has no engine primitive \(the import fuses it only in a known pattern\)$/);
+});
