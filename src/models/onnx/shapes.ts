@@ -100,8 +100,8 @@ export const shapeOps: Record<string, OpFn> = {
   Unsqueeze: (c: Ctx) => {
     const v = c.get(0);
     if (v.kind !== 'tensor') return folded('Unsqueeze', (_, [x]) => unsqueeze(x, axesOf(c)))(c);
-    const out = unsqueeze({ dims: [1, ...v.shape], values: [] }, axesOf(c));
-    if (!out || out.dims[0] !== 1 || out.dims.slice(1).includes(0)) c.bad(`cannot unsqueeze [B,${v.shape}] at axes [${axesOf(c)}] keeping the batch first`);
+    const axes = axesOf(c), out = unsqueeze({ dims: [1, ...v.shape], values: [] }, axes);
+    if (!out || axes.some((a) => axisOf(a, out.dims.length) === 0)) c.bad(`cannot unsqueeze [B,${v.shape}] at axes [${axesOf(c)}] keeping the batch first`);
     reshapeTo(c, v, out.dims.slice(1));
   },
   Squeeze: (c: Ctx) => {
