@@ -4,7 +4,8 @@
 //   Pad(zeros on H, W) + Conv / AveragePool -> the window's padding;  linear + bias_add -> linear with bias;
 //   ReduceMean/Sub/Pow/ReduceMean/Add(eps)/Sqrt/Div [+ param_mul + bias_add] -> layernorm;
 //   Div(sqrt 2)/Erf/Add(1)/Mul(x)/Mul(0.5) -> gelu;  where_mask + softmax -> causal softmax;
-//   rows + add -> pos_embedding.  A 1-D initializer nothing fuses is a constant (const_affine).
+//   rows + add -> pos_embedding;  const_affine + const_affine -> one const_affine (x - mean, / std).
+// A 1-D initializer nothing fuses is a constant (const_affine).
 import { isCausalMask, type Const } from './constants.js';
 import type { IrNode } from './context.js';
 import { shortestFloat32 } from './read.js';
@@ -109,6 +110,19 @@ function foldSequenceOps(g: Ir, bad: Bad): void {
   }
 }
 
+/** m2 (m1 x + c1) + c2 = (m2 m1) x + (m2 c1 + c2), per element (arrays of one value broadcast). */
+function foldAffines(g: Ir): void {
+  for (const b of g.nodes.filter((x) => x.op === 'const_affine')) {
+    const a = g.node(b.inputs[0], 'const_affine');
+    if (!a || g.consumers(a.name) !== 1) continue;
+    const [m1, c1, m2, c2] = [a.spec.mul, a.spec.add, b.spec.mul, b.spec.add].map((v, i) => (v as number[] | undefined) ?? [i % 2 ? 0 : 1]);
+    const n = Math.max(m1.length, c1.length, m2.length, c2.length), at = (v: number[], i: number) => v[v.length === 1 ? 0 : i];
+    const mul = Array.from({ length: n }, (_, i) => at(m2, i) * at(m1, i)), add = Array.from({ length: n }, (_, i) => at(m2, i) * at(c1, i) + at(c2, i));
+    b.spec = { mul: mul.every((v) => v === mul[0]) ? [mul[0]] : mul, add: add.every((v) => v === add[0]) ? [add[0]] : add };
+    b.inputs = a.inputs;
+  }
+}
+
 /** Fuses, drops what the output does not need, and checks every node left is an engine layer. */
 export function fuse(nodes: IrNode[], output: string, engineOps: ReadonlySet<string>, bad: Bad): Ir {
   const g = new Ir(nodes, output);
@@ -121,6 +135,7 @@ export function fuse(nodes: IrNode[], output: string, engineOps: ReadonlySet<str
     if (n.op === 'bias_add') only(n, 'const_affine', { add: n.spec.values });
     if (n.op === 'param_mul') only(n, 'const_affine', { mul: n.spec.values });
   }
+  foldAffines(g);
   g.prune();
   const left = g.nodes.find((n) => !engineOps.has(n.op));
   if (left) bad(left.where, `${left.why ?? `'${left.op}' is not an engine layer`} (the import fuses it only in a known pattern)`);

@@ -84,7 +84,9 @@ export const shapeOps: Record<string, OpFn> = {
   Shape: (c: Ctx) => {
     const v = c.get(0);
     const shape = v.kind === 'tokens' ? [v.T] : c.tensor().shape;
-    c.setConst({ dims: [shape.length + 1], values: [c.fixedBatch ?? BATCH, ...shape] }, 'Shape');
+    const all = [c.fixedBatch ?? BATCH, ...shape], r = all.length, at = (i: number) => Math.min(r, Math.max(0, i < 0 ? i + r : i));
+    const part = all.slice(at(c.a.int('start', 0)), at(c.a.int('end', r))); // opset 15: start, end
+    c.setConst({ dims: [part.length], values: part }, 'Shape');
   },
   Reshape: (c: Ctx) => {
     const x = c.tensor();
