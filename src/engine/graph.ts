@@ -25,6 +25,8 @@ import { Embedding } from './layers/embedding.js';
 import { PositionalEmbedding } from './layers/pos-embedding.js';
 import { Transpose } from './layers/transpose.js';
 import { Scale } from './layers/scale.js';
+import { Pad } from './layers/pad.js';
+import { ConstAffine } from './layers/const-affine.js';
 import { sizeOf, type Layer, type MultiInputLayer, type Shape } from './layers/layer.js';
 
 /** The functions a model's `{type: "act"}` layers can share (`ModelSpec.activation`; test/data/fixtures/FORMAT.md). */
@@ -46,7 +48,7 @@ export interface NodeFields {
 
 export type OpSpec =
   | { type: 'conv2d'; in?: number; out: number; kernel: number; stride?: number; padding?: number; bias?: boolean }
-  | { type: 'linear'; in?: number; out: number; bias?: boolean }
+  | { type: 'linear'; in?: number; out: number; bias?: boolean; layout?: 'out_in' | 'in_out' }
   | { type: 'act' }
   | { type: 'sigmoid' | 'tanh' | 'relu' | 'identity' | 'flatten' | 'global_avgpool' | 'add' }
   | { type: 'leaky_relu'; slope?: number }
@@ -61,7 +63,10 @@ export type OpSpec =
   | { type: 'softmax'; causal?: boolean }
   | { type: 'matmul'; transpose_b?: boolean }
   | { type: 'transpose'; perm: number[] }
-  | { type: 'scale'; factor: number };
+  | { type: 'scale'; factor: number }
+  | { type: 'clip'; min: number; max: number }
+  | { type: 'pad'; pads: number[] }
+  | { type: 'const_affine'; mul?: number[]; add?: number[] };
 
 export type LayerSpec = OpSpec & NodeFields;
 
@@ -139,7 +144,8 @@ function buildLayer(l: LayerSpec, shapes: Shape[], spec: AnyModelSpec, kernels: 
       if (shape.length > 2) throw new UserError(`${where}: needs a flat input (add a flatten layer), gets [${shape}]`);
       const features = shape[shape.length - 1];
       if (l.in !== undefined && l.in !== features) throw new UserError(`${where}: in=${l.in} but the input has ${features} features`);
-      return new Linear(kernels, features, positiveInt(l.out, `${where} out`), l.bias ?? true, shape.slice(0, -1));
+      if (l.layout !== undefined && l.layout !== 'out_in' && l.layout !== 'in_out') throw new UserError(`${where}: layout must be 'out_in' or 'in_out'`);
+      return new Linear(kernels, features, positiveInt(l.out, `${where} out`), l.bias ?? true, shape.slice(0, -1), l.layout === 'in_out');
     }
     case 'act': {
       const fn = spec.activation;
@@ -154,6 +160,22 @@ function buildLayer(l: LayerSpec, shapes: Shape[], spec: AnyModelSpec, kernels: 
       const slope = l.slope ?? 0.01;
       if (typeof slope !== 'number' || !Number.isFinite(slope)) throw new UserError(`${where}: slope must be a number`);
       return new Activation('leaky_relu', shape, slope);
+    }
+    case 'clip':
+      if (typeof l.min !== 'number' || typeof l.max !== 'number' || !(l.min <= l.max)) throw new UserError(`${where}: min and max must be numbers, min <= max`);
+      return new Activation('clip', shape, 0, [l.min, l.max]);
+    case 'pad':
+      if (!Array.isArray(l.pads) || l.pads.length !== 2 * shape.length) throw new UserError(`${where}: pads must list ${2 * shape.length} numbers (begin and end of each of [${shape}])`);
+      l.pads.forEach((p, i) => nonNegativeInt(p, `${where} pads[${i}]`));
+      return new Pad(shape, l.pads);
+    case 'const_affine': {
+      const n = sizeOf(shape), mul = l.mul ?? [1], add = l.add ?? [0];
+      for (const v of [mul, add]) {
+        if (!Array.isArray(v) || (v.length !== 1 && v.length !== n) || v.some((x) => typeof x !== 'number' || !Number.isFinite(x))) {
+          throw new UserError(`${where}: mul and add must be 1 or ${n} finite numbers`);
+        }
+      }
+      return new ConstAffine(shape, mul, add);
     }
     case 'identity':
       return new Identity(shape);

@@ -399,6 +399,26 @@ CASES.push(
 const N_RANDOM_GRAPHS = 16;
 const graphRng = new Prng(20261201);
 CASES.push(...Array.from({ length: N_RANDOM_GRAPHS }, (_, i) => randomGraphCase(graphRng, i)));
+// The layers the ONNX importer adds for other exporters' spellings: a zero pad (asymmetric), a constant
+// affine map (per element and scalar), ReLU6 as a clip, a linear layer with its weight stored [in,out].
+CASES.push(
+  {
+    id: '#P0 onnx spellings: pad const_affine clip linear[in,out]', batch: 2, soft: true, seed: 21,
+    spec: {
+      in_shape: [2, 5, 4], num_classes: 3, layers: [
+        { type: 'pad', pads: [0, 1, 0, 0, 2, 1] },
+        { type: 'conv2d', name: 'conv', out: 3, kernel: 3, padding: 0 },
+        { type: 'const_affine', mul: Array.from({ length: 3 * 6 * 3 }, (_, i) => 0.5 + 0.05 * i), add: [0.1] },
+        { type: 'clip', min: -0.4, max: 0.6 },
+        { type: 'flatten' },
+        { type: 'linear', name: 'fc1', out: 5, layout: 'in_out' },
+        { type: 'tanh' },
+        { type: 'const_affine', mul: [-1.5], add: [0.2, -0.1, 0.3, 0.0, 0.5] },
+        { type: 'linear', name: 'fc2', out: 3, layout: 'in_out', bias: false },
+      ],
+    },
+  },
+);
 const N_SEQUENCE_MODELS = 12;
 const sequenceRng = new Prng(20261215);
 CASES.push(...Array.from({ length: N_SEQUENCE_MODELS }, (_, i) => randomSequenceCase(sequenceRng, i)));

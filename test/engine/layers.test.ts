@@ -32,6 +32,8 @@ import { Embedding } from '../../src/engine/layers/embedding.js';
 import { PositionalEmbedding } from '../../src/engine/layers/pos-embedding.js';
 import { Transpose } from '../../src/engine/layers/transpose.js';
 import { Scale } from '../../src/engine/layers/scale.js';
+import { Pad } from '../../src/engine/layers/pad.js';
+import { ConstAffine } from '../../src/engine/layers/const-affine.js';
 import { MatMul } from '../../src/engine/layers/matmul.js';
 import type { MultiInputLayer } from '../../src/engine/layers/layer.js';
 import { Prng } from '../../src/util/prng.js';
@@ -492,6 +494,31 @@ test('conv2d and linear without bias: weight only, equal to the biased layer wit
     const a = Float64Array.from({ length: r0.nIn }, () => rng.normal()), w = Float64Array.from({ length: r0.nParams }, () => rng.normal());
     assert.deepEqual(r0.forward(a, w), r1.forward(a, concat(w, new Float64Array(r1.nParams - r0.nParams))));
   }
+});
+
+test('the ONNX spellings: pad places the sample inside zeros, const_affine is m a + c, clip, linear with W[in,out]', () => {
+  const run = (l: Layer, a: number[], B = 1) => {
+    const z = new Float64Array(B * sizeOf(l.outShape));
+    l.forward(Float64Array.from(a), z, B);
+    return Array.from(z);
+  };
+  const pad = new Pad([1, 2, 2], [0, 1, 0, 0, 0, 1]);
+  assert.deepEqual(pad.outShape, [1, 3, 3]);
+  assert.deepEqual(run(pad, [1, 2, 3, 4, 5, 6, 7, 8], 2), [0, 0, 0, 1, 2, 0, 3, 4, 0, 0, 0, 0, 5, 6, 0, 7, 8, 0]);
+  assert.throws(() => new Pad([2], [1]), /must be 2 non-negative integers/);
+  assert.deepEqual(run(new ConstAffine([3], [2], [1, 0, -1]), [1, 2, 3, 4, 5, 6], 2), [3, 4, 5, 9, 10, 11]);
+  assert.deepEqual(run(new ConstAffine([2], [1, -1], [0.5]), [1, 2]), [1.5, -1.5]);
+  const clip = new Activation('clip', [4], 0, [0, 6]), da = new Float64Array(4), a = Float64Array.from([-1, 0, 3, 7]);
+  assert.deepEqual(run(clip, [-1, 0, 3, 7]), [0, 0, 3, 6]);
+  clip.backward(a, new Float64Array(4), Float64Array.from([1, 1, 1, 1]), da);
+  assert.deepEqual(Array.from(da), [0, 0, 1, 0]);
+  // W[in,out] is the transpose of W[out,in]: the same outputs
+  const rng = new Prng(9), x = Array.from({ length: 2 * 5 }, () => rng.normal()), w = Array.from({ length: 3 * 5 }, () => rng.normal());
+  const wT = Array.from({ length: 15 }, (_, j) => w[(j % 3) * 5 + Math.floor(j / 3)]);
+  const outIn = new Rig((k) => new Linear(k, 5, 3, false), f64, 2), inOut = new Rig((k) => new Linear(k, 5, 3, false, [], true), f64, 2);
+  assert.deepEqual(inOut.layer.paramShapes[0].shape, [5, 3]);
+  const [p, q] = [outIn.forward(x, w), inOut.forward(x, wT)];
+  p.forEach((v, i) => assert.ok(Math.abs(v - q[i]) <= 1e-14, `output ${i}`));
 });
 
 test('batchnorm eval is the affine map with the running statistics', () => {

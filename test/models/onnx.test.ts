@@ -161,11 +161,29 @@ test('importOnnx: MatMul(x, Transpose(W)) [+ Add(bias)] is a linear layer with t
   assert.equal((noBias.spec.layers[1] as { bias: boolean }).bias, false);
   assert.ok(!noBias.tensors.has('fc1.bias'));
 
+  // MatMul(x, W) with W stored [in,out] (Keras / tf2onnx): a linear layer keeping the file's layout
+  const inOut = edited('mlp_tanh_b3', (g) => {
+    const w = g.initializer.find((t) => t.name === 'fc1.weight')!, v = gemm.tensors.get('fc1.weight')!.data;
+    const raw = new Uint8Array(8 * v.length), dv = new DataView(raw.buffer);
+    for (let o = 0; o < 32; o++) for (let i = 0; i < 64; i++) dv.setFloat64(8 * (i * 32 + o), v[o * 64 + i], true);
+    g.initializer.push(onnx.TensorProto.create({ name: 'W', dims: [64, 32], dataType: 11, rawData: raw }));
+    g.initializer.splice(g.initializer.indexOf(w), 1);
+    const at = g.node.findIndex((n) => n.name === '/fc1/Gemm');
+    g.node.splice(at, 1,
+      onnx.NodeProto.create({ opType: 'MatMul', name: '/fc1/MatMul', input: ['/Flatten_output_0', 'W'], output: ['/fc1/mm'] }),
+      onnx.NodeProto.create({ opType: 'Add', name: '/fc1/Add', input: ['/fc1/mm', 'fc1.bias'], output: ['/fc1/Gemm_output_0'] }));
+  });
+  const io = importOnnx(inOut, 'in-out.onnx');
+  assert.deepEqual(io.spec.layers[1], { type: 'linear', in: 64, out: 32, bias: true, layout: 'in_out', params: { weight: 'W', bias: 'fc1.bias' }, name: '/fc1/mm' });
+  assert.deepEqual(io.tensors.get('W')!.shape, [64, 32]);
+  const y = Array.from(network(io, 3).predict(x)), want = Array.from(network(gemm, 3).predict(x));
+  y.forEach((v, i) => assert.ok(Math.abs(v - want[i]) <= 1e-13, `logit ${i}`));
+
   const plain = edited('mlp_tanh_b3', (g) => {
     const at = g.node.findIndex((n) => n.name === '/fc1/Gemm');
     g.node[at] = onnx.NodeProto.create({ opType: 'MatMul', name: '/fc1/MatMul', input: ['/Flatten_output_0', 'fc1.weight'], output: ['/fc1/Gemm_output_0'] });
   });
-  throwsUser(() => importOnnx(plain, 'plain.onnx'), 'plain.onnx', /MatMul node '\/fc1\/MatMul'.*plain \[in,out\] initializer.*\[out,in\]/);
+  throwsUser(() => importOnnx(plain, 'plain.onnx'), 'plain.onnx', /MatMul node '\/fc1\/MatMul': weight 'fc1\.weight' \[32,64\] \(stored \[in,out\]\) expects 32 input features, the input has 64$/);
 });
 
 test('importOnnx mlp_tanh: Flatten, two Gemm linears, tanh', () => {
@@ -202,17 +220,22 @@ test('importOnnx: an unsupported op is named with its node', () => {
   throwsUser(() => importOnnx(bytes, 'model.onnx'), 'model.onnx', /^model\.onnx: unsupported ONNX op 'Softplus' \(node '\/Tanh'\)$/);
 });
 
-test('importOnnx: Gemm with transB=0, a Pad before MaxPool, [B,F] inputs: clear errors', () => {
+test('importOnnx: Gemm with transB=0 ([in,out]) of the wrong shape, a Pad before MaxPool kept as a pad layer, [B,F] inputs', () => {
   const transB0 = edited('mlp_tanh_b3', (g) => (node(g, '/fc2/Gemm').attribute!.find((a) => a.name === 'transB')!.i = 0));
   throwsUser(() => importOnnx(transB0, 'gemm.onnx'), 'gemm.onnx',
-    /^gemm\.onnx: Gemm node '\/fc2\/Gemm': transB=0 is not supported: the weight must be stored \[out,in\]/);
+    /^gemm\.onnx: Gemm node '\/fc2\/Gemm': weight 'fc2\.weight' \[10,32\] \(stored \[in,out\]\) expects 10 input features, the input has 32$/);
 
+  // a zero Pad cannot become a max-pool's padding (that pads with -inf): it stays a layer of its own
   const padMax = edited('convnet_pool_b1', (g) => {
     const i = g.node.findIndex((n) => n.opType === 'Constant');
     g.node[i] = int64Constant('/Constant_output_0', [0, 0, 1, 1, 0, 0, 1, 1]);
     node(g, '/AveragePool').opType = 'MaxPool';
+    node(g, '/AveragePool').attribute = node(g, '/AveragePool').attribute!.filter((a) => a.name !== 'count_include_pad');
+    node(g, '/AveragePool').attribute!.find((a) => a.name === 'kernel_shape')!.ints = [3, 3]; // 10x10 -> 4x4
   });
-  throwsUser(() => importOnnx(padMax, 'padmax.onnx'), 'padmax.onnx', /MaxPool node '\/AveragePool'.*Pad node '\/Pad'.*cannot be folded \(max-pool pads with -inf\)/);
+  const m = importOnnx(padMax, 'padmax.onnx');
+  assert.deepEqual(m.spec.layers.slice(5, 7).map((l) => [l.type, (l as { pads?: number[] }).pads ?? (l as { padding: number }).padding]), [['pad', [0, 1, 1, 0, 1, 1]], ['maxpool', 0]]);
+  network(m, 1);
 
   const flat = edited('mlp_tanh_b3', (g) => {
     const dims = g.input[0].type!.tensorType!.shape!.dim!;
@@ -269,4 +292,22 @@ test('importOnnx: weights from float_data (float32) and double_data as well as r
   }
   const wrongSize = edited('mlp_tanh_b3', (g) => (g.initializer[0].rawData = g.initializer[0].rawData!.subarray(0, 80)));
   throwsUser(() => importOnnx(wrongSize, 'short.onnx'), 'short.onnx', /tensor 'fc1\.weight' has 80 bytes of raw data, its shape \[32,64\] needs 16384/);
+});
+
+test('importOnnx: an unsupported op, a missing initializer, a weight of the wrong shape, a step with no primitive: one line each', () => {
+  const einsum = edited('mlp_tanh_b3', (g) => (node(g, '/Tanh').opType = 'Einsum'));
+  throwsUser(() => importOnnx(einsum, 'einsum.onnx'), 'einsum.onnx', /^einsum\.onnx: unsupported ONNX op 'Einsum' \(node '\/Tanh'\)$/);
+  const custom = edited('mlp_tanh_b3', (g) => (node(g, '/Tanh').domain = 'com.microsoft'));
+  throwsUser(() => importOnnx(custom, 'custom.onnx'), 'custom.onnx', /^custom\.onnx: unsupported ONNX op 'com\.microsoft\.Tanh' \(node '\/Tanh'\)$/);
+  const missing = edited('mlp_tanh_b3', (g) => g.initializer.splice(g.initializer.findIndex((t) => t.name === 'fc2.weight'), 1));
+  throwsUser(() => importOnnx(missing, 'missing.onnx'), 'missing.onnx',
+    /^missing\.onnx: Gemm node '\/fc2\/Gemm': input 'fc2\.weight' is neither the graph input, an initializer nor an earlier node's output$/);
+  const shape = edited('convnet_pool_b1', (g) => (g.initializer.find((t) => t.name === 'conv2.weight')!.dims = [12, 3, 6, 3]));
+  throwsUser(() => importOnnx(shape, 'shape.onnx'), 'shape.onnx', /^shape\.onnx: Conv node '\/conv2\/Conv': kernel_shape \[3,3\] differs from the weight's \[6,3\]$/);
+  const product = edited('mlp_tanh_b3', (g) => {
+    const tanh = node(g, '/Tanh');
+    Object.assign(tanh, { opType: 'Mul', input: [tanh.input![0], tanh.input![0]] });
+  });
+  throwsUser(() => importOnnx(product, 'mul.onnx'), 'mul.onnx',
+    /^mul\.onnx: Mul node '\/Tanh': Mul of two graph tensors has no engine primitive \(the import fuses it only in a known pattern\)$/);
 });

@@ -7,7 +7,7 @@ import type { Layer, Shape } from './layer.js';
 import { exp } from '../../util/portable-math.js';
 import { erf } from '../erf.js';
 
-export type ActivationName = 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'gelu' | 'gelu_tanh';
+export type ActivationName = 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'gelu' | 'gelu_tanh' | 'clip';
 
 const SQRT1_2 = Math.SQRT1_2;
 const INV_SQRT_2PI = 0.3989422804014327; // 1/sqrt(2 pi)
@@ -25,7 +25,7 @@ interface Rule {
   d2(a: number, z: number): number;
 }
 
-const RULES: Record<Exclude<ActivationName, 'leaky_relu'>, Rule> = {
+const RULES: Record<Exclude<ActivationName, 'leaky_relu' | 'clip'>, Rule> = {
   // s = 1/(1+e^-a), s' = s(1-s), s'' = s'(1-2s)
   sigmoid: {
     f: (a) => 1 / (1 + exp(-a)),
@@ -76,17 +76,26 @@ function leakyRelu(slope: number): Rule {
   };
 }
 
+/** clip(a) = min(max(a, lo), hi) (ONNX Clip, ReLU6 = clip to [0, 6]); derivative [lo < a < hi] (0 at the ends), second 0. */
+function clip(lo: number, hi: number): Rule {
+  return {
+    f: (a) => Math.min(Math.max(a, lo), hi),
+    d1: (a) => (a > lo && a < hi ? 1 : 0),
+    d2: () => 0,
+  };
+}
+
 export class Activation implements Layer {
   readonly kind: string;
   readonly outShape: Shape;
   readonly paramShapes = [];
   private readonly rule: Rule;
 
-  /** `slope` is the negative slope of leaky_relu (ignored by the other functions). */
-  constructor(readonly fn: ActivationName, readonly inShape: Shape, readonly slope = 0.01) {
+  /** `slope` is the negative slope of leaky_relu, `range` clip's [lo, hi] (ignored by the other functions). */
+  constructor(readonly fn: ActivationName, readonly inShape: Shape, readonly slope = 0.01, range: readonly [number, number] = [0, 6]) {
     this.kind = fn;
     this.outShape = inShape;
-    this.rule = fn === 'leaky_relu' ? leakyRelu(slope) : RULES[fn];
+    this.rule = fn === 'leaky_relu' ? leakyRelu(slope) : fn === 'clip' ? clip(range[0], range[1]) : RULES[fn];
   }
 
   bind(): void {}
