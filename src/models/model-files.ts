@@ -6,7 +6,7 @@ import { UserError } from '../util/errors.js';
 import type { Network } from '../engine/network.js';
 import type { ModelSpec } from '../engine/graph.js';
 import type { NamedTensors } from './load.js';
-import { readOnnxModel } from './onnx.js';
+import { readOnnxModel } from './onnx/index.js';
 import { expectTensors, readSafetensors, type Tensor } from '../formats/safetensors.js';
 import { readWeightsFile } from './weights.js';
 

@@ -10,7 +10,7 @@ import { UserError } from '../util/errors.js';
 import { Network } from '../engine/network.js';
 import type { Arr, Kernels } from '../engine/kernels.js';
 import { withBnMode, type ModelSpec } from '../engine/graph.js';
-import { readOnnxGraph, type OnnxTensors } from '../models/onnx.js';
+import { readOnnxGraph, type OnnxTensors } from '../models/onnx/index.js';
 import { objectiveByName, type ObjectiveName } from '../attacks/objective.js';
 import { FedSgdMessage, type MessageFunction } from '../fl/message.js';
 import type { LocalStepsMessage } from '../fl/local-steps.js';

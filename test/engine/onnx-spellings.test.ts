@@ -11,7 +11,7 @@ import { ReferenceKernels, type Kernels } from '../../src/engine/kernels.js';
 import { wasmKernelsFor } from '../../src/engine/backend.js';
 import { Network } from '../../src/engine/network.js';
 import type { LayerSpec } from '../../src/engine/graph.js';
-import { readOnnxModel } from '../../src/models/onnx.js';
+import { readOnnxModel } from '../../src/models/onnx/index.js';
 import { readFixture, verifyFixture, type Fixture } from '../../src/verify/fixture.js';
 
 const DIR = fileURLToPath(new URL('../../../test/data/fixtures/onnx/', import.meta.url));

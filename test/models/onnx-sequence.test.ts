@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import onnxProto from 'onnx-proto';
-import { importOnnxGraph, readOnnxGraph, readOnnxModel } from '../../src/models/onnx.js';
+import { importOnnxGraph, readOnnxGraph, readOnnxModel } from '../../src/models/onnx/index.js';
 import { gpt } from '../../src/models/gpt.js';
 import { Network } from '../../src/engine/network.js';
 import { ReferenceKernels, type Kernels } from '../../src/engine/kernels.js';

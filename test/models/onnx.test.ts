@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import onnxProto from 'onnx-proto';
-import { importOnnx, readOnnxModel, type OnnxModel } from '../../src/models/onnx.js';
+import { importOnnx, readOnnxModel, type OnnxModel } from '../../src/models/onnx/index.js';
 import { Network } from '../../src/engine/network.js';
 import { ReferenceKernels } from '../../src/engine/kernels.js';
 import type { LayerSpec } from '../../src/engine/graph.js';
