@@ -1,0 +1,64 @@
+// linear-leakage (attacks/analytic/linear-leakage.ts) through the one pipeline: exact at B = 1 on an MLP, the
+// separable inputs of a batch through a ReLU MLP with its usable rows reported, and one-line refusals of a model
+// whose first layer is no linear layer, of other protocols' messages and of joint labels.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { clientCase } from '../../src/case/client.js';
+import { reconstruct, type AttackerOptions } from '../../src/attacks/attacker.js';
+import { runAttack } from '../../src/run/image-run.js';
+import { parseProtocol } from '../../src/fl/protocols/index.js';
+import { privateBatch, SETUP } from '../case/helpers.js';
+import { throwsUser } from '../helpers/user-error.js';
+
+const OPTIONS: AttackerOptions = { attack: 'linear-leakage', iterations: 50, seed: 5, logEvery: 10, restarts: 3 };
+const MLP = { ...SETUP, model: { model: 'mlp' } };
+
+/** max |a - b| / max |b|. */
+function relativeError(a: Float64Array, b: Float64Array): number {
+  let e = 0, n = 0;
+  for (let i = 0; i < b.length; i++) [e, n] = [Math.max(e, Math.abs(a[i] - b[i])), Math.max(n, Math.abs(b[i]))];
+  return e / n;
+}
+
+test('B = 1 on an MLP: the input exactly (relative error ~1e-12, PSNR > 100 dB), its label, one restart of no iterations', () => {
+  const batch = privateBatch(1);
+  const out = runAttack({ ...OPTIONS, ...MLP }, batch);
+  const { knowledge } = clientCase(MLP, batch);
+  const r = reconstruct(knowledge, OPTIONS);
+  assert.ok(relativeError(r.x, batch.images) < 1e-10, `relative error ${relativeError(r.x, batch.images)}`);
+  assert.ok(out.metrics.psnr > 100, `psnr ${out.metrics.psnr}`);
+  assert.ok(r.objective < 1e-10, `residual ${r.objective}`);
+  assert.deepEqual([r.labels, r.labelMethod, out.metrics.label_correct], [batch.labels, 'idlg', true]);
+  assert.deepEqual([r.iterations, r.evaluations, r.restartIds, r.restartObjectives, r.history.length], [0, 0, [0], [r.objective], 1]);
+  assert.deepEqual([out.metrics.iterations, out.metrics.chosen_restart], [0, 0]);
+  // every row fc1's ReLU let through leaks the one input: all of them fall in one group
+  const a = r.analytic!;
+  assert.equal(a.layer, 'fc1');
+  assert.ok(Number(a.usable_rows) > 20 && Number(a.usable_rows) <= 200, `usable rows ${a.usable_rows}`);
+  assert.deepEqual([a.groups, a.used_rows], [1, a.usable_rows]);
+});
+
+test('a batch of 2 through a ReLU MLP: rows one sample alone reached recover both inputs; the mixed rows are reported apart', () => {
+  const batch = privateBatch(2, 8);
+  const { knowledge } = clientCase(MLP, batch);
+  const r = reconstruct(knowledge, OPTIONS);
+  const n = 64, a = r.analytic!;
+  const dummy = (d: number) => r.x.subarray(d * n, (d + 1) * n), truth = (s: number) => batch.images.subarray(s * n, (s + 1) * n);
+  // each true input is one of the two dummies, to float64 precision (the batch's order is not recoverable)
+  for (let s = 0; s < 2; s++) {
+    const best = Math.min(relativeError(dummy(0), truth(s)), relativeError(dummy(1), truth(s)));
+    assert.ok(best < 1e-8, `input ${s}: relative error ${best}`);
+  }
+  assert.ok(Number(a.used_rows) < Number(a.usable_rows), `used ${a.used_rows} of ${a.usable_rows}: rows both samples reached are mixtures`);
+  assert.ok(Number(a.groups) > 2);
+  assert.match(String(a.note), /weighted mean of the batch's inputs/);
+  assert.ok(r.objective < 1e-10, `residual of the used rows ${r.objective}`);
+});
+
+test('a model whose first layer is a convolution, another protocol\'s message and joint labels are refused in one line', () => {
+  const batch = privateBatch(1);
+  throwsUser(() => reconstruct(clientCase(SETUP, batch).knowledge, OPTIONS), 'linear-leakage', /first layer is a fully connected layer with a bias.*\(conv2d\)/);
+  const fedavg = parseProtocol({ kind: 'fedavg', steps: 3 });
+  throwsUser(() => reconstruct(clientCase({ ...MLP, protocol: fedavg }, batch).knowledge, OPTIONS), 'linear-leakage', /needs protocol fedsgd messages, got fedavg/);
+  throwsUser(() => reconstruct(clientCase(MLP, batch).knowledge, { ...OPTIONS, labels: { mode: 'joint', method: 'auto' } }), 'linear-leakage', /joint does not apply/);
+});
