@@ -83,10 +83,7 @@ export function reconstruct(k: ServerKnowledge, o: AttackerOptions, onLog: OnLog
     tv: o.tv, bnPrior, layerWeighting: o.layerWeighting, labels: o.labels, knownLabels: k.labels,
   };
   const analytic = analyticPreset(o.attack, ctx);
-  if (analytic) {
-    const r = restartIdsOf(o)[0];
-    return analyticReconstruction(analytic, r, restartSeed(o.seed, r), onLog);
-  }
+  if (analytic) return analyticReconstruction(analytic, restartIdsOf(o), o.seed, onLog);
   const { fn, target, options, labelMethod } = adaptTo(k.defense, preset(o.attack, ctx));
   const limit = snapshotLimit(k.net.inputSize);
   const runs = runRestarts(restartIdsOf(o), o.seed, (r, seed) => {
@@ -113,14 +110,17 @@ export function reconstruct(k: ServerKnowledge, o: AttackerOptions, onLog: OnLog
   };
 }
 
-/** An analytic attack's result as one restart of zero iterations (deterministic: no dummies, seed or iterations), logged once. */
-function analyticReconstruction(a: AnalyticResult, restart: number, seed: number, onLog: OnLog): Reconstruction {
+/**
+ * An analytic attack's result as restarts of zero iterations: it has no dummies, so every restart of `ids` is the same
+ * computation, run once and reported for each (the first kept); logged once.
+ */
+function analyticReconstruction(a: AnalyticResult, ids: number[], seed: number, onLog: OnLog): Reconstruction {
   const at = { iteration: 0, evaluations: 0, objective: a.objective };
-  onLog({ ...at, x: a.x, labelLogits: null }, restart);
+  onLog({ ...at, x: a.x, labelLogits: null }, ids[0]);
   return {
     x: a.x, labels: a.labels, labelLogits: null, labelMethod: a.labelMethod, objective: a.objective, iterations: 0,
     diverged: !Number.isFinite(a.objective), interrupted: false, evaluations: 0, history: [at], snapshots: [{ iteration: 0, image: Float64Array.from(a.x) }],
-    restart, seed, restartIds: [restart], restartObjectives: [a.objective], analytic: a.details,
+    restart: ids[0], seed: restartSeed(seed, ids[0]), restartIds: ids, restartObjectives: ids.map(() => a.objective), analytic: a.details,
   };
 }
 
