@@ -25,15 +25,20 @@ export const ATTACK_NAMES = [...ATTACKS, ...(Object.keys(ATTACK_ALIASES) as (key
 
 const presetOf = (a: AttackName): Preset => (a in ATTACK_ALIASES ? ATTACK_ALIASES[a as keyof typeof ATTACK_ALIASES] : (a as Preset));
 
-/** The kind of message each attack consumes; the protocols that send it are the attack's (fl/protocols). */
-const CONSUMES: Record<Preset, MessageKind> = {
+/** The kind(s) of message each attack consumes; the protocols that send them are the attack's (fl/protocols). */
+const CONSUMES: Record<Preset, MessageKind | readonly MessageKind[]> = {
   dlg: 'gradient', idlg: 'gradient', ig: 'gradient', 'dlg-admm': 'increment', 'idlg-admm': 'increment', 'admm-aware': 'increment', unrolled: 'update',
-  'linear-leakage': 'gradient',
+  'linear-leakage': ['gradient', 'update'], // an update of one local step is lr times the gradient
+};
+
+const consumed = (a: AttackName): readonly MessageKind[] => {
+  const c = CONSUMES[presetOf(a)];
+  return typeof c === 'string' ? [c] : c;
 };
 
 /** The protocols whose messages attack `a` consumes, the first being its default. */
 export function attackProtocols(a: AttackName): Protocol[] {
-  return PROTOCOL_LIST.filter((p) => p.sends === CONSUMES[presetOf(a)]);
+  return PROTOCOL_LIST.filter((p) => consumed(a).includes(p.sends));
 }
 
 /** The protocol an attack assumes when none is given. */
@@ -42,7 +47,7 @@ export function defaultProtocolOf(a: AttackName): Protocol {
 }
 
 export function consumes(a: AttackName, kind: string): boolean {
-  return protocolOf(kind).sends === CONSUMES[presetOf(a)];
+  return consumed(a).includes(protocolOf(kind).sends);
 }
 
 /** An attack on another protocol's messages is the user's error (one line). */
@@ -60,7 +65,7 @@ export const ATTACK_DESCRIPTIONS: Record<AttackName, string> = {
   'idlg-admm': 'iDLG-ADMM (the reproduction report\'s Algorithm 2): iDLG against -Delta/eta taken as a gradient',
   'admm-aware': 'matches the FedADMM increment through the unrolled client update (rho, eta, E, alpha known or rebuilt)',
   unrolled: `matches the update U = w_0 - w_E through the unrolled E local steps (${attackProtocols('unrolled').map((p) => p.name).join(', ')})`,
-  'linear-leakage': 'linear-layer leakage (Phong et al. 2018; Geiping et al. 2020, Prop. 1), analytic: x = dL/dW_i / dL/db_i of the first fully connected layer (an MLP); deterministic, no iterations or restarts',
+  'linear-leakage': 'linear-layer leakage (Phong et al. 2018; Geiping et al. 2020, Prop. 1), analytic: x = dL/dW_i / dL/db_i of the first fully connected layer (an MLP), from a gradient or an update of one local step; deterministic, no iterations or restarts',
   'fedavg-unrolled': 'the old name of unrolled',
 };
 

@@ -1,6 +1,6 @@
 // linear-leakage (attacks/analytic/linear-leakage.ts) through the one pipeline: exact at B = 1 on an MLP, the
 // separable inputs of a batch through a ReLU MLP with its usable rows reported, and one-line refusals of a model
-// whose first layer is no linear layer, of other protocols' messages and of joint labels.
+// whose first layer is no linear layer, of several local steps, of FedADMM's increments and of joint labels.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { clientCase } from '../../src/case/client.js';
@@ -40,6 +40,15 @@ test('B = 1 on an MLP: the input exactly (relative error ~1e-12, PSNR > 100 dB),
   assert.deepEqual([a.groups, a.used_rows], [1, a.usable_rows]);
 });
 
+test('an update of one local step (FedAvg, FedProx) reads as lr times the gradient: the same exact input', () => {
+  const batch = privateBatch(1);
+  for (const protocol of [{ kind: 'fedavg', lr: 0.5 }, { kind: 'fedprox', mu: 0.3 }]) {
+    const r = reconstruct(clientCase({ ...MLP, protocol: parseProtocol(protocol as never) }, batch).knowledge, OPTIONS);
+    assert.ok(relativeError(r.x, batch.images) < 1e-10, `${protocol.kind}: relative error ${relativeError(r.x, batch.images)}`);
+    assert.deepEqual(r.labels, batch.labels);
+  }
+});
+
 test('a batch of 2 through a ReLU MLP: rows one sample alone reached recover both inputs; the mixed rows are reported apart', () => {
   const batch = privateBatch(2, 8);
   const { knowledge } = clientCase(MLP, batch);
@@ -57,10 +66,11 @@ test('a batch of 2 through a ReLU MLP: rows one sample alone reached recover bot
   assert.ok(r.objective < 1e-10, `residual of the used rows ${r.objective}`);
 });
 
-test('a model whose first layer is a convolution, another protocol\'s message and joint labels are refused in one line', () => {
+test('a model whose first layer is a convolution, several local steps, FedADMM and joint labels are refused in one line', () => {
   const batch = privateBatch(1);
   throwsUser(() => reconstruct(clientCase(SETUP, batch).knowledge, OPTIONS), 'linear-leakage', /first layer is a fully connected layer with a bias.*\(conv2d\)/);
-  const fedavg = parseProtocol({ kind: 'fedavg', steps: 3 });
-  throwsUser(() => reconstruct(clientCase({ ...MLP, protocol: fedavg }, batch).knowledge, OPTIONS), 'linear-leakage', /needs protocol fedsgd messages, got fedavg/);
+  const knowing = (protocol: object) => clientCase({ ...MLP, protocol: parseProtocol(protocol as never) }, batch).knowledge;
+  throwsUser(() => reconstruct(knowing({ kind: 'fedavg', steps: 3 }), OPTIONS), 'linear-leakage', /^protocol\.steps must be 1: .*one local step on the whole batch, got 3$/);
+  throwsUser(() => reconstruct(knowing({ kind: 'fedadmm' }), OPTIONS), 'linear-leakage', /needs protocol fedsgd or fedavg or fedprox messages, got fedadmm/);
   throwsUser(() => reconstruct(clientCase(MLP, batch).knowledge, { ...OPTIONS, labels: { mode: 'joint', method: 'auto' } }), 'linear-leakage', /joint does not apply/);
 });

@@ -1,5 +1,5 @@
 // gradleak attack --attack linear-leakage: listed by --help from the attack list alone, exact on an MLP's MNIST image,
-// and refused in one line (exit 2) on LeNet (a convolution first) and on FedAvg's several local steps.
+// and refused in one line (exit 2) on LeNet (a convolution first), on FedAvg's several local steps and on FedADMM.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
@@ -19,9 +19,10 @@ test('linear-leakage on an MLP recovers MNIST test image 1 exactly, with no iter
   assert.ok(j.objective < 1e-10, `residual ${j.objective}`);
 });
 
-test('linear-leakage refuses LeNet and FedAvg with several local steps in one line', () => {
+test('linear-leakage refuses LeNet, FedAvg with several local steps and FedADMM in one line', () => {
   attackRejects([
     [['--attack', 'linear-leakage'], /linear-leakage needs a model whose first layer is a fully connected layer with a bias/],
-    [['--attack', 'linear-leakage', '--model', 'mlp', '--protocol', 'fedavg', '--local-steps', '3'], /attack linear-leakage needs --protocol fedsgd messages, got fedavg/],
+    [['--attack', 'linear-leakage', '--model', 'mlp', '--protocol', 'fedavg', '--local-steps', '3'], /--local-steps must be 1: linear-leakage reads an update as lr times the gradient/],
+    [['--attack', 'linear-leakage', '--model', 'mlp', '--protocol', 'fedadmm'], /attack linear-leakage needs --protocol fedsgd or fedavg or fedprox messages, got fedadmm/],
   ], join(tmp, 'refused'));
 });

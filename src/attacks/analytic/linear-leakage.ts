@@ -6,10 +6,12 @@
 // only where that sample alone reached the row (a ReLU network), a mixture of the batch's inputs otherwise. Rows whose
 // ratios agree are grouped; the B largest groups (most rows) are the B inputs, each the |dL/db_i|-weighted mean of
 // its rows' ratios. The layer must read the network's input (flattened): the model's first parameterised layer.
+// An update of one local step on the whole batch (FedAvg, FedProx: U = lr g) reads as the gradient; more steps do not.
 // Deterministic: no dummies, iterations, restarts or seed.
 import type { BuiltNode } from '../../engine/graph.js';
 import type { ParamSlot } from '../../engine/layers/layer.js';
 import type { Network } from '../../engine/network.js';
+import { protocolFieldError, protocolOf } from '../../fl/protocols/index.js';
 import { FieldError, UserError } from '../../util/errors.js';
 import type { LabelChoice } from '../labels/choose.js';
 import type { AnalyticResult, AttackContext } from '../presets.js';
@@ -76,8 +78,17 @@ function distance(r: Float64Array, sum: Float64Array, weight: number): number {
   return Math.sqrt(d / (n || 1));
 }
 
+/** The message as the client's gradient: a gradient, or an update of one local step on the whole batch (U = lr g). */
+function gradientOf(ctx: AttackContext): Float64Array {
+  const { protocol: p, net: { batch: B } } = ctx, proto = protocolOf(p.kind);
+  const why = 'linear-leakage reads an update as lr times the gradient, exact for one local step on the whole batch';
+  if (proto.localSteps && p.steps !== 1) throw protocolFieldError('steps', (f) => `${f} must be 1: ${why}, got ${p.steps}`);
+  if (proto.localSteps && (p.localBatch ?? B) !== B) throw protocolFieldError('localBatch', (f) => `${f} must be the batch size ${B}: ${why}, got ${p.localBatch}`);
+  return proto.gradientEstimate(ctx.observed, p, { alpha: ctx.alpha });
+}
+
 export function linearLeakage(ctx: AttackContext, labels: (g: ArrayLike<number>) => LabelChoice): AnalyticResult {
-  const { net, observed } = ctx, B = net.batch;
+  const { net } = ctx, B = net.batch, observed = gradientOf(ctx);
   const { weight, bias, label } = firstLinearLayer(net);
   const [rows, d] = weight.shape;
   const dW = (i: number) => observed.slice(weight.offset + i * d, weight.offset + (i + 1) * d);
