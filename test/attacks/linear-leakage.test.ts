@@ -2,6 +2,7 @@
 // separable inputs of a batch through a ReLU MLP with its usable rows reported, and one-line refusals of a model
 // whose first layer is no linear layer, of several local steps, of FedADMM's increments and of joint labels.
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { clientCase } from '../../src/case/client.js';
 import { reconstruct, type AttackerOptions } from '../../src/attacks/attacker.js';
@@ -38,6 +39,14 @@ test('B = 1 on an MLP: the input exactly (relative error ~1e-12, PSNR > 100 dB),
   assert.equal(a.layer, 'fc1');
   assert.ok(Number(a.usable_rows) > 20 && Number(a.usable_rows) <= 200, `usable rows ${a.usable_rows}`);
   assert.deepEqual([a.groups, a.used_rows], [1, a.usable_rows]);
+});
+
+test('an ONNX MLP (Flatten, Gemm, tanh): its Gemm is the first linear layer, every row gives the input exactly', () => {
+  const onnx = fileURLToPath(new URL('../../../test/data/fixtures/onnx/mlp_tanh_b3.onnx', import.meta.url));
+  const batch = { ...privateBatch(1), labels: [7], numClasses: 10 };
+  const r = reconstruct(clientCase({ ...SETUP, model: { model: onnx } }, batch).knowledge, OPTIONS);
+  assert.ok(relativeError(r.x, batch.images) < 1e-10, `relative error ${relativeError(r.x, batch.images)}`);
+  assert.deepEqual([r.analytic!.usable_rows, r.analytic!.groups], [32, 1], 'tanh zeroes no row');
 });
 
 test('an update of one local step (FedAvg, FedProx) reads as lr times the gradient: the same exact input', () => {
