@@ -1,4 +1,5 @@
-// linear-leakage (attacks/analytic/linear-leakage.ts) through the one pipeline: exact at B = 1 on an MLP, the
+// linear-leakage (attacks/analytic/linear-leakage.ts) through the one pipeline: exact at B = 1 on an MLP (zoo and ONNX),
+// least squares over every row under noise, the
 // separable inputs of a batch through a ReLU MLP with its usable rows reported, and one-line refusals of a model
 // whose first layer is no linear layer, of several local steps, of FedADMM's increments and of joint labels.
 import { test } from 'node:test';
@@ -6,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { clientCase } from '../../src/case/client.js';
 import { reconstruct, type AttackerOptions } from '../../src/attacks/attacker.js';
+import { firstLinearLayer } from '../../src/attacks/analytic/linear-leakage.js';
 import { runAttack } from '../../src/run/image-run.js';
 import { parseProtocol } from '../../src/fl/protocols/index.js';
 import { privateBatch, SETUP } from '../case/helpers.js';
@@ -39,6 +41,19 @@ test('B = 1 on an MLP: the input exactly (relative error ~1e-12, PSNR > 100 dB),
   assert.equal(a.layer, 'fc1');
   assert.ok(Number(a.usable_rows) > 20 && Number(a.usable_rows) <= 200, `usable rows ${a.usable_rows}`);
   assert.deepEqual([a.groups, a.used_rows], [1, a.usable_rows]);
+});
+
+test('B = 1 under Gaussian noise: every row in one least-squares estimate, closer than the best row alone', () => {
+  const batch = privateBatch(1);
+  const k = clientCase({ ...MLP, defense: { name: 'gaussian', strength: 1e-8, adaptive: false } }, batch).knowledge;
+  const r = reconstruct(k, OPTIONS);
+  const { weight, bias } = firstLinearLayer(k.net), d = 64;
+  const db = (i: number) => k.observed[bias.offset + i];
+  const top = [...Array(bias.size).keys()].reduce((b, i) => (Math.abs(db(i)) > Math.abs(db(b)) ? i : b), 0);
+  const row = k.observed.slice(weight.offset + top * d, weight.offset + (top + 1) * d).map((v) => v / db(top));
+  assert.deepEqual([r.analytic!.usable_rows, r.analytic!.groups, r.analytic!.used_rows], [200, 1, 200], 'noise leaves no row at zero');
+  const [all, one] = [relativeError(r.x, batch.images), relativeError(row, batch.images)];
+  assert.ok(all < one / 2 && all < 1e-2, `all rows ${all}, the best row ${one}`);
 });
 
 test('an ONNX MLP (Flatten, Gemm, tanh): its Gemm is the first linear layer, every row gives the input exactly', () => {

@@ -4,8 +4,9 @@
 //   x = dL/dW_i / dL/db_i   exactly.
 // A batch's gradient is the mean over its samples: a row's ratio is sum_s g_si x_s / sum_s g_si, one sample's input
 // only where that sample alone reached the row (a ReLU network), a mixture of the batch's inputs otherwise. Rows whose
-// ratios agree are grouped; the B largest groups (most rows) are the B inputs, each the |dL/db_i|-weighted mean of
-// its rows' ratios. The layer must read the network's input (flattened): the model's first parameterised layer.
+// ratios agree are grouped; the B largest groups (most rows) are the B inputs, each the least-squares x of its rows,
+// sum_i db_i dW_i / sum_i db_i^2 (their ratios weighted by db_i^2: noise-only rows count little). The layer must read
+// the network's input (flattened): the model's first parameterised layer.
 // An update of one local step on the whole batch (FedAvg, FedProx: U = lr g) reads as the gradient; more steps do not.
 // Deterministic: no dummies, iterations, restarts or seed.
 import type { BuiltNode } from '../../engine/graph.js';
@@ -44,20 +45,23 @@ function readsInput(nodes: readonly BuiltNode[], node: BuiltNode): boolean {
 
 interface Group {
   rows: number[];
-  /** sum over its rows of |db_i| * (dW_i / db_i) = sign(db_i) dW_i, and of |db_i|. */
+  /** sum over its rows of db_i^2 (dW_i / db_i) = db_i dW_i, and of db_i^2. */
   sum: Float64Array;
   weight: number;
 }
 
-/** The message's usable rows grouped by the input their ratio gives (rows in order of |dL/db_i|, largest first). */
-function groupRows(dW: (i: number) => Float64Array, db: Float64Array): { usable: number; groups: Group[] } {
+/**
+ * The message's usable rows grouped by the input their ratio gives (rows in order of |dL/db_i|, largest first); one
+ * sample's rows all give its input, so at B = 1 they are one group whatever noise a defense added.
+ */
+function groupRows(dW: (i: number) => Float64Array, db: Float64Array, B: number): { usable: number; groups: Group[] } {
   const largest = db.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
   const rows = [...db.keys()].filter((i) => Math.abs(db[i]) > USABLE * largest).sort((i, j) => Math.abs(db[j]) - Math.abs(db[i]));
   const groups: Group[] = [];
   for (const i of rows) {
     const ratio = dW(i).map((v) => v / db[i]);
-    const g = groups.find((c) => distance(ratio, c.sum, c.weight) < SAME_INPUT);
-    const w = Math.abs(db[i]);
+    const g = B === 1 ? groups[0] : groups.find((c) => distance(ratio, c.sum, c.weight) < SAME_INPUT);
+    const w = db[i] ** 2;
     if (g) {
       g.rows.push(i);
       g.weight += w;
@@ -93,7 +97,7 @@ export function linearLeakage(ctx: AttackContext, labels: (g: ArrayLike<number>)
   const [rows, d] = weight.shape;
   const dW = (i: number) => observed.slice(weight.offset + i * d, weight.offset + (i + 1) * d);
   const db = observed.slice(bias.offset, bias.offset + rows);
-  const { usable, groups } = groupRows(dW, db);
+  const { usable, groups } = groupRows(dW, db, B);
   if (usable === 0) throw new UserError(`linear-leakage: every bias gradient of ${label} is zero, no row gives the input`);
   // the B groups of the most rows (then the most weight); fewer groups than samples: the largest repeat
   const chosen = [...groups].sort((a, b) => b.rows.length - a.rows.length || b.weight - a.weight).slice(0, B);
