@@ -1,11 +1,13 @@
 // linear-leakage (attacks/analytic/linear-leakage.ts) through the one pipeline: exact at B = 1 on an MLP (zoo and ONNX),
-// least squares over every row under noise, the
-// separable inputs of a batch through a ReLU MLP with its usable rows reported, and one-line refusals of a model
-// whose first layer is no linear layer, of several local steps, of FedADMM's increments and of joint labels.
+// least squares over every row under noise, the separable inputs of a batch through a ReLU MLP with its usable rows
+// reported, and one-line refusals of a model whose first layer is no linear layer with a bias, of several local steps,
+// of FedADMM's increments and of joint labels.
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { clientCase } from '../../src/case/client.js';
+import { ReferenceKernels } from '../../src/engine/kernels.js';
+import { Network } from '../../src/engine/network.js';
 import { reconstruct, type AttackerOptions } from '../../src/attacks/attacker.js';
 import { firstLinearLayer } from '../../src/attacks/analytic/linear-leakage.js';
 import { runAttack } from '../../src/run/image-run.js';
@@ -90,9 +92,11 @@ test('a batch of 2 through a ReLU MLP: rows one sample alone reached recover bot
   assert.ok(r.objective < 1e-10, `residual of the used rows ${r.objective}`);
 });
 
-test('a model whose first layer is a convolution, several local steps, FedADMM and joint labels are refused in one line', () => {
+test('a model whose first layer is a convolution or has no bias, several local steps, FedADMM and joint labels are refused in one line', () => {
   const batch = privateBatch(1);
   throwsUser(() => reconstruct(clientCase(SETUP, batch).knowledge, OPTIONS), 'linear-leakage', /first layer is a fully connected layer with a bias.*\(conv2d\)/);
+  const noBias = new Network({ in_shape: [1, 8, 8], num_classes: 4, layers: [{ type: 'flatten' }, { type: 'linear', out: 8, bias: false }, { type: 'relu' }, { type: 'linear', out: 4 }] }, new ReferenceKernels('float64'), 1);
+  throwsUser(() => firstLinearLayer(noBias), 'linear-leakage', /with a bias.*\(linear\)$/);
   const knowing = (protocol: object) => clientCase({ ...MLP, protocol: parseProtocol(protocol as never) }, batch).knowledge;
   throwsUser(() => reconstruct(knowing({ kind: 'fedavg', steps: 3 }), OPTIONS), 'linear-leakage', /^protocol\.steps must be 1: .*one local step on the whole batch, got 3$/);
   throwsUser(() => reconstruct(knowing({ kind: 'fedadmm' }), OPTIONS), 'linear-leakage', /needs protocol fedsgd or fedavg or fedprox messages, got fedadmm/);

@@ -11,7 +11,7 @@
 // Deterministic: no dummies, iterations, restarts or seed.
 import type { BuiltNode } from '../../engine/graph.js';
 import type { ParamSlot } from '../../engine/layers/layer.js';
-import type { Network } from '../../engine/network.js';
+import type { AnyNetwork } from '../../engine/network.js';
 import { protocolFieldError, protocolOf } from '../../fl/protocols/index.js';
 import { FieldError, UserError } from '../../util/errors.js';
 import type { LabelChoice } from '../labels/choose.js';
@@ -23,7 +23,7 @@ const USABLE = 1e-10;
 const SAME_INPUT = 1e-6;
 
 /** The first layer's weight [rows, features] and bias [rows] when it is fully connected with a bias and reads the input. */
-export function firstLinearLayer(net: Network): { weight: ParamSlot; bias: ParamSlot; label: string } {
+export function firstLinearLayer(net: AnyNetwork): { weight: ParamSlot; bias: ParamSlot; label: string } {
   const node = net.nodes.find((n) => n.paramNames.length > 0);
   const slot = (name: string) => net.params.find((p) => p.name === name)!;
   const fits = node?.layer.kind === 'linear' && node.paramNames.length === 2 && node.layer.paramShapes[0].shape[1] === net.inputSize / net.batch && readsInput(net.nodes, node);
