@@ -1,5 +1,6 @@
 // Named attacks as presets of the one matching loop (docs/design.md, section 6): which message function the attacker
-// differentiates, what it matches that function against, and how the label is handled.
+// differentiates, what it matches that function against, and how the label is handled. An analytic attack
+// (attacks/analytic/) is a preset whose entry in ANALYTIC names its closed form; reconstruct runs it instead of the loop.
 import type { Network } from '../engine/network.js';
 import type { MessageFunction } from '../fl/message.js';
 import { PROTOCOL_LIST, protocolOf, protocolFieldError, type MessageKind, type Protocol, type ProtocolParams } from '../fl/protocols/index.js';
