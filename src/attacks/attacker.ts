@@ -5,11 +5,11 @@ import type { ServerKnowledge } from '../case/case.js';
 import { survivingMask, type DefenseSpec } from '../defenses/defense.js';
 import type { LineSearch } from '../optim/lbfgs.js';
 import { matchMessage, type MatchingOptions, type MatchingState } from './gradient-matching.js';
-import { preset, type AttackName, type PresetChoice } from './presets.js';
+import { analyticPreset, preset, type AnalyticResult, type AttackContext, type AttackName, type PresetChoice } from './presets.js';
 import type { LayerWeighting } from './objective.js';
 import { priorTargets } from './bn-prior.js';
 import type { LabelRequest } from './labels/choose.js';
-import { restartIdsOf, runRestarts, snapshotLimit, thinned } from './restarts.js';
+import { restartIdsOf, restartSeed, runRestarts, snapshotLimit, thinned } from './restarts.js';
 
 export interface AttackerOptions {
   attack: AttackName;
@@ -68,6 +68,8 @@ export interface Reconstruction {
   /** The restarts run, in order, and their final objectives. */
   restartIds: number[];
   restartObjectives: number[];
+  /** An analytic attack's findings (e.g. linear-leakage's usable rows); absent for the matching loop. */
+  analytic?: AnalyticResult['details'];
 }
 
 /** Called at every logged iteration of restart r; s.x is the dummy batch then (a view: copy it to keep it). */
@@ -76,10 +78,13 @@ export type OnLog = (s: MatchingState, restart: number) => void;
 /** The attack's restarts on what the server knows; `shouldStop` ends the current restart at its next log and skips the rest. */
 export function reconstruct(k: ServerKnowledge, o: AttackerOptions, onLog: OnLog = () => {}, shouldStop: () => boolean = () => false): Reconstruction {
   const bnPrior = o.bnPrior !== undefined ? { weight: o.bnPrior, targets: priorTargets(k.net, k.clientBuffers) } : undefined;
-  const { fn, target, options, labelMethod } = adaptTo(k.defense, preset(o.attack, {
+  const ctx: AttackContext = {
     net: k.net, theta: k.theta, protocol: k.protocol, alpha: k.alpha, observed: k.observed,
     tv: o.tv, bnPrior, layerWeighting: o.layerWeighting, labels: o.labels, knownLabels: k.labels,
-  }));
+  };
+  const analytic = analyticPreset(o.attack, ctx);
+  if (analytic) return analyticReconstruction(analytic, restartIdsOf(o), o.seed, onLog);
+  const { fn, target, options, labelMethod } = adaptTo(k.defense, preset(o.attack, ctx));
   const limit = snapshotLimit(k.net.inputSize);
   const runs = runRestarts(restartIdsOf(o), o.seed, (r, seed) => {
     const history: LoggedObjective[] = [];
@@ -102,6 +107,20 @@ export function reconstruct(k: ServerKnowledge, o: AttackerOptions, onLog: OnLog
     objective: result.objective, iterations: result.iterations, diverged: result.diverged, interrupted: runs.interrupted,
     evaluations: runs.evaluations, history, snapshots,
     restart: runs.restart, seed: runs.seed, restartIds: runs.restartIds, restartObjectives: runs.restartObjectives,
+  };
+}
+
+/**
+ * An analytic attack's result as restarts of zero iterations: it has no dummies, so every restart of `ids` is the same
+ * computation, run once and reported for each (the first kept); logged once.
+ */
+function analyticReconstruction(a: AnalyticResult, ids: number[], seed: number, onLog: OnLog): Reconstruction {
+  const at = { iteration: 0, evaluations: 0, objective: a.objective };
+  onLog({ ...at, x: a.x, labelLogits: null }, ids[0]);
+  return {
+    x: a.x, labels: a.labels, labelLogits: null, labelMethod: a.labelMethod, objective: a.objective, iterations: 0,
+    diverged: !Number.isFinite(a.objective), interrupted: false, evaluations: 0, history: [at], snapshots: [{ iteration: 0, image: Float64Array.from(a.x) }],
+    restart: ids[0], seed: restartSeed(seed, ids[0]), restartIds: ids, restartObjectives: ids.map(() => a.objective), analytic: a.details,
   };
 }
 

@@ -1,5 +1,6 @@
 // Named attacks as presets of the one matching loop (docs/design.md, section 6): which message function the attacker
-// differentiates, what it matches that function against, and how the label is handled.
+// differentiates, what it matches that function against, and how the label is handled. An analytic attack
+// (attacks/analytic/) is a preset whose entry in ANALYTIC names its closed form; reconstruct runs it instead of the loop.
 import type { Network } from '../engine/network.js';
 import type { MessageFunction } from '../fl/message.js';
 import { PROTOCOL_LIST, protocolOf, protocolFieldError, type MessageKind, type Protocol, type ProtocolParams } from '../fl/protocols/index.js';
@@ -9,8 +10,9 @@ import { chooseLabels, type LabelChoice, type LabelPlan, type LabelRequest } fro
 import { sumOfPriors, totalVariation } from './prior.js';
 import { layerWeights, type LayerWeighting } from './objective.js';
 import { batchNormPrior, type BatchStatistics } from './bn-prior.js';
+import { linearLeakage } from './analytic/linear-leakage.js';
 
-export const ATTACKS = ['dlg', 'idlg', 'ig', 'dlg-admm', 'idlg-admm', 'admm-aware', 'unrolled'] as const;
+export const ATTACKS = ['dlg', 'idlg', 'ig', 'dlg-admm', 'idlg-admm', 'admm-aware', 'unrolled', 'linear-leakage'] as const;
 type Preset = (typeof ATTACKS)[number];
 
 /**
@@ -24,14 +26,20 @@ export const ATTACK_NAMES = [...ATTACKS, ...(Object.keys(ATTACK_ALIASES) as (key
 
 const presetOf = (a: AttackName): Preset => (a in ATTACK_ALIASES ? ATTACK_ALIASES[a as keyof typeof ATTACK_ALIASES] : (a as Preset));
 
-/** The kind of message each attack consumes; the protocols that send it are the attack's (fl/protocols). */
-const CONSUMES: Record<Preset, MessageKind> = {
+/** The kind(s) of message each attack consumes; the protocols that send them are the attack's (fl/protocols). */
+const CONSUMES: Record<Preset, MessageKind | readonly MessageKind[]> = {
   dlg: 'gradient', idlg: 'gradient', ig: 'gradient', 'dlg-admm': 'increment', 'idlg-admm': 'increment', 'admm-aware': 'increment', unrolled: 'update',
+  'linear-leakage': ['gradient', 'update'], // an update of one local step is lr times the gradient
+};
+
+const consumed = (a: AttackName): readonly MessageKind[] => {
+  const c = CONSUMES[presetOf(a)];
+  return typeof c === 'string' ? [c] : c;
 };
 
 /** The protocols whose messages attack `a` consumes, the first being its default. */
 export function attackProtocols(a: AttackName): Protocol[] {
-  return PROTOCOL_LIST.filter((p) => p.sends === CONSUMES[presetOf(a)]);
+  return PROTOCOL_LIST.filter((p) => consumed(a).includes(p.sends));
 }
 
 /** The protocol an attack assumes when none is given. */
@@ -40,7 +48,7 @@ export function defaultProtocolOf(a: AttackName): Protocol {
 }
 
 export function consumes(a: AttackName, kind: string): boolean {
-  return protocolOf(kind).sends === CONSUMES[presetOf(a)];
+  return consumed(a).includes(protocolOf(kind).sends);
 }
 
 /** An attack on another protocol's messages is the user's error (one line). */
@@ -58,6 +66,7 @@ export const ATTACK_DESCRIPTIONS: Record<AttackName, string> = {
   'idlg-admm': 'iDLG-ADMM (the reproduction report\'s Algorithm 2): iDLG against -Delta/eta taken as a gradient',
   'admm-aware': 'matches the FedADMM increment through the unrolled client update (rho, eta, E, alpha known or rebuilt)',
   unrolled: `matches the update U = w_0 - w_E through the unrolled E local steps (${attackProtocols('unrolled').map((p) => p.name).join(', ')})`,
+  'linear-leakage': 'linear-layer leakage (Phong et al. 2018; Geiping et al. 2020, Prop. 1), analytic: x = dL/dW_i / dL/db_i of the first fully connected layer (an MLP), from a gradient or an update of one local step; deterministic, no iterations or restarts',
   'fedavg-unrolled': 'the old name of unrolled',
 };
 
@@ -107,7 +116,38 @@ const DEFAULT_LABELS: Record<Preset, LabelPlan> = {
   'idlg-admm': { mode: 'infer', method: 'idlg' },
   'admm-aware': { mode: 'infer-or-joint', method: 'idlg' },
   unrolled: { mode: 'infer-or-joint', method: 'idlg' },
+  'linear-leakage': { mode: 'infer', method: 'auto' },
 };
+
+/** What an analytic attack returns: its batch [B, C, H, W], its labels, its objective and what it found (e.g. usable rows). */
+export interface AnalyticResult {
+  x: Float64Array;
+  labels: number[];
+  labelMethod: LabelChoice['method'];
+  objective: number;
+  details: Record<string, number | string>;
+}
+
+/** An analytic attack: a closed form on the message in place of the matching loop (attacks/analytic/); `labels` reads a gradient. */
+export type AnalyticAttack = (ctx: AttackContext, labels: (g: ArrayLike<number>) => LabelChoice) => AnalyticResult;
+
+/** The analytic presets, by name: the rest run the matching loop. */
+const ANALYTIC: Partial<Record<Preset, AnalyticAttack>> = { 'linear-leakage': linearLeakage };
+
+/** Attack `name`'s analytic result on ctx (its protocol checked), or null for a preset of the matching loop. */
+export function analyticPreset(name: AttackName, ctx: AttackContext): AnalyticResult | null {
+  const run = ANALYTIC[presetOf(name)];
+  if (!run) return null;
+  checkAttackProtocol(name, ctx.protocol);
+  return run(ctx, (g) => labelsFor(name, ctx, g));
+}
+
+/** Labels from a gradient(-like) message g, by the preset's default plan unless --labels says otherwise. */
+function labelsFor(name: AttackName, ctx: AttackContext, g: ArrayLike<number>): LabelChoice {
+  return chooseLabels(ctx.labels ?? DEFAULT_LABELS[presetOf(name)], {
+    params: ctx.net.params, numClasses: ctx.net.numClasses, theta: ctx.theta, gradient: g, batch: ctx.net.batch,
+  }, ctx.knownLabels ?? []);
+}
 
 const LBFGS = { objective: 'l2', optimizer: 'lbfgs', lr: 1 } as const;
 const IG = { objective: 'cosine', optimizer: 'adam', lr: 0.1, signed: true, box: [0, 1] as [number, number], lrDecayAt: [3 / 8, 5 / 8, 7 / 8] } as const;
@@ -116,10 +156,7 @@ export function preset(name: AttackName, ctx: AttackContext): PresetChoice {
   const { net, theta, protocol: p, alpha, observed } = ctx;
   checkAttackProtocol(name, p);
   const gradientAt = () => gradientMessage(net, theta);
-  // labels from a gradient(-like) message g, by the preset's default plan unless --labels says otherwise
-  const labels = (g: ArrayLike<number>): LabelChoice => chooseLabels(ctx.labels ?? DEFAULT_LABELS[presetOf(name)], {
-    params: net.params, numClasses: net.numClasses, theta, gradient: g, batch: net.batch,
-  }, ctx.knownLabels ?? []);
+  const labels = (g: ArrayLike<number>): LabelChoice => labelsFor(name, ctx, g);
   switch (presetOf(name)) {
     case 'dlg':
     case 'idlg':
@@ -142,6 +179,8 @@ export function preset(name: AttackName, ctx: AttackContext): PresetChoice {
       const proto = protocolOf(p.kind), state = { alpha };
       return matching(proto.messageFunction(net, theta, p, state), observed, labels(proto.gradientEstimate(observed, p, state)));
     }
+    case 'linear-leakage':
+      throw new Error(`${name} is analytic: no matching loop (analyticPreset runs it)`);
   }
 }
 
