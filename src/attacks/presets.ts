@@ -1,16 +1,18 @@
 // Named attacks as presets of the one matching loop (docs/design.md, section 6): which message function the attacker
 // differentiates, what it matches that function against, and how the label is handled. An analytic attack
 // (attacks/analytic/) is a preset whose entry in ANALYTIC names its closed form; reconstruct runs it instead of the loop.
-import type { Network } from '../engine/network.js';
 import type { MessageFunction } from '../fl/message.js';
 import { PROTOCOL_LIST, protocolOf, protocolFieldError, type MessageKind, type Protocol, type ProtocolParams } from '../fl/protocols/index.js';
 import { gradientMessage } from '../fl/protocols/fedsgd.js';
 import type { MatchingOptions } from './gradient-matching.js';
-import { chooseLabels, type LabelChoice, type LabelPlan, type LabelRequest } from './labels/choose.js';
+import { chooseLabels, type LabelChoice, type LabelPlan } from './labels/choose.js';
 import { sumOfPriors, totalVariation } from './prior.js';
-import { layerWeights, type LayerWeighting } from './objective.js';
-import { batchNormPrior, type BatchStatistics } from './bn-prior.js';
+import { layerWeights } from './objective.js';
+import { batchNormPrior } from './bn-prior.js';
 import { linearLeakage } from './analytic/linear-leakage.js';
+import type { AnalyticAttack, AnalyticResult, AttackContext } from './attack-context.js';
+
+export type { AnalyticAttack, AnalyticResult, AttackContext } from './attack-context.js';
 
 export const ATTACKS = ['dlg', 'idlg', 'ig', 'dlg-admm', 'idlg-admm', 'admm-aware', 'unrolled', 'linear-leakage'] as const;
 type Preset = (typeof ATTACKS)[number];
@@ -70,24 +72,6 @@ export const ATTACK_DESCRIPTIONS: Record<AttackName, string> = {
   'fedavg-unrolled': 'the old name of unrolled',
 };
 
-/** What the attacker knows: the model, the global weights, the protocol, the client's dual, the message. */
-export interface AttackContext {
-  net: Network;
-  theta: Float64Array;
-  protocol: ProtocolParams;
-  alpha: Float64Array | null;
-  observed: Float64Array;
-  /** Weight of the total-variation prior (ig). */
-  tv?: number;
-  /** How the cosine weighs the layers' gradients (ig; default equal). */
-  layerWeighting?: LayerWeighting;
-  /** The BatchNorm-statistics prior (ig): the client's batch statistics the server knows, and its weight. */
-  bnPrior?: { targets: BatchStatistics[]; weight: number };
-  /** The label request; absent: the preset's default (DEFAULT_LABELS). */
-  labels?: LabelRequest;
-  /** The client's labels, when the server knows them (ServerKnowledge.labels): what labels mode 'known' uses. */
-  knownLabels?: readonly number[];
-}
 
 /** Inverting Gradients' default TV weight for 32x32 images (its CIFAR experiments). */
 export const DEFAULT_TV = 1e-4;
@@ -119,20 +103,13 @@ const DEFAULT_LABELS: Record<Preset, LabelPlan> = {
   'linear-leakage': { mode: 'infer', method: 'auto' },
 };
 
-/** What an analytic attack returns: its batch [B, C, H, W], its labels, its objective and what it found (e.g. usable rows). */
-export interface AnalyticResult {
-  x: Float64Array;
-  labels: number[];
-  labelMethod: LabelChoice['method'];
-  objective: number;
-  details: Record<string, number | string>;
-}
-
-/** An analytic attack: a closed form on the message in place of the matching loop (attacks/analytic/); `labels` reads a gradient. */
-export type AnalyticAttack = (ctx: AttackContext, labels: (g: ArrayLike<number>) => LabelChoice) => AnalyticResult;
-
 /** The analytic presets, by name: the rest run the matching loop. */
 const ANALYTIC: Partial<Record<Preset, AnalyticAttack>> = { 'linear-leakage': linearLeakage };
+
+/** Whether attack `name` is a closed form (no optimisation: no iterations, restarts, dummy seed or line search). */
+export function isAnalyticAttack(name: string): boolean {
+  return (ATTACK_NAMES as readonly string[]).includes(name) && ANALYTIC[presetOf(name as AttackName)] !== undefined;
+}
 
 /** Attack `name`'s analytic result on ctx (its protocol checked), or null for a preset of the matching loop. */
 export function analyticPreset(name: AttackName, ctx: AttackContext): AnalyticResult | null {

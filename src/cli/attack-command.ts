@@ -20,7 +20,7 @@ import { TEXT_ATTACK_DESCRIPTIONS, TEXT_ATTACKS } from '../text/text-attacks.js'
 import { isTextRun, textAttackFromFlags } from './text-attack.js';
 import { imageAttackFromFlags } from './image-attack.js';
 import { attackToDir, defaultThreads } from './run-attack.js';
-import { rejectOtherAttacksFlags } from './attack-flags.js';
+import { rejectOptimisationFlags, rejectOtherAttacksFlags } from './attack-flags.js';
 import { TEXT_DATASETS } from '../text/registry.js';
 import { DEFAULT_MODEL_SEED } from '../models/init.js';
 
@@ -78,6 +78,7 @@ export function attackCommand(): Command {
     const parse = isTextRun(o) ? textAttackFromFlags : imageAttackFromFlags;
     const { job, out, label, describe } = await parse(cmd, o);
     rejectOtherAttacksFlags(job.cfg.attack, o);
+    rejectOptimisationFlags(job.cfg.attack, (key) => cmd.getOptionValueSource(key) === 'cli');
     const { metrics: m } = await attackToDir(job, out, label, o.threads ?? defaultThreads());
     if (o.json) console.log(JSON.stringify({ ...m, out }));
     else for (const line of describe(m)) console.log(line);

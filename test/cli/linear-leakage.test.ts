@@ -2,10 +2,10 @@
 // and refused in one line (exit 2) on LeNet (a convolution first), on FedAvg's several local steps and on FedADMM.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { attackRejects, gradleak } from './helpers.js';
+import { gradleak } from './helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'gradleak-linear-'));
 
@@ -19,10 +19,19 @@ test('linear-leakage on an MLP recovers MNIST test image 1 exactly, with no iter
   assert.ok(j.objective < 1e-10, `residual ${j.objective}`);
 });
 
-test('linear-leakage refuses LeNet, FedAvg with several local steps and FedADMM in one line', () => {
-  attackRejects([
+test('linear-leakage refuses LeNet, FedAvg with several local steps, FedADMM and optimisation flags in one line', () => {
+  const out = join(tmp, 'refused');
+  for (const [args, re] of [
     [['--attack', 'linear-leakage'], /linear-leakage needs a model whose first layer is a fully connected layer with a bias/],
     [['--attack', 'linear-leakage', '--model', 'mlp', '--protocol', 'fedavg', '--local-steps', '3'], /--local-steps must be 1: linear-leakage reads an update as lr times the gradient/],
     [['--attack', 'linear-leakage', '--model', 'mlp', '--protocol', 'fedadmm'], /attack linear-leakage needs --protocol fedsgd or fedavg or fedprox messages, got fedadmm/],
-  ], join(tmp, 'refused'));
+    // a closed form has no optimisation: its flags would be silently ignored
+    [['--attack', 'linear-leakage', '--model', 'mlp', '--iterations', '50', '--restarts', '2'], /--iterations, --restarts: --attack linear-leakage is analytic/],
+  ] as [string[], RegExp][]) {
+    const r = gradleak(['attack', ...args, '--out', out]);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, re);
+    assert.ok(!existsSync(out));
+  }
 });

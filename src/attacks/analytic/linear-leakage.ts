@@ -15,7 +15,7 @@ import type { AnyNetwork } from '../../engine/network.js';
 import { protocolFieldError, protocolOf } from '../../fl/protocols/index.js';
 import { FieldError, UserError } from '../../util/errors.js';
 import type { LabelChoice } from '../labels/choose.js';
-import type { AnalyticResult, AttackContext } from '../presets.js';
+import type { AnalyticResult, AttackContext } from '../attack-context.js';
 
 /** A row is usable when |dL/db_i| exceeds this fraction of the largest (ReLU's inactive rows are exactly 0). */
 const USABLE = 1e-10;
