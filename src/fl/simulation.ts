@@ -13,7 +13,7 @@
 import { UserError } from '../util/errors.js';
 import { Prng } from '../util/prng.js';
 import { initWeights, type InitName } from '../models/init.js';
-import { createNetwork } from '../engine/backend.js';
+import { createNetwork, DEFAULT_ENGINE } from '../engine/backend.js';
 import type { Network } from '../engine/network.js';
 import { withBnMode, type ModelActivation, type ModelSpec } from '../engine/graph.js';
 import { lenet } from '../models/lenet.js';
@@ -24,7 +24,6 @@ import { parseProtocol, protocolOf, type ClientState, type ProtocolParams } from
 import { partitionDirichlet, partitionIid, sampleWithoutReplacement } from './partition.js';
 import type { MessageFile } from './message-file.js';
 import { applyDefense, NO_DEFENSE, type DefenseSpec } from '../defenses/defense.js';
-import { DEFAULT_ENGINE } from '../engine/backend.js';
 
 export const PARTITIONS = ['iid', 'dirichlet'] as const;
 export type PartitionName = (typeof PARTITIONS)[number];
