@@ -46,7 +46,7 @@ test('the page\'s modules import no Node built-in (node:fs, ...) and no package 
   const { files, bad } = pageGraph();
   const reached = [...files].map((f) => relative(ROOT, f));
   // the walk does reach the library: the attack, the engine and its WebAssembly kernels, the report files
-  for (const f of ['src/attacks/run.ts', 'src/engine/wasm-kernels.ts', 'web/src/kernel-bytes.ts', 'src/models/load.ts', 'src/report/png-encode.ts']) {
+  for (const f of ['src/run/image-run.ts', 'src/engine/wasm-kernels.ts', 'web/src/kernel-bytes.ts', 'src/models/load.ts', 'src/report/png-encode.ts']) {
     assert.ok(reached.includes(f), `${f} not reached from the page`);
   }
   assert.ok(!reached.includes('src/engine/kernel-bytes.ts') && !reached.includes('src/models/model-files.ts'), 'the Node side of #kernel-bytes / #model-files is reached');
