@@ -1,11 +1,12 @@
-// The grid of `gradleak bench --batches` and one of its settings run on both sides: gradleak (in process) and
-// PyTorch (bench/torch_batch.py) attack the same client batch with the same weights, written once by gradleak.
+// The grid of `gradleak bench --batches` and one of its settings run on both sides: gradleak (attack jobs, run by the
+// bench's driver) and PyTorch (bench/torch_batch.py) attack the same client batch with the same weights, written
+// once by gradleak.
 //   dlg       DLG, joint soft labels, L-BFGS lr 1; run with 3 dummy seeds: the first alone is "dlg", the one of
 //             the 3 with the lowest final objective is "dlg + restarts 3" (gradleak's --restarts rule)
 //   ig        Inverting Gradients (gradleak's ig preset), one dummy seed; labels inferred by gradleak's default
 //             (iDLG at B = 1, iLRG at B > 1, joint when inference does not apply), the same labels given to PyTorch
 import { join } from 'node:path';
-import { batchOf, type PrivateBatch } from '../run/image-run.js';
+import { batchOf, type AttackOutcome, type PrivateBatch } from '../run/image-run.js';
 import { restartSeed } from '../attacks/restarts.js';
 import { DEFAULT_TV } from '../attacks/presets.js';
 import { createNetwork, DEFAULT_ENGINE } from '../engine/backend.js';
@@ -13,7 +14,8 @@ import { writeSafetensorsMessage, writeTruth } from '../fl/safetensors-message.j
 import { loadWeights, resolveModel, type ModelChoice } from '../models/load.js';
 import { openMnist } from '../data/mnist.js';
 import type { LabelRequest } from '../attacks/labels/choose.js';
-import { benchAttack } from './gradleak-bench.js';
+import type { ImageAttackJob } from '../run/attack-job.js';
+import { DEFAULT_PROTOCOL } from '../fl/protocols/index.js';
 import { bestOf, fromOutcome, scoreReconstruction, type BatchRun } from './batch-score.js';
 import { runTorchBatch } from './torch-batch.js';
 import { CIFAR_SHAPE, cifarShaped } from './cifar-shaped.js';
@@ -47,6 +49,8 @@ export interface RunOptions {
   /** null: PyTorch is not run. */
   python: string | null;
   log: (s: string) => void;
+  /** Runs gradleak's attack jobs (the bench's driver: cli/job-lanes.ts), outcomes in job order. */
+  runJobs: (jobs: ImageAttackJob[]) => Promise<AttackOutcome[]>;
 }
 
 export async function privateBatch(s: GridSetting, j: number): Promise<PrivateBatch> {
@@ -83,7 +87,15 @@ export async function runSetting(s: GridSetting, o: RunOptions): Promise<{ gradl
     // restart r of seed 0 is gradleak's --restarts dummy seed restartSeed(0, r): the same runs as --restarts 3
     // DLG as the paper (and PyTorch's side) runs it: labels optimised jointly, also where gradleak's default infers them
     const plan: LabelRequest | undefined = s.attack === 'dlg' ? { mode: 'joint', method: 'auto' } : undefined;
-    const outcomes = seeds.map((r) => benchAttack(s.attack, batch, restartSeed(0, r), { engine: DEFAULT_ENGINE, iterations: o.iterations, weightsFile: weights, model, labels: plan }).metrics);
+    const jobs = seeds.map((r): ImageAttackJob => ({
+      modality: 'image', batch, message: null,
+      cfg: {
+        dataset: s.data, split: 'test', index: batch.indices[0], indices: batch.indices, weightsFile: weights, model,
+        attack: s.attack, iterations: o.iterations, seed: restartSeed(0, r), logEvery: Math.max(1, Math.floor(o.iterations / 10)),
+        modelSeed: DEFAULT_MODEL_SEED, engine: DEFAULT_ENGINE, restarts: 1, protocol: DEFAULT_PROTOCOL, ...(plan ? { labels: plan } : {}),
+      },
+    }));
+    const outcomes = (await o.runJobs(jobs)).map((x) => x.metrics);
     const mine = outcomes.map(fromOutcome);
     collect(ours, s, mine);
     if (!o.python || !theirs) continue;

@@ -1,10 +1,16 @@
 // `gradleak bench --batches`: the batch grid (bench/batch-grid.ts) with PyTorch's column next to gradleak's,
-// measured in the same run; without PyTorch, gradleak's columns only and a note saying why.
+// measured in the same run; gradleak's attacks are jobs on the bench's one driver (job-lanes.ts, as bench --text's).
+// Without PyTorch, gradleak's columns only and a note saying why.
 import { GRID, runSetting, type GridSetting } from '../bench/batch-grid.js';
 import { summarise, type CellSummary } from '../bench/batch-score.js';
 import { SUCCESS_MSE } from '../metrics/success.js';
 import { psnr } from '../metrics/image.js';
 import { formatTable } from './table.js';
+import { runJobLanes } from './job-lanes.js';
+import { stopFlag } from './interruptible.js';
+import { UserError } from '../util/errors.js';
+import type { ImageAttackJob } from '../run/attack-job.js';
+import type { AttackOutcome } from '../run/image-run.js';
 
 export interface BatchesOptions {
   iterations: number;
@@ -17,8 +23,15 @@ const DATA: Record<GridSetting['data'], string> = { mnist: 'MNIST', 'mnist-cifar
 
 export async function batchesTable(o: BatchesOptions, torchWhyNot: string | null, log: (s: string) => void) {
   const rows: string[][] = [], out: unknown[] = [];
+  // gradleak's attacks on the bench's driver, one thread (PyTorch runs one thread too)
+  const stop = stopFlag();
+  const runJobs = async (jobs: ImageAttackJob[]) => {
+    const outcomes = await runJobLanes(jobs, 1, stop);
+    if (outcomes.some((x) => x === null)) throw new UserError('bench --batches interrupted');
+    return outcomes as AttackOutcome[];
+  };
   for (const s of GRID) {
-    const r = await runSetting(s, { iterations: o.iterations, batches: o.batches, dir: o.dir, python: torchWhyNot ? null : o.python, log });
+    const r = await runSetting(s, { iterations: o.iterations, batches: o.batches, dir: o.dir, python: torchWhyNot ? null : o.python, log, runJobs });
     for (const [attack, runs] of Object.entries(r.gradleak)) {
       const ours = summarise(runs), theirs = r.torch ? summarise(r.torch[attack]) : null;
       const model = s.model === 'resnet20' ? `resnet20 width ${s.width}` : s.model;

@@ -7,8 +7,7 @@ import { NO_DEFENSE } from '../defenses/defense.js';
 import { DEFAULT_PROTOCOL } from '../fl/protocols/index.js';
 import { TINY_GPT_FILE } from '../models/tiny-gpt.js';
 import { TAG_LR, type TextAttackName } from '../text/text-attacks.js';
-import type { TextBatch } from '../text/text-case.js';
-import type { Decode, TextOutcome, TextRunConfig } from '../run/text-run.js';
+import type { Decode, TextRunConfig } from '../run/text-run.js';
 import { decodeIds } from '../text/vocabulary.js';
 import { UserError } from '../util/errors.js';
 import {
@@ -16,10 +15,10 @@ import {
 } from '../bench/text-bench.js';
 import { runTorchTextTag } from '../bench/torch-text-tag.js';
 import { DEFAULT_DTYPE, DEFAULT_ENGINE } from '../engine/backend.js';
-import { listenForInterrupt, runInterruptible, stopFlag } from './interruptible.js';
+import { listenForInterrupt, stopFlag } from './interruptible.js';
 import { formatTable } from './table.js';
-import type { AttackWorkerData } from './attack-worker.js';
-import type { RunProgress } from '../run/attack-job.js';
+import type { TextAttackJob } from '../run/attack-job.js';
+import { runJobLanes } from './job-lanes.js';
 
 /** The dummies' seed of every attack, gradleak's and PyTorch's. */
 const SEED = 0;
@@ -100,40 +99,20 @@ export async function runTextBench(plan: TextBenchPlan, o: { threads: number; to
   }
 }
 
-/** One gradleak attack on one batch. */
-interface Job {
-  attack: TextAttackName;
-  batch: TextBatch;
-  /** "case j/n" of its batch size. */
-  label: string;
-}
-
-/** Every attack on every batch, `threads` at a time; after an interrupt, no new attack starts and the unfinished ones are left out. */
+/** Every attack on every batch, as text attack jobs on the bench's lanes (job-lanes.ts); rows of the finished ones. */
 async function gradleakSide(plan: TextBenchPlan, threads: number, stop: Int32Array, log: (s: string) => void): Promise<{ rows: TextBenchRow[] }> {
-  const jobs: Job[] = plan.batches.flatMap(({ cases }) => plan.attacks.flatMap((attack) => cases.map((batch, j) => ({ attack, batch, label: `case ${j + 1}/${cases.length}` }))));
-  const rows: (TextBenchRow | null)[] = new Array(jobs.length).fill(null);
-  let next = 0, failed = false;
-  const lane = async () => {
-    while (next < jobs.length && !failed && Atomics.load(stop, 0) === 0) {
-      const k = next++, { attack, batch, label } = jobs[k];
-      const iterations = plan.iterations[attack];
-      // FedSGD, no defense, one restart; about 20 logged iterations (where an interrupt is noticed)
-      const cfg: TextRunConfig = {
-        attack, iterations, seed: SEED, logEvery: Math.max(1, Math.ceil(iterations / 20)), restarts: 1, model: 'tiny-gpt',
-        protocol: DEFAULT_PROTOCOL, defense: NO_DEFENSE, engine: DEFAULT_ENGINE,
-      };
-      const { metrics: m } = await runInterruptible<AttackWorkerData, RunProgress, TextOutcome>(new URL('./attack-worker.js', import.meta.url), { job: { modality: 'text', cfg, batch }, stop }, () => {})
-        .catch((e) => {
-          failed = true; // the other lanes start nothing more
-          throw e;
-        });
-      if (m.interrupted) return;
-      rows[k] = gradleakRow(m);
-      log(`[text] ${attack} B=${m.batch_size} ${label}: ${line(rows[k]!)}`);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(threads, jobs.length) }, lane));
-  return { rows: rows.filter((r): r is TextBenchRow => r !== null) };
+  const cases = plan.batches.flatMap(({ cases }) => plan.attacks.flatMap((attack) => cases.map((batch, j) => ({ attack, batch, label: `case ${j + 1}/${cases.length}` }))));
+  const jobs: TextAttackJob[] = cases.map(({ attack, batch }) => {
+    const iterations = plan.iterations[attack];
+    // FedSGD, no defense, one restart; about 20 logged iterations (where an interrupt is noticed)
+    const cfg: TextRunConfig = {
+      attack, iterations, seed: SEED, logEvery: Math.max(1, Math.ceil(iterations / 20)), restarts: 1, model: 'tiny-gpt',
+      protocol: DEFAULT_PROTOCOL, defense: NO_DEFENSE, engine: DEFAULT_ENGINE,
+    };
+    return { modality: 'text', cfg, batch };
+  });
+  const outcomes = await runJobLanes(jobs, threads, stop, (k, { metrics: m }) => log(`[text] ${m.attack} B=${m.batch_size} ${cases[k].label}: ${line(gradleakRow(m))}`));
+  return { rows: outcomes.filter((o) => o !== null).map((o) => gradleakRow(o.metrics)) };
 }
 
 /** PyTorch's rows, 'ran' or why there are none, and an unexpected failure to throw later. */
