@@ -14,10 +14,11 @@ import type { TextAttackJob } from '../run/attack-job.js';
 import { protocolFromFlags } from './protocol-options.js';
 import { batchIndices, type BatchFlags } from './batch-indices.js';
 import type { ParsedAttack } from './parsed-attack.js';
+import { isTextDataset } from '../text/registry.js';
 
 /** Whether a command line asks for a text attack: a text attack, the text dataset, tiny-gpt, or sentences given by hand. */
 export function isTextRun(o: { attack: string; dataset: string; model?: string; sentence?: string[]; tokens?: number[][] }): boolean {
-  return isTextAttack(o.attack) || o.dataset === 'text' || o.model === 'tiny-gpt' || o.sentence !== undefined || o.tokens !== undefined;
+  return isTextAttack(o.attack) || isTextDataset(o.dataset) || o.model === 'tiny-gpt' || o.sentence !== undefined || o.tokens !== undefined;
 }
 
 /** Image-only flags a text attack would ignore: given, they are errors. */

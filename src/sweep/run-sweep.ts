@@ -13,6 +13,7 @@ import { jobKey, type ImageJob, type ResultOf, type SweepJob, type SweepResult, 
 import { ResultsLog } from './results-log.js';
 import { TEXT_MODEL } from './text-config.js';
 import { TEXT_ITERATIONS } from '../text/text-attacks.js';
+import { isTextDataset } from '../text/registry.js';
 
 /**
  * Runs `jobs` (all distinct, none finished yet) and calls `onResult` on the main thread for each finished
@@ -78,7 +79,7 @@ export function expandGrid(c: ImageSweepConfig): ImageJob[];
 export function expandGrid(c: TextSweepConfig): TextJob[];
 export function expandGrid(c: SweepConfig): SweepJob[];
 export function expandGrid(c: SweepConfig): SweepJob[] {
-  const jobs: SweepJob[] = c.dataset === 'text' ? textJobs(c) : imageJobs(c);
+  const jobs: SweepJob[] = isTextDataset(c.dataset) ? textJobs(c as TextSweepConfig) : imageJobs(c as ImageSweepConfig);
   const keys = new Set(jobs.map(jobKey));
   if (keys.size !== jobs.length) throw new Error(`internal: ${jobs.length - keys.size} grid jobs share a key`);
   return jobs;

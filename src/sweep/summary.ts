@@ -3,7 +3,7 @@
 import { modelLabel } from './config.js';
 import { SUCCESS_MSE } from '../metrics/success.js';
 import { mean, median } from '../util/stats.js';
-import { isTextJob, type ImageResult, type SweepJob, type SweepResult } from './job.js';
+import { type ImageResult, type SweepJob, type SweepResult } from './job.js';
 import { protocolOf, type ProtocolParams } from '../fl/protocols/index.js';
 import type { DefenseSpec } from '../defenses/defense.js';
 
@@ -42,7 +42,7 @@ export function defenseLabel(d: DefenseSpec): string {
 function cellHead(j: SweepJob): CellHead {
   // a strong-Wolfe run is its own line in tables and plots: 'dlg+wolfe'
   // and so is each model other than lenet: 'dlg@resnet20-w8' (text jobs all run on tiny-gpt)
-  const model = !isTextJob(j) && j.model ? `@${modelLabel(j.model)}` : '';
+  const model = 'model' in j && j.model ? `@${modelLabel(j.model)}` : '';
   return { attack: j.attack + (j.lineSearch === 'strong-wolfe' ? '+wolfe' : '') + model, protocol: protocolLabel(j.protocol), defense: defenseLabel(j.defense), strength: j.defense.strength, restarts: j.restarts };
 }
 
