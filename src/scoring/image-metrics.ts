@@ -37,6 +37,8 @@ export interface AttackMetrics extends RunMetrics {
   label_inferred: boolean;
   /** the label-inference method that ran (idlg, llg, bias-corrected, ilrg), or known, or joint */
   label_method: LabelChoice['method'];
+  /** An analytic attack's findings (e.g. linear-leakage's layer, usable rows, groups); absent for the matching loop. */
+  analytic?: Record<string, number | string>;
 }
 
 /** What scoring reads of an image attacker's reconstruction (attacks/attacker.ts Reconstruction). */
@@ -45,6 +47,7 @@ export interface ImageReconstruction extends RunSummary {
   x: Float64Array;
   labels: number[];
   labelMethod: LabelChoice['method'];
+  analytic?: Record<string, number | string>;
 }
 
 /** The metrics of reconstruction `r`, whose last logged iteration scored `last` (its matching order). */
@@ -75,6 +78,7 @@ export function attackMetrics(
     label_correct: known && predicted.every((p, i) => p === labels[i]),
     label_inferred: r.labelMethod !== 'joint' && r.labelMethod !== 'known',
     label_method: r.labelMethod,
+    ...(r.analytic ? { analytic: r.analytic } : {}),
   };
 }
 

@@ -47,6 +47,7 @@ export const IMAGE_METRICS = z.strictObject({
   label_correct: z.boolean(),
   label_inferred: z.boolean(),
   label_method: z.string(),
+  analytic: z.record(z.string(), z.union([z.number(), z.string()])).optional(),
 });
 
 const unit = z.number().min(0).max(1);

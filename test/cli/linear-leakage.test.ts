@@ -2,7 +2,8 @@
 // and refused in one line (exit 2) on LeNet (a convolution first), on FedAvg's several local steps and on FedADMM.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { checkMetricsJson } from '../../src/scoring/metrics-schema.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gradleak } from './helpers.js';
@@ -17,6 +18,9 @@ test('linear-leakage on an MLP recovers MNIST test image 1 exactly, with no iter
   assert.deepEqual([j.attack, j.iterations, j.evaluations, j.label_true, j.label_pred, j.label_method], ['linear-leakage', 0, 0, 2, 2, 'idlg']);
   assert.ok(j.psnr > 100, `psnr ${j.psnr}`);
   assert.ok(j.objective < 1e-10, `residual ${j.objective}`);
+  // what the closed form found is in metrics.json, which the one schema accepts
+  const m = checkMetricsJson(JSON.parse(readFileSync(join(tmp, 'a', 'metrics.json'), 'utf8')));
+  assert.ok(m.modality === 'image' && m.analytic !== undefined && Number(m.analytic.usable_rows) > 0, JSON.stringify(m.modality === 'image' && m.analytic));
 });
 
 test('linear-leakage refuses LeNet, FedAvg with several local steps, FedADMM and optimisation flags in one line', () => {
