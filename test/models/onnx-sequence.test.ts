@@ -96,6 +96,21 @@ function edited(edit: (g: InstanceType<typeof onnx.GraphProto>) => void): Uint8A
 }
 const nodeOf = (g: InstanceType<typeof onnx.GraphProto>, op: string) => g.node.find((n) => n.opType === op)!;
 
+test('a float32 export\'s GELU (Div by sqrt(2) stored as a float32 constant) is a gelu, as the float64 one is', () => {
+  const float32 = edited((g) => {
+    for (const div of g.node.filter((n) => n.opType === 'Div' && n.name!.includes('gelu'))) {
+      const constant = g.node.find((n) => n.output?.includes(div.input![1]))!.attribute![0].t!;
+      const raw = new Uint8Array(4);
+      new DataView(raw.buffer).setFloat32(0, Math.SQRT2, true); // what torch.onnx.export writes for a float32 model
+      constant.dataType = onnx.TensorProto.DataType.FLOAT;
+      constant.rawData = raw;
+    }
+  });
+  const m = importOnnxGraph(float32, 'gelu32.onnx');
+  assert.equal(layer(m.spec.layers, 'gelu').length, 2);
+  assert.equal(m.spec.layers.filter((l) => l.type === 'scale').length, 2, 'only the attention scales remain');
+});
+
 test('importOnnx GPT: what the engine cannot represent is one line naming the op and the node', () => {
   const cases: [string, (g: InstanceType<typeof onnx.GraphProto>) => void, RegExp][] = [
     ['sin.onnx', (g) => (nodeOf(g, 'Erf').opType = 'Sin'), /^sin\.onnx: unsupported ONNX op 'Sin' \(node '\/h\.0\/mlp\/gelu\/Erf'\)$/],
