@@ -9,6 +9,8 @@ export interface BatchFlags {
   indices?: number[];
   index: number;
   batchSize?: number;
+  /** --index was given on the command line (not its default): with --indices it would be ignored. */
+  indexGiven?: boolean;
 }
 
 /**
@@ -16,6 +18,7 @@ export interface BatchFlags {
  * the dataset's, checked; otherwise the dataset checks them when it is opened.
  */
 export function batchIndices(o: BatchFlags, noun: string, size?: { dataset: string; count: number }): number[] {
+  if (o.indices && o.indexGiven) throw new UserError(`--index ${o.index} and --indices ${o.indices.join(',')}: give one (--indices lists the whole batch)`);
   if (o.indices && o.batchSize && o.batchSize !== o.indices.length) throw new UserError(`--batch-size ${o.batchSize} and --indices (${o.indices.length} ${noun}) disagree`);
   const list = o.indices ?? Array.from({ length: o.batchSize ?? 1 }, (_, i) => o.index + i);
   if (list.length > MAX_BATCH) throw new UserError(`a batch of ${list.length} ${noun}: at most ${MAX_BATCH}`);

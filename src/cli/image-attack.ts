@@ -21,7 +21,7 @@ import { isScored } from '../scoring/image-metrics.js';
 import type { AttackRun } from '../run/run-source.js';
 import { DEFAULT_IMAGE_SHAPE } from '../data/open.js';
 import { datasetName, openFromFlags, type DataFlags } from './data-options.js';
-import { batchIndices } from './batch-indices.js';
+import { batchIndices, type BatchFlags } from './batch-indices.js';
 import type { ParsedAttack } from './parsed-attack.js';
 
 /** The job of an image run: its batch read from the dataset (here, in the main thread), or its captured message. */
@@ -48,7 +48,7 @@ export async function imageAttackFromFlags(cmd: Command, o: Record<string, any>)
   rejectIgnoredFlags(cmd, o as never);
   const protocolFlags = () => protocolFromFlags(o, o.protocol ?? defaultProtocolOf(o.attack).name);
   const captured = o.message ? readCapture(o, protocolFlags) : null; // validated before any work
-  const indices = o.message ? undefined : batchIndices(o as never, 'images');
+  const indices = o.message ? undefined : batchIndices({ ...(o as BatchFlags), indexGiven: cmd.getOptionValueSource('index') === 'cli' }, 'images');
   const run: AttackRun = {
     attack: o.attack as AttackName, messageFile: o.message, dual: o.message ? o.dual : undefined,
     dataset: captured?.groundTruth.dataset ?? datasetName(o.dataset, o as never), dataDir: o.dataDir, imageFile: o.image, split: captured?.groundTruth.split ?? o.split, index: captured?.groundTruth.indices[0] ?? indices?.[0] ?? o.index, ...(indices && indices.length > 1 ? { indices } : {}),

@@ -67,7 +67,7 @@ function textBatch(o: Record<string, any>, given: (key: string) => boolean): Tex
     if (given('index') || given('indices') || given('batchSize')) throw new UserError('--sentence/--tokens give the batch: drop --index, --indices and --batch-size');
     return { sentences: byHand, dataset: 'sentence', indices: byHand.map((_, i) => i) };
   }
-  const indices = batchIndices(o as BatchFlags, 'sentences', { dataset: 'text', count: textSentenceCount() });
+  const indices = batchIndices({ ...(o as BatchFlags), indexGiven: given('index') }, 'sentences', { dataset: 'text', count: textSentenceCount() });
   return { sentences: indices.map((i) => textSentence(i).tokens), dataset: 'text', indices };
 }
 

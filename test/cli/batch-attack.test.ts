@@ -33,6 +33,7 @@ test('bad batches: duplicate indices, disagreeing flags, past the end of the spl
   const cases: [string[], RegExp][] = [
     [['--indices', '3,3'], /--indices: image 3 appears twice/],
     [['--indices', '1,2', '--batch-size', '3'], /--batch-size 3 and --indices \(2 images\) disagree/],
+    [['--indices', '3,17', '--index', '5'], /--index 5 and --indices 3,17: give one/],
     [['--index', '9999', '--batch-size', '2'], /index 10000 out of range/],
     [['--indices', '1,x'], /comma list of non-negative integers/],
     [['--batch-size', '300'], /at most 256/],
