@@ -27,6 +27,8 @@ export function trainLmCommand(): Command {
     .action(async (o: { steps: number; batch: number; lr: number; seed: number; logEvery: number; out: string }) => {
       checkOut(o.out);
       const data = { train: lmSentences('train'), test: lmSentences('test') };
+      // a step's batch is drawn from the train sentences: more than there are would only exhaust memory
+      if (o.batch > data.train.length) throw new UserError(`--batch ${o.batch}: at most the ${data.train.length} train sentences`);
       const unigram = unigramPerplexity(data.train, data.test, VOCABULARY_SIZE);
       console.log(`training tiny-gpt on ${data.train.length} train sentences: ${o.steps} steps of ${o.batch}, lr ${o.lr}, seed ${o.seed}`);
       const interrupt = listenForInterrupt(() => console.error('gradleak: interrupted; stopping after this step and writing the weights so far (Ctrl-C again to quit at once)'));

@@ -15,6 +15,7 @@ const CASES: [string, string[], RegExp][] = [
   ['zero steps', ['--steps', '0'], /--steps.*expected a positive integer, got '0'/],
   ['negative learning rate', ['--lr', '-1'], /--lr.*positive number/],
   ['fractional batch', ['--batch', '2.5'], /--batch.*2\.5/],
+  ['a batch larger than the corpus', ['--steps', '1', '--batch', '100000', '--out', join(tmp, 'big.safetensors')], /--batch 100000: at most the \d+ train sentences/],
   ['--out inside a file', ['--out', join(aFile, 'w.safetensors')], /--out .*cannot write into .*a-file \(ENOTDIR\)/],
   ['--out in a missing folder', ['--out', join(tmp, 'none', 'w.safetensors')], /--out .*cannot write into .*none \(ENOENT\)/],
   ['--out not .safetensors', ['--out', join(tmp, 'w.json')], /--out must name a \.safetensors file/],
