@@ -40,9 +40,12 @@ export function readSafetensorsMessage(file: string, o: SafetensorsMessageOption
   // the protocol's public parameters, when the file states them, must be the ones the attack assumes
   const proto = protocolOf(o.protocol.kind);
   const assumed = proto.metadata({ ...o.protocol, localBatch: o.protocol.localBatch ?? batchSize });
+  // a file that names its protocol states every parameter it set: no local_batch there means the whole batch
+  const stated = (key: string, field: string) => meta[key] ?? (meta.protocol !== undefined && field === 'localBatch' ? String(batchSize) : undefined);
   for (const { field, key, value } of assumed) {
-    if (meta[key] !== undefined && Number(meta[key]) !== Number(value)) {
-      throw protocolFieldError(field, (f) => `${file}: the message says ${key} ${meta[key]}, the attack assumes ${value} (set ${f} ${meta[key]})`);
+    const said = stated(key, field);
+    if (said !== undefined && Number(said) !== Number(value)) {
+      throw protocolFieldError(field, (f) => `${file}: the message says ${key} ${said}, the attack assumes ${value} (set ${f} ${said})`);
     }
   }
   return {

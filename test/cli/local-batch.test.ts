@@ -33,6 +33,16 @@ test('FedAvg, 2 steps x 2 images: the unrolled attack reconstructs all 4 images 
   assert.match(wrong.stderr, /local_batch 2, the attack assumes 4 \(set --local-batch 2\)/);
 });
 
+test('a message of full-batch local steps attacked as mini-batch steps is refused (the file states no local_batch: its whole batch)', () => {
+  const msg = join(tmp, 'full.safetensors');
+  const made = gradleak(['message', '--protocol', 'fedavg', '--local-steps', '2', '--lr', '0.1', '--dataset', 'mnist', '--index', '21', '--batch-size', '4', '--out', msg]);
+  assert.equal(made.code, 0, made.stderr);
+  assert.equal(readSafetensorsMetadata(msg).local_batch, undefined);
+  const wrong = gradleak(['attack', ...ATTACK, '--local-steps', '2', '--local-batch', '1', '--message', msg, '--input-shape', '1,28,28', '--num-classes', '10', '--out', join(tmp, 'd')], 20_000);
+  assert.equal(wrong.code, 2, wrong.stderr);
+  assert.match(wrong.stderr, /local_batch 4, the attack assumes 1 \(set --local-batch 4\)/);
+});
+
 test('--local-batch that does not divide the batch, or on FedSGD: one line, exit 2', () => {
   for (const [args, pattern] of [
     [['--attack', 'fedavg-unrolled', '--local-batch', '3', '--batch-size', '4'], /--local-batch 3 must divide the client's 4 images/],
