@@ -82,6 +82,9 @@ export function readTruth(file: string, spec: ModelSpec): GroundTruth {
     if (!Number.isInteger(c) || c < 0 || c >= spec.num_classes) throw new UserError(`${file}: label y[${i}] = ${c} is not a class of the model (0..${spec.num_classes - 1})`);
   });
   if (!x.data.every(Number.isFinite)) throw new UserError(`${file}: tensor 'x' holds NaN or Inf`);
+  // scores compare with reconstructions in the data range [0, 1]; pixels in 0..255 would score -38 dB whatever the attack
+  const range = x.data.reduce(([lo, hi], v) => [Math.min(lo, v), Math.max(hi, v)], [Infinity, -Infinity]);
+  if (range[0] < -1e-6 || range[1] > 1 + 1e-6) throw new UserError(`${file}: tensor 'x' holds values in [${range[0]}, ${range[1]}]; the truth must be in [0, 1]${range[1] > 1.5 ? ' (pixels 0..255: divide by 255)' : ''}`);
   const n = C * H * W;
   const images = labels.map((_, b) => x.data.slice(b * n, (b + 1) * n));
   return { dataset: 'truth', split: '-', indices: labels.map((_, i) => i), shape: spec.in_shape, labels, images };

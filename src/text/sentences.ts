@@ -16,7 +16,9 @@ export interface TextSentence {
 /** A sentence's model ids; a UserError when it is empty or longer than the context. */
 export function sentenceTokens(text: string): number[] {
   const tokens = vocabulary().encode(text);
-  if (tokens.length === 0) throw new UserError('the sentence is empty');
+  if (tokens.length === 0 || text.trim() === '') throw new UserError('the sentence is empty');
+  // all <unk>: nothing of it is in tiny-gpt's vocabulary, and any recovery of <unk>s would score as exact
+  if (tokens.every((t) => t === UNK)) throw new UserError(`the sentence '${text}' has no token in tiny-gpt's vocabulary (all <unk>): write it in English words`);
   if (tokens.length > MAX_SENTENCE_TOKENS) {
     throw new UserError(`the sentence has ${tokens.length} tokens; tiny-gpt's context holds ${MAX_SENTENCE_TOKENS} plus its BOS`);
   }

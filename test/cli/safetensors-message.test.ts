@@ -72,6 +72,10 @@ test('bad safetensors messages: one line naming the file and the tensor, exit 2'
     [['--message', msg, '--truth', msg], /a truth file needs tensors 'x'/],
     [['--message', msg, '--weights', join(tmp, 'nope.safetensors')], /nope\.safetensors/],
   ];
+  // a truth in pixels 0..255 instead of [0, 1] would score about -38 dB whatever the attack recovers
+  const x255 = readSafetensors(truth), pixels = join(tmp, 'pixels.safetensors');
+  writeSafetensors(pixels, { x: { shape: x255.get('x')!.shape, data: x255.get('x')!.data.map((v) => v * 255) }, y: { shape: x255.get('y')!.shape, data: x255.get('y')!.data } }, 'F64');
+  cases.push([['--message', msg, '--truth', pixels], /pixels\.safetensors: tensor 'x' holds values in \[0, 255\]; the truth must be in \[0, 1\] \(pixels 0\.\.255: divide by 255\)/]);
   const broken = join(tmp, 'broken.safetensors');
   writeFileSync(broken, readFileSync(msg).subarray(0, 100));
   cases.push([['--message', broken], /broken\.safetensors/]);

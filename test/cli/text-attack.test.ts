@@ -61,6 +61,9 @@ test('bad text input: one line, exit 2, no run directory', () => {
     [['--tokens', '5,abc'], /--tokens/],
     [['--sentence', Array(8).fill('the cat sat on the mat').join(' ')], /the sentence has \d+ tokens; tiny-gpt's context holds 31 plus its BOS/],
     [['--dataset', 'text', '--index', '100000'], /--index 100000 out of range: the text dataset has \d+ sentences/],
+    // a sentence of no vocabulary token would be recovered "exactly" as <unk>s
+    [['--sentence', '   '], /the sentence is empty/],
+    [['--sentence', '日本語の文'], /has no token in tiny-gpt's vocabulary \(all <unk>\)/],
     // the shared batch parser: a batch lists each sentence once, and --indices leaves no --index to ignore
     [['--dataset', 'text', '--indices', '3,3'], /--indices: sentence 3 appears twice/],
     [['--dataset', 'text', '--indices', '3,4', '--index', '5'], /--index 5 and --indices 3,4: give one/],
