@@ -6,6 +6,11 @@ import type { AttackJob, OutcomeOf, RunProgress } from '../run/attack-job.js';
 import type { AttackWorkerData } from './attack-worker.js';
 import { runInterruptible } from './interruptible.js';
 
+/** One job (or a share of its restarts) on a worker thread of its own; `progress` at every logged iteration. */
+export function runJobOnThread<J extends AttackJob>(job: J, stop: Int32Array, progress: (p: RunProgress) => void = () => {}): Promise<OutcomeOf<J>> {
+  return runInterruptible<AttackWorkerData, RunProgress, OutcomeOf<J>>(new URL('./attack-worker.js', import.meta.url), { job, stop }, progress);
+}
+
 /** The jobs' outcomes in job order (null: not run, after an interrupt); `onDone(k, o)` as each finishes. */
 export async function runJobLanes<J extends AttackJob>(
   jobs: readonly J[], threads: number, stop: Int32Array, onDone: (k: number, o: OutcomeOf<J>) => void = () => {},
@@ -15,11 +20,10 @@ export async function runJobLanes<J extends AttackJob>(
   const lane = async () => {
     while (next < jobs.length && !failed && Atomics.load(stop, 0) === 0) {
       const k = next++;
-      const o = await runInterruptible<AttackWorkerData, RunProgress, OutcomeOf<J>>(new URL('./attack-worker.js', import.meta.url), { job: jobs[k], stop }, () => {})
-        .catch((e) => {
-          failed = true; // the other lanes start nothing more
-          throw e;
-        });
+      const o = await runJobOnThread(jobs[k], stop).catch((e) => {
+        failed = true; // the other lanes start nothing more
+        throw e;
+      });
       if (o.metrics.interrupted) return;
       outcomes[k] = o;
       onDone(k, o);

@@ -1,13 +1,12 @@
 // Runs one attack job of any modality with a progress bar and writes its run directory: its restarts split over
 // worker threads (attack-worker.ts), merged as one run; Ctrl-C / SIGTERM keep what was done (exit 130).
 import { availableParallelism } from 'node:os';
-import type { AttackJob, OutcomeOf, RunProgress } from '../run/attack-job.js';
-import { shareOf } from '../run/attack-job.js';
+import { shareOf, type AttackJob, type OutcomeOf, type RunProgress } from '../run/attack-job.js';
 import { mergeRestarts } from '../run/merge-restarts.js';
 import { writeRunDir } from '../report/run-dir.js';
 import { checkOutDir } from '../util/files.js';
-import type { AttackWorkerData } from './attack-worker.js';
-import { runInterruptible, stopFlag } from './interruptible.js';
+import { stopFlag } from './interruptible.js';
+import { runJobOnThread } from './job-lanes.js';
 import { progressBar } from './progress.js';
 
 /** Worker threads for restarts: one per core. */
@@ -34,9 +33,7 @@ export async function attackToDir<J extends AttackJob>(job: J, out: string, labe
   const started = performance.now(), stop = stopFlag(); // one flag: an interrupt, or a failed share, stops every share
   let outcome: OutcomeOf<J>;
   try {
-    const outcomes = await Promise.all(restartShares(restarts, threads).map((ids) => runInterruptible<AttackWorkerData, RunProgress, OutcomeOf<J>>(
-      new URL('./attack-worker.js', import.meta.url), { job: shareOf(job, ids), stop }, progress,
-    ).catch((e) => {
+    const outcomes = await Promise.all(restartShares(restarts, threads).map((ids) => runJobOnThread(shareOf(job, ids), stop, progress).catch((e) => {
       Atomics.store(stop, 0, 1);
       throw e;
     })));

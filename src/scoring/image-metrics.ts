@@ -61,7 +61,7 @@ export function attackMetrics(
   const sampleOf = (a: Float64Array, b: number) => a.subarray(b * n, (b + 1) * n);
   const one = <T>(a: T[]): T | T[] => (a.length === 1 ? a[0] : a);
   // a capture without its truth: its examples are the batch's positions
-  const indices = truth.indices ?? (known ? labels.map((_, i) => truth.index + i) : r.labels.map((_, i) => truth.index + i));
+  const indices = truth.indices ?? r.labels.map((_, i) => truth.index + i);
   return {
     ...runMetrics('image', r, run, { dataset: truth.dataset, indices }),
     modality: 'image',
