@@ -10,7 +10,6 @@ import { UserError } from '../util/errors.js';
 import type { Kernels } from './kernels.js';
 import { Conv2d } from './layers/conv2d.js';
 import { Linear } from './layers/linear.js';
-import { Activation } from './layers/activation.js';
 import { Flatten } from './layers/flatten.js';
 import { AvgPool } from './layers/avgpool.js';
 import { GlobalAvgPool } from './layers/global-avgpool.js';
@@ -27,6 +26,10 @@ import { Transpose } from './layers/transpose.js';
 import { Scale } from './layers/scale.js';
 import { Pad } from './layers/pad.js';
 import { ConstAffine } from './layers/const-affine.js';
+import { Gather } from './layers/gather.js';
+import { Concat } from './layers/concat.js';
+import { Binary, broadcastShapes } from './layers/binary.js';
+import { Activation, UNARY_NAMES, type UnaryName } from './layers/activation.js';
 import { sizeOf, type Layer, type MultiInputLayer, type Shape } from './layers/layer.js';
 
 /** The functions a model's `{type: "act"}` layers can share (`ModelSpec.activation`; test/data/fixtures/FORMAT.md). */
@@ -66,7 +69,12 @@ export type OpSpec =
   | { type: 'scale'; factor: number }
   | { type: 'clip'; min: number; max: number }
   | { type: 'pad'; pads: number[] }
-  | { type: 'const_affine'; mul?: number[]; add?: number[] };
+  | { type: 'const_affine'; mul?: number[]; add?: number[] }
+  | { type: 'gather'; indices: (number[] | null)[] }
+  | { type: 'concat'; axis: number }
+  | { type: 'sub' | 'mul' | 'div' }
+  | { type: UnaryName }
+  | { type: 'pow'; exponent: number };
 
 export type LayerSpec = OpSpec & NodeFields;
 
@@ -127,11 +135,14 @@ class ChainNames {
   }
 }
 
+/** Nodes of exactly two inputs (add and concat take two or more, every other node one). */
+const TWO_INPUTS = new Set(['matmul', 'sub', 'mul', 'div']);
+
 /** One node's layer from its spec and input shapes. */
 function buildLayer(l: LayerSpec, shapes: Shape[], spec: AnyModelSpec, kernels: Kernels, batch: number, where: string): Layer | MultiInputLayer {
   const shape = shapes[0];
-  if (l.type === 'matmul' && shapes.length !== 2) throw new UserError(`${where}: takes two inputs, has ${shapes.length}`);
-  if (l.type !== 'add' && l.type !== 'matmul' && shapes.length !== 1) throw new UserError(`${where}: takes one input, has ${shapes.length}`);
+  const arity = l.type === 'add' || l.type === 'concat' ? 0 : TWO_INPUTS.has(l.type) ? 2 : 1;
+  if (arity && shapes.length !== arity) throw new UserError(`${where}: takes ${arity === 1 ? 'one input' : 'two inputs'}, has ${shapes.length}`);
   switch (l.type) {
     case 'conv2d': {
       const k = positiveInt(l.kernel, `${where} kernel`), s = positiveInt(l.stride ?? 1, `${where} stride`);
@@ -159,11 +170,11 @@ function buildLayer(l: LayerSpec, shapes: Shape[], spec: AnyModelSpec, kernels: 
     case 'leaky_relu': {
       const slope = l.slope ?? 0.01;
       if (typeof slope !== 'number' || !Number.isFinite(slope)) throw new UserError(`${where}: slope must be a number`);
-      return new Activation('leaky_relu', shape, slope);
+      return new Activation('leaky_relu', shape, { slope });
     }
     case 'clip':
       if (typeof l.min !== 'number' || typeof l.max !== 'number' || !(l.min <= l.max)) throw new UserError(`${where}: min and max must be numbers, min <= max`);
-      return new Activation('clip', shape, 0, [l.min, l.max]);
+      return new Activation('clip', shape, { range: [l.min, l.max] });
     case 'pad':
       if (!Array.isArray(l.pads) || l.pads.length !== 2 * shape.length) throw new UserError(`${where}: pads must list ${2 * shape.length} numbers (begin and end of each of [${shape}])`);
       l.pads.forEach((p, i) => nonNegativeInt(p, `${where} pads[${i}]`));
@@ -256,10 +267,33 @@ function buildLayer(l: LayerSpec, shapes: Shape[], spec: AnyModelSpec, kernels: 
     case 'add': {
       if (shapes.length < 2) throw new UserError(`${where}: needs at least two inputs`);
       const bad = shapes.find((s) => s.join(',') !== shape.join(','));
+      if (bad && shapes.length === 2 && broadcastShapes(shape, bad)) return new Binary('add', shape, bad);
       if (bad) throw new UserError(`${where}: input shapes differ ([${shape}] and [${bad}])`);
       return new Add(shape, shapes.length);
     }
+    case 'sub':
+    case 'mul':
+    case 'div':
+      if (!broadcastShapes(shapes[0], shapes[1])) throw new UserError(`${where}: cannot broadcast [${shapes[0]}] and [${shapes[1]}]`);
+      return new Binary(l.type, shapes[0], shapes[1]);
+    case 'pow':
+      if (typeof l.exponent !== 'number' || !Number.isFinite(l.exponent)) throw new UserError(`${where}: exponent must be a finite number`);
+      return new Activation('pow', shape, { exponent: l.exponent });
+    case 'gather': {
+      const ok = Array.isArray(l.indices) && l.indices.length === shape.length && l.indices.every((list, i) => list === null
+        || (Array.isArray(list) && list.length > 0 && list.every((k) => Number.isInteger(k) && k >= -1 && k < shape[i])));
+      if (!ok) throw new UserError(`${where}: indices must list, for each of the ${shape.length} dimensions of [${shape}], null or source indices (-1: zero)`);
+      return new Gather(shape, l.indices);
+    }
+    case 'concat': {
+      const r = shape.length, axis = l.axis;
+      if (!Number.isInteger(axis) || axis < 0 || axis >= r) throw new UserError(`${where}: axis must be a dimension of [${shape}] (0..${r - 1})`);
+      const bad = shapes.find((s) => s.length !== r || s.some((d, i) => i !== axis && d !== shape[i]));
+      if (bad) throw new UserError(`${where}: input shapes [${shape}] and [${bad}] differ outside axis ${axis}`);
+      return new Concat(shapes, axis);
+    }
     default:
+      if ((UNARY_NAMES as readonly string[]).includes(l.type)) return new Activation(l.type as UnaryName, shape);
       throw new UserError(`${where}: unsupported op`);
   }
 }

@@ -419,6 +419,39 @@ CASES.push(
     },
   },
 );
+// The importer's general ops: reflect / edge padding and slices as gathers, a circular pad as a concat of slices,
+// elementwise ops of two activations with broadcasting (a squeeze-and-excitation gate, SiLU, a normalisation by a
+// computed scale), and the unary functions outside a known pattern.
+CASES.push(
+  {
+    id: '#P1 onnx general ops: gather concat mul sub div sqrt exp log erf pow', batch: 2, soft: true, seed: 22,
+    spec: {
+      in_shape: [2, 4, 4], num_classes: 3, layers: [
+        { type: 'gather', name: 'reflect', indices: [null, [1, 0, 1, 2, 3, 2], [0, 0, 1, 2, 3, 3]] },
+        { type: 'conv2d', name: 'conv', out: 3, kernel: 3 },
+        { type: 'gather', name: 'last_row', indices: [null, [3], null] },
+        { type: 'gather', name: 'first_row', inputs: ['conv'], indices: [null, [0], null] },
+        { type: 'concat', name: 'circular', inputs: ['last_row', 'conv', 'first_row'], axis: 1 },
+        { type: 'sigmoid', name: 'gate_act', inputs: ['circular'] },
+        { type: 'global_avgpool', name: 'squeeze' },
+        { type: 'mul', name: 'excite', inputs: ['circular', 'squeeze'] },
+        { type: 'erf', name: 'erf' },
+        { type: 'pow', name: 'cube', exponent: 3 },
+        { type: 'exp', name: 'exp', inputs: ['erf'] },
+        { type: 'sub', name: 'centered', inputs: ['cube', 'exp'] },
+        { type: 'pow', name: 'square', inputs: ['erf'], exponent: 2 },
+        { type: 'const_affine', name: 'shifted', add: [0.5] },
+        { type: 'sqrt', name: 'scale' },
+        { type: 'div', name: 'normalised', inputs: ['centered', 'scale'] },
+        { type: 'flatten' },
+        { type: 'linear', name: 'fc1', out: 4 },
+        { type: 'sigmoid', name: 'positive' },
+        { type: 'log', name: 'log' },
+        { type: 'linear', name: 'fc2', out: 3 },
+      ],
+    },
+  },
+);
 const N_SEQUENCE_MODELS = 12;
 const sequenceRng = new Prng(20261215);
 CASES.push(...Array.from({ length: N_SEQUENCE_MODELS }, (_, i) => randomSequenceCase(sequenceRng, i)));

@@ -35,6 +35,9 @@ import { Scale } from '../../src/engine/layers/scale.js';
 import { Pad } from '../../src/engine/layers/pad.js';
 import { ConstAffine } from '../../src/engine/layers/const-affine.js';
 import { MatMul } from '../../src/engine/layers/matmul.js';
+import { Gather } from '../../src/engine/layers/gather.js';
+import { Concat } from '../../src/engine/layers/concat.js';
+import { Binary } from '../../src/engine/layers/binary.js';
 import type { MultiInputLayer } from '../../src/engine/layers/layer.js';
 import { Prng } from '../../src/util/prng.js';
 
@@ -156,7 +159,7 @@ class Rig {
 
 // ---------------------------------------------------------------- configurations
 
-type Input = 'normal' | 'distinct' | 'awayFromZero' | 'onehot';
+type Input = 'normal' | 'distinct' | 'awayFromZero' | 'onehot' | 'positive';
 
 interface Config {
   name: string;
@@ -183,6 +186,7 @@ function randomInput(rng: Prng, n: number, kind: Input, row: number): Float64Arr
     }
     return v;
   }
+  if (kind === 'positive') return Float64Array.from({ length: n }, () => 0.3 + rng.uniform());
   if (kind === 'awayFromZero') return Float64Array.from({ length: n }, () => (rng.uniform() < 0.5 ? -1 : 1) * (0.05 + Math.abs(rng.normal())));
   return Float64Array.from({ length: n }, () => 1.5 * rng.normal() + 0.3);
 }
@@ -213,7 +217,7 @@ const CONFIGS: Config[] = [
   { name: 'global_avgpool [3,4,5]', make: () => new GlobalAvgPool([3, 4, 5]), B: 2 },
   { name: 'global_avgpool [1,1,3]', make: () => new GlobalAvgPool([1, 1, 3]), B: 3 },
   { name: 'leaky_relu 0.01 [2,3,3]', make: () => new Activation('leaky_relu', [2, 3, 3]), B: 2, input: 'awayFromZero' },
-  { name: 'leaky_relu 0.3 [7]', make: () => new Activation('leaky_relu', [7], 0.3), B: 3, input: 'awayFromZero' },
+  { name: 'leaky_relu 0.3 [7]', make: () => new Activation('leaky_relu', [7], { slope: 0.3 }), B: 3, input: 'awayFromZero' },
   { name: 'relu [5]', make: () => new Activation('relu', [5]), B: 2, input: 'awayFromZero' },
   { name: 'sigmoid [4]', make: () => new Activation('sigmoid', [4]), B: 1 },
   { name: 'tanh [2,2,2]', make: () => new Activation('tanh', [2, 2, 2]), B: 2 },
@@ -240,6 +244,23 @@ const CONFIGS: Config[] = [
   { name: 'scale [2,3] x0.35', make: () => new Scale([2, 3], 0.35), B: 2 },
   { name: 'matmul [2,3,4] [2,4,5]', make: (k) => new Pair(k, new MatMul(k, [2, 3, 4], [2, 4, 5]), 2), B: 2 },
   { name: 'matmul [3,4] [5,4]^T', make: (k) => new Pair(k, new MatMul(k, [3, 4], [5, 4], true), 1), B: 1 },
+  // the ONNX importer's general ops (Gather / Slice / Pad modes, Concat, elementwise ops of graph tensors)
+  { name: 'gather [2,4,5] reflect + zero pad, x[:, ::-2]', make: () => new Gather([2, 4, 5], [null, [1, 0, 1, 2, 3, 2, -1], [4, 2, 0]]), B: 2 },
+  { name: 'gather [3,4] edge pad (repeats), one row', make: () => new Gather([3, 4], [[2], [0, 0, 1, 2, 3, 3, 3]]), B: 3 },
+  { name: 'concat [2,3] [2,1] axis 1', make: (k) => new Pair(k, new Concat([[2, 3], [2, 1]], 1), 2), B: 2 },
+  { name: 'concat [1,2,3] [2,2,3] axis 0', make: (k) => new Pair(k, new Concat([[1, 2, 3], [2, 2, 3]], 0), 1), B: 1 },
+  { name: 'mul [3,2,2] [3,1,1] broadcast', make: (k) => new Pair(k, new Binary('mul', [3, 2, 2], [3, 1, 1]), 2), B: 2 },
+  { name: 'mul [4] [4]', make: (k) => new Pair(k, new Binary('mul', [4], [4]), 3), B: 3 },
+  { name: 'sub [2,3] [3] broadcast', make: (k) => new Pair(k, new Binary('sub', [2, 3], [3]), 2), B: 2 },
+  { name: 'add [1,3] [2,1] broadcast both', make: (k) => new Pair(k, new Binary('add', [1, 3], [2, 1]), 2), B: 2 },
+  { name: 'div [2,3] [2,1] broadcast', make: (k) => new Pair(k, new Binary('div', [2, 3], [2, 1]), 2), B: 2, input: 'positive' },
+  { name: 'sqrt [5]', make: () => new Activation('sqrt', [5]), B: 2, input: 'positive' },
+  { name: 'log [2,3]', make: () => new Activation('log', [2, 3]), B: 2, input: 'positive' },
+  { name: 'exp [4]', make: () => new Activation('exp', [4]), B: 3 },
+  { name: 'erf [2,3]', make: () => new Activation('erf', [2, 3]), B: 2 },
+  { name: 'pow 3 [4]', make: () => new Activation('pow', [4], { exponent: 3 }), B: 2 },
+  { name: 'pow -1 [4]', make: () => new Activation('pow', [4], { exponent: -1 }), B: 2, input: 'positive' },
+  { name: 'pow 0.5 [3]', make: () => new Activation('pow', [3], { exponent: 0.5 }), B: 2, input: 'positive' },
 ];
 
 /**
@@ -441,7 +462,7 @@ test('maxpool NaN propagates as in PyTorch CPU (`v > max || isnan(v)`: the last 
 });
 
 test('leaky_relu: x > 0 ? x : slope x, derivative slope at 0 (PyTorch), default slope 0.01', () => {
-  for (const [slope, layer] of [[0.2, new Activation('leaky_relu', [4], 0.2)], [0.01, new Activation('leaky_relu', [4])]] as const) {
+  for (const [slope, layer] of [[0.2, new Activation('leaky_relu', [4], { slope: 0.2 })], [0.01, new Activation('leaky_relu', [4])]] as const) {
     const a = Float64Array.from([0, -0, 3, -2]), z = new Float64Array(4), da = new Float64Array(4);
     layer.forward(a, z);
     assert.deepEqual(Array.from(z), [0, -0 * slope, 3, -2 * slope]);
@@ -508,7 +529,7 @@ test('the ONNX spellings: pad places the sample inside zeros, const_affine is m 
   assert.throws(() => new Pad([2], [1]), /must be 2 non-negative integers/);
   assert.deepEqual(run(new ConstAffine([3], [2], [1, 0, -1]), [1, 2, 3, 4, 5, 6], 2), [3, 4, 5, 9, 10, 11]);
   assert.deepEqual(run(new ConstAffine([2], [1, -1], [0.5]), [1, 2]), [1.5, -1.5]);
-  const clip = new Activation('clip', [4], 0, [0, 6]), da = new Float64Array(4), a = Float64Array.from([-1, 0, 3, 7]);
+  const clip = new Activation('clip', [4], { range: [0, 6] }), da = new Float64Array(4), a = Float64Array.from([-1, 0, 3, 7]);
   assert.deepEqual(run(clip, [-1, 0, 3, 7]), [0, 0, 3, 6]);
   clip.backward(a, new Float64Array(4), Float64Array.from([1, 1, 1, 1]), da);
   assert.deepEqual(Array.from(da), [0, 0, 1, 0]);

@@ -9,49 +9,13 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ReferenceKernels, type Kernels } from '../../src/engine/kernels.js';
 import { wasmKernelsFor } from '../../src/engine/backend.js';
-import { Network } from '../../src/engine/network.js';
 import type { LayerSpec } from '../../src/engine/graph.js';
 import { readOnnxModel } from '../../src/models/onnx/index.js';
 import { readFixture, verifyFixture, type Fixture } from '../../src/verify/fixture.js';
+import { hvpErrors, type Hvp } from '../helpers/hvp.js';
 
 const DIR = fileURLToPath(new URL('../../../test/data/fixtures/onnx/', import.meta.url));
 const CASES = ['keras_mlp_b2', 'tf_convnet_b2'];
-
-interface Named {
-  name: string;
-  shape: number[];
-  data: number[];
-}
-interface Hvp {
-  v: Named[];
-  Hv: Named[];
-  HxWv: { shape: number[]; data: number[] };
-}
-
-const relErr = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let d = 0, m = 0;
-  for (let i = 0; i < b.length; i++) [d, m] = [Math.max(d, Math.abs(a[i] - b[i])), Math.max(m, Math.abs(b[i]))];
-  return d / Math.max(m, 1e-300);
-};
-
-/** H v and H_xW v of the true loss along the fixture's v: the largest relative error per quantity. */
-function hvpErrors(name: string, kernels: Kernels): Record<string, number> {
-  const f = readFixture(DIR + name + '.json') as Fixture & { hvp: Hvp };
-  const m = readOnnxModel(DIR + name + '.onnx');
-  const net = new Network(m.spec, kernels, f.y_true.length);
-  const byName = (list: Named[], n: string) => list.find((t) => t.name === n)!.data;
-  const flat = (list: Named[]) => {
-    const out = new Float64Array(net.paramCount);
-    for (const p of net.params) out.set(byName(list, p.name), p.offset);
-    return out;
-  };
-  net.setParams(flat(f.params));
-  net.evaluate(f.x_true.data, { kind: 'hard', classes: f.y_true });
-  net.hvp(flat(f.hvp.v), { params: true, input: true });
-  const errs: Record<string, number> = { 'H_xW v': relErr(net.hvpInput, f.hvp.HxWv.data) };
-  for (const p of net.params) errs[`H v ${p.name}`] = relErr(net.hess.subarray(p.offset, p.offset + p.size), byName(f.hvp.Hv, p.name));
-  return errs;
-}
 
 const backends: [string, (f: Fixture, file: string) => Kernels][] = [
   ['reference', () => new ReferenceKernels('float64')],
@@ -69,7 +33,7 @@ for (const name of CASES) {
         ...['l2', 'cosine'].flatMap((o) => [`${o}.D`, `${o}.dD_dx`, `${o}.dD_dy`]),
       ].sort());
       assert.deepEqual(report.skipped, []);
-      const errs = { ...report.max_rel_err, ...hvpErrors(name, backend === 'reference' ? k : kernels(f, file)) };
+      const errs = { ...report.max_rel_err, ...hvpErrors(f as Fixture & { hvp: Hvp }, DIR + name + '.onnx', backend === 'reference' ? k : kernels(f, file)) };
       const [q, e] = Object.entries(errs).reduce((a, b) => (b[1] > a[1] ? b : a));
       t.diagnostic(`max relative error: ${q} ${e.toExponential(2)}`);
       for (const [what, v] of Object.entries(errs)) assert.ok(v <= 1e-10, `${name} ${what}: ${v}`);

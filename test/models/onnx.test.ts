@@ -308,6 +308,14 @@ test('importOnnx: an unsupported op, a missing initializer, a weight of the wron
     const tanh = node(g, '/Tanh');
     Object.assign(tanh, { opType: 'Mul', input: [tanh.input![0], tanh.input![0]] });
   });
-  throwsUser(() => importOnnx(product, 'mul.onnx'), 'mul.onnx',
-    /^mul\.onnx: Mul node '\/Tanh': Mul of two graph tensors has no engine primitive \(the import fuses it only in a known pattern\)$/);
+  assert.deepEqual(importOnnx(product, 'mul.onnx').spec.layers.map((l) => [l.type, (l as { exponent?: number }).exponent]),
+    [['flatten', undefined], ['linear', undefined], ['pow', 2], ['linear', undefined]], 'x * x is x^2 (a node reads each input once)');
+  const mean = edited('mlp_tanh_b3', (g) => {
+    const tanh = node(g, '/Tanh'), h = tanh.input![0];
+    g.node.splice(g.node.indexOf(tanh), 0, { opType: 'ReduceMean', name: '/mean', input: [h], output: ['/mean_out'],
+      attribute: [{ name: 'axes', type: 7, ints: [-1] }, { name: 'keepdims', type: 2, i: 1 }] });
+    Object.assign(tanh, { opType: 'Sub', input: [h, '/mean_out'] });
+  });
+  throwsUser(() => importOnnx(mean, 'mean.onnx'), 'mean.onnx',
+    /^mean\.onnx: ReduceMean node '\/mean': ReduceMean has no engine primitive \(the import fuses it only in a known pattern\)$/);
 });

@@ -4,10 +4,13 @@
 //   tangentBackward da' = s''(a) a' dz + s'(a) dz'
 import type { Arr } from '../kernels.js';
 import type { Layer, Shape } from './layer.js';
-import { exp } from '../../util/portable-math.js';
+import { exp, log, powInt } from '../../util/portable-math.js';
 import { erf } from '../erf.js';
 
-export type ActivationName = 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'gelu' | 'gelu_tanh' | 'clip';
+export type ActivationName = 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'gelu' | 'gelu_tanh' | 'clip' | UnaryName | 'pow';
+/** Elementwise functions that ONNX graphs compute outside a known pattern (Sqrt, Exp, Log, Erf). */
+export const UNARY_NAMES = ['sqrt', 'exp', 'log', 'erf'] as const;
+export type UnaryName = (typeof UNARY_NAMES)[number];
 
 const SQRT1_2 = Math.SQRT1_2;
 const INV_SQRT_2PI = 0.3989422804014327; // 1/sqrt(2 pi)
@@ -25,7 +28,9 @@ interface Rule {
   d2(a: number, z: number): number;
 }
 
-const RULES: Record<Exclude<ActivationName, 'leaky_relu' | 'clip'>, Rule> = {
+const TWO_OVER_SQRT_PI = 1.1283791670955126; // 2/sqrt(pi)
+
+const RULES: Record<Exclude<ActivationName, 'leaky_relu' | 'clip' | 'pow'>, Rule> = {
   // s = 1/(1+e^-a), s' = s(1-s), s'' = s'(1-2s)
   sigmoid: {
     f: (a) => 1 / (1 + exp(-a)),
@@ -65,7 +70,25 @@ const RULES: Record<Exclude<ActivationName, 'leaky_relu' | 'clip'>, Rule> = {
       return (1 - t * t) * (u1 + 0.5 * a * (TANH_C * 6 * TANH_K * a - 2 * t * u1 * u1));
     },
   },
+  // sqrt' = 1/(2z), sqrt'' = -1/(4 z^3)
+  sqrt: { f: Math.sqrt, d1: (_a, z) => 0.5 / z, d2: (_a, z) => -0.25 / (z * z * z) },
+  // exp' = exp'' = z
+  exp: { f: exp, d1: (_a, z) => z, d2: (_a, z) => z },
+  // log' = 1/a, log'' = -1/a^2
+  log: { f: log, d1: (a) => 1 / a, d2: (a) => -1 / (a * a) },
+  // erf' = 2/sqrt(pi) e^(-a^2), erf'' = -2a erf'
+  erf: {
+    f: erf,
+    d1: (a) => TWO_OVER_SQRT_PI * exp(-a * a),
+    d2: (a) => -2 * a * TWO_OVER_SQRT_PI * exp(-a * a),
+  },
 };
+
+/** pow(a) = a^p for a constant p: p a^(p-1), p (p-1) a^(p-2) (integer p by repeated products, as exactly as PyTorch). */
+function pow(p: number): Rule {
+  const at = (a: number, e: number) => (!Number.isInteger(e) ? a ** e : e >= 0 ? powInt(a, e) : 1 / powInt(a, -e));
+  return { f: (a) => at(a, p), d1: (a) => p * at(a, p - 1), d2: (a) => p * (p - 1) * at(a, p - 2) };
+}
 
 /** leaky_relu(a) = a > 0 ? a : slope a; derivative [a > 0] + slope [a <= 0] (slope at a = 0, as PyTorch), second 0. */
 function leakyRelu(slope: number): Rule {
@@ -91,11 +114,12 @@ export class Activation implements Layer {
   readonly paramShapes = [];
   private readonly rule: Rule;
 
-  /** `slope` is the negative slope of leaky_relu, `range` clip's [lo, hi] (ignored by the other functions). */
-  constructor(readonly fn: ActivationName, readonly inShape: Shape, readonly slope = 0.01, range: readonly [number, number] = [0, 6]) {
+  /** `slope`: leaky_relu's negative slope (0.01), `range`: clip's [lo, hi] ([0, 6]), `exponent`: pow's (2). */
+  constructor(readonly fn: ActivationName, readonly inShape: Shape, o: { slope?: number; range?: readonly [number, number]; exponent?: number } = {}) {
     this.kind = fn;
     this.outShape = inShape;
-    this.rule = fn === 'leaky_relu' ? leakyRelu(slope) : fn === 'clip' ? clip(range[0], range[1]) : RULES[fn];
+    const [lo, hi] = o.range ?? [0, 6];
+    this.rule = fn === 'leaky_relu' ? leakyRelu(o.slope ?? 0.01) : fn === 'clip' ? clip(lo, hi) : fn === 'pow' ? pow(o.exponent ?? 2) : RULES[fn];
   }
 
   bind(): void {}

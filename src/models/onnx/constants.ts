@@ -43,26 +43,58 @@ export function concat(parts: Const[], axis: number): Const | null {
   return { dims, values };
 }
 
-/** Slice (opset >= 10): starts, ends (clamped as ONNX does), optional axes and steps (positive steps only). */
+/** The indices ONNX Slice takes along a dimension of size d (starts / ends clamped; negative steps count down). */
+export function sliceIndices(d: number, start: number, end: number, step: number): number[] {
+  const wrap = (v: number) => (v < 0 ? v + d : v);
+  const [s, e] = step > 0 ? [Math.min(d, Math.max(0, wrap(start))), Math.min(d, Math.max(0, wrap(end)))]
+    : [Math.min(d - 1, Math.max(-1, wrap(start))), Math.min(d - 1, Math.max(-1, wrap(end)))];
+  const out: number[] = [];
+  for (let k = s; step > 0 ? k < e : k > e; k += step) out.push(k);
+  return out;
+}
+
+/** The elements at the given indices along each dimension (row-major). */
+function pick(c: Const, lists: number[][]): Const {
+  const dims = lists.map((l) => l.length), st = strides(c.dims), values: number[] = [], idx = dims.map(() => 0);
+  for (let n = 0; n < size(dims); n++) {
+    values.push(c.values[idx.reduce((at, k, i) => at + lists[i][k] * st[i], 0)]);
+    for (let i = dims.length - 1; i >= 0 && ++idx[i] === dims[i]; i--) idx[i] = 0;
+  }
+  return { dims, values };
+}
+
+/** Slice (opset >= 10): starts, ends (clamped as ONNX does), optional axes and non-zero steps. */
 export function slice(c: Const, starts: number[], ends: number[], axes?: number[], steps?: number[]): Const | null {
-  const rank = c.dims.length;
-  const begin = c.dims.map(() => 0), end = [...c.dims], step = c.dims.map(() => 1);
+  const lists = c.dims.map((d) => Array.from({ length: d }, (_, k) => k));
   const list = axes ?? starts.map((_, i) => i);
   if (list.length !== starts.length || ends.length !== starts.length || (steps && steps.length !== starts.length)) return null;
   for (let i = 0; i < list.length; i++) {
-    const a = axisOf(list[i], rank), s = steps?.[i] ?? 1;
-    if (a === null || !(s >= 1)) return null;
-    const d = c.dims[a], clamp = (v: number) => Math.min(d, Math.max(0, v < 0 ? v + d : v));
-    [begin[a], end[a], step[a]] = [clamp(starts[i]), clamp(ends[i]), s];
+    const a = axisOf(list[i], c.dims.length), s = steps?.[i] ?? 1;
+    if (a === null || !Number.isInteger(s) || s === 0) return null;
+    lists[a] = sliceIndices(c.dims[a], starts[i], ends[i], s);
   }
-  const dims = begin.map((b, i) => Math.max(0, Math.ceil((end[i] - b) / step[i])));
-  const st = strides(c.dims), values: number[] = [];
-  const idx = dims.map(() => 0);
-  for (let n = 0; n < size(dims); n++) {
-    values.push(c.values[idx.reduce((at, k, i) => at + (begin[i] + k * step[i]) * st[i], 0)]);
-    for (let i = rank - 1; i >= 0 && ++idx[i] === dims[i]; i--) idx[i] = 0;
+  return pick(c, lists);
+}
+
+/** Transpose by a permutation of the axes (default: reversed), or null. */
+export function transpose(c: Const, perm?: number[]): Const | null {
+  const r = c.dims.length, p = perm ?? c.dims.map((_, i) => r - 1 - i);
+  if (p.length !== r || [...p].sort((a, b) => a - b).some((a, i) => a !== i)) return null;
+  const dims = p.map((a) => c.dims[a]), st = strides(c.dims), values: number[] = [], idx = dims.map(() => 0);
+  for (let n = 0; n < c.values.length; n++) {
+    values.push(c.values[idx.reduce((at, k, i) => at + k * st[p[i]], 0)]);
+    for (let i = r - 1; i >= 0 && ++idx[i] === dims[i]; i--) idx[i] = 0;
   }
   return { dims, values };
+}
+
+/** Reshape to a target shape (0 copies the dimension unless allowZero, one -1 is inferred), or null. */
+export function reshape(c: Const, target: number[], allowZero: boolean): Const | null {
+  const dims = target.map((d, i) => (d === 0 && !allowZero ? c.dims[i] : d));
+  const free = dims.filter((d) => d === -1).length, known = size(dims.filter((d) => d !== -1));
+  if (free > 1 || dims.some((d) => d === undefined || d < -1) || (free === 1 && (known === 0 || c.values.length % known !== 0))) return null;
+  const out = dims.map((d) => (d === -1 ? c.values.length / known : d));
+  return size(out) === c.values.length ? { dims: out, values: c.values } : null;
 }
 
 /** Gather along an axis with constant indices (negative ones count from the end). */

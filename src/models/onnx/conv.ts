@@ -1,7 +1,8 @@
 // Window ops: Conv -> conv2d, MaxPool / AveragePool / GlobalAveragePool -> pools, Pad -> a zero pad layer
-// (the fusion pass folds it into the next Conv or AveragePool when it can). 2-D, square kernels, equal
-// strides and symmetric pads, no dilation: what the engine's kernels compute.
+// (the fusion pass folds it into the next Conv or AveragePool when it can), reflect / edge Pad -> a gather.
+// 2-D, square kernels, equal strides and symmetric pads, no dilation: what the engine's kernels compute.
 import type { Ctx, OpFn, Tensor } from './context.js';
+import { padByCopies } from './select.js';
 
 /** kernel, stride and padding of a 2-D window op, checked to be square, symmetric, undilated. */
 function window(c: Ctx, x: Tensor, kernelDims?: number[]): { k: number; s: number; p: number } {
@@ -58,11 +59,11 @@ export const convOps: Record<string, OpFn> = {
   },
   Pad: (c: Ctx) => {
     const x = c.tensor(), mode = c.a.str('mode', 'constant');
-    if (mode !== 'constant') c.bad(`mode '${mode}' is not supported (only constant zeros)`);
+    if (mode !== 'constant' && mode !== 'reflect' && mode !== 'edge') c.bad(`mode '${mode}' is not supported (constant zeros, reflect, edge)`);
     const pads = c.has(1) ? c.constInput(1, 'pads').values : c.a.ints('pads');
     if (!pads) c.bad('has no pads');
     const value = c.has(2) ? c.constInput(2, 'constant_value').values : [c.a.float('value', 0)];
-    if (value.length > 1 || (value[0] ?? 0) !== 0) c.bad(`pads with ${value[0]}, only zero padding is supported`);
+    if (mode === 'constant' && (value.length > 1 || (value[0] ?? 0) !== 0)) c.bad(`pads with ${value[0]}, only zero padding is supported`);
     if (c.has(3)) c.bad('the axes input is not supported');
     const r = x.shape.length + 1;
     if (pads.length !== 2 * r) c.bad(`has ${pads.length} pads for a rank-${r} tensor`);
@@ -70,6 +71,7 @@ export const convOps: Record<string, OpFn> = {
     if (pads.some((p) => p < 0 || !Number.isInteger(p))) c.bad(`pads [${pads}] must be non-negative integers (cropping is not supported)`);
     if (pads.every((p) => p === 0)) return c.set(x);
     const per = [...pads.slice(1, r), ...pads.slice(r + 1)];
+    if (mode !== 'constant') return padByCopies(c, x, per, mode);
     c.emit('pad', { pads: per }, [x], x.shape.map((d, i) => d + per[i] + per[r - 1 + i]));
   },
 };

@@ -2,8 +2,9 @@
 // scale, anything else a const_affine (z = m x + c, the constant broadcast to the sample at import); a 1-D
 // initializer added to / multiplied into the last dimension is kept as a parameter ('bias_add', 'param_mul')
 // for the fusion pass (a MatMul's bias, a LayerNorm's weight and bias), and is a constant if nothing fuses it.
-// Of two graph tensors: Add is an add; Sub, Mul, Div, and Pow, Sqrt, Erf, exist only inside the LayerNorm
-// and GELU decompositions the fusion pass recognises. Of two constants: folded.
+// Of two graph tensors: add, sub, mul, div layers (broadcasting as NumPy); of one: Pow by a constant, Sqrt,
+// Exp, Log, Erf, Neg, Reciprocal are layers too, which the fusion pass joins into a LayerNorm or a GELU where
+// they spell one. Of two constants: folded.
 import { elementwise, type Const } from './constants.js';
 import type { Ctx, OpFn, Tensor, Value } from './context.js';
 import { prod } from './read.js';
@@ -66,21 +67,18 @@ const binary = (op: Binary): OpFn => (c: Ctx) => {
   if (ka && kb) return c.setConst(elementwise(ka, kb, FOLD[op]), `a ${op} of constants`);
   if (kb || ka) return withConst(c, op, kb ? c.tensor(0) : c.tensor(1), kb ? b : a, (kb ?? ka)!, kb ? 1 : 0);
   const x = c.tensor(0), y = c.tensor(1);
-  if (op === 'Add') {
-    if (x.node === y.node) c.bad('adding a tensor to itself is not supported');
-    if (x.shape.join(',') !== y.shape.join(',')) c.bad(`input shapes differ ([B,${x.shape}] and [B,${y.shape}]; broadcasting is not supported)`);
-    return void c.emit('add', {}, [x, y], x.shape);
-  }
+  if (x.node === y.node) return sameTensor(c, op, x);
   const shape = broadcastShape(x.shape, y.shape);
   if (!shape) c.bad(`cannot broadcast [B,${x.shape}] and [B,${y.shape}]`);
-  c.emit(op.toLowerCase(), {}, [x, y], shape, `${op} of two graph tensors has no engine primitive`);
+  c.emit(op.toLowerCase(), {}, [x, y], shape);
 };
 
-/** An op of one graph tensor without its own engine primitive (a step of a decomposition). */
-const step = (op: string, spec: (c: Ctx) => Record<string, unknown> = () => ({})): OpFn => (c: Ctx) => {
-  const x = c.tensor();
-  c.emit(op, spec(c), [x], x.shape, `${c.n.opType} has no engine primitive`);
-};
+/** x op x (a node reads each input once): x + x = 2x, x * x = x^2, x - x = 0 x, x / x = x^0. */
+function sameTensor(c: Ctx, op: Binary, x: Tensor): void {
+  if (op === 'Add' || op === 'Sub') c.emit('scale', { factor: op === 'Add' ? 2 : 0 }, [x], x.shape);
+  else c.emit('pow', { exponent: op === 'Mul' ? 2 : 0 }, [x], x.shape);
+}
+
 const activation = (type: string, spec: (c: Ctx) => Record<string, unknown> = () => ({})): OpFn => (c: Ctx) => {
   const x = c.tensor();
   c.emit(type, spec(c), [x], x.shape);
@@ -107,11 +105,16 @@ export const elementwiseOps: Record<string, OpFn> = {
     if (min === 0 && max === Infinity) c.emit('relu', {}, [x], x.shape);
     else c.emit('clip', { min, max }, [x], x.shape);
   },
-  Pow: step('pow', (c) => {
+  Pow: (c: Ctx) => {
+    if (c.get(1).kind === 'tensor') c.bad('a Pow with a computed exponent is not supported (only a constant one)');
     const e = c.constInput(1, 'exponent').values;
-    if (e.length !== 1) c.bad('only a Pow by one number is supported');
-    return { exponent: e[0] };
-  }),
-  Sqrt: step('sqrt'),
-  Erf: step('erf'),
+    if (e.length !== 1 || !Number.isFinite(e[0])) c.bad('only a Pow by one finite number is supported');
+    activation('pow', () => ({ exponent: e[0] }))(c);
+  },
+  Reciprocal: activation('pow', () => ({ exponent: -1 })),
+  Neg: activation('scale', () => ({ factor: -1 })),
+  Sqrt: activation('sqrt'),
+  Exp: activation('exp'),
+  Log: activation('log'),
+  Erf: activation('erf'),
 };

@@ -3,6 +3,7 @@
 // Keras / tf2onnx), kept in the file's layout; Gemm's bias C is the linear's bias, a MatMul's bias is a
 // separate Add that the fusion pass folds in. MatMul of two graph tensors -> matmul; Transpose -> transpose.
 import type { Ctx, Init, OpFn, Tensor } from './context.js';
+import { transpose } from './constants.js';
 
 /** A linear layer of x by the initializer w (`outIn`: stored [out,in]) with an optional bias initializer. */
 function linear(c: Ctx, x: Tensor, w: Init, outIn: boolean, biasInput?: number): void {
@@ -47,6 +48,7 @@ export const linearOps: Record<string, OpFn> = {
       if (dims.length !== 2 || perm.join(',') !== '1,0') c.bad(`only the transpose of a 2-D initializer (a weight) is supported, '${v.name}' is [${dims}] with perm [${perm}]`);
       return c.set({ ...v, transposed: !v.transposed });
     }
+    if (v.kind === 'const') return c.setConst(transpose(v, c.a.ints('perm')), 'a Transpose of a constant');
     const x = c.tensor(), r = x.shape.length + 1;
     const perm = c.a.ints('perm') ?? Array.from({ length: r }, (_, i) => r - 1 - i);
     if (perm.length !== r || perm[0] !== 0) c.bad(`perm [${perm}] must keep the batch axis first`);

@@ -2,8 +2,9 @@
 // constant (the batch dimension is the fixed batch size, or BATCH, which only Reshape may read), and
 // Gather, Unsqueeze, Concat, Slice, Equal, Cast, ConstantOfShape, Range of constants fold to constants.
 // Reshape / Flatten / Unsqueeze / Squeeze of a graph tensor are reshapes; Identity, Dropout, Cast alias.
-import { axisOf, concat, elementwise, gather, slice, unsqueeze, type Const } from './constants.js';
+import { axisOf, concat, elementwise, gather, reshape, slice, unsqueeze, type Const } from './constants.js';
 import { BATCH, type Ctx, type OpFn, type Tensor } from './context.js';
+import { concatTensors, gatherTensor, sliceTensor } from './select.js';
 import { DT, dimsOf, prod, tensorData, toNumber } from './read.js';
 
 /** Every input as a constant, or null if one is not (a missing optional input is an empty constant). */
@@ -66,6 +67,12 @@ const folded = (op: string, f: (c: Ctx, all: Const[]) => Const | null): OpFn => 
   c.setConst(f(c, all), `a ${op} of constants`);
 };
 
+/** Slice of a constant (shape arithmetic). */
+const sliceConst = folded('Slice', (c, [x, ...rest]) => {
+  const [starts, ends, axes, steps] = c.opset >= 10 ? rest.map((r) => r.values) : [c.a.ints('starts') ?? [], c.a.ints('ends') ?? [], c.a.ints('axes')];
+  return slice(x, starts, ends, axes?.length ? axes : undefined, steps?.length ? steps : undefined);
+});
+
 export const shapeOps: Record<string, OpFn> = {
   Constant: (c: Ctx) => c.setConst(constantValue(c), 'a Constant'),
   Identity: (c: Ctx) => {
@@ -76,22 +83,24 @@ export const shapeOps: Record<string, OpFn> = {
   Dropout: (c: Ctx) => {
     // opset >= 12: a training_mode input that is true makes it random
     if (c.has(2) && c.constInput(2, 'training_mode').values[0] && (c.has(1) ? c.constInput(1, 'ratio').values[0] : 0.5) > 0) {
-      c.bad('Dropout in training mode is random: export the model in eval mode');
+      c.bad('Dropout in training mode is random, and the server cannot know the mask a client draws: export the model in eval mode (model.eval()) and attack with --bn train, which gives the gradient of a client training without active dropout (BatchNorm still uses batch statistics)');
     }
     c.set(c.get(0));
     c.unused(1, 'the mask output');
   },
   Shape: (c: Ctx) => {
-    const v = c.get(0);
-    const shape = v.kind === 'tokens' ? [v.T] : c.tensor().shape;
-    const all = [c.fixedBatch ?? BATCH, ...shape], r = all.length, at = (i: number) => Math.min(r, Math.max(0, i < 0 ? i + r : i));
+    const v = c.get(0), k = c.constOf(v);
+    // a graph tensor's shape starts with its batch; a constant's (F.pad's pads list) is all known
+    const all = k ? k.dims : [c.fixedBatch ?? BATCH, ...(v.kind === 'tokens' ? [v.T] : c.tensor().shape)], r = all.length, at = (i: number) => Math.min(r, Math.max(0, i < 0 ? i + r : i));
     const part = all.slice(at(c.a.int('start', 0)), at(c.a.int('end', r))); // opset 15: start, end
     c.setConst({ dims: [part.length], values: part }, 'Shape');
   },
   Reshape: (c: Ctx) => {
-    const x = c.tensor();
+    const v = c.get(0), k = v.kind === 'tensor' ? null : c.constOf(v);
     const target = c.has(1) ? c.constInput(1, 'shape').values : c.a.ints('shape');
     if (!target || target.length < 1) c.bad('has no target shape');
+    if (k) return c.setConst(reshape(k, target, c.a.int('allowzero', 0) !== 0), `a Reshape of [${k.dims}] to [${target}]`);
+    const x = c.tensor();
     reshapeTo(c, x, perSample(c, x, target));
   },
   Flatten: (c: Ctx) => {
@@ -122,13 +131,18 @@ export const shapeOps: Record<string, OpFn> = {
     // numbers stay numbers; to bool, non-zero is 1
     folded('Cast', (_, [x]) => (to === DT.BOOL ? { dims: x.dims, values: x.values.map((y) => (y !== 0 ? 1 : 0)) } : x))(c);
   },
-  Concat: folded('Concat', (c, all) => concat(all, c.a.int('axis', 0))),
-  Gather: folded('Gather', (c, [x, i]) => gather(x, i, c.a.int('axis', 0))),
+  Concat: (c: Ctx) => ((c.n.input ?? []).some((_, i) => c.get(i).kind === 'tensor') ? concatTensors(c) : folded('Concat', (_, all) => concat(all, c.a.int('axis', 0)))(c)),
+  Gather: (c: Ctx) => {
+    const v = c.get(0);
+    if (v.kind === 'tensor') return gatherTensor(c, v);
+    folded('Gather', (_, [x, i]) => gather(x, i, c.a.int('axis', 0)))(c);
+  },
   Equal: folded('Equal', (_, [x, y]) => elementwise(x, y, (p, q) => (p === q ? 1 : 0))),
-  Slice: folded('Slice', (c, [x, ...rest]) => {
-    const [starts, ends, axes, steps] = c.opset >= 10 ? rest.map((r) => r.values) : [c.a.ints('starts') ?? [], c.a.ints('ends') ?? [], c.a.ints('axes')];
-    return slice(x, starts, ends, axes?.length ? axes : undefined, steps?.length ? steps : undefined);
-  }),
+  Slice: (c: Ctx) => {
+    const v = c.get(0);
+    if (v.kind === 'tensor') return sliceTensor(c, v);
+    sliceConst(c);
+  },
   ConstantOfShape: folded('ConstantOfShape', (c, [s, v]) => {
     const value = v?.values[0] ?? (c.a.get('value')?.t ? tensorData(c.a.get('value')!.t!, (m) => c.bad(m))[0] : 0);
     return s.values.every((d) => Number.isInteger(d) && d >= 0) ? { dims: s.values, values: new Array<number>(prod(s.values)).fill(value) } : null;
