@@ -45,7 +45,7 @@ export function sliceTensor(c: Ctx, x: Tensor): void {
     if (list.length === 0) c.bad(`slices nothing of dimension ${at + 1} of [B,${x.shape}]`);
     indices[at] = list;
   });
-  if (indices.every((l, i) => l === null || l.every((k, j) => k === j && l.length === x.shape[i]))) return c.set(x);
+  if (indices.every((l, i) => l === null || l.every((k, j) => k === j && l.length === x.shape[i]))) return void c.set(x);
   c.emit('gather', { indices }, [x], x.shape.map((d, i) => indices[i]?.length ?? d));
 }
 
@@ -56,7 +56,7 @@ export function concatTensors(c: Ctx): void {
     if (v.kind !== 'tensor') c.bad(`joins the graph tensor with ${v.kind === 'init' ? `the initializer '${v.name}'` : 'a constant'} (${name}), which is not supported`);
     return v;
   });
-  if (parts.length === 1) return c.set(parts[0]);
+  if (parts.length === 1) return void c.set(parts[0]);
   const x = parts[0], axis = sampleAxis(c, x, c.a.int('axis', 0), 'axis');
   const bad = parts.find((p) => p.shape.length !== x.shape.length || p.shape.some((d, i) => i !== axis && d !== x.shape[i]));
   if (bad) c.bad(`shapes [B,${x.shape}] and [B,${bad.shape}] differ outside axis ${axis + 1}`);
