@@ -3,7 +3,7 @@
 // a dataset batch and from the same update written by gradleak message.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gradleak } from './helpers.js';
@@ -13,13 +13,25 @@ const tmp = mkdtempSync(join(tmpdir(), 'gradleak-localbatch-'));
 const CLIENT = ['--local-steps', '2', '--local-batch', '2', '--lr', '0.1'];
 const ATTACK = ['--attack', 'fedavg-unrolled', '--labels', 'known', '--iterations', '150', '--json'];
 const last = (stdout: string) => JSON.parse(stdout.trim().split('\n').pop()!);
+const BATCH = ['--dataset', 'mnist', '--index', '21', '--batch-size', '4'];
 
-test('FedAvg, 2 steps x 2 images: the unrolled attack reconstructs all 4 images (PSNR > 18 dB each)', () => {
-  const r = gradleak(['attack', ...ATTACK, ...CLIENT, '--dataset', 'mnist', '--index', '21', '--batch-size', '4', '--out', join(tmp, 'a')]);
+/** README's four PSNRs of this case, after it names this test's command word for word. */
+function readmeClaim(): number[] {
+  const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8').replace(/\s+/g, ' ');
+  const command = ['gradleak', 'attack', ...ATTACK.filter((a) => a !== '--json'), ...CLIENT, ...BATCH].join(' ');
+  const m = readme.match(/PSNR ([\d.]+), ([\d.]+), ([\d.]+) and ([\d.]+) dB \(`([^`]*)`/);
+  assert.ok(m, 'README states the four PSNRs of the local-batch example');
+  assert.equal(m[5], command, 'README names the command this test runs');
+  return m.slice(1, 5).map(Number);
+}
+
+test('FedAvg, 2 steps x 2 images: the unrolled attack reconstructs all 4 images (PSNR > 18 dB each, as README states them)', () => {
+  const r = gradleak(['attack', ...ATTACK, ...CLIENT, ...BATCH, '--out', join(tmp, 'a')]);
   assert.equal(r.code, 0, r.stderr);
   const m = last(r.stdout);
   assert.equal(m.per_image.length, 4);
   for (const p of m.per_image) assert.ok(p.psnr > 18, `image ${p.index}: ${p.psnr} dB`);
+  assert.deepEqual(m.per_image.map((p: { psnr: number }) => Number(p.psnr.toFixed(1))), readmeClaim(), 'README.md prints what the command gives');
   // the same update from a file: the metadata states the mini-batch size, and the result is the same
   const msg = join(tmp, 'u.safetensors'), truth = join(tmp, 't.safetensors');
   const made = gradleak(['message', '--protocol', 'fedavg', ...CLIENT, '--dataset', 'mnist', '--index', '21', '--batch-size', '4', '--out', msg, '--truth-out', truth]);
