@@ -2,7 +2,8 @@
 """Small PyTorch models exported to ONNX the way users do it (torch.onnx.export of a float32 model, opsets 13 and
 17, with and without dynamic_axes on the batch), with PyTorch float64 references computed from the same float32
 weights: the layers a new user meets first (GELU, ZeroPad2d / F.pad, x.view(x.size(0), -1), x[:, 0], SiLU,
-ReLU6 / Hardtanh, in-model normalisation, x @ W + b, BatchNorm1d, reflect / replicate / circular padding, Dropout).
+ReLU6 / Hardtanh, in-model normalisation, x @ W + b, BatchNorm1d, reflect / replicate / circular padding, ELU, SELU,
+Hardswish, Hardsigmoid, Mish, Softplus, abs, x.mean(dim=(2, 3)), x.sum(dim), Dropout).
 Not part of gradleak's install or tests; run with /usr/bin/python3 (python3-torch, python3-onnx):
 
   /usr/bin/python3 tools/torch_exports.py --out test/data/fixtures/onnx/torch-exports [--cases a,b]
@@ -105,6 +106,27 @@ class PaddingModeCnn(nn.Module):
         return self.fc(torch.flatten(torch.tanh(self.conv3(x)), 1))
 
 
+class ActivationsCnn(nn.Module):
+    """Conv, ELU, Conv, Hardswish (opset 13: HardSigmoid * x), Mish (Softplus, Tanh, Mul), x.mean(dim=(2, 3)), and on
+    the vector: SELU, Linear, Hardsigmoid, abs, Softplus, x.sum(dim=1, keepdim=True) added back, Linear.
+    PyTorch 1.13 has no double backward of hardsigmoid: the float64 reference (`reference = True`) computes the
+    same functions as clamps."""
+    reference = False
+
+    def __init__(self):
+        super().__init__()
+        self.conv1, self.conv2 = nn.Conv2d(3, 4, 3, padding=1), nn.Conv2d(4, 6, 3, padding=1)
+        self.fc1, self.fc2 = nn.Linear(6, 8), nn.Linear(8, 10)
+
+    def forward(self, x):
+        hardsigmoid = (lambda t: torch.clamp(t / 6 + 0.5, 0, 1)) if self.reference else F.hardsigmoid
+        hardswish = (lambda t: t * hardsigmoid(t)) if self.reference else F.hardswish
+        x = F.mish(hardswish(self.conv2(F.elu(self.conv1(x)))))
+        h = self.fc1(F.selu(x.mean(dim=(2, 3))))
+        h = F.softplus(torch.abs(hardsigmoid(h) - 0.5))
+        return self.fc2(h + h.sum(dim=1, keepdim=True))
+
+
 class DropoutMlp(nn.Module):
     """Flatten, Linear 64->16, ReLU, Dropout(0.5), Linear 16->10."""
 
@@ -123,6 +145,7 @@ CASES = {
     'select_silu_mlp': (43, 2, [3, 8, 8], 10, SelectSiluMlp, 'none'),
     'bn1d_mlp': (44, 4, [1, 8, 8], 10, Bn1dMlp, 'train'),
     'padding_modes_cnn': (45, 2, [3, 8, 8], 10, PaddingModeCnn, 'none'),
+    'activations_cnn': (47, 2, [3, 8, 8], 10, ActivationsCnn, 'none'),
 }
 # exported in training mode, as README says: refused, with an error that says what to do
 REFUSED = {
@@ -182,6 +205,7 @@ def build(name, out_dir):
     # the reference: the same float32 weights, in float64
     ref = copy.deepcopy(model).double()
     ref.train(bn == 'train')
+    ref.reference = True  # a model without double backward for an op computes it otherwise (ActivationsCnn)
     names = [n for n, _ in ref.named_parameters()]
     params = [p for _, p in ref.named_parameters()]
     y_true = torch.randperm(k, generator=g)[:b]

@@ -27,6 +27,7 @@ import { Scale } from './layers/scale.js';
 import { Pad } from './layers/pad.js';
 import { ConstAffine } from './layers/const-affine.js';
 import { Gather } from './layers/gather.js';
+import { Reduce, type ReduceOp } from './layers/reduce.js';
 import { Concat } from './layers/concat.js';
 import { Binary, broadcastShapes } from './layers/binary.js';
 import { Activation, UNARY_NAMES, type UnaryName } from './layers/activation.js';
@@ -74,7 +75,10 @@ export type OpSpec =
   | { type: 'concat'; axis: number }
   | { type: 'sub' | 'mul' | 'div' }
   | { type: UnaryName }
-  | { type: 'pow'; exponent: number };
+  | { type: 'pow'; exponent: number }
+  | { type: 'elu'; alpha?: number }
+  | { type: 'hard_sigmoid'; alpha?: number; beta?: number }
+  | { type: 'reduce'; axes: number[]; op: ReduceOp };
 
 export type LayerSpec = OpSpec & NodeFields;
 
@@ -279,11 +283,25 @@ function buildLayer(l: LayerSpec, shapes: Shape[], spec: AnyModelSpec, kernels: 
     case 'pow':
       if (typeof l.exponent !== 'number' || !Number.isFinite(l.exponent)) throw new UserError(`${where}: exponent must be a finite number`);
       return new Activation('pow', shape, { exponent: l.exponent });
+    case 'elu':
+    case 'hard_sigmoid': {
+      const { alpha, beta } = l as { alpha?: unknown; beta?: unknown };
+      for (const [k, v] of [['alpha', alpha], ['beta', beta]] as const) if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v))) throw new UserError(`${where}: ${k} must be a finite number`);
+      return new Activation(l.type, shape, { alpha: alpha as number | undefined, beta: beta as number | undefined });
+    }
     case 'gather': {
       const ok = Array.isArray(l.indices) && l.indices.length === shape.length && l.indices.every((list, i) => list === null
         || (Array.isArray(list) && list.length > 0 && list.every((k) => Number.isInteger(k) && k >= -1 && k < shape[i])));
       if (!ok) throw new UserError(`${where}: indices must list, for each of the ${shape.length} dimensions of [${shape}], null or source indices (-1: zero)`);
       return new Gather(shape, l.indices);
+    }
+    case 'reduce': {
+      const axes = l.axes;
+      if (!Array.isArray(axes) || axes.length === 0 || axes.some((a) => !Number.isInteger(a) || a < 0 || a >= shape.length) || new Set(axes).size !== axes.length) {
+        throw new UserError(`${where}: axes must list distinct dimensions of [${shape}] (0..${shape.length - 1})`);
+      }
+      if (l.op !== 'mean' && l.op !== 'sum') throw new UserError(`${where}: op must be 'mean' or 'sum'`);
+      return new Reduce(shape, axes, l.op);
     }
     case 'concat': {
       const r = shape.length, axis = l.axis;

@@ -424,7 +424,7 @@ CASES.push(
 // computed scale), and the unary functions outside a known pattern.
 CASES.push(
   {
-    id: '#P1 onnx general ops: gather concat mul sub div sqrt exp log erf pow', batch: 2, soft: true, seed: 22,
+    id: '#P1 onnx general ops: gather concat mul sub div add-broadcast reduce sqrt exp log erf pow elu selu softplus abs hard_sigmoid', batch: 2, soft: true, seed: 22,
     spec: {
       in_shape: [2, 4, 4], num_classes: 3, layers: [
         { type: 'gather', name: 'reflect', indices: [null, [1, 0, 1, 2, 3, 2], [0, 0, 1, 2, 3, 3]] },
@@ -443,10 +443,19 @@ CASES.push(
         { type: 'const_affine', name: 'shifted', add: [0.5] },
         { type: 'sqrt', name: 'scale' },
         { type: 'div', name: 'normalised', inputs: ['centered', 'scale'] },
+        { type: 'elu', name: 'elu', alpha: 0.7 },
+        { type: 'reduce', name: 'pool', axes: [1, 2], op: 'mean' },
+        { type: 'sub', name: 'pool_centred', inputs: ['elu', 'pool'] },
+        { type: 'softplus', name: 'softplus' },
         { type: 'flatten' },
         { type: 'linear', name: 'fc1', out: 4 },
+        { type: 'selu', name: 'selu' },
+        { type: 'reduce', name: 'total', axes: [0], op: 'sum' },
+        { type: 'add', name: 'with_total', inputs: ['selu', 'total'] },
         { type: 'sigmoid', name: 'positive' },
         { type: 'log', name: 'log' },
+        { type: 'abs', name: 'abs' },
+        { type: 'hard_sigmoid', name: 'hard', alpha: 0.3, beta: 0.4 },
         { type: 'linear', name: 'fc2', out: 3 },
       ],
     },

@@ -38,6 +38,7 @@ import { MatMul } from '../../src/engine/layers/matmul.js';
 import { Gather } from '../../src/engine/layers/gather.js';
 import { Concat } from '../../src/engine/layers/concat.js';
 import { Binary } from '../../src/engine/layers/binary.js';
+import { Reduce } from '../../src/engine/layers/reduce.js';
 import type { MultiInputLayer } from '../../src/engine/layers/layer.js';
 import { Prng } from '../../src/util/prng.js';
 
@@ -261,6 +262,14 @@ const CONFIGS: Config[] = [
   { name: 'pow 3 [4]', make: () => new Activation('pow', [4], { exponent: 3 }), B: 2 },
   { name: 'pow -1 [4]', make: () => new Activation('pow', [4], { exponent: -1 }), B: 2, input: 'positive' },
   { name: 'pow 0.5 [3]', make: () => new Activation('pow', [3], { exponent: 0.5 }), B: 2, input: 'positive' },
+  { name: 'abs [5]', make: () => new Activation('abs', [5]), B: 2, input: 'awayFromZero' },
+  { name: 'elu 1 [2,3]', make: () => new Activation('elu', [2, 3]), B: 2, input: 'awayFromZero' },
+  { name: 'elu 0.4 [4]', make: () => new Activation('elu', [4], { alpha: 0.4 }), B: 3, input: 'awayFromZero' },
+  { name: 'selu [2,3]', make: () => new Activation('selu', [2, 3]), B: 2, input: 'awayFromZero' },
+  { name: 'softplus [6]', make: () => new Activation('softplus', [6]), B: 2 },
+  { name: 'hard_sigmoid 1/6 [6]', make: () => new Activation('hard_sigmoid', [6], { alpha: 1 / 6 }), B: 2, input: 'awayFromZero' },
+  { name: 'reduce mean [3,4,2] over 1,2', make: () => new Reduce([3, 4, 2], [1, 2], 'mean'), B: 2 },
+  { name: 'reduce sum [3,4] over 0', make: () => new Reduce([3, 4], [0], 'sum'), B: 3 },
 ];
 
 /**

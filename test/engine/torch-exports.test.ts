@@ -16,7 +16,7 @@ import { FIXTURE_TOLERANCE, readFixture, verifyFixture, type Fixture } from '../
 import { hvpErrors, type Hvp } from '../helpers/hvp.js';
 
 const DIR = fileURLToPath(new URL('../../../test/data/fixtures/onnx/torch-exports/', import.meta.url));
-const CASES = ['gelu_mlp', 'pad_cnn', 'select_silu_mlp', 'bn1d_mlp', 'padding_modes_cnn'];
+const CASES = ['gelu_mlp', 'pad_cnn', 'select_silu_mlp', 'bn1d_mlp', 'padding_modes_cnn', 'activations_cnn'];
 const EXPORTS = ['o13', 'o13_dyn', 'o17', 'o17_dyn'];
 
 type ExportFixture = Fixture & { hvp: Hvp; model: { onnx: string; exports: string[]; bn: string } };

@@ -7,9 +7,9 @@ import type { Layer, Shape } from './layer.js';
 import { exp, log, powInt } from '../../util/portable-math.js';
 import { erf } from '../erf.js';
 
-export type ActivationName = 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'gelu' | 'gelu_tanh' | 'clip' | UnaryName | 'pow';
-/** Elementwise functions that ONNX graphs compute outside a known pattern (Sqrt, Exp, Log, Erf). */
-export const UNARY_NAMES = ['sqrt', 'exp', 'log', 'erf'] as const;
+export type ActivationName = 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'gelu' | 'gelu_tanh' | 'clip' | UnaryName | 'pow' | 'elu' | 'hard_sigmoid';
+/** Elementwise functions without parameters that ONNX graphs compute (Sqrt, Exp, Log, Erf, Abs, Selu, Softplus). */
+export const UNARY_NAMES = ['sqrt', 'exp', 'log', 'erf', 'abs', 'selu', 'softplus'] as const;
 export type UnaryName = (typeof UNARY_NAMES)[number];
 
 const SQRT1_2 = Math.SQRT1_2;
@@ -29,8 +29,10 @@ interface Rule {
 }
 
 const TWO_OVER_SQRT_PI = 1.1283791670955126; // 2/sqrt(pi)
+const SELU_ALPHA = 1.6732632423543772; // PyTorch's selu constants
+const SELU_LAMBDA = 1.0507009873554805;
 
-const RULES: Record<Exclude<ActivationName, 'leaky_relu' | 'clip' | 'pow'>, Rule> = {
+const RULES: Record<Exclude<ActivationName, 'leaky_relu' | 'clip' | 'pow' | 'elu' | 'hard_sigmoid'>, Rule> = {
   // s = 1/(1+e^-a), s' = s(1-s), s'' = s'(1-2s)
   sigmoid: {
     f: (a) => 1 / (1 + exp(-a)),
@@ -82,7 +84,43 @@ const RULES: Record<Exclude<ActivationName, 'leaky_relu' | 'clip' | 'pow'>, Rule
     d1: (a) => TWO_OVER_SQRT_PI * exp(-a * a),
     d2: (a) => -2 * a * TWO_OVER_SQRT_PI * exp(-a * a),
   },
+  // |a|: derivative sign(a) (0 at 0, as PyTorch), second 0
+  abs: { f: Math.abs, d1: (a) => Math.sign(a), d2: () => 0 },
+  // selu = lambda elu(a; alpha) with PyTorch's constants
+  selu: scaled(SELU_LAMBDA, elu(SELU_ALPHA)),
+  // softplus = log(1 + e^a) (linear above 20, as PyTorch), softplus' = sigmoid(a), softplus'' = s (1 - s)
+  softplus: {
+    f: (a) => (a > 20 ? a : log(1 + exp(a))),
+    d1: (a) => (a > 20 ? 1 : 1 / (1 + exp(-a))),
+    d2: (a) => {
+      const s = 1 / (1 + exp(-a));
+      return a > 20 ? 0 : s * (1 - s);
+    },
+  },
 };
+
+/** elu(a) = a for a > 0, alpha (e^a - 1) else: derivative 1 or z + alpha, second 0 or z + alpha. */
+function elu(alpha: number): Rule {
+  return {
+    f: (a) => (a > 0 ? a : alpha * (exp(a) - 1)),
+    d1: (a, z) => (a > 0 ? 1 : z + alpha),
+    d2: (a, z) => (a > 0 ? 0 : z + alpha),
+  };
+}
+
+/** c f: derivatives c f', c f'' (f's rule sees z / c). */
+function scaled(c: number, r: Rule): Rule {
+  return { f: (a) => c * r.f(a), d1: (a, z) => c * r.d1(a, z / c), d2: (a, z) => c * r.d2(a, z / c) };
+}
+
+/** hard_sigmoid(a) = min(1, max(0, alpha a + beta)) (ONNX HardSigmoid): derivative alpha inside (0, 1), second 0. */
+function hardSigmoid(alpha: number, beta: number): Rule {
+  return {
+    f: (a) => Math.min(1, Math.max(0, alpha * a + beta)),
+    d1: (a) => (alpha * a + beta > 0 && alpha * a + beta < 1 ? alpha : 0),
+    d2: () => 0,
+  };
+}
 
 /** pow(a) = a^p for a constant p: p a^(p-1), p (p-1) a^(p-2) (integer p by repeated products, as exactly as PyTorch). */
 function pow(p: number): Rule {
@@ -108,18 +146,35 @@ function clip(lo: number, hi: number): Rule {
   };
 }
 
+/** The constants of the parametrised functions (defaults: PyTorch's / ONNX's). */
+export interface ActivationOptions {
+  /** leaky_relu's negative slope (0.01). */
+  slope?: number;
+  /** clip's [lo, hi] ([0, 6]). */
+  range?: readonly [number, number];
+  /** pow's exponent (2). */
+  exponent?: number;
+  /** elu's alpha (1), hard_sigmoid's slope (0.2). */
+  alpha?: number;
+  /** hard_sigmoid's offset (0.5). */
+  beta?: number;
+}
+
 export class Activation implements Layer {
   readonly kind: string;
   readonly outShape: Shape;
   readonly paramShapes = [];
   private readonly rule: Rule;
 
-  /** `slope`: leaky_relu's negative slope (0.01), `range`: clip's [lo, hi] ([0, 6]), `exponent`: pow's (2). */
-  constructor(readonly fn: ActivationName, readonly inShape: Shape, o: { slope?: number; range?: readonly [number, number]; exponent?: number } = {}) {
+  constructor(readonly fn: ActivationName, readonly inShape: Shape, o: ActivationOptions = {}) {
     this.kind = fn;
     this.outShape = inShape;
     const [lo, hi] = o.range ?? [0, 6];
-    this.rule = fn === 'leaky_relu' ? leakyRelu(o.slope ?? 0.01) : fn === 'clip' ? clip(lo, hi) : fn === 'pow' ? pow(o.exponent ?? 2) : RULES[fn];
+    const parametrised: Partial<Record<ActivationName, () => Rule>> = {
+      leaky_relu: () => leakyRelu(o.slope ?? 0.01), clip: () => clip(lo, hi), pow: () => pow(o.exponent ?? 2),
+      elu: () => elu(o.alpha ?? 1), hard_sigmoid: () => hardSigmoid(o.alpha ?? 0.2, o.beta ?? 0.5),
+    };
+    this.rule = parametrised[fn]?.() ?? RULES[fn as keyof typeof RULES];
   }
 
   bind(): void {}

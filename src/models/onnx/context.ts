@@ -22,7 +22,7 @@ export type Value =
 
 /**
  * One IR node: an engine layer spec (`op` its type, `spec` its fields), or an op without an engine primitive
- * ('sub', 'mul', 'div', 'pow', 'sqrt', 'erf', 'reduce_mean', 'where_mask', 'bias_add', 'param_mul', 'rows')
+ * ('where_mask', 'bias_add', 'param_mul', 'rows')
  * that the fusion pass must absorb; `why` says what it is if it stays.
  */
 export interface IrNode {

@@ -117,4 +117,21 @@ export const elementwiseOps: Record<string, OpFn> = {
   Exp: activation('exp'),
   Log: activation('log'),
   Erf: activation('erf'),
+  Abs: activation('abs'),
+  Selu: (c: Ctx) => {
+    if (c.a.get('alpha') || c.a.get('gamma')) c.bad("only PyTorch's alpha and gamma are supported");
+    activation('selu')(c);
+  },
+  Softplus: activation('softplus'),
+  Elu: activation('elu', (c) => ({ alpha: c.a.float('alpha', 1) })),
+  // PyTorch's hardsigmoid is x/6 + 1/2: a float32 attribute that rounds 1/6 means 1/6 (as a GELU's 1/sqrt(2) does)
+  HardSigmoid: activation('hard_sigmoid', (c) => {
+    const alpha = c.a.float('alpha', 0.2);
+    return { alpha: Math.fround(alpha) === Math.fround(1 / 6) ? 1 / 6 : alpha, beta: c.a.float('beta', 0.5) };
+  }),
+  HardSwish: (c: Ctx) => {
+    // x * hard_sigmoid(x) with alpha 1/6, beta 1/2 (ONNX's definition)
+    const x = c.tensor(), h = c.emit('hard_sigmoid', { alpha: 1 / 6, beta: 0.5 }, [x], x.shape);
+    c.emit('mul', {}, [x, h], x.shape);
+  },
 };

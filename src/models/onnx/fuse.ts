@@ -2,7 +2,7 @@
 // nodes become one engine layer where the engine has a faster or exact fused form, or where the pieces have
 // no primitive of their own:
 //   Pad(zeros on H, W) + Conv / AveragePool -> the window's padding;  linear + bias_add -> linear with bias;
-//   ReduceMean/Sub/Pow/ReduceMean/Add(eps)/Sqrt/Div [+ param_mul + bias_add] -> layernorm;
+//   ReduceMean/Sub/Pow/ReduceMean/Add(eps)/Sqrt/Div [+ param_mul + bias_add] -> layernorm (last axis);
 //   Div(sqrt 2)/Erf/Add(1)/Mul(x)/Mul(0.5) -> gelu;  where_mask + softmax -> causal softmax;
 //   rows + add -> pos_embedding;  const_affine + const_affine -> one const_affine (x - mean, / std).
 // A 1-D initializer nothing fuses is a constant (const_affine).
@@ -68,10 +68,13 @@ function foldBiases(g: Ir): void {
   }
 }
 
+/** A mean over the last dimension only (a LayerNorm's statistics), or undefined. */
+const lastAxisMean = (n: IrNode | undefined) => (n?.spec.op === 'mean' && (n.spec.axes as number[]).join(',') === String(n.shape.length - 1) ? n : undefined);
+
 function foldLayerNorms(g: Ir): void {
   for (const d of g.nodes.filter((x) => x.op === 'div')) {
-    const centered = g.node(d.inputs[0], 'sub'), mean = g.node(centered?.inputs[1], 'reduce_mean');
-    const eps = g.node(g.node(d.inputs[1], 'sqrt')?.inputs[0], 'const_affine'), variance = g.node(eps?.inputs[0], 'reduce_mean');
+    const centered = g.node(d.inputs[0], 'sub'), mean = lastAxisMean(g.node(centered?.inputs[1], 'reduce'));
+    const eps = g.node(g.node(d.inputs[1], 'sqrt')?.inputs[0], 'const_affine'), variance = lastAxisMean(g.node(eps?.inputs[0], 'reduce'));
     const square = g.node(variance?.inputs[0], 'pow'), e = affineAdd(eps);
     if (!centered || !mean || mean.inputs[0] !== centered.inputs[0] || square?.inputs[0] !== centered.name || square.spec.exponent !== 2 || !(e! > 0)) continue;
     only(d, 'layernorm', { eps: Math.fround(e!) === e ? shortestFloat32(e!) : e, affine: false });

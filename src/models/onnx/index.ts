@@ -40,7 +40,7 @@ export interface OnnxModel extends OnnxGraph {
 const OPS: Record<string, OpFn> = { ...shapeOps, ...convOps, ...linearOps, ...elementwiseOps, ...normOps, ...sequenceOps };
 const ENGINE_OPS = new Set(['conv2d', 'linear', 'sigmoid', 'tanh', 'relu', 'leaky_relu', 'clip', 'flatten', 'reshape', 'avgpool', 'maxpool',
   'global_avgpool', 'batchnorm', 'add', 'embedding', 'pos_embedding', 'layernorm', 'gelu', 'softmax', 'matmul', 'transpose', 'scale', 'pad', 'const_affine',
-  'gather', 'concat', 'sub', 'mul', 'div', 'pow', 'sqrt', 'exp', 'log', 'erf']);
+  'gather', 'concat', 'sub', 'mul', 'div', 'pow', 'sqrt', 'exp', 'log', 'erf', 'reduce', 'abs', 'elu', 'selu', 'softplus', 'hard_sigmoid']);
 
 /** The model of an ONNX file's bytes, image or sequence (`file` names it in messages). */
 export function importOnnxGraph(bytes: Uint8Array, file: string): OnnxGraph {

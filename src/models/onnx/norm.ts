@@ -1,6 +1,6 @@
 // Normalisations: BatchNormalization -> batchnorm (training_mode from the attribute, or before opset 14 from
-// the extra outputs), LayerNormalization over the last axis -> layernorm; ReduceMean over the last axis is a
-// step of the LayerNorm decomposition (ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div) that fuse.ts folds.
+// the extra outputs), LayerNormalization over the last axis -> layernorm; ReduceMean / ReduceSum -> reduce (a
+// global pool spelled x.mean(dim=(2, 3)), or a step of the LayerNorm decomposition that fuse.ts folds).
 import type { BnMode } from '../../engine/graph.js';
 import { axisOf } from './constants.js';
 import type { Ctx, OpFn } from './context.js';
@@ -32,11 +32,24 @@ export const normOps: Record<string, OpFn> = {
     c.emit('layernorm', { eps: c.a.float('epsilon', 1e-5), params: { weight: w.name, bias: b.name } }, [x], x.shape);
     c.unused(1, 'the mean and inverse standard deviation outputs');
   },
-  ReduceMean: (c: Ctx) => {
-    const x = c.tensor(), axes = c.has(1) ? c.constInput(1, 'axes').values : c.a.ints('axes');
-    if (axes?.length !== 1 || axisOf(axes[0], x.shape.length + 1) !== x.shape.length || c.a.int('keepdims', 1) !== 1) {
-      c.bad(`only a mean over the last axis with keepdims=1 is supported (a LayerNorm), axes [${axes ?? ''}]`);
-    }
-    c.emit('reduce_mean', {}, [x], [...x.shape.slice(0, -1), 1], 'ReduceMean has no engine primitive');
-  },
+  ReduceMean: reduce('mean'),
+  ReduceSum: reduce('sum'),
 };
+
+/** ReduceMean / ReduceSum of a graph tensor over dimensions of the sample (all of them without axes); keepdims=0 reshapes. */
+function reduce(op: 'mean' | 'sum'): OpFn {
+  return (c: Ctx) => {
+    const x = c.tensor(), r = x.shape.length + 1;
+    const given = c.has(1) ? c.constInput(1, 'axes').values : c.a.ints('axes'); // an input from opset 13 (sum) / 18 (mean)
+    if (!given?.length && op === 'sum' && c.a.int('noop_with_empty_axes', 0)) return void c.set(x);
+    const axes = (given?.length ? given : Array.from({ length: r }, (_, i) => i)).map((a) => axisOf(a, r));
+    if (axes.some((a) => a === null)) c.bad(`axes [${given}] are outside [B,${x.shape}]`);
+    if (axes.includes(0)) c.bad(`axes [${given ?? ''}] reduce over the batch dimension, which is not supported`);
+    const per = (axes as number[]).map((a) => a - 1), kept = x.shape.map((d, i) => (per.includes(i) ? 1 : d));
+    const z = c.emit('reduce', { axes: per, op }, [x], kept);
+    if (c.a.int('keepdims', 1) === 0) {
+      const shape = x.shape.filter((_, i) => !per.includes(i));
+      c.emit('reshape', { shape: shape.length ? shape : [1] }, [z], shape.length ? shape : [1]);
+    }
+  };
+}
