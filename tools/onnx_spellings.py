@@ -23,6 +23,8 @@ import torch
 import torch.nn.functional as F
 from onnx import TensorProto, helper, numpy_helper
 
+from golden_reference import reference
+
 torch.set_default_dtype(torch.float64)
 
 
@@ -108,15 +110,6 @@ CASES = {
 }
 
 
-def tj(t):
-    t = t.detach().double().contiguous()
-    return {'shape': list(t.shape), 'data': [float(v) for v in t.reshape(-1).tolist()]}
-
-
-def soft_ce(logits, target):
-    return -(target * F.log_softmax(logits, dim=1)).sum(dim=1).mean()
-
-
 def build(name, out_dir):
     seed, b, in_shape, k, builder = CASES[name]
     g = torch.Generator().manual_seed(seed)
@@ -130,54 +123,18 @@ def build(name, out_dir):
 
     names = list(p)
     params = [p[n].clone().requires_grad_(True) for n in names]
-    q = lambda ps: dict(zip(names, ps))  # noqa: E731
-    y_true = torch.randperm(k, generator=g)[:b]
-    x_true, x_dummy = torch.rand([b] + in_shape, generator=g), torch.randn([b] + in_shape, generator=g)
-    y_dummy = torch.randn([b, k], generator=g)
-
-    def grads(x, target, create_graph):
-        loss = soft_ce(f(x, q(params)), target)
-        return loss, torch.autograd.grad(loss, params, create_graph=create_graph)
-
-    t_true = F.one_hot(y_true, k).double()
-    loss_true, g_true = grads(x_true, t_true, False)
-    loss_dummy, g_dummy = grads(x_dummy, F.softmax(y_dummy, dim=1), False)
-    objectives = {}
-    for kind, definition in [('l2', 'sum_p ||g_dummy_p - grad_true_p||^2'),
-                             ('cosine', '1 - <a,b>/(||a|| ||b||) over all parameter gradients concatenated')]:
-        x, y = x_dummy.clone().requires_grad_(True), y_dummy.clone().requires_grad_(True)
-        _, gd = grads(x, F.softmax(y, dim=1), True)
-        if kind == 'l2':
-            D = sum(((a - c) ** 2).sum() for a, c in zip(gd, g_true))
-        else:
-            a, c = torch.cat([t.reshape(-1) for t in gd]), torch.cat([t.reshape(-1) for t in g_true])
-            D = 1 - (a * c).sum() / (a.norm() * c.norm())
-        dx, dy = torch.autograd.grad(D, [x, y])
-        objectives[kind] = {'definition': definition, 'D': float(D), 'dD_dx': tj(dx), 'dD_dy': tj(dy)}
-
-    # H v and H_xW v of the true loss: the derivatives of <dL/dW, v>
-    v = [torch.randn(t.shape, generator=g) for t in params]
-    x = x_true.clone().requires_grad_(True)
-    _, gx = grads(x, t_true, True)
-    hv = torch.autograd.grad(sum((a * c).sum() for a, c in zip(gx, v)), [*params, x])
+    data = reference(lambda x: f(x, dict(zip(names, params))), names, params, g, b, in_shape, k)
 
     ops = sorted({n.op_type for n in nodes})
     case = {
         'case': name, 'description': (builder.__doc__ or '').replace('\n    ', ' ').strip(), 'torch': torch.__version__,
         'dtype': 'float64', 'seed': seed,
         'model': {'onnx': name + '.onnx', 'bn': 'none', 'in_shape': in_shape, 'num_classes': k, 'onnx_ops': ops},
-        'params': [{'name': n, **tj(t)} for n, t in zip(names, params)], 'buffers': [],
-        'x_true': tj(x_true), 'y_true': [int(c) for c in y_true], 'loss_true': float(loss_true),
-        'grad_true': [{'name': n, **tj(t)} for n, t in zip(names, g_true)],
-        'x_dummy': tj(x_dummy), 'y_dummy_logits': tj(y_dummy), 'loss_dummy': float(loss_dummy),
-        'grad_dummy': [{'name': n, **tj(t)} for n, t in zip(names, g_dummy)],
-        'objectives': objectives,
-        'hvp': {'v': [{'name': n, **tj(t)} for n, t in zip(names, v)],
-                'Hv': [{'name': n, **tj(t)} for n, t in zip(names, hv[:-1])], 'HxWv': tj(hv[-1])},
+        'buffers': [], **data,
     }
     with open(os.path.join(out_dir, name + '.json'), 'w') as fh:
         json.dump(case, fh, separators=(',', ':'))
-    print(f'{name}: seed {seed}, ops {ops}, loss_true {float(loss_true):.6f}')
+    print(f"{name}: seed {seed}, ops {ops}, loss_true {data['loss_true']:.6f}")
 
 
 def main():

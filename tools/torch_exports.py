@@ -27,6 +27,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from golden_reference import reference, tj
+
 warnings.filterwarnings('ignore')
 
 
@@ -174,15 +176,6 @@ def export_all(model, x, name, out_dir):
     return files, sorted(ops)
 
 
-def tj(t):
-    t = t.detach().double().contiguous()
-    return {'shape': list(t.shape), 'data': [float(v) for v in t.reshape(-1).tolist()]}
-
-
-def soft_ce(logits, target):
-    return -(target * F.log_softmax(logits, dim=1)).sum(dim=1).mean()
-
-
 def non_trivial_running_stats(model, g):
     for n, b in model.named_buffers():
         if n.endswith('running_mean'):
@@ -207,56 +200,18 @@ def build(name, out_dir):
     ref.train(bn == 'train')
     ref.reference = True  # a model without double backward for an op computes it otherwise (ActivationsCnn)
     names = [n for n, _ in ref.named_parameters()]
-    params = [p for _, p in ref.named_parameters()]
-    y_true = torch.randperm(k, generator=g)[:b]
-    x_true = torch.rand([b] + in_shape, generator=g, dtype=torch.float64)
-    x_dummy = torch.randn([b] + in_shape, generator=g, dtype=torch.float64)
-    y_dummy = torch.randn([b, k], generator=g, dtype=torch.float64)
-
-    def grads(x, target, create_graph):
-        loss = soft_ce(ref(x), target)
-        return loss, torch.autograd.grad(loss, params, create_graph=create_graph)
-
-    t_true = F.one_hot(y_true, k).double()
-    loss_true, g_true = grads(x_true, t_true, False)
-    loss_dummy, g_dummy = grads(x_dummy, F.softmax(y_dummy, dim=1), False)
-    objectives = {}
-    for kind, definition in [('l2', 'sum_p ||g_dummy_p - grad_true_p||^2'),
-                             ('cosine', '1 - <a,b>/(||a|| ||b||) over all parameter gradients concatenated')]:
-        x, y = x_dummy.clone().requires_grad_(True), y_dummy.clone().requires_grad_(True)
-        _, gd = grads(x, F.softmax(y, dim=1), True)
-        if kind == 'l2':
-            D = sum(((a - c) ** 2).sum() for a, c in zip(gd, g_true))
-        else:
-            a, c = torch.cat([t.reshape(-1) for t in gd]), torch.cat([t.reshape(-1) for t in g_true])
-            D = 1 - (a * c).sum() / (a.norm() * c.norm())
-        dx, dy = torch.autograd.grad(D, [x, y])
-        objectives[kind] = {'definition': definition, 'D': float(D), 'dD_dx': tj(dx), 'dD_dy': tj(dy)}
-
-    # H v and H_xW v of the true loss: the derivatives of <dL/dW, v>
-    v = [torch.randn(t.shape, generator=g, dtype=torch.float64) for t in params]
-    x = x_true.clone().requires_grad_(True)
-    _, gx = grads(x, t_true, True)
-    hv = torch.autograd.grad(sum((a * c).sum() for a, c in zip(gx, v)), [*params, x])
-
+    data = reference(ref, names, [p for _, p in ref.named_parameters()], g, b, in_shape, k)
     case = {
         'case': name, 'description': ' '.join((factory.__doc__ or '').split()), 'torch': torch.__version__,
         'dtype': 'float64 (float32 weights)', 'seed': seed,
         'model': {'onnx': export_name(name, 17, True), 'exports': files, 'bn': bn, 'in_shape': in_shape,
                   'num_classes': k, 'onnx_ops': ops},
-        'params': [{'name': n, **tj(t)} for n, t in zip(names, params)],
         'buffers': [{'name': n, **tj(t)} for n, t in ref.named_buffers() if n.endswith(('running_mean', 'running_var'))],
-        'x_true': tj(x_true), 'y_true': [int(c) for c in y_true], 'loss_true': float(loss_true),
-        'grad_true': [{'name': n, **tj(t)} for n, t in zip(names, g_true)],
-        'x_dummy': tj(x_dummy), 'y_dummy_logits': tj(y_dummy), 'loss_dummy': float(loss_dummy),
-        'grad_dummy': [{'name': n, **tj(t)} for n, t in zip(names, g_dummy)],
-        'objectives': objectives,
-        'hvp': {'v': [{'name': n, **tj(t)} for n, t in zip(names, v)],
-                'Hv': [{'name': n, **tj(t)} for n, t in zip(names, hv[:-1])], 'HxWv': tj(hv[-1])},
+        **data,
     }
     with open(os.path.join(out_dir, name + '.json'), 'w') as fh:
         json.dump(case, fh, separators=(',', ':'))
-    print(f'{name}: seed {seed}, ops {ops}, loss_true {float(loss_true):.6f}')
+    print(f"{name}: seed {seed}, ops {ops}, loss_true {data['loss_true']:.6f}")
 
 
 def build_refused(name, out_dir):

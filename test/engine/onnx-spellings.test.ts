@@ -7,36 +7,19 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ReferenceKernels, type Kernels } from '../../src/engine/kernels.js';
-import { wasmKernelsFor } from '../../src/engine/backend.js';
 import type { LayerSpec } from '../../src/engine/graph.js';
 import { readOnnxModel } from '../../src/models/onnx/index.js';
-import { readFixture, verifyFixture, type Fixture } from '../../src/verify/fixture.js';
-import { hvpErrors, type Hvp } from '../helpers/hvp.js';
+import { readFixture, type Fixture } from '../../src/verify/fixture.js';
+import { BACKENDS, checkOnnxGolden, type Hvp } from '../helpers/onnx-golden.js';
 
 const DIR = fileURLToPath(new URL('../../../test/data/fixtures/onnx/', import.meta.url));
 const CASES = ['keras_mlp_b2', 'tf_convnet_b2'];
 
-const backends: [string, (f: Fixture, file: string) => Kernels][] = [
-  ['reference', () => new ReferenceKernels('float64')],
-  ['wasm', (f, file) => wasmKernelsFor('float64', (k) => verifyFixture(file, k, f))],
-];
-
 for (const name of CASES) {
-  for (const [backend, kernels] of backends) {
+  for (const [backend, kernels] of BACKENDS) {
     test(`ONNX spelling ${name}: loss, gradients, objectives, H v and H_xW v within 1e-10 of PyTorch (${backend} kernels)`, (t) => {
-      const file = DIR + name + '.json', f = readFixture(file), k = kernels(f, file);
-      const report = verifyFixture(file, k, f);
-      const names = f.params.map((p) => p.name);
-      assert.deepEqual(Object.keys(report.max_rel_err).sort(), [
-        'onnx_params', 'loss_true', 'loss_dummy', ...names.map((n) => `grad_true.${n}`), ...names.map((n) => `grad_dummy.${n}`),
-        ...['l2', 'cosine'].flatMap((o) => [`${o}.D`, `${o}.dD_dx`, `${o}.dD_dy`]),
-      ].sort());
-      assert.deepEqual(report.skipped, []);
-      const errs = { ...report.max_rel_err, ...hvpErrors(f as Fixture & { hvp: Hvp }, DIR + name + '.onnx', backend === 'reference' ? k : kernels(f, file)) };
-      const [q, e] = Object.entries(errs).reduce((a, b) => (b[1] > a[1] ? b : a));
-      t.diagnostic(`max relative error: ${q} ${e.toExponential(2)}`);
-      for (const [what, v] of Object.entries(errs)) assert.ok(v <= 1e-10, `${name} ${what}: ${v}`);
+      const file = DIR + name + '.json';
+      checkOnnxGolden(t, file, readFixture(file) as Fixture & { hvp: Hvp }, DIR + name + '.onnx', kernels, 1e-10);
     });
   }
 }

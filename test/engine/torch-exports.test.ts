@@ -9,22 +9,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { ReferenceKernels, type Kernels } from '../../src/engine/kernels.js';
-import { wasmKernelsFor } from '../../src/engine/backend.js';
 import { readOnnxModel } from '../../src/models/onnx/index.js';
-import { FIXTURE_TOLERANCE, readFixture, verifyFixture, type Fixture } from '../../src/verify/fixture.js';
-import { hvpErrors, type Hvp } from '../helpers/hvp.js';
+import { FIXTURE_TOLERANCE, readFixture, type Fixture } from '../../src/verify/fixture.js';
+import { BACKENDS, checkOnnxGolden, type Hvp } from '../helpers/onnx-golden.js';
 
 const DIR = fileURLToPath(new URL('../../../test/data/fixtures/onnx/torch-exports/', import.meta.url));
 const CASES = ['gelu_mlp', 'pad_cnn', 'select_silu_mlp', 'bn1d_mlp', 'padding_modes_cnn', 'activations_cnn'];
 const EXPORTS = ['o13', 'o13_dyn', 'o17', 'o17_dyn'];
 
 type ExportFixture = Fixture & { hvp: Hvp; model: { onnx: string; exports: string[]; bn: string } };
-
-const backends: [string, (f: Fixture, file: string) => Kernels][] = [
-  ['reference', () => new ReferenceKernels('float64')],
-  ['wasm', (f, file) => wasmKernelsFor('float64', (k) => verifyFixture(file, k, f))],
-];
 
 for (const name of CASES) {
   const file = DIR + name + '.json';
@@ -33,20 +26,10 @@ for (const name of CASES) {
     assert.deepEqual(base.model.exports, EXPORTS.map((e) => `${name}_${e}.onnx`));
   });
   for (const onnx of base.model.exports) {
-    for (const [backend, kernels] of backends) {
+    for (const [backend, kernels] of BACKENDS) {
       test(`torch export ${onnx}: loss, gradients, objectives, H v, H_xW v within 1e-8 of PyTorch (${backend} kernels)`, (t) => {
         const f = { ...base, model: { ...base.model, onnx } } as ExportFixture;
-        const report = verifyFixture(file, kernels(f, file), f);
-        const names = f.params.map((p) => p.name);
-        assert.deepEqual(Object.keys(report.max_rel_err).sort(), [
-          'onnx_params', 'loss_true', 'loss_dummy', ...names.map((n) => `grad_true.${n}`), ...names.map((n) => `grad_dummy.${n}`),
-          ...['l2', 'cosine'].flatMap((o) => [`${o}.D`, `${o}.dD_dx`, `${o}.dD_dy`]),
-        ].sort());
-        assert.deepEqual(report.skipped, []);
-        const errs = { ...report.max_rel_err, ...hvpErrors(f, DIR + onnx, kernels(f, file)) };
-        const [q, e] = Object.entries(errs).reduce((a, b) => (b[1] > a[1] ? b : a));
-        t.diagnostic(`max relative error: ${q} ${e.toExponential(2)}`);
-        for (const [what, v] of Object.entries(errs)) assert.ok(v <= FIXTURE_TOLERANCE, `${onnx} ${what}: ${v}`);
+        checkOnnxGolden(t, file, f, DIR + onnx, kernels, FIXTURE_TOLERANCE);
       });
     }
   }

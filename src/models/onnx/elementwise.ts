@@ -8,20 +8,10 @@
 import { elementwise, type Const } from './constants.js';
 import type { Ctx, OpFn, Tensor, Value } from './context.js';
 import { prod } from './read.js';
+import { broadcastShapes } from '../../engine/layers/binary.js';
 
 type Binary = 'Add' | 'Sub' | 'Mul' | 'Div';
 const FOLD: Record<Binary, (a: number, b: number) => number> = { Add: (a, b) => a + b, Sub: (a, b) => a - b, Mul: (a, b) => a * b, Div: (a, b) => a / b };
-
-/** NumPy broadcasting of two per-sample shapes (the batch dimension leads both); null if they do not broadcast. */
-export function broadcastShape(a: readonly number[], b: readonly number[]): number[] | null {
-  const r = Math.max(a.length, b.length), out: number[] = [];
-  for (let i = 0; i < r; i++) {
-    const x = a[a.length - r + i] ?? 1, y = b[b.length - r + i] ?? 1;
-    if (x !== y && x !== 1 && y !== 1) return null;
-    out.push(Math.max(x, y));
-  }
-  return out;
-}
 
 /** The constant's values for every element of a sample of shape `shape` (row-major), or null. */
 function spread(k: Const, shape: readonly number[]): number[] | null {
@@ -30,7 +20,7 @@ function spread(k: Const, shape: readonly number[]): number[] | null {
     if (dims[0] !== 1) return null;
     dims = dims.slice(1);
   }
-  if (dims.length > shape.length || broadcastShape(shape, dims)?.join(',') !== shape.join(',')) return null;
+  if (dims.length > shape.length || broadcastShapes(shape, dims)?.join(',') !== shape.join(',')) return null;
   const full = [...new Array<number>(shape.length - dims.length).fill(1), ...dims];
   const strides = full.map((d, i) => (d === 1 ? 0 : prod(full.slice(i + 1))));
   const out: number[] = [], idx = shape.map(() => 0);
@@ -68,7 +58,7 @@ const binary = (op: Binary): OpFn => (c: Ctx) => {
   if (kb || ka) return withConst(c, op, kb ? c.tensor(0) : c.tensor(1), kb ? b : a, (kb ?? ka)!, kb ? 1 : 0);
   const x = c.tensor(0), y = c.tensor(1);
   if (x.node === y.node) return sameTensor(c, op, x);
-  const shape = broadcastShape(x.shape, y.shape);
+  const shape = broadcastShapes(x.shape, y.shape);
   if (!shape) c.bad(`cannot broadcast [B,${x.shape}] and [B,${y.shape}]`);
   c.emit(op.toLowerCase(), {}, [x, y], shape);
 };
