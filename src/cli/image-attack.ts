@@ -91,9 +91,12 @@ function readCapture(cmd: Command, o: Record<string, any>, protocol: () => Proto
   const file: string = o.message;
   if (isJsonCapture(file)) return readMessageFile(file);
   const model = modelFromFlags(cmd, o as never);
-  const net = new Network(model.spec, new ReferenceKernels('float64'), 1);
-  loadWeights(net, model, o.weights, o.modelSeed);
-  return readSafetensorsMessage(file, { net, spec: model.spec, protocol: protocol(), batchSize: o.batchSize, truthFile: o.truth });
+  const network = (batch: number) => {
+    const net = new Network(model.spec, new ReferenceKernels('float64'), batch);
+    loadWeights(net, model, o.weights, o.modelSeed);
+    return net;
+  };
+  return readSafetensorsMessage(file, { network, spec: model.spec, protocol: protocol(), batchSize: o.batchSize, truthFile: o.truth });
 }
 
 /** A gradleak simulate --capture (JSON: model, weights and protocol inside), not a .safetensors message. */
