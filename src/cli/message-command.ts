@@ -23,7 +23,7 @@ export function messageCommand(): Command {
     .option('--dataset <name>', DATASETS.join(', '), oneOf(DATASETS), 'mnist')
     .option('--split <split>', SPLITS.join(' or '), oneOf(SPLITS), 'test')
     .option('--index <i>', 'first image of the batch in the split', nonNegativeInt, 0)
-    .option('--input <file>', 'the batch as safetensors (x [B,C,H,W] in [0,1], y [B]) instead of --dataset/--index')
+    .option('--input <file>', 'the batch as safetensors (x [B,C,H,W] in [0,1], y [B]) instead of --dataset/--index; a model by name also needs --input-shape and --num-classes, a model file has its own')
     .option('--batch-size <B>', 'images index .. index+B-1', positiveInt, 1)
     .option('--model-seed <s>', 'seed of the model weights when no file gives them', nonNegativeInt, DEFAULT_MODEL_SEED)
     .option('--weights <file>', 'model weights: a PyTorch state_dict as .safetensors, or JSON')
