@@ -1,17 +1,18 @@
 // The top-level fields of a model description (ModelSpec: in_shape, num_classes, a list of typed layers), checked
 // once for every model by buildGraph (engine/graph.ts), and for a JSON model file where it is read, so that the
 // error names the file. Each layer's own fields are checked where it is built (graph.ts buildLayer).
-import { z } from 'zod';
+import { z } from 'zod/mini'; // the page builds networks too: zod's tree-shakable form keeps its bundle small
 import { UserError } from '../util/errors.js';
 
 const must = (text: string) => ({ error: `must be ${text}` });
-const POSITIVE = 'a positive integer';
-const SHAPE = '[C,H,W] (images) or [T,V] (sequences)';
+const POSITIVE = must('a positive integer');
+const SHAPE = must('[C,H,W] (images) or [T,V] (sequences)');
+const LAYERS = must('a non-empty list of layers');
 
 const FIELDS = z.looseObject({
-  in_shape: z.array(z.int(must(POSITIVE)).min(1, must(POSITIVE)), must(SHAPE)).min(2, must(SHAPE)).max(3, must(SHAPE)),
-  num_classes: z.int(must(POSITIVE)).min(1, must(POSITIVE)),
-  layers: z.array(z.looseObject({ type: z.string(must('the name of an op')) }, must('an object {type, ...}')), must('a list of layers')).min(1, must('a non-empty list of layers')),
+  in_shape: z.array(z.int(POSITIVE).check(z.minimum(1, POSITIVE)), SHAPE).check(z.minLength(2, SHAPE), z.maxLength(3, SHAPE)),
+  num_classes: z.int(POSITIVE).check(z.minimum(1, POSITIVE)),
+  layers: z.array(z.looseObject({ type: z.string(must('the name of an op')) }, must('an object {type, ...}')), LAYERS).check(z.minLength(1, LAYERS)),
 }, must('an object {in_shape, num_classes, layers}'));
 
 export type ModelFields = z.infer<typeof FIELDS>;
