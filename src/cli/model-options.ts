@@ -32,6 +32,7 @@ export function modelChoice(f: ModelFlags): ModelChoice {
  * against the file's when given.
  */
 export function modelFromFlags(cmd: Command, o: ModelFlags & { inputShape: ImageShape; numClasses?: number }): ResolvedModel {
-  const shapeGiven = isModelName(o.model) || cmd.getOptionValueSource('inputShape') === 'cli';
-  return resolveModel(modelChoice(o), shapeGiven ? o.inputShape : undefined, o.numClasses);
+  // a model by name takes --input-shape's default; a file's own shape is compared with the flag only when it is given
+  const inShape = isModelName(o.model) || cmd.getOptionValueSource('inputShape') === 'cli' ? o.inputShape : undefined;
+  return resolveModel(modelChoice(o), inShape, o.numClasses);
 }

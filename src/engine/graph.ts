@@ -268,7 +268,7 @@ function buildLayer(l: LayerSpec, shapes: Shape[], spec: AnyModelSpec, kernels: 
 /** Checks a model description and builds its nodes for a batch of B samples. */
 export function buildGraph(spec: AnyModelSpec, kernels: Kernels, batch: number): BuiltNode[] {
   const K = checkModelFields(spec).num_classes;
-  const names = new ChainNames(spec.layers.filter((l) => l?.type === 'linear').length);
+  const names = new ChainNames(spec.layers.filter((l) => l.type === 'linear').length);
   const tensorOf = new Map<string, number>([['input', 0]]);
   const shapes: Shape[] = [spec.in_shape];
   const consumers = [0];
