@@ -4,11 +4,11 @@ import type { Command } from 'commander';
 import { basename, join } from 'node:path';
 import { readMessageFile, type MessageFile } from '../fl/message-file.js';
 import { readSafetensorsMessage } from '../fl/safetensors-message.js';
-import { loadWeights, resolveModel } from '../models/load.js';
+import { loadWeights } from '../models/load.js';
 import { Network } from '../engine/network.js';
 import { ReferenceKernels } from '../engine/kernels.js';
 import { FieldError, UserError } from '../util/errors.js';
-import { modelChoice } from './model-options.js';
+import { modelChoice, modelFromFlags } from './model-options.js';
 import { labelRequest } from './label-options.js';
 import { checkDefense } from '../defenses/defense.js';
 import { checkAttackProtocol, defaultProtocolOf, type AttackName } from '../attacks/presets.js';
@@ -47,7 +47,7 @@ export async function imageJob(run: AttackRun, flags: DataFlags = { inputShape: 
 export async function imageAttackFromFlags(cmd: Command, o: Record<string, any>): Promise<ParsedAttack> {
   rejectIgnoredFlags(cmd, o as never);
   const protocolFlags = () => protocolFromFlags(o, o.protocol ?? defaultProtocolOf(o.attack).name);
-  const captured = o.message ? readCapture(o, protocolFlags) : null; // validated before any work
+  const captured = o.message ? readCapture(cmd, o, protocolFlags) : null; // validated before any work
   const indices = o.message ? undefined : batchIndices({ ...(o as BatchFlags), indexGiven: cmd.getOptionValueSource('index') === 'cli' }, 'images');
   const run: AttackRun = {
     attack: o.attack as AttackName, messageFile: o.message, dual: o.message ? o.dual : undefined,
@@ -87,13 +87,16 @@ function describeImageRun(m: AttackMetrics, out: string): string[] {
 }
 
 /** A captured message: gradleak's JSON capture, or a safetensors message with the model and weights from the flags. */
-function readCapture(o: Record<string, any>, protocol: () => ProtocolParams): MessageFile {
+function readCapture(cmd: Command, o: Record<string, any>, protocol: () => ProtocolParams): MessageFile {
   const file: string = o.message;
   if (isJsonCapture(file)) return readMessageFile(file);
-  const model = resolveModel(modelChoice(o as never), o.model.endsWith('.onnx') ? undefined : o.inputShape, o.numClasses);
-  const net = new Network(model.spec, new ReferenceKernels('float64'), 1);
-  loadWeights(net, model, o.weights, o.modelSeed);
-  return readSafetensorsMessage(file, { net, spec: model.spec, protocol: protocol(), batchSize: o.batchSize, truthFile: o.truth });
+  const model = modelFromFlags(cmd, o as never);
+  const network = (batch: number) => {
+    const net = new Network(model.spec, new ReferenceKernels('float64'), batch);
+    loadWeights(net, model, o.weights, o.modelSeed);
+    return net;
+  };
+  return readSafetensorsMessage(file, { network, spec: model.spec, protocol: protocol(), batchSize: o.batchSize, truthFile: o.truth });
 }
 
 /** A gradleak simulate --capture (JSON: model, weights and protocol inside), not a .safetensors message. */

@@ -12,7 +12,7 @@ import { DATASETS, SPLITS } from '../data/open.js';
 import { UserError } from '../util/errors.js';
 import { GRADLEAK_VERSION } from '../util/version.js';
 import { addDataOptions, datasetName, openFromFlags } from './data-options.js';
-import { addModelOptions, modelChoice } from './model-options.js';
+import { addModelOptions, modelChoice, modelFromFlags } from './model-options.js';
 import { nonNegativeInt, oneOf, positiveInt } from './parse.js';
 import { addProtocolOptions, protocolFromFlags } from './protocol-options.js';
 import { DEFAULT_MODEL_SEED } from '../models/init.js';
@@ -23,7 +23,7 @@ export function messageCommand(): Command {
     .option('--dataset <name>', DATASETS.join(', '), oneOf(DATASETS), 'mnist')
     .option('--split <split>', SPLITS.join(' or '), oneOf(SPLITS), 'test')
     .option('--index <i>', 'first image of the batch in the split', nonNegativeInt, 0)
-    .option('--input <file>', 'the batch as safetensors (x [B,C,H,W] in [0,1], y [B]) instead of --dataset/--index')
+    .option('--input <file>', 'the batch as safetensors (x [B,C,H,W] in [0,1], y [B]) instead of --dataset/--index; a model by name also needs --input-shape and --num-classes, a model file has its own')
     .option('--batch-size <B>', 'images index .. index+B-1', positiveInt, 1)
     .option('--model-seed <s>', 'seed of the model weights when no file gives them', nonNegativeInt, DEFAULT_MODEL_SEED)
     .option('--weights <file>', 'model weights: a PyTorch state_dict as .safetensors, or JSON')
@@ -35,8 +35,7 @@ export function messageCommand(): Command {
   cmd.action(async (o) => {
     if (!String(o.out).endsWith('.safetensors')) throw new UserError(`--out must name a .safetensors file, got '${o.out}'`);
     const protocol = protocolFromFlags(o, o.protocol), proto = protocolOf(protocol.kind);
-    const { images, labels, shape, numClasses, source } = await clientBatch(o);
-    const model = resolveModel(modelChoice(o), shape, numClasses);
+    const { model, images, labels, shape, source } = await clientBatch(cmd, o);
     const net = createNetwork(model.spec, labels.length, DEFAULT_ENGINE);
     loadWeights(net, model, o.weights, o.modelSeed);
     // a client training with train-mode BatchNorm moved its running statistics at every forward pass; it sends them too
@@ -52,19 +51,19 @@ export function messageCommand(): Command {
   return cmd;
 }
 
-/** The client's batch: --input, or B consecutive images of a dataset split. */
-async function clientBatch(o: Record<string, any>) {
+/** The client's batch and the model: --input read as the model's input (a model file's own shape and classes), or B consecutive images of a dataset split. */
+async function clientBatch(cmd: Command, o: Record<string, any>) {
   if (o.input) {
-    if (o.numClasses === undefined) throw new UserError('--input needs --num-classes K (and --input-shape C,H,W)');
-    const truth = readTruth(o.input, { in_shape: o.inputShape, num_classes: o.numClasses, layers: [] });
-    return { images: stackedImages(truth), labels: truth.labels, shape: truth.shape, numClasses: o.numClasses as number, source: o.input as string };
+    const model = modelFromFlags(cmd, o as never);
+    const truth = readTruth(o.input, model.spec);
+    return { model, images: stackedImages(truth), labels: truth.labels, shape: truth.shape, source: o.input as string };
   }
   const data = await openFromFlags(datasetName(o.dataset, o as never), o.split, o as never);
   try {
     const B: number = o.batchSize;
     if (o.index + B > data.count) throw new UserError(`--index ${o.index} --batch-size ${B}: the ${o.split} split has ${data.count} images`);
     const batch = await batchOf(data, Array.from({ length: B }, (_, b) => o.index + b));
-    return { ...batch, source: `${o.dataset} ${o.split} ${o.index}..${o.index + B - 1}` };
+    return { ...batch, model: resolveModel(modelChoice(o as never), batch.shape, batch.numClasses), source: `${o.dataset} ${o.split} ${o.index}..${o.index + B - 1}` };
   } finally {
     data.close?.();
   }

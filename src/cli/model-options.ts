@@ -1,8 +1,8 @@
 // The model flags shared by attack, message and bench: --model, --width, --stem, --bn (models/load.ts).
 import type { Command } from 'commander';
 import { checkModelOptions, isModelName, MODEL_NAMES, STEMS } from '../models/zoo.js';
-import { BN_MODES } from '../engine/graph.js';
-import type { ModelChoice } from '../models/load.js';
+import { BN_MODES, type ImageShape } from '../engine/graph.js';
+import { resolveModel, type ModelChoice, type ResolvedModel } from '../models/load.js';
 import { oneOf, positiveInt } from './parse.js';
 
 export interface ModelFlags {
@@ -24,4 +24,15 @@ export function addModelOptions(cmd: Command): Command {
 export function modelChoice(f: ModelFlags): ModelChoice {
   if (isModelName(f.model)) checkModelOptions(f.model, f);
   return { model: f.model, width: f.width, stem: f.stem, bn: f.bn };
+}
+
+/**
+ * The model of the flags where no dataset gives the data's shape and classes (a .safetensors --message, --input): a
+ * model file has its own, so --input-shape and --num-classes are needed by a model by name only, and are checked
+ * against the file's when given.
+ */
+export function modelFromFlags(cmd: Command, o: ModelFlags & { inputShape: ImageShape; numClasses?: number }): ResolvedModel {
+  // a model by name takes --input-shape's default; a file's own shape is compared with the flag only when it is given
+  const inShape = isModelName(o.model) || cmd.getOptionValueSource('inputShape') === 'cli' ? o.inputShape : undefined;
+  return resolveModel(modelChoice(o), inShape, o.numClasses);
 }

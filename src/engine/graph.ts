@@ -32,6 +32,7 @@ import { Concat } from './layers/concat.js';
 import { Binary, broadcastShapes } from './layers/binary.js';
 import { Activation, UNARY_NAMES, type UnaryName } from './layers/activation.js';
 import { sizeOf, type Layer, type MultiInputLayer, type Shape } from './layers/layer.js';
+import { checkModelFields } from './model-fields.js';
 
 /** The functions a model's `{type: "act"}` layers can share (`ModelSpec.activation`; test/data/fixtures/FORMAT.md). */
 export const MODEL_ACTIVATIONS = ['sigmoid', 'tanh', 'relu'] as const;
@@ -318,20 +319,13 @@ function buildLayer(l: LayerSpec, shapes: Shape[], spec: AnyModelSpec, kernels: 
 
 /** Checks a model description and builds its nodes for a batch of B samples. */
 export function buildGraph(spec: AnyModelSpec, kernels: Kernels, batch: number): BuiltNode[] {
-  if (!spec || typeof spec !== 'object') throw new UserError('model: expected an object');
-  if (!Array.isArray(spec.in_shape) || (spec.in_shape.length !== 3 && spec.in_shape.length !== 2)) {
-    throw new UserError('model: in_shape must be [C,H,W] (images) or [T,V] (sequences)');
-  }
-  spec.in_shape.forEach((d, i) => positiveInt(d, `in_shape[${i}]`));
-  const K = positiveInt(spec.num_classes, 'num_classes');
-  if (!Array.isArray(spec.layers) || spec.layers.length === 0) throw new UserError('model: layers must be a non-empty list');
-  const names = new ChainNames(spec.layers.filter((l) => l?.type === 'linear').length);
+  const K = checkModelFields(spec).num_classes;
+  const names = new ChainNames(spec.layers.filter((l) => l.type === 'linear').length);
   const tensorOf = new Map<string, number>([['input', 0]]);
   const shapes: Shape[] = [spec.in_shape];
   const consumers = [0];
   const out: BuiltNode[] = [];
   spec.layers.forEach((l, i) => {
-    if (!l || typeof l !== 'object') throw new UserError(`model layer ${i}: expected an object`);
     const label = l.name ?? `${String(l.type)}#${i}`;
     const where = `model node ${i} (${l.name ? `${l.name}, ` : ''}${String(l.type)})`;
     if (l.name !== undefined && (typeof l.name !== 'string' || l.name === '' || tensorOf.has(l.name))) {

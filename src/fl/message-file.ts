@@ -107,13 +107,24 @@ export function parseMessageFile(doc: unknown, where: string): MessageFile {
     return out;
   };
 
-  // the model: building its layers validates it and gives the parameter count
+  // the client's batch, as many as the true samples (checked first: the model is built at its size)
+  const batchSize = int(key(doc, 'batch_size'), 'batch_size', 1);
+  const gt = key(doc, 'ground_truth');
+  if (!isObj(gt)) return fail('ground_truth must be an object');
+  const [labelsRaw, imagesRaw, indicesRaw] = (['labels', 'images', 'indices'] as const).map((name) => {
+    const v = key(gt, name, 'ground_truth.');
+    if (!Array.isArray(v) || v.length !== batchSize) fail(`ground_truth.${name} must be a list of batch_size = ${batchSize} entries`);
+    return v as unknown[];
+  });
+
+  // the model at the client's batch size (train-mode BatchNorm needs its batch): building its layers validates it
+  // and gives the parameter count
   const model = key(doc, 'model') as ModelSpec;
-  let paramCount: number, inputSize: number, bufferCount: number;
+  let paramCount: number, sampleSize: number, bufferCount: number;
   try {
-    const net = new Network(model, new ReferenceKernels('float64'), 1);
+    const net = new Network(model, new ReferenceKernels('float64'), batchSize);
     paramCount = net.paramCount;
-    inputSize = net.inputSize;
+    sampleSize = net.inputSize / batchSize;
     bufferCount = net.bufferValues.length;
   } catch (e) {
     return fail(`invalid model (${(e as Error).message})`);
@@ -139,7 +150,6 @@ export function parseMessageFile(doc: unknown, where: string): MessageFile {
 
   const client = int(key(doc, 'client'), 'client', 0);
   const round = int(key(doc, 'round'), 'round', 1);
-  const batchSize = int(key(doc, 'batch_size'), 'batch_size', 1);
   const theta = vector(key(doc, 'theta'), 'theta', paramCount);
   const message = vector(key(doc, 'message'), 'message', paramCount);
   // BatchNorm running statistics: the global model's, and the client's after its local steps (both optional)
@@ -156,8 +166,6 @@ export function parseMessageFile(doc: unknown, where: string): MessageFile {
   });
   const pastMessages = pm.map((v, i) => vector(v, `past_messages[${i}]`, paramCount));
 
-  const gt = key(doc, 'ground_truth');
-  if (!isObj(gt)) return fail('ground_truth must be an object');
   const dataset = key(gt, 'dataset', 'ground_truth.');
   const split = key(gt, 'split', 'ground_truth.');
   if (typeof dataset !== 'string' || typeof split !== 'string') fail('ground_truth.dataset and ground_truth.split must be strings');
@@ -165,19 +173,13 @@ export function parseMessageFile(doc: unknown, where: string): MessageFile {
   if (!Array.isArray(shape) || shape.length !== 3 || shape.join(',') !== model.in_shape.join(',')) {
     fail(`ground_truth.shape ${JSON.stringify(shape)} does not match the model's input [${model.in_shape}]`);
   }
-  const labelsRaw = key(gt, 'labels', 'ground_truth.');
-  const imagesRaw = key(gt, 'images', 'ground_truth.');
-  const indicesRaw = key(gt, 'indices', 'ground_truth.');
-  for (const [name, v] of [['labels', labelsRaw], ['images', imagesRaw], ['indices', indicesRaw]] as const) {
-    if (!Array.isArray(v) || v.length !== batchSize) fail(`ground_truth.${name} must be a list of batch_size = ${batchSize} entries`);
-  }
-  const labels = (labelsRaw as unknown[]).map((y, i) => {
+  const labels = labelsRaw.map((y, i) => {
     const c = int(y, `ground_truth.labels[${i}]`, 0);
     if (c >= model.num_classes) fail(`ground_truth.labels[${i}] = ${c} is not a class of the model (0..${model.num_classes - 1})`);
     return c;
   });
-  const indices = (indicesRaw as unknown[]).map((v, i) => int(v, `ground_truth.indices[${i}]`, 0));
-  const images = (imagesRaw as unknown[]).map((v, i) => vector(v, `ground_truth.images[${i}]`, inputSize));
+  const indices = indicesRaw.map((v, i) => int(v, `ground_truth.indices[${i}]`, 0));
+  const images = imagesRaw.map((v, i) => vector(v, `ground_truth.images[${i}]`, sampleSize));
 
   return {
     model, protocol, client, round, batchSize, theta, message, pastRounds, pastMessages,

@@ -10,8 +10,11 @@ import { parseProtocol, protocolOf, protocolFieldError, type ProtocolParams } fr
 import type { GroundTruth, MessageFile } from './message-file.js';
 
 export interface SafetensorsMessageOptions {
-  /** The model and its weights as the server knows them (already loaded into `net`). */
-  net: Network;
+  /**
+   * The model with its weights as the server knows them, built at the client's batch size (train-mode BatchNorm
+   * needs it), which is known only once the file and the truth are read.
+   */
+  network: (batch: number) => Network;
   spec: ModelSpec;
   protocol: ProtocolParams;
   /** The client's batch size (default: the file's metadata, else the truth's, else 1). */
@@ -23,17 +26,18 @@ export interface SafetensorsMessageOptions {
 export function readSafetensorsMessage(file: string, o: SafetensorsMessageOptions): MessageFile {
   const tensors = readSafetensors(file);
   const meta = readSafetensorsMetadata(file);
-  const want = o.net.params.map((p) => ({ name: p.name, shape: p.shape }));
-  const isBuffer = (name: string) => /\.(running_mean|running_var|num_batches_tracked)$/.test(name);
-  const parts = expectTensors(new Map([...tensors].filter(([n]) => !isBuffer(n))), want, file, 'the message');
-  const message = new Float64Array(o.net.paramCount);
-  o.net.params.forEach((p, i) => message.set(parts[i], p.offset));
-  const clientBuffers = readClientBuffers(new Map([...tensors].filter(([n]) => isBuffer(n) && !n.endsWith('num_batches_tracked'))), o.net, file);
   const truth = o.truthFile ? readTruth(o.truthFile, o.spec) : null;
   const fromMeta = meta.batch_size !== undefined ? Number(meta.batch_size) : undefined;
   if (fromMeta !== undefined && !(Number.isInteger(fromMeta) && fromMeta >= 1)) throw new UserError(`${file}: metadata batch_size must be a positive integer, got '${meta.batch_size}'`);
   const batchSize = o.batchSize ?? fromMeta ?? truth?.labels.length ?? 1;
   if (truth && truth.labels.length !== batchSize) throw new UserError(`${o.truthFile}: holds ${truth.labels.length} samples, the client's batch has ${batchSize}`);
+  const net = o.network(batchSize);
+  const want = net.params.map((p) => ({ name: p.name, shape: p.shape }));
+  const isBuffer = (name: string) => /\.(running_mean|running_var|num_batches_tracked)$/.test(name);
+  const parts = expectTensors(new Map([...tensors].filter(([n]) => !isBuffer(n))), want, file, 'the message');
+  const message = new Float64Array(net.paramCount);
+  net.params.forEach((p, i) => message.set(parts[i], p.offset));
+  const clientBuffers = readClientBuffers(new Map([...tensors].filter(([n]) => isBuffer(n) && !n.endsWith('num_batches_tracked'))), net, file);
   if (meta.protocol !== undefined && meta.protocol !== o.protocol.kind) {
     throw protocolFieldError('kind', (f) => `${file}: the message says protocol '${meta.protocol}', the attack assumes '${o.protocol.kind}' (set ${f})`);
   }
@@ -50,7 +54,7 @@ export function readSafetensorsMessage(file: string, o: SafetensorsMessageOption
   }
   return {
     model: o.spec, protocol: parseProtocol(o.protocol), client: 0, round: 1, batchSize,
-    theta: Float64Array.from(o.net.theta), buffers: Float64Array.from(o.net.bufferValues), message,
+    theta: Float64Array.from(net.theta), buffers: Float64Array.from(net.bufferValues), message,
     ...(clientBuffers ? { clientBuffers } : {}),
     pastRounds: [], pastMessages: [],
     groundTruth: truth ?? { dataset: 'none', split: '-', indices: [], shape: o.spec.in_shape, labels: [], images: [] },

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { UserError } from '../util/errors.js';
 import type { Network } from '../engine/network.js';
 import type { ModelSpec } from '../engine/graph.js';
+import { checkModelFields } from '../engine/model-fields.js';
 import type { NamedTensors } from './load.js';
 import { readOnnxModel } from './onnx/index.js';
 import { expectTensors, readSafetensors, type Tensor } from '../formats/safetensors.js';
@@ -23,7 +24,8 @@ function readModelJson(path: string): ModelSpec {
     throw new UserError(`${path}: cannot read the model (${(e as NodeJS.ErrnoException).code ?? (e as Error).message.replace(/\s+/g, ' ')})`);
   }
   const spec = (json as { model?: unknown })?.model ?? json;
-  return spec as ModelSpec; // buildGraph validates it when the network is built
+  checkModelFields(spec, path); // its layers are checked when the network is built (buildGraph)
+  return spec as ModelSpec;
 }
 
 /** --weights: a safetensors state_dict (by name), else a JSON weight file (in parameter order). */

@@ -92,3 +92,27 @@ test('a model description that is not JSON: one line, even when the parser quote
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   assert.match(r.stderr, /two-lines\.json: cannot read the model/);
 });
+
+test('malformed JSON model descriptions: one line naming the file and the field, exit 2, from simulate and attack alike', () => {
+  const layers = [{ type: 'flatten' }, { type: 'linear', out: 10 }];
+  const cases: [string, unknown, RegExp][] = [
+    ['input-shape.json', { input_shape: [1, 28, 28], num_classes: 10, layers }, /input-shape\.json: in_shape must be \[C,H,W\] \(images\) or \[T,V\] \(sequences\), got nothing/],
+    ['zero-dim.json', { in_shape: [1, 0, 28], num_classes: 10, layers }, /zero-dim\.json: in_shape\[1\] must be a positive integer, got 0/],
+    ['no-classes.json', { in_shape: [1, 28, 28], layers }, /no-classes\.json: num_classes must be a positive integer, got nothing/],
+    ['text-classes.json', { in_shape: [1, 28, 28], num_classes: 'ten', layers }, /text-classes\.json: num_classes must be a positive integer, got "ten"/],
+    ['layers-object.json', { in_shape: [1, 28, 28], num_classes: 10, layers: layers[0] }, /layers-object\.json: layers must be a non-empty list of layers, got \{"type":"flatten"\}/],
+    ['no-layers.json', { in_shape: [1, 28, 28], num_classes: 10, layers: [] }, /no-layers\.json: layers must be a non-empty list of layers, got \[\]/],
+    ['no-type.json', { in_shape: [1, 28, 28], num_classes: 10, layers: [layers[0], { out: 10 }] }, /no-type\.json: layers\[1\]\.type must be the name of an op, got nothing/],
+    ['list.json', [1, 2], /list\.json: the model must be an object \{in_shape, num_classes, layers\}, got \[1,2\]/],
+  ];
+  for (const [name, doc, re] of cases) {
+    const file = join(tmp, name);
+    writeFileSync(file, JSON.stringify(doc));
+    for (const args of [['simulate', '--clients', '2', '--rounds', '1', '--out', join(tmp, 'sim')], ['attack', '--iterations', '1', '--out', join(tmp, 'bad')]]) {
+      const r = gradleak([...args, '--model', file]);
+      assert.equal(r.code, 2, `${args[0]} ${name}: ${r.stderr}`);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.match(r.stderr, re);
+    }
+  }
+});

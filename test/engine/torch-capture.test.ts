@@ -43,7 +43,7 @@ function ourMessage(dir: string, model: string): { ours: Float64Array; theirs: F
   const labels = Array.from(truth.get('y')!.data);
   const net = new Network(resolved.spec, new ReferenceKernels('float64'), labels.length);
   loadWeights(net, resolved, model.endsWith('.onnx') ? undefined : join(dir, 'weights.safetensors'), 0);
-  const captured = readSafetensorsMessage(join(dir, 'message.safetensors'), { net, spec: resolved.spec, protocol: DEFAULT_PROTOCOL });
+  const captured = readSafetensorsMessage(join(dir, 'message.safetensors'), { network: () => net, spec: resolved.spec, protocol: DEFAULT_PROTOCOL });
   assert.equal(captured.batchSize, labels.length, 'batch size from the metadata');
   // the batch statistics the server recovers from PyTorch's running statistics after the step vs the engine's own
   const recovered = priorTargets(net, captured.clientBuffers);
