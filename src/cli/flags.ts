@@ -6,6 +6,7 @@ const FLAGS: Record<Exclude<InputField, `protocol.${string}`>, string> = {
   model: '--model',
   'model.width': '--width',
   'model.stem': '--stem',
+  'model.bn': '--bn',
   inShape: '--input-shape',
   numClasses: '--num-classes',
   protocol: '--protocol',

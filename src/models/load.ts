@@ -46,6 +46,7 @@ export function resolveModel(choice: ModelChoice, inShape?: [number, number, num
   const { spec } = resolved;
   if (inShape && spec.in_shape.join(',') !== inShape.join(',')) throw new FieldError((f) => `${f('model')} ${m}: the model takes [${spec.in_shape}] inputs, the data is [${inShape}]`);
   if (numClasses !== undefined && spec.num_classes !== numClasses) throw new FieldError((f) => `${f('model')} ${m}: the model has ${spec.num_classes} classes, the data ${numClasses}`);
+  if (choice.bn && !spec.layers.some((l) => l.type === 'batchnorm')) throw new FieldError((f) => `${f('model.bn')} ${choice.bn}: ${m} has no BatchNorm layer`);
   return { ...resolved, spec: choice.bn ? withBnMode(spec, choice.bn) : spec };
 }
 

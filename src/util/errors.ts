@@ -11,7 +11,7 @@ export class UserError extends Error {
 
 /** The library's input fields that a FieldError may name (the CLI maps each to its flag: cli/flags.ts). */
 export type InputField =
-  | 'model' | 'model.width' | 'model.stem' | 'inShape' | 'numClasses' // ModelChoice, the data's shape and classes
+  | 'model' | 'model.width' | 'model.stem' | 'model.bn' | 'inShape' | 'numClasses' // ModelChoice, the data's shape and classes
   | 'protocol' // ProtocolParams.kind
   | `protocol.${string}` // the other protocol parameters (steps, lr, localBatch, mu, ...)
   | 'defense.strength' | 'defense.adaptive' | 'defense.clip' // DefenseSpec

@@ -62,7 +62,7 @@ test('--weights FILE.safetensors: a state_dict by name (num_batches_tracked igno
   bad('extra.safetensors', (t) => (t['head.weight'] = { shape: [1], data: [0] }), /tensor 'head\.weight', which the model does not use/);
 });
 
-test('bad models: not ONNX, unsupported op, broken safetensors header, unknown name, option misuse -> one line, exit 2', () => {
+test('bad models: not ONNX, unsupported op, broken safetensors header, unknown name, option misuse, --bn without BatchNorm -> one line, exit 2', () => {
   const notOnnx = join(tmp, 'x.onnx');
   writeFileSync(notOnnx, 'this is not a protobuf at all, just text\n');
   const brokenSt = join(tmp, 'broken.safetensors');
@@ -74,6 +74,7 @@ test('bad models: not ONNX, unsupported op, broken safetensors header, unknown n
     [['--model', 'resnet20', '--weights', brokenSt], /broken\.safetensors: truncated or not a safetensors file/],
     [['--model', 'lenet', '--width', '4'], /--width does not apply to lenet/],
     [['--model', 'mlp', '--stem', 'cifar'], /--stem applies to resnet18 only/],
+    [['--model', 'lenet', '--bn', 'train'], /--bn train: lenet has no BatchNorm layer/],
     [['--model', 'resnet20', '--bn', 'frozen'], /--bn.*expected one of train, eval/],
   ];
   for (const [args, re] of cases) {
