@@ -14,6 +14,8 @@ import { cellsTable, sweepKind, type SweepCells } from './sweep-kinds.js';
 
 export interface SweepCommandOptions {
   config: SweepConfig;
+  /** The config file, for messages. */
+  source: string;
   out: string;
   executor: Executor;
   /** How the executor runs jobs, for the messages and the report (e.g. 2, or 'queue redis://...'). */
@@ -49,7 +51,7 @@ export function etaText(elapsedMs: number, ranHere: number, left: number): strin
 
 /** Runs (or resumes) the sweep and writes its outputs; shared by every executor. */
 export async function executeSweep(o: SweepCommandOptions): Promise<{ run: SweepRun; summary: SweepCells; html: string }> {
-  const c = await sweepKind(o.config).prepare(o.config);
+  const c = await sweepKind(o.config).prepare(o.config, o.source);
   const jobs = expandGrid(c);
   prepareOutDir(o.out);
   // the lock comes before anything is written: a second sweep refused here leaves the first one's files alone
@@ -96,7 +98,7 @@ export function sweepCommand(): Command {
     .action(async (o: ExecutorFlags & { config: string; out: string; json?: boolean }) => {
       const config = loadSweepConfig(o.config);
       const { executor, label } = executorFrom(o, expandGrid(config));
-      const { run, summary, html } = await executeSweep({ config, out: o.out, executor, workers: label, json: o.json });
+      const { run, summary, html } = await executeSweep({ config, source: o.config, out: o.out, executor, workers: label, json: o.json });
       printSummary(run, summary, html, label, o.json);
     });
 }

@@ -14,26 +14,31 @@ import { DEFAULT_IMAGE_SHAPE, openDataset } from '../data/open.js';
 import { dataRoot } from '../data/locate.js';
 import { UserError } from '../util/errors.js';
 import { formatTable } from './table.js';
+import { checkSweepModels } from '../sweep/model-check.js';
 
 /** The cells of an image or a text sweep. */
 export type SweepCells = { kind: 'image'; cells: CellSummary[] } | { kind: 'text'; cells: TextCellSummary[] };
 
 interface SweepKind<C extends SweepConfig> {
-  /** The config to run (data root filled in), its examples checked: before --out is made, so a bad index leaves nothing behind. */
-  prepare(c: C): Promise<C>;
+  /**
+   * The config to run (data root filled in), its examples and models checked: before --out is made, so a bad index or
+   * model leaves nothing behind. `source` (the config file) starts the messages that name a key.
+   */
+  prepare(c: C, source: string): Promise<C>;
   /** The grid's results as cells, with the report's outputs written to `out`. */
   finish(out: string, c: C, results: readonly SweepResult[], info: SweepRunInfo): Promise<{ summary: SweepCells; html: string }>;
 }
 
 const KINDS: { image: SweepKind<ImageSweepConfig>; text: SweepKind<TextSweepConfig> } = {
   image: {
-    async prepare(config) {
+    async prepare(config, source) {
       // the data root of cifar10, cifar100, lfw: the config's, else $GRADLEAK_DATA, else the default (not part of job keys)
       const c = config.dataset !== 'mnist' && config.dataRoot === undefined ? { ...config, dataRoot: dataRoot().root } : config;
       const data = await openDataset(c.dataset, c.split, { root: c.dataRoot ?? '', shape: DEFAULT_IMAGE_SHAPE });
       try {
         const bad = c.images.find((i) => i >= data.count);
         if (bad !== undefined) throw new UserError(`images: index ${bad} out of range: ${c.dataset} ${c.split} has ${data.count} images (0..${data.count - 1})`);
+        checkSweepModels(c, data, source);
       } finally {
         data.close?.();
       }

@@ -41,7 +41,7 @@ export function resolveModel(choice: ModelChoice, inShape?: [number, number, num
   } else if (extension(m) === '.json') {
     resolved = { spec: readModelFile(m, 'json').spec, tensors: null, init: 'default' };
   } else {
-    throw new FieldError((f) => `${f('model')}: '${m}' is neither a model name (${MODEL_NAMES.join(', ')}) nor a .onnx or .json file`);
+    throw new FieldError((f) => `${f('model')} '${m}' is neither a model name (${MODEL_NAMES.join(', ')}) nor a .onnx or .json file`);
   }
   const { spec } = resolved;
   if (inShape && spec.in_shape.join(',') !== inShape.join(',')) throw new FieldError((f) => `${f('model')} ${m}: the model takes [${spec.in_shape}] inputs, the data is [${inShape}]`);

@@ -38,7 +38,7 @@ export function namedModel(name: ModelName, inShape: [number, number, number], n
 /** Options out of range, or of another model, are the user's error. */
 export function checkModelOptions(name: ModelName, o: ModelOptions): void {
   if (o.width !== undefined && !(Number.isInteger(o.width) && o.width >= 1 && o.width <= 4096)) throw new FieldError((f) => `${f('model.width')} must be an integer in 1..4096, got ${o.width}`);
-  if (o.stem !== undefined && name !== 'resnet18') throw new FieldError((f) => `${f('model.stem')} applies to resnet18 only`);
+  if (o.stem !== undefined && name !== 'resnet18') throw new FieldError((f) => `${f('model.stem')} applies to resnet18 only, not ${name}`);
   if (o.width !== undefined && name === 'lenet') throw new FieldError((f) => `${f('model.width')} does not apply to lenet (12 channels, as in the DLG paper)`);
 }
 

@@ -9,7 +9,7 @@ import YAML from 'yaml';
 import { ATTACK_NAMES, attackProtocols, consumes, DEFAULT_ITERATIONS, defaultProtocolOf, type AttackName } from '../attacks/presets.js';
 import { checkDefense, DEFENSES, type DefenseName, type DefenseSpec } from '../defenses/defense.js';
 import { DEFAULT_PROTOCOL, parseProtocol, PROTOCOL_FIELDS, protocolOf, PROTOCOLS, type ProtocolParams } from '../fl/protocols/index.js';
-import { FieldError, UserError, type InputField } from '../util/errors.js';
+import { UserError } from '../util/errors.js';
 import { BN_MODES } from '../engine/graph.js';
 import { STEMS } from '../models/zoo.js';
 import type { ModelChoice } from '../models/load.js';
@@ -17,7 +17,7 @@ import { LINE_SEARCHES, type LineSearch } from '../optim/lbfgs.js';
 import { NAMED_DATASETS } from '../data/open.js';
 import { isTextAttack, TEXT_ATTACKS, type TextAttackName } from '../text/text-attacks.js';
 import { TEXT_DATASETS } from '../text/registry.js';
-import { ConfigError, formatPath, type Path } from './config-error.js';
+import { ConfigError, formatPath, inConfig, rethrowAt, type Path } from './config-error.js';
 import { checkImageSweep, checkTextSweep, TEXT_MODEL } from './text-config.js';
 import { DEFAULT_MODEL_SEED } from '../models/init.js';
 import { DEFAULT_DTYPE } from '../engine/backend.js';
@@ -158,23 +158,6 @@ export type SweepConfig = ImageSweepConfig | TextSweepConfig;
 /** The images (sentences) when none are given. */
 const DEFAULT_EXAMPLES = [0];
 
-/** A library field by its config key: a protocol's or a defense's own key (kind, lr, strength, adaptive), else as it is. */
-function configKey(field: InputField): string {
-  if (field === 'protocol') return 'kind';
-  return field.replace(/^(protocol|defense)\./, '');
-}
-
-/** fn(), its user errors at `path`: a field is called by its config key. */
-function rethrowAt<T>(path: Path, fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    if (e instanceof FieldError) throw new ConfigError(path, e.named(configKey));
-    if (e instanceof UserError) throw new ConfigError(path, e.message);
-    throw e;
-  }
-}
-
 /** Rejects an empty axis and duplicate values (compared by `key`). */
 function checkAxis<T>(path: Path, values: readonly T[], key: (v: T) => string = (v) => JSON.stringify(v), what = 'value'): void {
   if (values.length === 0) throw new ConfigError(path, 'empty axis: give at least one value');
@@ -219,13 +202,7 @@ function zodMessage(err: z.ZodError): string {
 export function parseSweepConfig(raw: unknown, source = 'config'): SweepConfig {
   const parsed = schema.safeParse(raw ?? {}, { reportInput: true });
   if (!parsed.success) throw new UserError(`${source}: ${zodMessage(parsed.error)}`);
-  const c = parsed.data;
-  try {
-    return semanticChecks(c);
-  } catch (e) {
-    if (e instanceof ConfigError) throw new UserError(`${source}: ${formatPath(e.path)}: ${e.message}`);
-    throw e;
-  }
+  return inConfig(source, () => semanticChecks(parsed.data));
 }
 
 function semanticChecks(c: z.output<typeof schema>): SweepConfig {

@@ -33,4 +33,11 @@ export class FieldError extends UserError {
   named(name: (field: InputField) => string): string {
     return this.describe(name);
   }
+
+  /** The fields the message names, in order. */
+  fields(): InputField[] {
+    const named: InputField[] = [];
+    this.describe((field) => (named.push(field), field));
+    return named;
+  }
 }

@@ -73,7 +73,7 @@ test('bad models: not ONNX, unsupported op, broken safetensors header, unknown n
     [['--model', 'resnet50'], /'resnet50' is neither a model name \(lenet, convnet, resnet8, resnet14, resnet20, resnet18, mlp\)/],
     [['--model', 'resnet20', '--weights', brokenSt], /broken\.safetensors: truncated or not a safetensors file/],
     [['--model', 'lenet', '--width', '4'], /--width does not apply to lenet/],
-    [['--model', 'mlp', '--stem', 'cifar'], /--stem applies to resnet18 only/],
+    [['--model', 'mlp', '--stem', 'cifar'], /--stem applies to resnet18 only, not mlp/],
     [['--model', 'lenet', '--bn', 'train'], /--bn train: lenet has no BatchNorm layer/],
     [['--model', 'resnet20', '--bn', 'frozen'], /--bn.*expected one of train, eval/],
   ];
