@@ -15,11 +15,14 @@ export function stopFlag(): Int32Array {
   return new Int32Array(new SharedArrayBuffer(4));
 }
 
-/** Ctrl-C / SIGTERM until dispose(): the first calls `onFirst` (and sets `asked`), a second exits at once with 130. */
-export function listenForInterrupt(onFirst: () => void = () => {}): { readonly asked: boolean; dispose(): void } {
+/** Ctrl-C / SIGTERM until dispose(): the first calls `onFirst` (and sets `asked`), a second calls `onQuit` and exits at once with 130. */
+export function listenForInterrupt(onFirst: () => void = () => {}, onQuit: () => void = () => {}): { readonly asked: boolean; dispose(): void } {
   let asked = false;
   const onSignal = () => {
-    if (asked) process.exit(130);
+    if (asked) {
+      onQuit();
+      process.exit(130);
+    }
     asked = true;
     onFirst();
   };

@@ -11,6 +11,8 @@ import { prepareOutDir, writeText } from '../util/files.js';
 import { GRADLEAK_VERSION } from '../util/version.js';
 import { addExecutorOptions, executorFrom, type ExecutorFlags } from './executor-options.js';
 import { cellsTable, sweepKind, type SweepCells } from './sweep-kinds.js';
+import { listenForInterrupt } from './interruptible.js';
+import { interruptedLines, STOPPING } from './sweep-interrupt.js';
 
 export interface SweepCommandOptions {
   config: SweepConfig;
@@ -28,9 +30,10 @@ function progress(label: string): { update(done: number, total: number, info: st
   const bar = new cliProgress.SingleBar({
     format: `${label} [{bar}] {value}/{total} | ETA {eta} | {info}`, stream: process.stderr, hideCursor: true, clearOnComplete: true, fps: 5,
   }, cliProgress.Presets.shades_classic);
-  let started = false, t0 = 0, done0 = 0;
+  let started = false, stopped = false, t0 = 0, done0 = 0;
   return {
     update(done, total, info) {
+      if (stopped) return;
       if (!started) {
         [t0, done0, started] = [performance.now(), done, true];
         bar.start(total, done, { info, eta: etaText(0, 0, 0) });
@@ -38,7 +41,10 @@ function progress(label: string): { update(done: number, total: number, info: st
       }
       bar.update(done, { info, eta: etaText(performance.now() - t0, done - done0, total - done) });
     },
-    stop: () => started && bar.stop(),
+    stop() {
+      if (started && !stopped) bar.stop();
+      stopped = true;
+    },
   };
 }
 
@@ -49,27 +55,39 @@ export function etaText(elapsedMs: number, ranHere: number, left: number): strin
   return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
 }
 
-/** Runs (or resumes) the sweep and writes its outputs; shared by every executor. */
+/**
+ * Runs (or resumes) the sweep and writes its outputs; shared by every executor. Ctrl-C / SIGTERM: no new job starts,
+ * and the outputs are written from the jobs that finished (`run.interrupted`); a second one quits at once.
+ */
 export async function executeSweep(o: SweepCommandOptions): Promise<{ run: SweepRun; summary: SweepCells; html: string }> {
   const c = await sweepKind(o.config).prepare(o.config, o.source);
   const jobs = expandGrid(c);
   prepareOutDir(o.out);
   // the lock comes before anything is written: a second sweep refused here leaves the first one's files alone
   const unlock = lockSweepDir(o.out);
+  const bar = progress('sweep');
+  let saved = 0;
+  const interrupt = listenForInterrupt(() => (bar.stop(), console.error(STOPPING)), () => {
+    unlock();
+    console.error(interruptedLines(o.out, saved, jobs.length).join('\n'));
+  });
   try {
     writeText(join(o.out, 'config.json'), JSON.stringify({ gradleak: GRADLEAK_VERSION, node: process.version, jobs: jobs.length, config: c }, null, 2) + '\n');
-    const bar = progress('sweep');
     let run: SweepRun;
     try {
       run = await runSweep({
-        dir: o.out, jobs, executor: o.executor, locked: true,
-        onProgress: (p) => bar.update(p.done, p.total, p.last ? `${p.last.job.attack} ${p.last.job.defense.name} #${jobExample(p.last.job)} s${p.last.job.seed}` : ''),
+        dir: o.out, jobs, executor: o.executor, locked: true, shouldStop: () => interrupt.asked,
+        onProgress: (p) => {
+          saved = p.done;
+          bar.update(p.done, p.total, p.last ? `${p.last.job.attack} ${p.last.job.defense.name} #${jobExample(p.last.job)} s${p.last.job.seed}` : '');
+        },
       });
     } finally {
       bar.stop();
     }
-    return finishSweep(o, c, run);
+    return await finishSweep(o, c, run);
   } finally {
+    interrupt.dispose();
     unlock();
   }
 }
@@ -84,7 +102,7 @@ export function sayLogRepairs(out: string, run: SweepRun): void {
 async function finishSweep(o: SweepCommandOptions, c: SweepConfig, run: SweepRun): Promise<{ run: SweepRun; summary: SweepCells; html: string }> {
   sayLogRepairs(o.out, run);
   if (run.foreign > 0) console.error(`gradleak: ${join(o.out, RESULTS_FILE)}: ${run.foreign} result(s) from another grid are kept in the file but left out of the summary`);
-  const info = { total: run.total, resumed: run.resumed, ran: run.ran, seconds: run.seconds, jobsPerMinute: run.jobsPerMinute, workers: o.workers };
+  const info = { total: run.total, finished: run.results.length, resumed: run.resumed, ran: run.ran, seconds: run.seconds, jobsPerMinute: run.jobsPerMinute, workers: o.workers };
   return { run, ...await sweepKind(c).finish(o.out, c, run.results, info) };
 }
 
@@ -99,6 +117,11 @@ export function sweepCommand(): Command {
       const config = loadSweepConfig(o.config);
       const { executor, label } = executorFrom(o, expandGrid(config));
       const { run, summary, html } = await executeSweep({ config, source: o.config, out: o.out, executor, workers: label, json: o.json });
+      if (run.interrupted) {
+        console.error(interruptedLines(o.out, run.results.length, run.total, html).join('\n'));
+        process.exitCode = 130;
+        return;
+      }
       printSummary(run, summary, html, label, o.json);
     });
 }

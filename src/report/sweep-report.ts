@@ -16,6 +16,8 @@ const STRENGTH_NAME: Record<string, string> = { gaussian: 'noise variance', lapl
 
 export interface SweepRunInfo {
   total: number;
+  /** Jobs of the grid with a result (fewer than total after an interrupt). */
+  finished: number;
   resumed: number;
   ran: number;
   seconds: number;
@@ -163,7 +165,8 @@ function plotsBlock<C extends CellHead>(view: CellView<C>, page: SweepPage, plot
 
 function introHtml(what: string, info: SweepRunInfo): string {
   const rate = Number.isFinite(info.jobsPerMinute) ? `${info.jobsPerMinute.toFixed(1)} jobs/minute on ${info.workers} worker(s)` : 'no jobs ran in the last invocation';
-  return `<p>${what} Last invocation: ${info.ran} job(s) run, ${info.resumed} found finished; ${rate}.
+  const partial = info.finished < info.total ? `<strong>Interrupted: ${info.finished} of ${info.total} jobs finished; this report shows those. Run the sweep again to finish the rest.</strong> ` : '';
+  return `<p>${partial}${what} Last invocation: ${info.ran} job(s) run, ${info.resumed} found finished; ${rate}.
 Raw numbers: <a href="results.jsonl">results.jsonl</a> (one line per job), <a href="summary.csv">summary.csv</a>.</p>`;
 }
 

@@ -13,6 +13,7 @@ import { decodeResult, encodeResult, ResultsLog } from '../../src/sweep/results-
 import { isImageResult, isTextJob, jobKey, type ImageJob, type ImageResult } from '../../src/sweep/job.js';
 import { summarise, summaryCsv } from '../../src/sweep/summary.js';
 import { rejects, sweepRejects } from './config-rejects.js';
+import { untilLines } from '../helpers/until-lines.js';
 
 /** The config of an image sweep (parseSweepConfig makes text sweeps' too). */
 function imageSweep(raw: unknown, source?: string): ImageSweepConfig {
@@ -156,15 +157,6 @@ const TINY_JOBS = 2 * 2 * 3;
 
 function keysOf(out: string): string[] {
   return readFileSync(join(out, 'results.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).key);
-}
-
-async function untilLines(path: string, n: number, timeoutMs: number): Promise<void> {
-  const t0 = Date.now();
-  while (Date.now() - t0 < timeoutMs) {
-    if (existsSync(path) && readFileSync(path, 'utf8').split('\n').length - 1 >= n) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`${path}: no ${n} line(s) after ${timeoutMs} ms`);
 }
 
 test('sweep end to end: SIGKILL mid-run, rerun finishes the rest; a truncated last line is rerun; outputs written', async () => {
