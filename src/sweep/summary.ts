@@ -3,7 +3,7 @@
 import { modelLabel } from './config.js';
 import { SUCCESS_MSE } from '../metrics/success.js';
 import { mean, median } from '../util/stats.js';
-import { type ImageResult, type SweepJob, type SweepResult } from './job.js';
+import type { ImageResult, SweepJob, SweepResult } from './job.js';
 import { protocolOf, type ProtocolParams } from '../fl/protocols/index.js';
 import type { DefenseSpec } from '../defenses/defense.js';
 
