@@ -9,7 +9,8 @@ import { chooseLabels, type LabelChoice, type LabelPlan } from './labels/choose.
 import { sumOfPriors, totalVariation } from './prior.js';
 import { layerWeights } from './objective.js';
 import { batchNormPrior } from './bn-prior.js';
-import { linearLeakage } from './analytic/linear-leakage.js';
+import { firstLinearLayer, linearLeakage } from './analytic/linear-leakage.js';
+import type { AnyNetwork } from '../engine/network.js';
 import type { AnalyticAttack, AnalyticResult, AttackContext } from './attack-context.js';
 
 export type { AnalyticAttack, AnalyticResult, AttackContext } from './attack-context.js';
@@ -105,6 +106,14 @@ const DEFAULT_LABELS: Record<Preset, LabelPlan> = {
 
 /** The analytic presets, by name: the rest run the matching loop. */
 const ANALYTIC: Partial<Record<Preset, AnalyticAttack>> = { 'linear-leakage': linearLeakage };
+
+/** What an attack needs of the model, for the presets that need something: a user error when the network lacks it. */
+const MODEL_NEEDS: Partial<Record<Preset, (net: AnyNetwork) => void>> = { 'linear-leakage': (net) => void firstLinearLayer(net) };
+
+/** Throws a user error when attack `name` cannot run on the network's model (linear-leakage: a fully connected first layer). */
+export function checkAttackModel(name: AttackName, net: AnyNetwork): void {
+  MODEL_NEEDS[presetOf(name)]?.(net);
+}
 
 /** Whether attack `name` is a closed form (no optimisation: no iterations, restarts, dummy seed or line search). */
 export function isAnalyticAttack(name: string): boolean {

@@ -1,5 +1,6 @@
 // gradleak sweep checks every entry of its `models` axis before it makes --out: each is built once for the
-// sweep's data as its jobs build it, so a bad entry is one line naming its key, for local and queue sweeps alike.
+// sweep's data as its jobs build it (and shown to the attacks that need a kind of model), so a bad entry is one line
+// naming its key, for local and queue sweeps alike.
 import { test } from 'node:test';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,6 +24,7 @@ function badModels(dir: string): [string, RegExp][] {
     ['models: [{model: lenet, bn: train}]\n', /c\d\.yaml: models\[0\]\.bn: bn train: lenet has no BatchNorm layer$/],
     [`models: [${join(ONNX, 'mlp_tanh_b3.onnx')}]\n`, /c\d\.yaml: models\[0\]: model \S*mlp_tanh_b3\.onnx: the model takes \[1,8,8\] inputs, the data is \[1,28,28\]$/],
     // built as the jobs build it (one image per job): the 1x1 maps of resnet18's last stage have one value per channel
+    ['attacks: [linear-leakage]\nmodels: [mlp, lenet]\n', /c\d\.yaml: models\[1\]: linear-leakage needs a model whose first layer is a fully connected layer .*\(e\.g\. model mlp\), not conv2d#0 \(conv2d\)$/],
     ['models: [resnet18]\n', /c\d\.yaml: models\[0\]: model node \d+ \(layer4\.0\.bn1, batchnorm\): train mode needs more than one value per channel/],
   ];
 }

@@ -28,7 +28,7 @@ export function firstLinearLayer(net: AnyNetwork): { weight: ParamSlot; bias: Pa
   const slot = (name: string) => net.params.find((p) => p.name === name)!;
   const fits = node?.layer.kind === 'linear' && node.paramNames.length === 2 && node.layer.paramShapes[0].shape[1] === net.inputSize / net.batch && readsInput(net.nodes, node);
   if (!fits) {
-    throw new UserError(`linear-leakage needs a model whose first layer is a fully connected layer with a bias reading the flattened input (e.g. --model mlp), not ${node ? `${node.label} (${node.layer.kind})` : 'a model without parameters'}`);
+    throw new FieldError((f) => `linear-leakage needs a model whose first layer is a fully connected layer with a bias reading the flattened input (e.g. ${f('model')} mlp), not ${node ? `${node.label} (${node.layer.kind})` : 'a model without parameters'}`);
   }
   return { weight: slot(node.paramNames[0]), bias: slot(node.paramNames[1]), label: node.label };
 }
