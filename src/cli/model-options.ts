@@ -1,6 +1,6 @@
 // The model flags shared by attack, message and bench: --model, --width, --stem, --bn (models/load.ts).
 import type { Command } from 'commander';
-import { checkModelOptions, isModelName, MODEL_NAMES, STEMS } from '../models/zoo.js';
+import { isModelName, MODEL_NAMES, STEMS } from '../models/zoo.js';
 import { BN_MODES, type ImageShape } from '../engine/graph.js';
 import { resolveModel, type ModelChoice, type ResolvedModel } from '../models/load.js';
 import { oneOf, positiveInt } from './parse.js';
@@ -20,10 +20,14 @@ export function addModelOptions(cmd: Command): Command {
     .option('--bn <mode>', 'BatchNorm: train (batch statistics, as a training client) or eval (running statistics); default: the model file\'s, else train', oneOf(BN_MODES));
 }
 
-/** The model flags, their options checked here (a worker thread's error would name fields, not flags). */
+/**
+ * The model flags, a named model's options checked here, before any output is written (a job's error would come late
+ * and name fields, not flags). Its options and whether it has BatchNorm (for --bn) do not depend on the data's shape.
+ */
 export function modelChoice(f: ModelFlags): ModelChoice {
-  if (isModelName(f.model)) checkModelOptions(f.model, f);
-  return { model: f.model, width: f.width, stem: f.stem, bn: f.bn };
+  const choice = { model: f.model, width: f.width, stem: f.stem, bn: f.bn };
+  if (isModelName(f.model)) resolveModel(choice, [3, 32, 32], 10);
+  return choice;
 }
 
 /**

@@ -2,7 +2,7 @@
 // and bad input as one line with exit code 2.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -83,6 +83,14 @@ test('bad models: not ONNX, unsupported op, broken safetensors header, unknown n
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     assert.match(r.stderr, re);
   }
+});
+
+test('reproduce --bn on LeNet (no BatchNorm) is refused by flag before anything is written', () => {
+  const out = join(tmp, 'reproduce-bn');
+  const r = gradleak(['reproduce', '--bn', 'train', '--images', '1', '--seeds', '1', '--iterations', '1', '--workers', '1', '--out', out]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(r.stderr.trim(), 'gradleak: --bn train: lenet has no BatchNorm layer');
+  assert.ok(!existsSync(out));
 });
 
 test('a model description that is not JSON: one line, even when the parser quotes a newline', () => {
