@@ -23,6 +23,7 @@ import { DEFAULT_IMAGE_SHAPE } from '../data/open.js';
 import { datasetName, openFromFlags, type DataFlags } from './data-options.js';
 import { batchIndices, type BatchFlags } from './batch-indices.js';
 import type { ParsedAttack } from './parsed-attack.js';
+import { describeGuarantee } from '../privacy/local-dp.js';
 
 /** The job of an image run: its batch read from the dataset (here, in the main thread), or its captured message. */
 export async function imageJob(run: AttackRun, flags: DataFlags = { inputShape: DEFAULT_IMAGE_SHAPE }, captured: MessageFile | null = null): Promise<ImageAttackJob> {
@@ -82,6 +83,7 @@ function describeImageRun(m: AttackMetrics, out: string): string[] {
     `${m.attack} on ${m.dataset} #${m.index} (seed ${m.seed}): ${m.iterations} iterations, ${m.evaluations} evaluations, ${m.seconds.toFixed(2)} s`,
     `  objective ${m.objective.toExponential(3)}  ${scores}${m.diverged ? '  DIVERGED' : ''}`,
     ...(m.diverged ? ['  the optimisation diverged (the objective became NaN/Inf or the dummy left the data range by orders of magnitude); try --line-search strong-wolfe or --restarts 3'] : []),
+    ...(m.privacy ? [`  ${describeGuarantee(m.privacy)}`] : []),
     `  wrote ${out}/ (snapshots.png, curves.svg, report.html, metrics.json, history.csv, config.json)`,
   ];
 }

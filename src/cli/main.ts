@@ -14,6 +14,7 @@ import { sweepCommand } from './sweep-command.js';
 import { workerCommand } from './worker-command.js';
 import { messageCommand } from './message-command.js';
 import { trainLmCommand } from './train-lm-command.js';
+import { dpEpsilonCommand } from './dp-epsilon-command.js';
 import { cliMessage } from './flags.js';
 
 const program = new Command('gradleak')
@@ -23,7 +24,7 @@ const program = new Command('gradleak')
   .exitOverride()
   .configureOutput({ writeErr: () => {} }); // errors are printed once, below
 
-for (const cmd of [attackCommand(), reproduceCommand(), verifyCommand(), benchCommand(), demoCommand(), simulateCommand(), datasetsCommand(), sweepCommand(), workerCommand(), messageCommand(), trainLmCommand()]) {
+for (const cmd of [attackCommand(), reproduceCommand(), verifyCommand(), benchCommand(), demoCommand(), simulateCommand(), datasetsCommand(), sweepCommand(), workerCommand(), messageCommand(), trainLmCommand(), dpEpsilonCommand()]) {
   program.addCommand(cmd.exitOverride().configureOutput({ writeErr: () => {} }));
 }
 

@@ -8,8 +8,8 @@ export function nonNegativeInt(value: string): number {
 }
 
 export function positiveInt(value: string): number {
-  const n = nonNegativeInt(value);
-  if (n < 1) throw new InvalidArgumentError(`expected a positive integer, got '${value}'`);
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, got '${value}'`);
   return n;
 }
 
@@ -54,4 +54,15 @@ export function nonNegativeIntList(value: string): number[] {
   const items = value.split(',').map((s) => s.trim());
   if (items.some((s) => !/^\d+$/.test(s))) throw new InvalidArgumentError(`expected a comma list of non-negative integers, got '${value}'`);
   return items.map(Number);
+}
+
+/** A number in (0, 1], or in (0, 1) when `includeOne` is false (a sampling rate; a delta). */
+export function fraction(includeOne: boolean) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || n > 1 || (n === 1 && !includeOne)) {
+      throw new InvalidArgumentError(`expected a number in (0, 1${includeOne ? ']' : ')'}, got '${value}'`);
+    }
+    return n;
+  };
 }

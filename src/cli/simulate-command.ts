@@ -23,6 +23,7 @@ import { progressBar } from './progress.js';
 import { formatTable } from './table.js';
 import { addDataSourceOptions, resolveData } from './data-options.js';
 import { DATASETS } from '../data/open.js';
+import { describeGuarantee, localDpGuarantee } from '../privacy/local-dp.js';
 
 /** The datasets a simulation trains on: every one `--dataset` opens but a single image. */
 export const SIMULATE_DATASETS = DATASETS.filter((d) => d !== 'image');
@@ -119,8 +120,13 @@ export function simulateCommand(): Command {
       console.error(`gradleak: interrupted after round ${final.round} of ${opts.rounds}; ${out}/ holds the rounds done and the captures made`);
       process.exitCode = 130;
     }
+    // the dp defense's guarantee for the client that sent the most messages (each message is one Gaussian mechanism)
+    const sent = new Map<number, number>();
+    for (const r of res.rounds) for (const c of r.participants) sent.set(c, (sent.get(c) ?? 0) + 1);
+    const privacy = opts.defense && localDpGuarantee(opts.defense, Math.max(0, ...sent.values()));
     if (o.json) {
       console.log(JSON.stringify({
+        ...(privacy ? { privacy } : {}),
         protocol: protocol.kind, rounds: opts.rounds, final_accuracy: final.testAccuracy,
         accuracy: res.rounds.map((r) => r.testAccuracy), messages: files, missed_captures: res.missed, out,
       }));
@@ -132,6 +138,7 @@ export function simulateCommand(): Command {
       String(r.round), r.testAccuracy.toFixed(4), Number.isFinite(r.trainLoss) ? r.trainLoss.toFixed(4) : '-', String(r.participants.length),
     ])));
     console.log(`final test accuracy ${final.testAccuracy.toFixed(4)} after ${final.round} rounds (${protocol.kind}, ${opts.clients} clients, ${opts.partition})`);
+    if (privacy) console.log(`  ${describeGuarantee(privacy)}, for the client that sent the most messages`);
     for (const m of res.missed) console.log(`  capture ${m.client}:${m.round}: client ${m.client} did not take part in round ${m.round}, nothing saved`);
     for (const f of files) console.log(`  captured ${f}`);
     console.log(`  wrote ${out}/ (accuracy.csv, accuracy.svg, config.json${files.length ? ', messages/' : ''})`);

@@ -15,6 +15,7 @@ import { protocolFromFlags } from './protocol-options.js';
 import { batchIndices, type BatchFlags } from './batch-indices.js';
 import type { ParsedAttack } from './parsed-attack.js';
 import { isTextDataset } from '../text/registry.js';
+import { describeGuarantee } from '../privacy/local-dp.js';
 
 /** Whether a command line asks for a text attack: a text attack, the text dataset, tiny-gpt, or sentences given by hand. */
 export function isTextRun(o: { attack: string; dataset: string; model?: string; sentence?: string[]; tokens?: number[][] }): boolean {
@@ -56,6 +57,7 @@ function describeTextRun(m: TextMetrics, out: string): string[] {
     `${m.attack} on tiny-gpt, ${m.dataset} #${m.index}${m.batch_size > 1 ? ` (batch ${m.batch_size})` : ''}: ${m.iterations} iterations, ${m.evaluations} evaluations, ${m.seconds.toFixed(1)} s`,
     `  token accuracy ${(100 * m.tokenAccuracy).toFixed(1)}%  ROUGE-1 ${m.rouge1.toFixed(3)}  ROUGE-2 ${m.rouge2.toFixed(3)}  ROUGE-L ${m.rougeL.toFixed(3)}  (bag: ${m.bag_size} tokens)`,
     ...m.true_text.map((t, i) => `  true:      ${t}\n  recovered: ${m.recovered_text[i]}`),
+    ...(m.privacy ? [`  ${describeGuarantee(m.privacy)}`] : []),
     `  wrote ${out}/ (report.html, metrics.json, history.csv, curves.svg, recovered.txt, config.json)`,
   ];
 }

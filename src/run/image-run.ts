@@ -70,6 +70,6 @@ function attackCase(c: Case, cfg: AttackConfig, started: number, onProgress: OnP
     order: last.order,
     history: r.history.map((at, i) => historyRow(at, kept[i])),
     snapshots: r.snapshots,
-    metrics: attackMetrics(r, c.truth, last, { attack: cfg.attack, seed: cfg.seed, restarts: cfg.restarts, seconds: (performance.now() - started) / 1000 }),
+    metrics: attackMetrics(r, c.truth, last, { attack: cfg.attack, seed: cfg.seed, restarts: cfg.restarts, defense: cfg.defense, seconds: (performance.now() - started) / 1000 }),
   };
 }

@@ -52,7 +52,7 @@ export interface ImageReconstruction extends RunSummary {
 
 /** The metrics of reconstruction `r`, whose last logged iteration scored `last` (its matching order). */
 export function attackMetrics(
-  r: ImageReconstruction, truth: Truth, last: BatchScore, run: { attack: string; seed: number; restarts: number; seconds: number },
+  r: ImageReconstruction, truth: Truth, last: BatchScore, run: Parameters<typeof runMetrics>[2],
 ): AttackMetrics {
   const { order } = last, { labels, shape } = truth, known = labels.length > 0;
   // the predicted label of true sample i: the label of the dummy matched to it

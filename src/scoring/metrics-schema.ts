@@ -25,6 +25,10 @@ const common = {
   chosen_restart: count,
   chosen_seed: count,
   restart_objectives: z.array(float),
+  privacy: z.strictObject({
+    epsilon: z.number().nonnegative(), delta: z.number().positive().max(1), order: z.number().gt(1),
+    adversary: z.literal('server'), mechanism: z.string(), rounds: z.number().int().positive(),
+  }).optional(),
 };
 
 const label = z.union([z.number().int(), z.array(z.number().int())]);

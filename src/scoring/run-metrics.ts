@@ -1,6 +1,8 @@
 // The fields every run's metrics.json has, whatever its modality: what ran on which examples, how the optimisation
 // went and which restart was kept. Each modality's scores sit beside them (image-metrics.ts, text-metrics.ts);
 // metrics-schema.ts validates any run's metrics.json against the union.
+import type { DefenseSpec } from '../defenses/defense.js';
+import { localDpGuarantee, type PrivacyGuarantee } from '../privacy/local-dp.js';
 
 /** The kinds of private data gradleak attacks; each has its data, attackers, scorer and report (run/modality.ts). */
 export const MODALITIES = ['image', 'text'] as const;
@@ -30,6 +32,8 @@ export interface RunMetrics {
   chosen_restart: number;
   chosen_seed: number;
   restart_objectives: number[];
+  /** The `dp` defense's (epsilon, delta) against the server for the message attacked (privacy/local-dp.ts). */
+  privacy?: PrivacyGuarantee;
 }
 
 /** What every attacker's reconstruction says of its run (attacks/attacker.ts, text/text-attacker.ts). */
@@ -46,11 +50,14 @@ export interface RunSummary {
 
 /** The common fields of a run of `attack` (dummy seed `seed`, `restarts` restarts) on the examples `indices` of `dataset`. */
 export function runMetrics(
-  modality: ModalityName, r: RunSummary, run: { attack: string; seed: number; restarts: number; seconds: number }, data: { dataset: string; indices: readonly number[] },
+  modality: ModalityName, r: RunSummary, run: { attack: string; seed: number; restarts: number; seconds: number; defense?: DefenseSpec },
+  data: { dataset: string; indices: readonly number[] },
 ): RunMetrics {
+  const privacy = run.defense && localDpGuarantee(run.defense);
   return {
     modality, attack: run.attack, dataset: data.dataset, index: data.indices[0] ?? 0, indices: [...data.indices], batch_size: data.indices.length,
     seed: run.seed, iterations: r.iterations, evaluations: r.evaluations, seconds: run.seconds, objective: r.objective, diverged: r.diverged, interrupted: r.interrupted,
     restarts: run.restarts, chosen_restart: r.restart, chosen_seed: r.seed, restart_objectives: r.restartObjectives,
+    ...(privacy ? { privacy } : {}),
   };
 }
