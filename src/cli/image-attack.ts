@@ -77,7 +77,7 @@ export async function imageAttackFromFlags(cmd: Command, o: Record<string, any>)
 /** What `gradleak attack` prints of a finished image run. */
 function describeImageRun(m: AttackMetrics, out: string): string[] {
   const scores = isScored(m)
-    ? `MSE ${m.mse.toExponential(3)}  PSNR ${m.psnr.toFixed(2)} dB (${m.psnr_affine.toFixed(2)} dB after a per-channel affine fit)  SSIM ${m.ssim.toFixed(4)}  label ${m.label_pred} (true ${m.label_true})`
+    ? `MSE ${m.mse.toExponential(3)}  PSNR ${m.psnr.toFixed(2)} dB (${m.psnr_gain >= 0 ? '+' : ''}${m.psnr_gain.toFixed(2)} dB over a flat mean-colour image; ${m.psnr_affine.toFixed(2)} dB after a per-channel affine fit)  SSIM ${m.ssim.toFixed(4)}  label ${m.label_pred} (true ${m.label_true})`
     : `label ${m.label_pred}; not scored (no --truth)`;
   return [
     `${m.attack} on ${m.dataset} #${m.index} (seed ${m.seed}): ${m.iterations} iterations, ${m.evaluations} evaluations, ${m.seconds.toFixed(2)} s`,

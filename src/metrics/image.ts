@@ -248,3 +248,13 @@ export function affinePsnr(a: ImageArray, b: ImageArray, shape: readonly [number
   }
   return psnr(se / a.length, dataRange);
 }
+
+/**
+ * PSNR of the flat image of the truth's own mean colour (each channel its mean) against the truth: the floor an
+ * attack must beat to have recovered more than a colour. It is affinePsnr of any constant image (the least-squares
+ * affine fit of a constant is the channel mean).
+ */
+export function flatPsnr(truth: ImageArray, shape: readonly [number, number, number], dataRange = 1): number {
+  return affinePsnr(new Float64Array(truth.length), truth, shape, dataRange);
+}
+

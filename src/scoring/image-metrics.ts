@@ -4,7 +4,7 @@ import type { Truth } from '../case/case.js';
 import type { LabelChoice } from '../attacks/labels/choose.js';
 import type { BatchScore } from '../metrics/batch-alignment.js';
 import { multisetMatches } from '../metrics/label-matches.js';
-import { affinePsnr, mse, psnr, ssim } from '../metrics/image.js';
+import { affinePsnr, flatPsnr, mse, psnr, ssim } from '../metrics/image.js';
 import { runMetrics, type RunMetrics, type RunSummary } from './run-metrics.js';
 
 export interface ImageScore {
@@ -15,6 +15,10 @@ export interface ImageScore {
   psnr: number;
   ssim: number;
   psnr_affine: number;
+  /** PSNR of the truth's flat mean-colour image (metrics/image.ts flatPsnr), and psnr minus it: what the attack
+   *  recovered beyond a colour (an optimisation attack often scores no better than that floor). */
+  psnr_flat: number;
+  psnr_gain: number;
 }
 
 /** An image run's metrics.json: the common fields, the batch's scores (means over its images) and its labels. */
@@ -25,6 +29,8 @@ export interface AttackMetrics extends RunMetrics {
   ssim: number;
   /** PSNR after each channel's least-squares affine fit to the truth (metrics/image.ts affinePsnr), mean over the batch. */
   psnr_affine: number;
+  /** Mean over the batch of each image's PSNR gain over its flat mean-colour image. */
+  psnr_gain: number;
   /** Per true image, in the batch's order, scored against the dummy image matched to it. */
   per_image: ImageScore[];
   /** How many labels are right as a multiset (the order of a batch's labels is not recoverable). */
@@ -62,6 +68,9 @@ export function attackMetrics(
   const one = <T>(a: T[]): T | T[] => (a.length === 1 ? a[0] : a);
   // a capture without its truth: its examples are the batch's positions
   const indices = truth.indices ?? r.labels.map((_, i) => truth.index + i);
+  const perImage = known ? order.map((d, i) => imageScores(sampleOf(r.x, d), sampleOf(truth.images, i), shape, {
+    index: truth.indices?.[i] ?? i, label_true: labels[i], label_pred: predicted[i],
+  })) : [];
   return {
     ...runMetrics('image', r, run, { dataset: truth.dataset, indices }),
     modality: 'image',
@@ -69,9 +78,8 @@ export function attackMetrics(
     psnr: last.psnr,
     ssim: last.ssim,
     psnr_affine: known ? order.reduce((s, d, i) => s + affinePsnr(sampleOf(r.x, d), sampleOf(truth.images, i), shape), 0) / order.length : NaN,
-    per_image: known ? order.map((d, i) => imageScores(sampleOf(r.x, d), sampleOf(truth.images, i), shape, {
-      index: truth.indices?.[i] ?? i, label_true: labels[i], label_pred: predicted[i],
-    })) : [],
+    psnr_gain: known ? perImage.reduce((s, p) => s + p.psnr_gain, 0) / perImage.length : NaN,
+    per_image: perImage,
     label_matches: known ? multisetMatches(labels, predicted) : 0,
     label_true: one(labels),
     label_pred: one(predicted),
@@ -88,6 +96,6 @@ export function isScored(m: Pick<AttackMetrics, 'label_true'>): boolean {
 }
 
 function imageScores(x: Float64Array, t: Float64Array, shape: [number, number, number], o: Pick<ImageScore, 'index' | 'label_true' | 'label_pred'>): ImageScore {
-  const m = mse(x, t);
-  return { ...o, mse: m, psnr: psnr(m), ssim: ssim(x, t, shape), psnr_affine: affinePsnr(x, t, shape) };
+  const m = mse(x, t), flat = flatPsnr(t, shape);
+  return { ...o, mse: m, psnr: psnr(m), ssim: ssim(x, t, shape), psnr_affine: affinePsnr(x, t, shape), psnr_flat: flat, psnr_gain: psnr(m) - flat };
 }

@@ -35,6 +35,7 @@ const label = z.union([z.number().int(), z.array(z.number().int())]);
 
 const imageScore = z.strictObject({
   index: count, label_true: z.number().int(), label_pred: z.number().int(), mse: float, psnr: float, ssim: float, psnr_affine: float,
+  psnr_flat: float, psnr_gain: float,
 });
 
 export const IMAGE_METRICS = z.strictObject({
@@ -44,6 +45,7 @@ export const IMAGE_METRICS = z.strictObject({
   psnr: float,
   ssim: float,
   psnr_affine: float,
+  psnr_gain: float,
   per_image: z.array(imageScore),
   label_matches: count,
   label_true: label,

@@ -51,6 +51,11 @@ test('iDLG reconstructs MNIST test image 1 within 300 iterations', () => {
   assert.equal(j.label_correct, true);
   assert.ok(j.mse < 1e-3, `mse ${j.mse}`);
   assert.ok(j.ssim > 0.99, `ssim ${j.ssim}`);
+  // the gain over the image's flat mean colour: what the attack recovered beyond a colour
+  const [p] = j.per_image;
+  assert.ok(p.psnr_flat > 0 && p.psnr_flat < 15, `a digit's flat mean colour scores ${p.psnr_flat} dB`);
+  assert.ok(Math.abs(p.psnr_gain - (p.psnr - p.psnr_flat)) < 1e-12);
+  assert.ok(j.psnr_gain > 15, `iDLG recovers far more than the colour: +${j.psnr_gain} dB`);
 });
 
 test('--weights: a model given as a list of tensors is used instead of the seeded one', async () => {

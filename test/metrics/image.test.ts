@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { imageScoresBatch, labelAccuracy, mse, psnr, ssim } from '../../src/metrics/image.js';
+import { flatPsnr, imageScoresBatch, labelAccuracy, mse, psnr, ssim } from '../../src/metrics/image.js';
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -143,4 +143,14 @@ test('imageScoresBatch pairs images by index and averages', () => {
   close(r.meanSsim, (r.perImage[0]!.ssim + r.perImage[1]!.ssim) / 2);
   assert.equal(r.meanPsnr, Infinity);
   assert.throws(() => imageScoresBatch(a, b, [3, 1, 12, 12]), RangeError);
+});
+
+test('flatPsnr: the PSNR of the truth\'s own per-channel mean colour (the floor an attack must beat)', () => {
+  // channel 0 half 0, half 1 (mean 0.5, MSE 0.25); channel 1 constant (MSE 0): overall MSE 0.125
+  const truth = Float64Array.from([0, 1, 0, 1, 0.3, 0.3, 0.3, 0.3]);
+  assert.ok(Math.abs(flatPsnr(truth, [2, 2, 2]) - 10 * Math.log10(1 / 0.125)) < 1e-12);
+  assert.equal(flatPsnr(new Float64Array(12).fill(0.4), [3, 2, 2]), Infinity, 'a flat truth is its own mean colour');
+  // the mean colour is the best flat image: any other constant scores lower
+  const other = new Float64Array(8).fill(0.45);
+  assert.ok(psnr(mse(other, truth)) < flatPsnr(truth, [2, 2, 2]));
 });
