@@ -23,7 +23,7 @@ import { DEFAULT_IMAGE_SHAPE } from '../data/open.js';
 import { datasetName, openFromFlags, type DataFlags } from './data-options.js';
 import { batchIndices, type BatchFlags } from './batch-indices.js';
 import type { ParsedAttack } from './parsed-attack.js';
-import { describeGuarantee } from '../privacy/local-dp.js';
+import { describeGuarantee } from '../privacy/guarantees.js';
 
 /** The job of an image run: its batch read from the dataset (here, in the main thread), or its captured message. */
 export async function imageJob(run: AttackRun, flags: DataFlags = { inputShape: DEFAULT_IMAGE_SHAPE }, captured: MessageFile | null = null): Promise<ImageAttackJob> {

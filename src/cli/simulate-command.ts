@@ -11,7 +11,7 @@ import { fedAvg } from '../fl/protocols/fedavg.js';
 import { addProtocolOptions, protocolFromFlags } from './protocol-options.js';
 import { checkDefense, DEFENSES } from '../defenses/defense.js';
 import {
-  INITS, PARTITIONS, SIMULATION_DEFAULTS as D, parseCaptures, checkSimulation,
+  INITS, PARTICIPATIONS, PARTITIONS, SIMULATION_DEFAULTS as D, parseCaptures, checkSimulation,
   type SimulationOptions, type SimulationResult, type RoundResult,
 } from '../fl/simulation.js';
 import { writeMessageFile } from '../fl/message-file.js';
@@ -23,7 +23,7 @@ import { progressBar } from './progress.js';
 import { formatTable } from './table.js';
 import { addDataSourceOptions, resolveData } from './data-options.js';
 import { DATASETS } from '../data/open.js';
-import { describeGuarantee, localDpGuarantee } from '../privacy/local-dp.js';
+import { centralDpGuarantee, describeGuarantee, localDpGuarantee } from '../privacy/guarantees.js';
 
 /** The datasets a simulation trains on: every one `--dataset` opens but a single image. */
 export const SIMULATE_DATASETS = DATASETS.filter((d) => d !== 'image');
@@ -88,6 +88,9 @@ export function simulateCommand(): Command {
     .option('--defense <name>', `what every client does to its message: ${DEFENSES.join(', ')}`, oneOf(DEFENSES), 'none')
     .option('--defense-strength <x>', 'noise variance (gaussian, laplacian), pruned fraction (prune), noise multiplier (dp)', Number, 0)
     .option('--dp-clip <C>', 'clipping norm of the dp defense (of each client\'s whole message)', positiveNumber)
+    .option('--participation <kind>', 'who takes part in a round: fixed (a cohort of --fraction of the clients) or poisson (each client with probability --fraction)', oneOf(PARTICIPATIONS), 'fixed')
+    .option('--central-dp-noise <z>', 'central DP: the server clips each message to --central-dp-clip and adds N(0, (z C)^2) to their sum (needs --participation poisson)', positiveNumber)
+    .option('--central-dp-clip <C>', 'central DP: clipping norm of each message', positiveNumber, 1)
     .option('--out <dir>', 'output directory (default runs/simulate-<protocol>-s<seed>)')
     .option('--json', 'print the result as one JSON line (last line of stdout)');
   addProtocolOptions(cmd, { ...SIMULATE_PROTOCOL_DEFAULTS, kind: fedAvg.name, localBatch: false });
@@ -100,6 +103,8 @@ export function simulateCommand(): Command {
       activation: o.activation, init: o.init ?? (o.model && o.model !== 'lenet' ? 'default' : D.init),
       model: o.model ? { model: o.model, width: o.width, ...(o.bn ? { bn: o.bn } : {}) } : undefined, captures: parseCaptures(o.capture ?? []),
       defense: checkDefense({ name: o.defense, strength: o.defenseStrength, adaptive: false, clip: o.dpClip }),
+      participation: o.participation,
+      ...(o.centralDpNoise !== undefined ? { centralDp: { noise: o.centralDpNoise, clip: o.centralDpClip } } : {}),
     };
     checkSimulation(opts);
     opts.data = await resolveData(o.dataset, o); // downloads with --download, here and not on the worker
@@ -124,9 +129,11 @@ export function simulateCommand(): Command {
     const sent = new Map<number, number>();
     for (const r of res.rounds) for (const c of r.participants) sent.set(c, (sent.get(c) ?? 0) + 1);
     const privacy = opts.defense && localDpGuarantee(opts.defense, Math.max(0, ...sent.values()));
+    const central = opts.centralDp && centralDpGuarantee(opts.centralDp, opts.fraction, final.round);
     if (o.json) {
       console.log(JSON.stringify({
         ...(privacy ? { privacy } : {}),
+        ...(central ? { central_privacy: central } : {}),
         protocol: protocol.kind, rounds: opts.rounds, final_accuracy: final.testAccuracy,
         accuracy: res.rounds.map((r) => r.testAccuracy), messages: files, missed_captures: res.missed, out,
       }));
@@ -139,6 +146,7 @@ export function simulateCommand(): Command {
     ])));
     console.log(`final test accuracy ${final.testAccuracy.toFixed(4)} after ${final.round} rounds (${protocol.kind}, ${opts.clients} clients, ${opts.partition})`);
     if (privacy) console.log(`  ${describeGuarantee(privacy)}, for the client that sent the most messages`);
+    if (central) console.log(`  ${describeGuarantee(central)}`);
     for (const m of res.missed) console.log(`  capture ${m.client}:${m.round}: client ${m.client} did not take part in round ${m.round}, nothing saved`);
     for (const f of files) console.log(`  captured ${f}`);
     console.log(`  wrote ${out}/ (accuracy.csv, accuracy.svg, config.json${files.length ? ', messages/' : ''})`);

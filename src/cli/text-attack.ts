@@ -15,7 +15,7 @@ import { protocolFromFlags } from './protocol-options.js';
 import { batchIndices, type BatchFlags } from './batch-indices.js';
 import type { ParsedAttack } from './parsed-attack.js';
 import { isTextDataset } from '../text/registry.js';
-import { describeGuarantee } from '../privacy/local-dp.js';
+import { describeGuarantee } from '../privacy/guarantees.js';
 
 /** Whether a command line asks for a text attack: a text attack, the text dataset, tiny-gpt, or sentences given by hand. */
 export function isTextRun(o: { attack: string; dataset: string; model?: string; sentence?: string[]; tokens?: number[][] }): boolean {

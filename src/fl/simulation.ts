@@ -27,6 +27,7 @@ import { clientRound } from './client-round.js';
 import { partitionDirichlet, partitionIid, sampleWithoutReplacement } from './partition.js';
 import type { MessageFile } from './message-file.js';
 import { applyDefense, NO_DEFENSE, type DefenseSpec } from '../defenses/defense.js';
+import { centralDpMean, type CentralDp } from './central-dp.js';
 
 export const PARTITIONS = ['iid', 'dirichlet'] as const;
 export type PartitionName = (typeof PARTITIONS)[number];
@@ -64,7 +65,15 @@ export interface SimulationOptions {
   captures: Capture[];
   /** What every client does to its message before sending it (default none): the utility side of a defense. */
   defense?: DefenseSpec;
+  /** Who takes part in a round: a fixed cohort of round(fraction N) clients (default), or each client with
+   *  probability `fraction` on its own (Poisson; a round may have no one), what central DP's accountant assumes. */
+  participation?: Participation;
+  /** DP noise the server adds to the aggregate (fl/central-dp.ts); needs Poisson participation. */
+  centralDp?: CentralDp;
 }
+
+export const PARTICIPATIONS = ['fixed', 'poisson'] as const;
+export type Participation = (typeof PARTICIPATIONS)[number];
 
 export const SIMULATION_DEFAULTS = {
   clients: 10, rounds: 20, fraction: 1, partition: 'iid' as PartitionName, beta: 0.5, batchSize: 32,
@@ -101,7 +110,7 @@ export interface SimulationResult {
 export function streamSeed(seed: number, stream: number): number {
   return (Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(stream + 1, 0x85ebca6b)) >>> 0;
 }
-const STREAM = { subset: 1, partition: 2, init: 3, clients: 4, batches: 5 } as const;
+const STREAM = { subset: 1, partition: 2, init: 3, clients: 4, batches: 5, centralNoise: 6 } as const;
 
 /** Checks the options that are the user's to get right. */
 export function checkSimulation(o: SimulationOptions): void {
@@ -118,6 +127,17 @@ export function checkSimulation(o: SimulationOptions): void {
   if (!(o.serverLr > 0) || !Number.isFinite(o.serverLr)) throw new UserError(`--server-lr must be a positive number, got ${o.serverLr}`);
   if (!(PARTITIONS as readonly string[]).includes(o.partition)) throw new UserError(`unknown partition '${o.partition}' (available: ${PARTITIONS.join(', ')})`);
   if (o.partition === 'dirichlet' && (!(o.beta > 0) || !Number.isFinite(o.beta))) throw new UserError(`--beta must be a positive number, got ${o.beta}`);
+  if (o.participation !== undefined && !(PARTICIPATIONS as readonly string[]).includes(o.participation)) {
+    throw new UserError(`--participation must be one of ${PARTICIPATIONS.join(', ')}, got '${o.participation}'`);
+  }
+  if (o.centralDp) {
+    const { noise, clip } = o.centralDp;
+    if (!(noise > 0) || !Number.isFinite(noise)) throw new UserError(`--central-dp-noise must be a positive number, got ${noise}`);
+    if (!(clip > 0) || !Number.isFinite(clip)) throw new UserError(`--central-dp-clip must be a positive number, got ${clip}`);
+    if (o.participation !== 'poisson') {
+      throw new UserError('--central-dp-noise: the accountant is for Poisson participation (each client takes part with probability --fraction); add --participation poisson');
+    }
+  }
   if (o.clients > o.trainSamples) throw new UserError(`--clients ${o.clients} is more than --train-samples ${o.trainSamples}: every client needs at least one sample`);
   for (const c of o.captures) {
     if (c.client >= o.clients) throw new UserError(`--capture ${c.client}:${c.round}: there are only clients 0..${o.clients - 1}`);
@@ -204,13 +224,17 @@ export async function runSimulation(o: SimulationOptions, onRound?: (r: RoundRes
 
   const clientRng = new Prng(streamSeed(o.seed, STREAM.clients));
   const batchRng = new Prng(streamSeed(o.seed, STREAM.batches));
+  const noiseRng = new Prng(streamSeed(o.seed, STREAM.centralNoise));
   const perRound = Math.max(1, Math.round(o.fraction * o.clients));
+  const cohort = (): number[] => (o.participation === 'poisson'
+    ? Array.from({ length: o.clients }, (_, c) => c).filter(() => clientRng.uniform() < o.fraction)
+    : sampleWithoutReplacement(o.clients, perRound, clientRng).sort((a, b) => a - b));
   const captured: MessageFile[] = [];
   const missed: Capture[] = [];
   const D = train.images[0].length;
 
   for (let round = 1; round <= o.rounds; round++) {
-    const participants = sampleWithoutReplacement(o.clients, perRound, clientRng).sort((a, b) => a - b);
+    const participants = cohort();
     const messages: Float64Array[] = [], clientBuffers: Float64Array[] = [];
     let lossSum = 0;
     for (const c of participants) {
@@ -250,11 +274,13 @@ export async function runSimulation(o: SimulationOptions, onRound?: (r: RoundRes
       }
     }
     for (const k of o.captures) if (k.round === round && !participants.includes(k.client)) missed.push(k);
-    proto.serverStep(theta, p, messages, o.serverLr);
-    globalBuffers.fill(0);
+    // central DP: the protocol's step on the noisy mean over the expected cohort; else on the messages (none: no step)
+    const aggregate = o.centralDp ? [centralDpMean(messages, o.centralDp, o.fraction * o.clients, theta.length, noiseRng)] : messages;
+    if (aggregate.length > 0) proto.serverStep(theta, p, aggregate, o.serverLr);
+    if (clientBuffers.length > 0) globalBuffers.fill(0);
     for (const buf of clientBuffers) for (let i = 0; i < buf.length; i++) globalBuffers[i] += buf[i] / clientBuffers.length;
     if (!theta.every(Number.isFinite)) throw new UserError(`the global model diverged at round ${round} (non-finite weights): lower --lr or --server-lr`);
-    record({ round, testAccuracy: testAccuracy(), trainLoss: lossSum / participants.length, participants });
+    record({ round, testAccuracy: testAccuracy(), trainLoss: participants.length ? lossSum / participants.length : NaN, participants });
     if (round < o.rounds && shouldStop()) return { model, rounds, partitionSizes: parts.map((q) => q.length), captured, missed, theta, interrupted: true };
   }
   return { model, rounds, partitionSizes: parts.map((q) => q.length), captured, missed, theta, interrupted: false };

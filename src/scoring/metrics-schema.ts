@@ -27,7 +27,7 @@ const common = {
   restart_objectives: z.array(float),
   privacy: z.strictObject({
     epsilon: z.number().nonnegative(), delta: z.number().positive().max(1), order: z.number().gt(1),
-    adversary: z.literal('server'), mechanism: z.string(), rounds: z.number().int().positive(),
+    adversary: z.enum(['server', 'outsiders']), mechanism: z.string(), rounds: z.number().int().positive(),
   }).optional(),
 };
 

@@ -2,7 +2,7 @@
 // went and which restart was kept. Each modality's scores sit beside them (image-metrics.ts, text-metrics.ts);
 // metrics-schema.ts validates any run's metrics.json against the union.
 import type { DefenseSpec } from '../defenses/defense.js';
-import { localDpGuarantee, type PrivacyGuarantee } from '../privacy/local-dp.js';
+import { localDpGuarantee, type PrivacyGuarantee } from '../privacy/guarantees.js';
 
 /** The kinds of private data gradleak attacks; each has its data, attackers, scorer and report (run/modality.ts). */
 export const MODALITIES = ['image', 'text'] as const;

@@ -59,3 +59,19 @@ test('simulate --defense dp states epsilon for the client that sent the most mes
   const e = JSON.parse(gradleak(['dp-epsilon', '--sampling-rate', '1', '--noise-multiplier', '1', '--steps', String(o.privacy.rounds), '--json']).stdout);
   assert.equal(o.privacy.epsilon, e.epsilon);
 });
+
+test('simulate --participation poisson --central-dp-noise: cohorts vary, and the guarantee is dp-epsilon\'s at q = --fraction, against outsiders', () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'gradleak-dp-')), 'c');
+  const r = gradleak(['simulate', '--clients', '12', '--rounds', '4', '--fraction', '0.5', '--participation', 'poisson', '--central-dp-noise', '1.3',
+    '--central-dp-clip', '0.5', '--protocol', 'fedsgd', '--train-samples', '240', '--test-samples', '50', '--out', out, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const o = JSON.parse(r.stdout.trim().split('\n').pop()!);
+  assert.equal(o.central_privacy.adversary, 'outsiders');
+  const e = JSON.parse(gradleak(['dp-epsilon', '--sampling-rate', '0.5', '--noise-multiplier', '1.3', '--steps', '4', '--json']).stdout);
+  assert.equal(o.central_privacy.epsilon, e.epsilon);
+  const counts = readFileSync(join(out, 'accuracy.csv'), 'utf8').trim().split('\n').slice(2).map((l) => Number(l.split(',')[3]));
+  assert.ok(new Set(counts).size > 1, `Poisson cohorts vary in size: ${counts}`);
+  const fixed = gradleak(['simulate', '--clients', '12', '--rounds', '2', '--central-dp-noise', '1', '--out', join(out, 'x')]);
+  assert.equal(fixed.code, 2);
+  assert.match(fixed.stderr, /^gradleak: --central-dp-noise: the accountant is for Poisson participation .* add --participation poisson\n$/);
+});

@@ -2,7 +2,7 @@
 // sensitivity 2C of a message clipped to C, noise z C), q = 1, composed over the client's rounds.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { localDpGuarantee, REPORT_DELTA } from '../../src/privacy/local-dp.js';
+import { localDpGuarantee, REPORT_DELTA } from '../../src/privacy/guarantees.js';
 import { gaussianEpsilon } from '../../src/privacy/rdp.js';
 
 test('dp defense: epsilon of the Gaussian mechanism at z/2, q = 1, over the rounds; other defenses have none', () => {

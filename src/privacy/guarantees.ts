@@ -1,0 +1,53 @@
+// The (epsilon, delta) of each DP mechanism gradleak simulates, labelled with the party it holds against
+// (privacy/rdp.ts computes them):
+// - local DP, the `dp` defense: each client clips its whole message to norm C and adds N(0, (z C)^2) to every
+//   entry before sending. Against the server, which sees each message and knows who took part, a client's data
+//   (any change of it: replace-one adjacency) moves the clipped message by at most 2C, so each round is the
+//   Gaussian mechanism at noise multiplier z / 2 with no amplification by sampling (q = 1), composed over the
+//   rounds that client took part in.
+// - central DP (fl/central-dp.ts): the server clips each message to C and adds N(0, (z C)^2) to their sum.
+//   Against outsiders who see the released models (never against the server, which saw the messages): adding
+//   or removing one client moves the sum by at most C, and each client takes part with probability q (Poisson
+//   participation), so each round is the Poisson-subsampled Gaussian mechanism at z, composed over the rounds.
+import type { DefenseSpec } from '../defenses/defense.js';
+import { gaussianEpsilon } from './rdp.js';
+
+/** The delta every report states its epsilon at unless told otherwise. */
+export const REPORT_DELTA = 1e-5;
+
+export interface PrivacyGuarantee {
+  epsilon: number;
+  delta: number;
+  /** The Rényi order that gave epsilon. */
+  order: number;
+  /** Whom it holds against, and the adjacency and mechanism it is for. */
+  adversary: 'server' | 'outsiders';
+  mechanism: string;
+  rounds: number;
+}
+
+/** The (epsilon, delta) of the `dp` defense after `rounds` messages of one client; undefined for other defenses. */
+export function localDpGuarantee(d: DefenseSpec, rounds = 1, delta = REPORT_DELTA): PrivacyGuarantee | undefined {
+  if (d.name !== 'dp' || !(d.strength > 0) || rounds < 1) return undefined;
+  const { epsilon, order } = gaussianEpsilon({ q: 1, z: d.strength / 2, steps: rounds, delta });
+  return {
+    epsilon, delta, order, adversary: 'server', rounds,
+    mechanism: `local Gaussian: message clipped to C = ${d.clip ?? 1}, noise N(0, (${d.strength} C)^2), replace-one sensitivity 2C, no sampling amplification`,
+  };
+}
+
+/** Central DP's (epsilon, delta) against outsiders after `rounds` rounds with participation probability q. */
+export function centralDpGuarantee(d: { noise: number; clip: number }, q: number, rounds: number, delta = REPORT_DELTA): PrivacyGuarantee {
+  const { epsilon, order } = gaussianEpsilon({ q, z: d.noise, steps: rounds, delta });
+  return {
+    epsilon, delta, order, adversary: 'outsiders', rounds,
+    mechanism: `central Gaussian: each message clipped to C = ${d.clip}, N(0, (${d.noise} C)^2) added to the sum, Poisson participation q = ${q}, add/remove-one client; the server itself sees every message`,
+  };
+}
+
+/** One line for a report: "local DP: epsilon 3.2 at delta 1e-5 against the server (1 round; ...)". */
+export function describeGuarantee(g: PrivacyGuarantee): string {
+  const who = g.adversary === 'server' ? 'local DP: ' : 'central DP: ';
+  const against = g.adversary === 'server' ? 'the server' : 'outsiders and the released models';
+  return `${who}epsilon ${g.epsilon.toPrecision(3)} at delta ${g.delta} against ${against} (${g.rounds} round${g.rounds === 1 ? '' : 's'}; ${g.mechanism})`;
+}
