@@ -11,7 +11,7 @@ import { fedAvg } from '../fl/protocols/fedavg.js';
 import { addProtocolOptions, protocolFromFlags } from './protocol-options.js';
 import { checkDefense, DEFENSES } from '../defenses/defense.js';
 import {
-  INITS, PARTICIPATIONS, PARTITIONS, SIMULATION_DEFAULTS as D, parseCaptures, checkSimulation,
+  cohortSize, INITS, PARTICIPATIONS, PARTITIONS, SIMULATION_DEFAULTS as D, parseCaptures, checkSimulation,
   type SimulationOptions, type SimulationResult, type RoundResult,
 } from '../fl/simulation.js';
 import { writeMessageFile } from '../fl/message-file.js';
@@ -89,7 +89,7 @@ export function simulateCommand(): Command {
     .option('--defense-strength <x>', 'noise variance (gaussian, laplacian), pruned fraction (prune), noise multiplier (dp)', Number, 0)
     .option('--dp-clip <C>', 'clipping norm of the dp defense (of each client\'s whole message)', positiveNumber)
     .option('--participation <kind>', 'who takes part in a round: fixed (a cohort of --fraction of the clients) or poisson (each client with probability --fraction)', oneOf(PARTICIPATIONS), 'fixed')
-    .option('--central-dp-noise <z>', 'central DP: the server clips each message to --central-dp-clip and adds N(0, (z C)^2) to their sum (needs --participation poisson)', positiveNumber)
+    .option('--central-dp-noise <z>', 'central DP: the server clips each message to --central-dp-clip and adds N(0, (z C)^2) to their sum', positiveNumber)
     .option('--central-dp-clip <C>', 'central DP: clipping norm of each message', positiveNumber, 1)
     .option('--out <dir>', 'output directory (default runs/simulate-<protocol>-s<seed>)')
     .option('--json', 'print the result as one JSON line (last line of stdout)');
@@ -129,7 +129,7 @@ export function simulateCommand(): Command {
     const sent = new Map<number, number>();
     for (const r of res.rounds) for (const c of r.participants) sent.set(c, (sent.get(c) ?? 0) + 1);
     const privacy = opts.defense && localDpGuarantee(opts.defense, Math.max(0, ...sent.values()));
-    const central = opts.centralDp && centralDpGuarantee(opts.centralDp, opts.fraction, final.round);
+    const central = opts.centralDp && centralDpGuarantee(opts.centralDp, opts.participation === 'poisson' ? opts.fraction : cohortSize(opts) / opts.clients, final.round, opts.participation ?? 'fixed');
     if (o.json) {
       console.log(JSON.stringify({
         ...(privacy ? { privacy } : {}),

@@ -66,13 +66,18 @@ export interface SimulationOptions {
   /** What every client does to its message before sending it (default none): the utility side of a defense. */
   defense?: DefenseSpec;
   /** Who takes part in a round: a fixed cohort of round(fraction N) clients (default), or each client with
-   *  probability `fraction` on its own (Poisson; a round may have no one), what central DP's accountant assumes. */
+   *  probability `fraction` on its own (Poisson; a round may have no one): central DP's accountant differs. */
   participation?: Participation;
-  /** DP noise the server adds to the aggregate (fl/central-dp.ts); needs Poisson participation. */
+  /** DP noise the server adds to the aggregate (fl/central-dp.ts). */
   centralDp?: CentralDp;
 }
 
 export const PARTICIPATIONS = ['fixed', 'poisson'] as const;
+
+/** The clients of a fixed cohort: round(fraction N), at least one. */
+export function cohortSize(o: Pick<SimulationOptions, 'fraction' | 'clients'>): number {
+  return Math.max(1, Math.round(o.fraction * o.clients));
+}
 export type Participation = (typeof PARTICIPATIONS)[number];
 
 export const SIMULATION_DEFAULTS = {
@@ -134,9 +139,6 @@ export function checkSimulation(o: SimulationOptions): void {
     const { noise, clip } = o.centralDp;
     if (!(noise > 0) || !Number.isFinite(noise)) throw new UserError(`--central-dp-noise must be a positive number, got ${noise}`);
     if (!(clip > 0) || !Number.isFinite(clip)) throw new UserError(`--central-dp-clip must be a positive number, got ${clip}`);
-    if (o.participation !== 'poisson') {
-      throw new UserError('--central-dp-noise: the accountant is for Poisson participation (each client takes part with probability --fraction); add --participation poisson');
-    }
   }
   if (o.clients > o.trainSamples) throw new UserError(`--clients ${o.clients} is more than --train-samples ${o.trainSamples}: every client needs at least one sample`);
   for (const c of o.captures) {
@@ -225,7 +227,7 @@ export async function runSimulation(o: SimulationOptions, onRound?: (r: RoundRes
   const clientRng = new Prng(streamSeed(o.seed, STREAM.clients));
   const batchRng = new Prng(streamSeed(o.seed, STREAM.batches));
   const noiseRng = new Prng(streamSeed(o.seed, STREAM.centralNoise));
-  const perRound = Math.max(1, Math.round(o.fraction * o.clients));
+  const perRound = cohortSize(o);
   const cohort = (): number[] => (o.participation === 'poisson'
     ? Array.from({ length: o.clients }, (_, c) => c).filter(() => clientRng.uniform() < o.fraction)
     : sampleWithoutReplacement(o.clients, perRound, clientRng).sort((a, b) => a - b));
@@ -275,7 +277,8 @@ export async function runSimulation(o: SimulationOptions, onRound?: (r: RoundRes
     }
     for (const k of o.captures) if (k.round === round && !participants.includes(k.client)) missed.push(k);
     // central DP: the protocol's step on the noisy mean over the expected cohort; else on the messages (none: no step)
-    const aggregate = o.centralDp ? [centralDpMean(messages, o.centralDp, o.fraction * o.clients, theta.length, noiseRng)] : messages;
+    const expected = o.participation === 'poisson' ? o.fraction * o.clients : perRound;
+    const aggregate = o.centralDp ? [centralDpMean(messages, o.centralDp, expected, theta.length, noiseRng)] : messages;
     if (aggregate.length > 0) proto.serverStep(theta, p, aggregate, o.serverLr);
     if (clientBuffers.length > 0) globalBuffers.fill(0);
     for (const buf of clientBuffers) for (let i = 0; i < buf.length; i++) globalBuffers[i] += buf[i] / clientBuffers.length;

@@ -6,9 +6,11 @@
 //   Gaussian mechanism at noise multiplier z / 2 with no amplification by sampling (q = 1), composed over the
 //   rounds that client took part in.
 // - central DP (fl/central-dp.ts): the server clips each message to C and adds N(0, (z C)^2) to their sum.
-//   Against outsiders who see the released models (never against the server, which saw the messages): adding
-//   or removing one client moves the sum by at most C, and each client takes part with probability q (Poisson
-//   participation), so each round is the Poisson-subsampled Gaussian mechanism at z, composed over the rounds.
+//   Against outsiders who see the released models (never against the server, which saw the messages). With
+//   Poisson participation (each client with probability q): adding or removing one client moves the sum by at
+//   most C, the Poisson-subsampled Gaussian mechanism at z. With a fixed cohort of q N clients: replacing one
+//   client moves it by at most 2C, the Gaussian mechanism at z / 2 on a sample without replacement. Composed
+//   over the rounds.
 import type { DefenseSpec } from '../defenses/defense.js';
 import { gaussianEpsilon } from './rdp.js';
 
@@ -36,12 +38,14 @@ export function localDpGuarantee(d: DefenseSpec, rounds = 1, delta = REPORT_DELT
   };
 }
 
-/** Central DP's (epsilon, delta) against outsiders after `rounds` rounds with participation probability q. */
-export function centralDpGuarantee(d: { noise: number; clip: number }, q: number, rounds: number, delta = REPORT_DELTA): PrivacyGuarantee {
-  const { epsilon, order } = gaussianEpsilon({ q, z: d.noise, steps: rounds, delta });
+/** Central DP's (epsilon, delta) against outsiders after `rounds` rounds, participation q of the clients. */
+export function centralDpGuarantee(d: { noise: number; clip: number }, q: number, rounds: number, participation: 'fixed' | 'poisson', delta = REPORT_DELTA): PrivacyGuarantee {
+  const poisson = participation === 'poisson';
+  const { epsilon, order } = gaussianEpsilon({ q, z: poisson ? d.noise : d.noise / 2, steps: rounds, delta, sampling: poisson ? 'poisson' : 'without-replacement' });
+  const sampled = poisson ? `Poisson participation q = ${q}, add/remove-one client` : `a fixed cohort of ${q} of the clients (sampled without replacement), replace-one client: sensitivity 2C`;
   return {
     epsilon, delta, order, adversary: 'outsiders', rounds,
-    mechanism: `central Gaussian: each message clipped to C = ${d.clip}, N(0, (${d.noise} C)^2) added to the sum, Poisson participation q = ${q}, add/remove-one client; the server itself sees every message`,
+    mechanism: `central Gaussian: each message clipped to C = ${d.clip}, N(0, (${d.noise} C)^2) added to the sum, ${sampled}; the server itself sees every message`,
   };
 }
 

@@ -13,6 +13,8 @@
 //   Composition: T steps give T eps(a). Conversion (Balle et al. 2020, "Hypothesis testing interpretations and
 //   Rényi DP", Thm 21; Canonne, Kamath, Steinke 2020): epsilon = min_a T eps(a) + log((a-1)/a) - (log delta + log a)/(a-1).
 import { logErfc } from '../engine/erf.js';
+import { logAdd, logSub } from './log-space.js';
+import { stepRdpWithoutReplacement } from './rdp-wor.js';
 
 /** dp-accounting's default orders: 1.1 .. 10.9 by 0.1, 11 .. 63, 128, 256, 512, 1024. */
 export const DEFAULT_ORDERS: readonly number[] = [
@@ -20,21 +22,6 @@ export const DEFAULT_ORDERS: readonly number[] = [
   ...Array.from({ length: 53 }, (_, i) => 11 + i),
   128, 256, 512, 1024,
 ];
-
-/** log(e^x + e^y). */
-function logAdd(x: number, y: number): number {
-  if (x === -Infinity) return y;
-  if (y === -Infinity) return x;
-  const [hi, lo] = x > y ? [x, y] : [y, x];
-  return hi + Math.log1p(Math.exp(lo - hi));
-}
-
-/** log(e^x - e^y) for x >= y (-Infinity when equal). */
-function logSub(x: number, y: number): number {
-  if (y === -Infinity) return x;
-  if (y >= x) return -Infinity;
-  return x + Math.log(-Math.expm1(y - x));
-}
 
 /** log A_a for an integer order a >= 2 (the binomial sum, in log space). */
 function logAInt(q: number, z: number, a: number): number {
@@ -74,18 +61,29 @@ export interface Epsilon {
   order: number;
 }
 
-/** (epsilon, delta) of T steps from the RDP of one step at each order (Balle et al. 2020, Thm 21). */
+/**
+ * (epsilon, delta) from the RDP of the composed mechanism at each order (Balle et al. 2020, Thm 21), or epsilon 0
+ * where the RDP is so small that delta already bounds the total variation (delta^2 > 1 - e^-RDP >= 1 - e^-KL, as
+ * dp-accounting does).
+ */
 export function epsilonFromRdp(rdp: readonly number[], orders: readonly number[], delta: number): Epsilon {
   let best: Epsilon = { epsilon: Infinity, order: NaN };
   orders.forEach((a, i) => {
-    const e = rdp[i] + Math.log((a - 1) / a) - (Math.log(delta) + Math.log(a)) / (a - 1);
+    const e = delta * delta + Math.expm1(-rdp[i]) > 0 ? 0 : rdp[i] + Math.log((a - 1) / a) - (Math.log(delta) + Math.log(a)) / (a - 1);
     if (e < best.epsilon) best = { epsilon: Math.max(0, e), order: a };
   });
   return best;
 }
 
-/** epsilon at delta after `steps` steps of the Poisson-subsampled Gaussian mechanism. */
-export function gaussianEpsilon(o: { q: number; z: number; steps: number; delta: number; orders?: readonly number[] }): Epsilon {
-  const orders = o.orders ?? DEFAULT_ORDERS;
-  return epsilonFromRdp(orders.map((a) => o.steps * stepRdp(o.q, o.z, a)), orders, o.delta);
+/** How each step's batch is drawn: each record with probability q (Poisson), or a uniform subset of q n records. */
+export const SAMPLINGS = ['poisson', 'without-replacement'] as const;
+export type Sampling = (typeof SAMPLINGS)[number];
+
+/**
+ * epsilon at delta after `steps` steps of the subsampled Gaussian mechanism: Poisson sampling (add/remove adjacency,
+ * the default) or sampling without replacement (replace-one adjacency, privacy/rdp-wor.ts).
+ */
+export function gaussianEpsilon(o: { q: number; z: number; steps: number; delta: number; sampling?: Sampling; orders?: readonly number[] }): Epsilon {
+  const orders = o.orders ?? DEFAULT_ORDERS, step = o.sampling === 'without-replacement' ? stepRdpWithoutReplacement : stepRdp;
+  return epsilonFromRdp(orders.map((a) => o.steps * step(o.q, o.z, a)), orders, o.delta);
 }

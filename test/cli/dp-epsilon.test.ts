@@ -60,7 +60,7 @@ test('simulate --defense dp states epsilon for the client that sent the most mes
   assert.equal(o.privacy.epsilon, e.epsilon);
 });
 
-test('simulate --participation poisson --central-dp-noise: cohorts vary, and the guarantee is dp-epsilon\'s at q = --fraction, against outsiders', () => {
+test('simulate --central-dp-noise: the guarantee is dp-epsilon\'s, Poisson (cohorts vary) or a fixed cohort without replacement, against outsiders', () => {
   const out = join(mkdtempSync(join(tmpdir(), 'gradleak-dp-')), 'c');
   const r = gradleak(['simulate', '--clients', '12', '--rounds', '4', '--fraction', '0.5', '--participation', 'poisson', '--central-dp-noise', '1.3',
     '--central-dp-clip', '0.5', '--protocol', 'fedsgd', '--train-samples', '240', '--test-samples', '50', '--out', out, '--json']);
@@ -71,7 +71,11 @@ test('simulate --participation poisson --central-dp-noise: cohorts vary, and the
   assert.equal(o.central_privacy.epsilon, e.epsilon);
   const counts = readFileSync(join(out, 'accuracy.csv'), 'utf8').trim().split('\n').slice(2).map((l) => Number(l.split(',')[3]));
   assert.ok(new Set(counts).size > 1, `Poisson cohorts vary in size: ${counts}`);
-  const fixed = gradleak(['simulate', '--clients', '12', '--rounds', '2', '--central-dp-noise', '1', '--out', join(out, 'x')]);
-  assert.equal(fixed.code, 2);
-  assert.match(fixed.stderr, /^gradleak: --central-dp-noise: the accountant is for Poisson participation .* add --participation poisson\n$/);
+  // a fixed cohort of 6 of 12 clients: replace-one, sensitivity 2C, sampling without replacement
+  const fixed = gradleak(['simulate', '--clients', '12', '--rounds', '3', '--fraction', '0.5', '--central-dp-noise', '1.3', '--protocol', 'fedsgd',
+    '--train-samples', '240', '--test-samples', '50', '--out', join(out, 'x'), '--json']);
+  assert.equal(fixed.code, 0, fixed.stderr);
+  const w = JSON.parse(gradleak(['dp-epsilon', '--sampling', 'without-replacement', '--sampling-rate', '0.5', '--noise-multiplier', '1.3', '--sensitivity', '2',
+    '--steps', '3', '--json']).stdout);
+  assert.equal(JSON.parse(fixed.stdout.trim().split('\n').pop()!).central_privacy.epsilon, w.epsilon);
 });

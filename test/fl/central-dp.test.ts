@@ -17,9 +17,14 @@ test('centralDpMean: messages clipped to C (a short one kept), noise z C on the 
   assert.ok(Math.abs(empty[0] - (2 * 3 * n0) / 2) < 1e-15, 'a round without participants releases noise only');
 });
 
-test('centralDpGuarantee: the Poisson-subsampled Gaussian mechanism at z, q, over the rounds, against outsiders', () => {
-  const g = centralDpGuarantee({ noise: 1.2, clip: 0.5 }, 0.1, 50);
+test('centralDpGuarantee: Poisson participation is the Poisson-subsampled Gaussian at z; a fixed cohort the sample without replacement at z/2', () => {
+  const g = centralDpGuarantee({ noise: 1.2, clip: 0.5 }, 0.1, 50, 'poisson');
   const e = gaussianEpsilon({ q: 0.1, z: 1.2, steps: 50, delta: 1e-5 });
   assert.deepEqual([g.epsilon, g.order, g.adversary, g.rounds], [e.epsilon, e.order, 'outsiders', 50]);
   assert.match(g.mechanism, /the server itself sees every message/);
+  const f = centralDpGuarantee({ noise: 1.2, clip: 0.5 }, 0.1, 50, 'fixed');
+  const w = gaussianEpsilon({ q: 0.1, z: 0.6, steps: 50, delta: 1e-5, sampling: 'without-replacement' });
+  assert.deepEqual([f.epsilon, f.order], [w.epsilon, w.order]);
+  assert.match(f.mechanism, /fixed cohort .* replace-one client: sensitivity 2C/);
+  assert.ok(f.epsilon > g.epsilon, 'replace-one of a fixed cohort costs more than add/remove under Poisson sampling');
 });
