@@ -15,6 +15,9 @@ import { dataRoot } from '../data/locate.js';
 import { UserError } from '../util/errors.js';
 import { formatTable } from './table.js';
 import { checkSweepModels } from '../sweep/model-check.js';
+import { worstCaseCsv, worstCases } from '../sweep/worst-case.js';
+import { writeText } from '../util/files.js';
+import { join } from 'node:path';
 
 /** The cells of an image or a text sweep. */
 export type SweepCells = { kind: 'image'; cells: CellSummary[] } | { kind: 'text'; cells: TextCellSummary[] };
@@ -45,7 +48,8 @@ const KINDS: { image: SweepKind<ImageSweepConfig>; text: SweepKind<TextSweepConf
       return c;
     },
     async finish(out, c, results, info) {
-      const cells = summarise(results.filter(isImageResult));
+      const images = results.filter(isImageResult), cells = summarise(images);
+      writeText(join(out, 'worst-case.csv'), worstCaseCsv(worstCases(images)));
       return { summary: { kind: 'image', cells }, html: (await writeSweepOutputs(out, c, cells, info)).html };
     },
   },

@@ -185,6 +185,10 @@ test('sweep end to end: SIGKILL mid-run, rerun finishes the rest; a truncated la
   assert.deepEqual(new Set(keys), new Set(expandGrid(loadSweepConfig(cfg)).map(jobKey)));
   for (const f of ['summary.csv', 'report.html', 'plot-gaussian.svg', 'config.json']) assert.ok(existsSync(join(out, f)), f);
   assert.equal(readFileSync(join(out, 'summary.csv'), 'utf8').trim().split('\n').length, 1 + 4);
+  // the worst case over attacks, per client setting: one row per defense setting of the grid
+  const worst = readFileSync(join(out, 'worst-case.csv'), 'utf8').trim().split('\n');
+  assert.equal(worst[0], 'protocol,defense,strength,model,images,recovered,recovered_fraction,mean_worst_ssim,mean_worst_gain_db,median_worst_gain_db,strongest_attack');
+  assert.equal(worst.length, 1 + new Set(j.cells.map((c: { defense: string; strength: number }) => `${c.defense} ${c.strength}`)).size);
   const svg = readFileSync(join(out, 'plot-gaussian.svg'), 'utf8');
   assert.equal((svg.match(/class="series"/g) ?? []).length, 2 * 2, 'two charts, one line per attack');
   const html = readFileSync(join(out, 'report.html'), 'utf8');
