@@ -7,6 +7,7 @@ import { writeImageGrid } from './png.js';
 import { escapeXml } from './svg.js';
 import { curvesSvg, historyCsv, snapshotGrid } from './run-files.js';
 import type { RunDirFiles } from './run-dir-files.js';
+import { describeGuarantee } from '../privacy/guarantees.js';
 
 export function imageRunFiles(job: ImageAttackJob, o: AttackOutcome): RunDirFiles {
   const run = job.cfg;
@@ -21,7 +22,8 @@ export function imageRunFiles(job: ImageAttackJob, o: AttackOutcome): RunDirFile
 
 function reportHtml(run: ImageAttackJob['cfg'], o: AttackOutcome): string {
   const m = o.metrics;
-  const rows = Object.entries(m).map(([k, v]) => `<tr><th>${escapeXml(k)}</th><td>${escapeXml(String(v))}</td></tr>`).join('\n');
+  const text = (v: unknown) => (typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)); // per_image, privacy: their JSON
+  const rows = Object.entries(m).map(([k, v]) => `<tr><th>${escapeXml(k)}</th><td>${escapeXml(text(v))}</td></tr>`).join('\n');
   return `<!doctype html>
 <html><head><meta charset="utf-8"><title>gradleak: ${escapeXml(m.attack)} on ${escapeXml(m.dataset)} #${m.index}</title>
 <style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse}img{max-width:100%;height:auto}th,td{padding:2px 10px;text-align:left;border-bottom:1px solid #ddd}</style>
@@ -29,6 +31,7 @@ function reportHtml(run: ImageAttackJob['cfg'], o: AttackOutcome): string {
 <h1>${escapeXml(m.attack.toUpperCase())} on ${escapeXml(m.dataset)} ${escapeXml(run.split)} image ${m.index} (dummy seed ${m.seed})</h1>
 <p>${m.interrupted ? '<strong>Interrupted: the outputs show the run up to its last logged iteration.</strong>' : ''}</p>
 <p>${m.diverged ? '<strong>The optimisation diverged (the objective became NaN/Inf, or the dummy left the data range by orders of magnitude); the outputs show the run up to that point. Try --line-search strong-wolfe or --restarts 3.</strong>' : ''}</p>
+${m.privacy ? `<p>${escapeXml(describeGuarantee(m.privacy))}.</p>` : ''}
 <img src="snapshots.png" alt="ground truth and reconstructions">
 <img src="curves.svg" alt="objective and MSE against iteration">
 <table>${rows}</table>

@@ -47,6 +47,9 @@ test('attack --defense dp states the guarantee of the message it attacked, as dp
   assert.equal(RUN_METRICS.safeParse(m).success, true, 'metrics.json keeps its schema');
   const e = JSON.parse(gradleak(['dp-epsilon', '--sampling-rate', '1', '--noise-multiplier', '1.5', '--sensitivity', '2', '--steps', '1', '--json']).stdout);
   assert.deepEqual([m.privacy.epsilon, m.privacy.order, m.privacy.rounds], [e.epsilon, e.order, 1]);
+  const html = readFileSync(join(out, 'report.html'), 'utf8');
+  assert.match(html, /<p>local DP: epsilon \S+ at delta 0\.00001 against the server/);
+  assert.doesNotMatch(html, /\[object Object\]/, 'per_image and privacy show as JSON');
 });
 
 test('simulate --defense dp states epsilon for the client that sent the most messages', () => {
