@@ -23,7 +23,7 @@ import { progressBar } from './progress.js';
 import { formatTable } from './table.js';
 import { addDataSourceOptions, resolveData } from './data-options.js';
 import { DATASETS } from '../data/open.js';
-import { centralDpGuarantee, describeGuarantee, localDpGuarantee } from '../privacy/guarantees.js';
+import { centralDpGuarantee, describeGuarantee, dpSgdGuarantee, localDpGuarantee, type PrivacyGuarantee } from '../privacy/guarantees.js';
 
 /** The datasets a simulation trains on: every one `--dataset` opens but a single image. */
 export const SIMULATE_DATASETS = DATASETS.filter((d) => d !== 'image');
@@ -91,6 +91,8 @@ export function simulateCommand(): Command {
     .option('--participation <kind>', 'who takes part in a round: fixed (a cohort of --fraction of the clients) or poisson (each client with probability --fraction)', oneOf(PARTICIPATIONS), 'fixed')
     .option('--central-dp-noise <z>', 'central DP: the server clips each message to --central-dp-clip and adds N(0, (z C)^2) to their sum', positiveNumber)
     .option('--central-dp-clip <C>', 'central DP: clipping norm of each message', positiveNumber, 1)
+    .option('--dp-sgd-noise <z>', 'DP-SGD in every client: each example\'s gradient clipped to --dp-sgd-clip, N(0, (z C)^2) on their sum, every local step (fedsgd, fedavg, fedprox; no BatchNorm)', positiveNumber)
+    .option('--dp-sgd-clip <C>', 'DP-SGD: clipping norm of each example\'s gradient', positiveNumber, 1)
     .option('--out <dir>', 'output directory (default runs/simulate-<protocol>-s<seed>)')
     .option('--json', 'print the result as one JSON line (last line of stdout)');
   addProtocolOptions(cmd, { ...SIMULATE_PROTOCOL_DEFAULTS, kind: fedAvg.name, localBatch: false });
@@ -105,6 +107,7 @@ export function simulateCommand(): Command {
       defense: checkDefense({ name: o.defense, strength: o.defenseStrength, adaptive: false, clip: o.dpClip }),
       participation: o.participation,
       ...(o.centralDpNoise !== undefined ? { centralDp: { noise: o.centralDpNoise, clip: o.centralDpClip } } : {}),
+      ...(o.dpSgdNoise !== undefined ? { dpSgd: { noise: o.dpSgdNoise, clip: o.dpSgdClip } } : {}),
     };
     checkSimulation(opts);
     opts.data = await resolveData(o.dataset, o); // downloads with --download, here and not on the worker
@@ -129,11 +132,13 @@ export function simulateCommand(): Command {
     const sent = new Map<number, number>();
     for (const r of res.rounds) for (const c of r.participants) sent.set(c, (sent.get(c) ?? 0) + 1);
     const privacy = opts.defense && localDpGuarantee(opts.defense, Math.max(0, ...sent.values()));
+    const exampleLevel = opts.dpSgd && worstDpSgd(opts.dpSgd, res.partitionSizes, sent, opts);
     const central = opts.centralDp && centralDpGuarantee(opts.centralDp, opts.participation === 'poisson' ? opts.fraction : cohortSize(opts) / opts.clients, final.round, opts.participation ?? 'fixed');
     if (o.json) {
       console.log(JSON.stringify({
         ...(privacy ? { privacy } : {}),
         ...(central ? { central_privacy: central } : {}),
+        ...(exampleLevel ? { dp_sgd_privacy: exampleLevel } : {}),
         protocol: protocol.kind, rounds: opts.rounds, final_accuracy: final.testAccuracy,
         accuracy: res.rounds.map((r) => r.testAccuracy), messages: files, missed_captures: res.missed, out,
       }));
@@ -147,9 +152,18 @@ export function simulateCommand(): Command {
     console.log(`final test accuracy ${final.testAccuracy.toFixed(4)} after ${final.round} rounds (${protocol.kind}, ${opts.clients} clients, ${opts.partition})`);
     if (privacy) console.log(`  ${describeGuarantee(privacy)}, for the client that sent the most messages`);
     if (central) console.log(`  ${describeGuarantee(central)}`);
+    if (exampleLevel) console.log(`  ${describeGuarantee(exampleLevel)}; the client with the largest epsilon`);
     for (const m of res.missed) console.log(`  capture ${m.client}:${m.round}: client ${m.client} did not take part in round ${m.round}, nothing saved`);
     for (const f of files) console.log(`  captured ${f}`);
     console.log(`  wrote ${out}/ (accuracy.csv, accuracy.svg, config.json${files.length ? ', messages/' : ''})`);
   });
   return cmd;
 }
+
+/** DP-SGD's example-level guarantee for the client it protects least (its data size and rounds decide). */
+function worstDpSgd(d: { noise: number; clip: number }, sizes: readonly number[], sent: ReadonlyMap<number, number>, o: SimulationOptions): PrivacyGuarantee | undefined {
+  const steps = o.protocol.kind === 'fedsgd' ? 1 : o.protocol.steps;
+  return [...sent.entries()].map(([c, rounds]) => dpSgdGuarantee(d, { n: sizes[c], b: Math.min(o.batchSize, sizes[c]), steps, rounds }))
+    .reduce<PrivacyGuarantee | undefined>((worst, g) => (!worst || g.epsilon > worst.epsilon ? g : worst), undefined);
+}
+

@@ -28,6 +28,7 @@ import { partitionDirichlet, partitionIid, sampleWithoutReplacement } from './pa
 import type { MessageFile } from './message-file.js';
 import { applyDefense, NO_DEFENSE, type DefenseSpec } from '../defenses/defense.js';
 import { centralDpMean, type CentralDp } from './central-dp.js';
+import { DP_SGD_PROTOCOLS, dpSgdMessage, type DpSgd } from './dp-sgd.js';
 
 export const PARTITIONS = ['iid', 'dirichlet'] as const;
 export type PartitionName = (typeof PARTITIONS)[number];
@@ -70,6 +71,8 @@ export interface SimulationOptions {
   participation?: Participation;
   /** DP noise the server adds to the aggregate (fl/central-dp.ts). */
   centralDp?: CentralDp;
+  /** Every client trains with DP-SGD (fl/dp-sgd.ts): per-example clipping and noise in each local step. */
+  dpSgd?: DpSgd;
 }
 
 export const PARTICIPATIONS = ['fixed', 'poisson'] as const;
@@ -115,7 +118,7 @@ export interface SimulationResult {
 export function streamSeed(seed: number, stream: number): number {
   return (Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(stream + 1, 0x85ebca6b)) >>> 0;
 }
-const STREAM = { subset: 1, partition: 2, init: 3, clients: 4, batches: 5, centralNoise: 6 } as const;
+const STREAM = { subset: 1, partition: 2, init: 3, clients: 4, batches: 5, centralNoise: 6, dpSgdNoise: 7 } as const;
 
 /** Checks the options that are the user's to get right. */
 export function checkSimulation(o: SimulationOptions): void {
@@ -139,6 +142,13 @@ export function checkSimulation(o: SimulationOptions): void {
     const { noise, clip } = o.centralDp;
     if (!(noise > 0) || !Number.isFinite(noise)) throw new UserError(`--central-dp-noise must be a positive number, got ${noise}`);
     if (!(clip > 0) || !Number.isFinite(clip)) throw new UserError(`--central-dp-clip must be a positive number, got ${clip}`);
+  }
+  if (o.dpSgd) {
+    const { noise, clip } = o.dpSgd;
+    if (!(noise > 0) || !Number.isFinite(noise)) throw new UserError(`--dp-sgd-noise must be a positive number, got ${noise}`);
+    if (!(clip > 0) || !Number.isFinite(clip)) throw new UserError(`--dp-sgd-clip must be a positive number, got ${clip}`);
+    if (!(DP_SGD_PROTOCOLS as readonly string[]).includes(o.protocol.kind)) throw new UserError(`--dp-sgd-noise: DP-SGD clients run ${DP_SGD_PROTOCOLS.join(', ')}, not ${o.protocol.kind}`);
+    if (o.protocol.localBatch !== undefined) throw new UserError('--dp-sgd-noise: DP-SGD clients take full-batch local steps (drop --local-batch)');
   }
   if (o.clients > o.trainSamples) throw new UserError(`--clients ${o.clients} is more than --train-samples ${o.trainSamples}: every client needs at least one sample`);
   for (const c of o.captures) {
@@ -227,6 +237,9 @@ export async function runSimulation(o: SimulationOptions, onRound?: (r: RoundRes
   const clientRng = new Prng(streamSeed(o.seed, STREAM.clients));
   const batchRng = new Prng(streamSeed(o.seed, STREAM.batches));
   const noiseRng = new Prng(streamSeed(o.seed, STREAM.centralNoise));
+  const dpSgdRng = new Prng(streamSeed(o.seed, STREAM.dpSgdNoise));
+  const single = o.dpSgd ? netFor(1) : null; // DP-SGD's per-example gradients
+  if (single && single.batchNormLayers().length > 0) throw new UserError('--dp-sgd-noise: the model has BatchNorm, whose train mode couples the examples of a batch; DP-SGD needs per-example gradients');
   const perRound = cohortSize(o);
   const cohort = (): number[] => (o.participation === 'poisson'
     ? Array.from({ length: o.clients }, (_, c) => c).filter(() => clientRng.uniform() < o.fraction)
@@ -250,7 +263,8 @@ export async function runSimulation(o: SimulationOptions, onRound?: (r: RoundRes
       net.setParams(theta);
       net.bufferValues.set(globalBuffers);
       lossSum += net.evaluate(x, { kind: 'hard', classes });
-      const update = clientRound(net, theta, p, x, classes, states[c]); // its forward passes move the running statistics
+      const update = single ? { message: dpSgdMessage(single, theta, p, x, classes, o.dpSgd!, dpSgdRng), state: states[c] }
+        : clientRound(net, theta, p, x, classes, states[c]); // its forward passes move the running statistics
       clientBuffers.push(update.runningStatistics ?? Float64Array.from(globalBuffers));
       states[c] = update.state;
       // the server only ever sees the defended message (aggregation, captures, history)

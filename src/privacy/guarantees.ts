@@ -11,6 +11,11 @@
 //   most C, the Poisson-subsampled Gaussian mechanism at z. With a fixed cohort of q N clients: replacing one
 //   client moves it by at most 2C, the Gaussian mechanism at z / 2 on a sample without replacement. Composed
 //   over the rounds.
+// - DP-SGD inside the client (fl/dp-sgd.ts), example-level: each round the client's batch of b of its n examples
+//   is a sample without replacement (q = b / n); its E local steps each add N(0, (z C)^2) to a sum that replacing
+//   one example moves by at most 2C, so the round is the Gaussian mechanism at z / (2 sqrt E) on that sample (the
+//   RDP of E Gaussians adds up), composed over the rounds the client took part in. It holds against the server and
+//   everyone after it.
 import type { DefenseSpec } from '../defenses/defense.js';
 import { gaussianEpsilon } from './rdp.js';
 
@@ -49,9 +54,19 @@ export function centralDpGuarantee(d: { noise: number; clip: number }, q: number
   };
 }
 
+/** DP-SGD's example-level (epsilon, delta) for a client with n examples, batches of b, E local steps, `rounds` rounds. */
+export function dpSgdGuarantee(d: { noise: number; clip: number }, o: { n: number; b: number; steps: number; rounds: number }, delta = REPORT_DELTA): PrivacyGuarantee {
+  const q = o.b / o.n, z = d.noise / (2 * Math.sqrt(o.steps));
+  const { epsilon, order } = gaussianEpsilon({ q, z, steps: o.rounds, delta, sampling: 'without-replacement' });
+  return {
+    epsilon, delta, order, adversary: 'server', rounds: o.rounds,
+    mechanism: `DP-SGD in the client: each example's gradient clipped to C = ${d.clip}, N(0, (${d.noise} C)^2) on their sum, ${o.steps} local step${o.steps === 1 ? '' : 's'} per round on a batch of ${o.b} of the client's ${o.n} examples (sampled without replacement), replace-one example: sensitivity 2C`,
+  };
+}
+
 /** One line for a report: "local DP: epsilon 3.2 at delta 1e-5 against the server (1 round; ...)". */
 export function describeGuarantee(g: PrivacyGuarantee): string {
-  const who = g.adversary === 'server' ? 'local DP: ' : 'central DP: ';
+  const who = g.mechanism.startsWith('DP-SGD') ? 'DP-SGD: ' : g.adversary === 'server' ? 'local DP: ' : 'central DP: ';
   const against = g.adversary === 'server' ? 'the server' : 'outsiders and the released models';
   return `${who}epsilon ${g.epsilon.toPrecision(3)} at delta ${g.delta} against ${against} (${g.rounds} round${g.rounds === 1 ? '' : 's'}; ${g.mechanism})`;
 }

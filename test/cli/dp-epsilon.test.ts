@@ -82,3 +82,24 @@ test('simulate --central-dp-noise: the guarantee is dp-epsilon\'s, Poisson (coho
     '--steps', '3', '--json']).stdout);
   assert.equal(JSON.parse(fixed.stdout.trim().split('\n').pop()!).central_privacy.epsilon, w.epsilon);
 });
+
+test('simulate --dp-sgd-noise: the example-level guarantee is dp-epsilon\'s (without replacement, z / sqrt E, sensitivity 2); bad settings are one line', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gradleak-dp-'));
+  // 4 clients of 100 images, batches of 8, 2 local steps: q = 0.08, the Gaussian at 3 / sqrt 2 with sensitivity 2
+  const r = gradleak(['simulate', '--clients', '4', '--rounds', '3', '--protocol', 'fedavg', '--local-steps', '2', '--lr', '0.1', '--batch-size', '8',
+    '--train-samples', '400', '--test-samples', '50', '--dp-sgd-noise', '3', '--out', join(dir, 'a'), '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const g = JSON.parse(r.stdout.trim().split('\n').pop()!).dp_sgd_privacy;
+  const e = JSON.parse(gradleak(['dp-epsilon', '--sampling', 'without-replacement', '--sampling-rate', '0.08', '--noise-multiplier', String(3 / Math.SQRT2),
+    '--sensitivity', '2', '--steps', '3', '--json']).stdout);
+  assert.equal(g.epsilon, e.epsilon);
+  for (const [args, msg] of [
+    [['--protocol', 'fedadmm'], /DP-SGD clients run fedsgd, fedavg, fedprox, not fedadmm/],
+    [['--model', 'convnet'], /the model has BatchNorm, whose train mode couples the examples/],
+  ] as const) {
+    const bad = gradleak(['simulate', '--clients', '2', '--rounds', '1', '--batch-size', '8', '--train-samples', '40', '--test-samples', '10', '--dp-sgd-noise', '1', ...args, '--out', join(dir, 'x')]);
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, msg);
+    assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
+  }
+});
