@@ -6,7 +6,10 @@ ReLU6 / Hardtanh, in-model normalisation, x @ W + b, BatchNorm1d, reflect / repl
 Hardswish, Hardsigmoid, Mish, Softplus, abs, x.mean(dim=(2, 3)), x.sum(dim), Dropout).
 Not part of gradleak's install or tests; run with /usr/bin/python3 (python3-torch, python3-onnx):
 
-  /usr/bin/python3 tools/torch_exports.py --out test/data/fixtures/onnx/torch-exports [--cases a,b]
+  /usr/bin/python3 tools/torch_exports.py --out test/data/fixtures/onnx/torch-exports [--cases a,b] [--scan DIR]
+
+With --scan DIR, every case is also exported at opsets 9 to 17 with and without constant folding into DIR, each with a
+copy of its reference naming it; `npx gradleak verify-fixture DIR/*.json` then checks all 108 against PyTorch.
 
 Per case: four files <case>_o13.onnx, <case>_o13_dyn.onnx, <case>_o17.onnx, <case>_o17_dyn.onnx, exported as
 README.md says (training=TrainingMode.TRAINING, do_constant_folding=False, input "input", output "logits";
@@ -184,15 +187,21 @@ def non_trivial_running_stats(model, g):
             b.copy_(0.5 + torch.rand(b.shape, generator=g))
 
 
-def build(name, out_dir):
-    seed, b, in_shape, k, factory, bn = CASES[name]
+def seeded_model(name):
+    """The case's float32 model in train mode, its example input, and the generator after them (all from its seed)."""
+    seed, b, in_shape, _, factory, _ = CASES[name]
     g = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     model = factory().float()
     with torch.no_grad():
         non_trivial_running_stats(model, g)
     model.train()
-    x_export = torch.rand([b] + in_shape, generator=g)
+    return model, torch.rand([b] + in_shape, generator=g), g
+
+
+def build(name, out_dir):
+    seed, b, in_shape, k, factory, bn = CASES[name]
+    model, x_export, g = seeded_model(name)
     files, ops = export_all(model, x_export, name, out_dir)
 
     # the reference: the same float32 weights, in float64
@@ -222,14 +231,35 @@ def build_refused(name, out_dir):
     print(f'{name} (to be refused): ops {ops}')
 
 
+def scan(name, out_dir, scan_dir):
+    """The same model exported at every opset 9..17, with and without constant folding (dynamic batch), each with a
+    copy of the case's reference JSON from out_dir naming that file: `gradleak verify-fixture SCAN/*.json` checks them."""
+    with open(os.path.join(out_dir, name + '.json')) as fh:
+        case = json.load(fh)
+    model, x, _ = seeded_model(name)
+    for opset in range(9, 18):
+        for fold in (False, True):
+            f = f'{name}_o{opset}_fold{int(fold)}'
+            torch.onnx.export(model, x, os.path.join(scan_dir, f + '.onnx'), opset_version=opset, do_constant_folding=fold,
+                              training=torch.onnx.TrainingMode.TRAINING, input_names=['input'], output_names=['logits'],
+                              dynamic_axes={'input': {0: 'batch'}, 'logits': {0: 'batch'}})
+            with open(os.path.join(scan_dir, f + '.json'), 'w') as fh:
+                json.dump({**case, 'model': {**case['model'], 'onnx': f + '.onnx'}}, fh, separators=(',', ':'))
+    print(f'{name}: 18 exports in {scan_dir}')
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--out', required=True)
     ap.add_argument('--cases', default=','.join([*CASES, *REFUSED]))
+    ap.add_argument('--scan', metavar='DIR', help='also export every case at opsets 9..17, folded or not, into DIR (see scan())')
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     for name in a.cases.split(','):
         (build if name in CASES else build_refused)(name, a.out)
+        if a.scan and name in CASES:
+            os.makedirs(a.scan, exist_ok=True)
+            scan(name, a.out, a.scan)
 
 
 if __name__ == '__main__':
