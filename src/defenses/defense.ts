@@ -3,6 +3,7 @@
 // tensor, pruning of the smallest magnitudes, and DP-style clipping + Gaussian noise.
 import { FieldError, UserError } from '../util/errors.js';
 import { Prng } from '../util/prng.js';
+import { ClippedGaussianSum } from '../privacy/gaussian-sum.js';
 import type { ParamSlot } from '../engine/layers/layer.js';
 import { binaryExponent, log } from '../util/portable-math.js';
 
@@ -86,13 +87,9 @@ export function applyDefense(message: Float64Array, d: DefenseSpec, params: read
     }
     case 'dp': {
       // clip to norm C, then add N(0, (sigma C)^2) per entry (one example: per-example clipping = clipping the message)
-      const C = d.clip ?? 1;
-      let norm = 0;
-      for (const v of out) norm += v * v;
-      norm = Math.sqrt(norm);
-      const scale = norm > C ? C / norm : 1;
-      for (let i = 0; i < out.length; i++) out[i] = out[i] * scale + d.strength * C * rng.normal();
-      return out;
+      const sum = new ClippedGaussianSum(out.length, d.clip ?? 1);
+      sum.add(out);
+      return sum.release(d.strength, 1, rng);
     }
   }
 }

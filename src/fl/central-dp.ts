@@ -4,6 +4,7 @@
 // The server applies its protocol's step to that noisy mean. The guarantee (privacy/guarantees.ts) holds against
 // whoever sees the released models, not against the server: it saw every message before the noise.
 import type { Prng } from '../util/prng.js';
+import { ClippedGaussianSum } from '../privacy/gaussian-sum.js';
 
 export interface CentralDp {
   /** Noise multiplier z: the noise's standard deviation over the clipping norm. */
@@ -14,13 +15,7 @@ export interface CentralDp {
 
 /** The noisy mean of the messages (each clipped to C), over the expected cohort `expected` = q N. */
 export function centralDpMean(messages: readonly Float64Array[], d: CentralDp, expected: number, size: number, rng: Prng): Float64Array {
-  const sum = new Float64Array(size);
-  for (const m of messages) {
-    let norm = 0;
-    for (const v of m) norm += v * v;
-    const scale = Math.min(1, d.clip / Math.sqrt(norm || 1));
-    for (let i = 0; i < size; i++) sum[i] += scale * m[i];
-  }
-  for (let i = 0; i < size; i++) sum[i] = (sum[i] + d.noise * d.clip * rng.normal()) / expected;
-  return sum;
+  const sum = new ClippedGaussianSum(size, d.clip);
+  for (const m of messages) sum.add(m);
+  return sum.release(d.noise, expected, rng);
 }

@@ -8,6 +8,7 @@
 import type { Network } from '../engine/network.js';
 import type { Prng } from '../util/prng.js';
 import type { ProtocolParams } from './protocols/index.js';
+import { ClippedGaussianSum } from '../privacy/gaussian-sum.js';
 
 export interface DpSgd {
   /** Noise multiplier z: the noise's standard deviation over the clipping norm. */
@@ -20,22 +21,18 @@ export interface DpSgd {
 export const DP_SGD_PROTOCOLS = ['fedsgd', 'fedavg', 'fedprox'] as const;
 
 /** g~(w): the clipped, noised mean of the per-example gradients of the b examples of x at weights w. */
-function noisyGradient(single: Network, w: Float64Array, x: ArrayLike<number>, classes: readonly number[], d: DpSgd, rng: Prng): Float64Array {
-  const n = single.inputSize, b = classes.length, sum = new Float64Array(w.length);
+function noisyGradient(single: Network, w: Float64Array, x: Float64Array, classes: readonly number[], d: DpSgd, rng: Prng): Float64Array {
+  const n = single.inputSize, sum = new ClippedGaussianSum(w.length, d.clip);
   single.setParams(w);
-  for (let i = 0; i < b; i++) {
-    single.evaluate(Float64Array.from({ length: n }, (_, k) => x[i * n + k]), { kind: 'hard', classes: [classes[i]] });
-    let norm = 0;
-    for (let k = 0; k < w.length; k++) norm += single.grad[k] * single.grad[k];
-    const scale = Math.min(1, d.clip / Math.sqrt(norm || 1));
-    for (let k = 0; k < w.length; k++) sum[k] += scale * single.grad[k];
-  }
-  for (let k = 0; k < w.length; k++) sum[k] = (sum[k] + d.noise * d.clip * rng.normal()) / b;
-  return sum;
+  classes.forEach((c, i) => {
+    single.evaluate(x.subarray(i * n, (i + 1) * n), { kind: 'hard', classes: [c] });
+    sum.add(single.grad);
+  });
+  return sum.release(d.noise, classes.length, rng);
 }
 
 /** What a DP-SGD client sends for protocol p (one of DP_SGD_PROTOCOLS, full-batch local steps). */
-export function dpSgdMessage(single: Network, theta: Float64Array, p: ProtocolParams, x: ArrayLike<number>, classes: readonly number[], d: DpSgd, rng: Prng): Float64Array {
+export function dpSgdMessage(single: Network, theta: Float64Array, p: ProtocolParams, x: Float64Array, classes: readonly number[], d: DpSgd, rng: Prng): Float64Array {
   if (p.kind === 'fedsgd') return noisyGradient(single, theta, x, classes, d, rng);
   const mu = p.kind === 'fedprox' ? (p as ProtocolParams & { mu: number }).mu : 0, w = Float64Array.from(theta);
   for (let t = 0; t < p.steps; t++) {

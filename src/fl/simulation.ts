@@ -138,15 +138,15 @@ export function checkSimulation(o: SimulationOptions): void {
   if (o.participation !== undefined && !(PARTICIPATIONS as readonly string[]).includes(o.participation)) {
     throw new UserError(`--participation must be one of ${PARTICIPATIONS.join(', ')}, got '${o.participation}'`);
   }
-  if (o.centralDp) {
-    const { noise, clip } = o.centralDp;
-    if (!(noise > 0) || !Number.isFinite(noise)) throw new UserError(`--central-dp-noise must be a positive number, got ${noise}`);
-    if (!(clip > 0) || !Number.isFinite(clip)) throw new UserError(`--central-dp-clip must be a positive number, got ${clip}`);
-  }
+  // a DP mechanism's noise multiplier and clipping norm, named by their flags' prefix
+  const noiseAndClip = (m: { noise: number; clip: number }, prefix: string) => {
+    for (const [v, flag] of [[m.noise, `${prefix}-noise`], [m.clip, `${prefix}-clip`]] as const) {
+      if (!(v > 0) || !Number.isFinite(v)) throw new UserError(`${flag} must be a positive number, got ${v}`);
+    }
+  };
+  if (o.centralDp) noiseAndClip(o.centralDp, '--central-dp');
   if (o.dpSgd) {
-    const { noise, clip } = o.dpSgd;
-    if (!(noise > 0) || !Number.isFinite(noise)) throw new UserError(`--dp-sgd-noise must be a positive number, got ${noise}`);
-    if (!(clip > 0) || !Number.isFinite(clip)) throw new UserError(`--dp-sgd-clip must be a positive number, got ${clip}`);
+    noiseAndClip(o.dpSgd, '--dp-sgd');
     if (!(DP_SGD_PROTOCOLS as readonly string[]).includes(o.protocol.kind)) throw new UserError(`--dp-sgd-noise: DP-SGD clients run ${DP_SGD_PROTOCOLS.join(', ')}, not ${o.protocol.kind}`);
     if (o.protocol.localBatch !== undefined) throw new UserError('--dp-sgd-noise: DP-SGD clients take full-batch local steps (drop --local-batch)');
   }

@@ -16,7 +16,6 @@
 //   one example moves by at most 2C, so the round is the Gaussian mechanism at z / (2 sqrt E) on that sample (the
 //   RDP of E Gaussians adds up), composed over the rounds the client took part in. It holds against the server and
 //   everyone after it.
-import type { DefenseSpec } from '../defenses/defense.js';
 import { gaussianEpsilon } from './rdp.js';
 
 /** The delta every report states its epsilon at unless told otherwise. */
@@ -33,8 +32,8 @@ export interface PrivacyGuarantee {
   rounds: number;
 }
 
-/** The (epsilon, delta) of the `dp` defense after `rounds` messages of one client; undefined for other defenses. */
-export function localDpGuarantee(d: DefenseSpec, rounds = 1, delta = REPORT_DELTA): PrivacyGuarantee | undefined {
+/** The (epsilon, delta) of the `dp` defense (a DefenseSpec) after `rounds` messages of one client; undefined for other defenses. */
+export function localDpGuarantee(d: { name: string; strength: number; clip?: number; adaptive?: boolean }, rounds = 1, delta = REPORT_DELTA): PrivacyGuarantee | undefined {
   if (d.name !== 'dp' || !(d.strength > 0) || rounds < 1) return undefined;
   const { epsilon, order } = gaussianEpsilon({ q: 1, z: d.strength / 2, steps: rounds, delta });
   return {

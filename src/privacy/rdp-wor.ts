@@ -7,7 +7,7 @@
 // with D_k the k-th forward difference of e^{K(x)} at 0, and RDP(a) = log(A_a) / (a - 1). Above order 256 only the
 // second term of each min is used (dp-accounting's shortcut, O(a)). A fractional order interpolates the CGF
 // (a - 1) RDP(a) linearly between the integers around it (their Corollary 10: an upper bound).
-import { logAdd, logSub } from './log-space.js';
+import { logAdd, logBinomials, logSub } from './log-space.js';
 
 const MAX_EXACT_ORDER = 256;
 
@@ -41,25 +41,18 @@ function forwardDifferences(cgf: (x: number) => number, n: number): number[] {
   return out;
 }
 
-/** log C(a, j) for integers 0 <= j <= a. */
-function logComb(a: number, j: number): number {
-  let s = 0;
-  for (let k = 1; k <= j; k++) s += Math.log(a - j + k) - Math.log(k);
-  return s;
-}
-
 /** (a - 1) RDP(a), i.e. log A_a, for an integer order a >= 1. */
 function logAInt(q: number, z: number, a: number): number {
   if (a === 1) return 0;
   const cgf = (x: number) => (x * (x + 1)) / (2 * z * z), eps2 = 2 / (2 * z * z);
-  let logA = 0;
+  const logC = logBinomials(a);
   // j = 2: q^2 C(a,2) min(4 (e^{eps(2)} - 1), 2 e^{eps(2)})
-  logA = logAdd(logA, 2 * Math.log(q) + logComb(a, 2) + Math.min(Math.log(4) + eps2 + Math.log(-Math.expm1(-eps2)), eps2 + Math.log(2)));
+  let logA = logAdd(0, 2 * Math.log(q) + logC[2] + Math.min(Math.log(4) + eps2 + Math.log(-Math.expm1(-eps2)), eps2 + Math.log(2)));
   const d = a <= MAX_EXACT_ORDER ? forwardDifferences(cgf, a) : null;
   for (let j = 3; j <= a; j++) {
     let s = Math.log(2) + cgf(j - 1);
     if (d) s = Math.min(s, Math.log(4) + 0.5 * (d[2 * Math.floor(j / 2) - 1] + d[2 * Math.ceil(j / 2) - 1]));
-    logA = logAdd(logA, s + j * Math.log(q) + logComb(a, j));
+    logA = logAdd(logA, s + j * Math.log(q) + logC[j]);
   }
   return logA;
 }

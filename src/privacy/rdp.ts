@@ -13,7 +13,7 @@
 //   Composition: T steps give T eps(a). Conversion (Balle et al. 2020, "Hypothesis testing interpretations and
 //   Rényi DP", Thm 21; Canonne, Kamath, Steinke 2020): epsilon = min_a T eps(a) + log((a-1)/a) - (log delta + log a)/(a-1).
 import { logErfc } from '../engine/erf.js';
-import { logAdd, logSub } from './log-space.js';
+import { logAdd, logBinomials, logSub } from './log-space.js';
 import { stepRdpWithoutReplacement } from './rdp-wor.js';
 
 /** dp-accounting's default orders: 1.1 .. 10.9 by 0.1, 11 .. 63, 128, 256, 512, 1024. */
@@ -25,11 +25,9 @@ export const DEFAULT_ORDERS: readonly number[] = [
 
 /** log A_a for an integer order a >= 2 (the binomial sum, in log space). */
 function logAInt(q: number, z: number, a: number): number {
-  let logA = -Infinity, logC = 0; // log C(a, k), by C(a, k+1) = C(a, k) (a - k) / (k + 1)
-  for (let k = 0; k <= a; k++) {
-    logA = logAdd(logA, logC + k * Math.log(q) + (a - k) * Math.log1p(-q) + (k * k - k) / (2 * z * z));
-    logC += Math.log(a - k) - Math.log(k + 1);
-  }
+  const logC = logBinomials(a);
+  let logA = -Infinity;
+  for (let k = 0; k <= a; k++) logA = logAdd(logA, logC[k] + k * Math.log(q) + (a - k) * Math.log1p(-q) + (k * k - k) / (2 * z * z));
   return logA;
 }
 
