@@ -10,7 +10,7 @@ export function capturedCase(m: MessageFile, engine: EngineOptions, threat: Thre
   const knowledge: ServerKnowledge = {
     net: serverNetwork(m.model, m.batchSize, engine, m.theta, m.buffers), theta: m.theta, protocol: m.protocol,
     alpha: threat.dual === 'zero' ? null : messageFileAlpha(m), observed: m.message,
-    ...(m.clientBuffers ? { clientBuffers: m.clientBuffers } : {}), ...(threat.labelsKnown ? { labels: [...g.labels] } : {}),
+    ...(m.clientBuffers ? { clientBuffers: m.clientBuffers } : {}), ...(threat.defense?.adaptive ? { defense: threat.defense } : {}), ...(threat.labelsKnown ? { labels: [...g.labels] } : {}),
   };
   // a capture's per-image scores are by position in the batch
   return { knowledge, truth: { images: stackedImages(g), labels: g.labels, shape: g.shape, dataset: g.dataset, index: g.indices[0] ?? 0 } };

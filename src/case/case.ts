@@ -30,6 +30,8 @@ export interface ThreatModel {
   labelsKnown?: boolean;
   /** A captured FedADMM message: the client's dual rebuilt from its past increments (default) or assumed zero (an ablation). */
   dual?: 'rebuilt' | 'zero';
+  /** A captured message's defense, when the server knows it and adapts (DefenseSpec.adaptive). */
+  defense?: DefenseSpec;
 }
 
 /** The client's true batch, for scoring only. No labels: unknown (a capture without its truth), nothing is scored. */

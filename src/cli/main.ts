@@ -11,6 +11,7 @@ import { simulateCommand } from './simulate-command.js';
 import { reproduceCommand } from './reproduce-command.js';
 import { datasetsCommand } from './datasets-command.js';
 import { sweepCommand } from './sweep-command.js';
+import { auditCommand } from './audit-command.js';
 import { workerCommand } from './worker-command.js';
 import { messageCommand } from './message-command.js';
 import { trainLmCommand } from './train-lm-command.js';
@@ -24,7 +25,7 @@ const program = new Command('gradleak')
   .exitOverride()
   .configureOutput({ writeErr: () => {} }); // errors are printed once, below
 
-for (const cmd of [attackCommand(), reproduceCommand(), verifyCommand(), benchCommand(), demoCommand(), simulateCommand(), datasetsCommand(), sweepCommand(), workerCommand(), messageCommand(), trainLmCommand(), dpEpsilonCommand()]) {
+for (const cmd of [attackCommand(), reproduceCommand(), verifyCommand(), benchCommand(), demoCommand(), simulateCommand(), datasetsCommand(), sweepCommand(), auditCommand(), workerCommand(), messageCommand(), trainLmCommand(), dpEpsilonCommand()]) {
   program.addCommand(cmd.exitOverride().configureOutput({ writeErr: () => {} }));
 }
 

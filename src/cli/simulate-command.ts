@@ -11,7 +11,7 @@ import { fedAvg } from '../fl/protocols/fedavg.js';
 import { addProtocolOptions, protocolFromFlags } from './protocol-options.js';
 import { checkDefense, DEFENSES } from '../defenses/defense.js';
 import {
-  cohortSize, INITS, PARTICIPATIONS, PARTITIONS, SIMULATION_DEFAULTS as D, parseCaptures, checkSimulation,
+  INITS, PARTICIPATIONS, PARTITIONS, SIMULATION_DEFAULTS as D, parseCaptures, checkSimulation,
   type SimulationOptions, type SimulationResult, type RoundResult,
 } from '../fl/simulation.js';
 import { writeMessageFile } from '../fl/message-file.js';
@@ -23,7 +23,8 @@ import { progressBar } from './progress.js';
 import { formatTable } from './table.js';
 import { addDataSourceOptions, resolveData } from './data-options.js';
 import { DATASETS } from '../data/open.js';
-import { centralDpGuarantee, describeGuarantee, dpSgdGuarantee, localDpGuarantee, type PrivacyGuarantee } from '../privacy/guarantees.js';
+import { describeGuarantee } from '../privacy/guarantees.js';
+import { simulationPrivacy } from '../fl/simulation-privacy.js';
 
 /** The datasets a simulation trains on: every one `--dataset` opens but a single image. */
 export const SIMULATE_DATASETS = DATASETS.filter((d) => d !== 'image');
@@ -128,12 +129,7 @@ export function simulateCommand(): Command {
       console.error(`gradleak: interrupted after round ${final.round} of ${opts.rounds}; ${out}/ holds the rounds done and the captures made`);
       process.exitCode = 130;
     }
-    // the dp defense's guarantee for the client that sent the most messages (each message is one Gaussian mechanism)
-    const sent = new Map<number, number>();
-    for (const r of res.rounds) for (const c of r.participants) sent.set(c, (sent.get(c) ?? 0) + 1);
-    const privacy = opts.defense && localDpGuarantee(opts.defense, Math.max(0, ...sent.values()));
-    const exampleLevel = opts.dpSgd && worstDpSgd(opts.dpSgd, res.partitionSizes, sent, opts);
-    const central = opts.centralDp && centralDpGuarantee(opts.centralDp, opts.participation === 'poisson' ? opts.fraction : cohortSize(opts) / opts.clients, final.round, opts.participation ?? 'fixed');
+    const { local: privacy, central, dpSgd: exampleLevel } = simulationPrivacy(opts, res);
     if (o.json) {
       console.log(JSON.stringify({
         ...(privacy ? { privacy } : {}),
@@ -159,11 +155,3 @@ export function simulateCommand(): Command {
   });
   return cmd;
 }
-
-/** DP-SGD's example-level guarantee for the client it protects least (its data size and rounds decide). */
-function worstDpSgd(d: { noise: number; clip: number }, sizes: readonly number[], sent: ReadonlyMap<number, number>, o: SimulationOptions): PrivacyGuarantee | undefined {
-  const steps = o.protocol.kind === 'fedsgd' ? 1 : o.protocol.steps;
-  return [...sent.entries()].map(([c, rounds]) => dpSgdGuarantee(d, { n: sizes[c], b: Math.min(o.batchSize, sizes[c]), steps, rounds }))
-    .reduce<PrivacyGuarantee | undefined>((worst, g) => (!worst || g.epsilon > worst.epsilon ? g : worst), undefined);
-}
-

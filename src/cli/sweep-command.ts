@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { loadSweepConfig, type SweepConfig } from '../sweep/config.js';
 import { expandGrid, lockSweepDir, runSweep, RESULTS_FILE, type Executor, type SweepRun } from '../sweep/run-sweep.js';
-import { jobExample } from '../sweep/job.js';
+import { jobExample, type GridJob } from '../sweep/job.js';
 import { prepareOutDir, writeText } from '../util/files.js';
 import { GRADLEAK_VERSION } from '../util/version.js';
 import { addExecutorOptions, executorFrom, type ExecutorFlags } from './executor-options.js';
@@ -79,7 +79,7 @@ export async function executeSweep(o: SweepCommandOptions): Promise<{ run: Sweep
         dir: o.out, jobs, executor: o.executor, locked: true, shouldStop: () => interrupt.asked,
         onProgress: (p) => {
           saved = p.done;
-          bar.update(p.done, p.total, p.last ? `${p.last.job.attack} ${p.last.job.defense.name} #${jobExample(p.last.job)} s${p.last.job.seed}` : '');
+          bar.update(p.done, p.total, p.last ? gridJobLabel(p.last.job as GridJob) : '');
         },
       });
     } finally {
@@ -90,6 +90,11 @@ export async function executeSweep(o: SweepCommandOptions): Promise<{ run: Sweep
     interrupt.dispose();
     unlock();
   }
+}
+
+/** A sweep job on the progress bar: attack, defense, example, seed. */
+function gridJobLabel(j: GridJob): string {
+  return `${j.attack} ${j.defense.name} #${jobExample(j)} s${j.seed}`;
 }
 
 /** What opening the results log repaired (shared with reproduce). */

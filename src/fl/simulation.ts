@@ -73,6 +73,8 @@ export interface SimulationOptions {
   centralDp?: CentralDp;
   /** Every client trains with DP-SGD (fl/dp-sgd.ts): per-example clipping and noise in each local step. */
   dpSgd?: DpSgd;
+  /** Also capture the first `clients` participants (lowest ids) of each of these rounds (an audit's targets). */
+  captureParticipants?: { rounds: number[]; clients: number };
 }
 
 export const PARTICIPATIONS = ['fixed', 'poisson'] as const;
@@ -151,6 +153,7 @@ export function checkSimulation(o: SimulationOptions): void {
     if (o.protocol.localBatch !== undefined) throw new UserError('--dp-sgd-noise: DP-SGD clients take full-batch local steps (drop --local-batch)');
   }
   if (o.clients > o.trainSamples) throw new UserError(`--clients ${o.clients} is more than --train-samples ${o.trainSamples}: every client needs at least one sample`);
+  for (const r of o.captureParticipants?.rounds ?? []) if (!Number.isInteger(r) || r < 1 || r > o.rounds) throw new UserError(`capture round ${r}: rounds are 1..${o.rounds}`);
   for (const c of o.captures) {
     if (c.client >= o.clients) throw new UserError(`--capture ${c.client}:${c.round}: there are only clients 0..${o.clients - 1}`);
     if (c.round < 1 || c.round > o.rounds) throw new UserError(`--capture ${c.client}:${c.round}: rounds are 1..${o.rounds}`);
@@ -191,6 +194,34 @@ export function accuracy(net: Network, theta: Float64Array, data: Split): number
   return correct / data.images.length;
 }
 
+/**
+ * Who takes part in rounds 1..R, increasing ids per round: drawn up front from the clients' own random stream (nothing
+ * else draws from it), so that an accountant can know each client's participations before the training runs.
+ */
+export function participationSchedule(o: Pick<SimulationOptions, 'clients' | 'rounds' | 'fraction' | 'participation' | 'seed'>): number[][] {
+  const rng = new Prng(streamSeed(o.seed, STREAM.clients)), perRound = cohortSize(o);
+  return Array.from({ length: o.rounds }, () => (o.participation === 'poisson'
+    ? Array.from({ length: o.clients }, (_, c) => c).filter(() => rng.uniform() < o.fraction)
+    : sampleWithoutReplacement(o.clients, perRound, rng).sort((a, b) => a - b)));
+}
+
+/** The most rounds any one client takes part in. */
+export function mostParticipations(schedule: readonly number[][]): number {
+  const sent = new Map<number, number>();
+  for (const r of schedule) for (const c of r) sent.set(c, (sent.get(c) ?? 0) + 1);
+  return Math.max(0, ...sent.values());
+}
+
+/** The captures of a simulation: the requested ones, and the first participants of the rounds of captureParticipants. */
+function allCaptures(o: SimulationOptions, schedule: readonly number[][]): Capture[] {
+  const out = [...o.captures];
+  const k = o.captureParticipants;
+  for (const round of k?.rounds ?? []) {
+    for (const client of (schedule[round - 1] ?? []).slice(0, k!.clients)) if (!out.some((c) => c.client === client && c.round === round)) out.push({ client, round });
+  }
+  return out;
+}
+
 /** The simulation; `shouldStop` (an interrupt) is asked after every round and ends it there (`interrupted`). */
 export async function runSimulation(o: SimulationOptions, onRound?: (r: RoundResult) => void, shouldStop: () => boolean = () => false): Promise<SimulationResult> {
   checkSimulation(o);
@@ -220,9 +251,10 @@ export async function runSimulation(o: SimulationOptions, onRound?: (r: RoundRes
   const theta = initWeights(netFor(Math.min(o.batchSize, Math.max(...parts.map((q) => q.length)))), o.init, streamSeed(o.seed, STREAM.init));
 
   const states: ClientState[] = parts.map(() => ({ alpha: null }));
+  const schedule = participationSchedule(o), captures = allCaptures(o, schedule);
   // past messages are kept only for the clients to be captured, up to their last capture round
   const lastCapture = new Map<number, number>();
-  for (const c of o.captures) lastCapture.set(c.client, Math.max(lastCapture.get(c.client) ?? 0, c.round));
+  for (const c of captures) lastCapture.set(c.client, Math.max(lastCapture.get(c.client) ?? 0, c.round));
   const history = new Map<number, { rounds: number[]; messages: Float64Array[] }>();
   for (const c of lastCapture.keys()) history.set(c, { rounds: [], messages: [] });
 
@@ -234,22 +266,18 @@ export async function runSimulation(o: SimulationOptions, onRound?: (r: RoundRes
   const testAccuracy = () => (evalNet.bufferValues.set(globalBuffers), accuracy(evalNet, theta, test));
   record({ round: 0, testAccuracy: testAccuracy(), trainLoss: NaN, participants: [] });
 
-  const clientRng = new Prng(streamSeed(o.seed, STREAM.clients));
   const batchRng = new Prng(streamSeed(o.seed, STREAM.batches));
   const noiseRng = new Prng(streamSeed(o.seed, STREAM.centralNoise));
   const dpSgdRng = new Prng(streamSeed(o.seed, STREAM.dpSgdNoise));
   const single = o.dpSgd ? netFor(1) : null; // DP-SGD's per-example gradients
   if (single && single.batchNormLayers().length > 0) throw new UserError('--dp-sgd-noise: the model has BatchNorm, whose train mode couples the examples of a batch; DP-SGD needs per-example gradients');
   const perRound = cohortSize(o);
-  const cohort = (): number[] => (o.participation === 'poisson'
-    ? Array.from({ length: o.clients }, (_, c) => c).filter(() => clientRng.uniform() < o.fraction)
-    : sampleWithoutReplacement(o.clients, perRound, clientRng).sort((a, b) => a - b));
   const captured: MessageFile[] = [];
   const missed: Capture[] = [];
   const D = train.images[0].length;
 
   for (let round = 1; round <= o.rounds; round++) {
-    const participants = cohort();
+    const participants = schedule[round - 1];
     const messages: Float64Array[] = [], clientBuffers: Float64Array[] = [];
     let lossSum = 0;
     for (const c of participants) {
@@ -271,7 +299,7 @@ export async function runSimulation(o: SimulationOptions, onRound?: (r: RoundRes
       const message = applyDefense(update.message, o.defense ?? NO_DEFENSE, net.params, (o.seed * 1000003 + round * 1009 + c) >>> 0);
       messages.push(message);
       const h = history.get(c);
-      if (o.captures.some((k) => k.client === c && k.round === round)) {
+      if (captures.some((k) => k.client === c && k.round === round)) {
         captured.push({
           model, protocol: { ...p }, client: c, round, batchSize: b,
           theta: Float64Array.from(theta), message: Float64Array.from(message),
@@ -289,7 +317,7 @@ export async function runSimulation(o: SimulationOptions, onRound?: (r: RoundRes
         h.messages.push(message);
       }
     }
-    for (const k of o.captures) if (k.round === round && !participants.includes(k.client)) missed.push(k);
+    for (const k of captures) if (k.round === round && !participants.includes(k.client)) missed.push(k);
     // central DP: the protocol's step on the noisy mean over the expected cohort; else on the messages (none: no step)
     const expected = o.participation === 'poisson' ? o.fraction * o.clients : perRound;
     const aggregate = o.centralDp ? [centralDpMean(messages, o.centralDp, expected, theta.length, noiseRng)] : messages;

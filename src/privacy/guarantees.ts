@@ -17,6 +17,7 @@
 //   RDP of E Gaussians adds up), composed over the rounds the client took part in. It holds against the server and
 //   everyone after it.
 import { gaussianEpsilon } from './rdp.js';
+import { UserError } from '../util/errors.js';
 
 /** The delta every report states its epsilon at unless told otherwise. */
 export const REPORT_DELTA = 1e-5;
@@ -42,14 +43,28 @@ export function localDpGuarantee(d: { name: string; strength: number; clip?: num
   };
 }
 
-/** Central DP's (epsilon, delta) against outsiders after `rounds` rounds, participation q of the clients. */
-export function centralDpGuarantee(d: { noise: number; clip: number }, q: number, rounds: number, participation: 'fixed' | 'poisson', delta = REPORT_DELTA): PrivacyGuarantee {
-  const poisson = participation === 'poisson';
-  const { epsilon, order } = gaussianEpsilon({ q, z: poisson ? d.noise : d.noise / 2, steps: rounds, delta, sampling: poisson ? 'poisson' : 'without-replacement' });
-  const sampled = poisson ? `Poisson participation q = ${q}, add/remove-one client` : `a fixed cohort of ${q} of the clients (sampled without replacement), replace-one client: sensitivity 2C`;
+/** Which datasets count as neighbours: one record replaced by another, or one record added or removed. */
+export const ADJACENCIES = ['replace-one', 'add-remove'] as const;
+export type Adjacency = (typeof ADJACENCIES)[number];
+
+/** The adjacency central DP is stated at unless told: add/remove with Poisson participation, replace-one with a fixed cohort. */
+export function naturalCentralAdjacency(participation: 'fixed' | 'poisson'): Adjacency {
+  return participation === 'poisson' ? 'add-remove' : 'replace-one';
+}
+
+/**
+ * Central DP's (epsilon, delta) against outsiders after `rounds` rounds, participation q of the clients. Replace-one
+ * adjacency doubles the sensitivity (z / 2); add/remove needs Poisson participation (a fixed cohort's size would change).
+ */
+export function centralDpGuarantee(d: { noise: number; clip: number }, q: number, rounds: number, participation: 'fixed' | 'poisson', delta = REPORT_DELTA,
+  adjacency: Adjacency = naturalCentralAdjacency(participation)): PrivacyGuarantee {
+  const poisson = participation === 'poisson', replace = adjacency === 'replace-one';
+  if (!poisson && !replace) throw new UserError('adjacency add-remove: central DP with a fixed cohort is stated at replace-one adjacency (or use participation poisson)');
+  const { epsilon, order } = gaussianEpsilon({ q, z: replace ? d.noise / 2 : d.noise, steps: rounds, delta, sampling: poisson ? 'poisson' : 'without-replacement' });
+  const sampled = poisson ? `Poisson participation q = ${q}` : `a fixed cohort of ${q} of the clients (sampled without replacement)`;
   return {
     epsilon, delta, order, adversary: 'outsiders', rounds,
-    mechanism: `central Gaussian: each message clipped to C = ${d.clip}, N(0, (${d.noise} C)^2) added to the sum, ${sampled}; the server itself sees every message`,
+    mechanism: `central Gaussian: each message clipped to C = ${d.clip}, N(0, (${d.noise} C)^2) added to the sum, ${sampled}, ${replace ? 'replace-one client: sensitivity 2C' : 'add/remove-one client'}; the server itself sees every message`,
   };
 }
 
@@ -68,4 +83,10 @@ export function describeGuarantee(g: PrivacyGuarantee): string {
   const who = g.mechanism.startsWith('DP-SGD') ? 'DP-SGD: ' : g.adversary === 'server' ? 'local DP: ' : 'central DP: ';
   const against = g.adversary === 'server' ? 'the server' : 'outsiders and the released models';
   return `${who}epsilon ${g.epsilon.toPrecision(3)} at delta ${g.delta} against ${against} (${g.rounds} round${g.rounds === 1 ? '' : 's'}; ${g.mechanism})`;
+}
+
+/** DP-SGD's guarantee for the client it protects least: each client's data size and participations decide. */
+export function worstDpSgdGuarantee(d: { noise: number; clip: number }, clients: readonly { n: number; rounds: number }[], o: { batchSize: number; steps: number }, delta = REPORT_DELTA): PrivacyGuarantee | undefined {
+  return clients.filter((c) => c.rounds > 0).map((c) => dpSgdGuarantee(d, { n: c.n, b: Math.min(o.batchSize, c.n), steps: o.steps, rounds: c.rounds }, delta))
+    .reduce<PrivacyGuarantee | undefined>((worst, g) => (!worst || g.epsilon > worst.epsilon ? g : worst), undefined);
 }

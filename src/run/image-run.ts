@@ -47,9 +47,9 @@ export function runMessageAttack(cfg: AttackConfig, m: MessageFile, onProgress: 
   return attackCase(capturedCase(m, cfg.engine, threatOf(cfg)), cfg, started, onProgress, shouldStop);
 }
 
-/** The server knows the labels when the attacker asks for the known ones. */
+/** The server knows the labels when the attacker asks for the known ones, and an adaptive defense. */
 function threatOf(cfg: AttackConfig): ThreatModel {
-  return { labelsKnown: cfg.labels?.mode === 'known', dual: cfg.dual };
+  return { labelsKnown: cfg.labels?.mode === 'known', dual: cfg.dual, ...(cfg.defense?.adaptive ? { defense: cfg.defense } : {}) };
 }
 
 /** The attacker on the case's knowledge, scored against its truth at every logged iteration (onProgress) and at the end. */

@@ -50,7 +50,7 @@ const quoted = (v: unknown) => (typeof v === 'string' ? `'${v}'` : JSON.stringif
 export const MAX_JOBS = 1_000_000;
 
 /** An integer axis: an explicit list, or `{count: N, start: S}` meaning S, S+1, ..., S+N-1. */
-const intAxis = (what: string, min: number) => z.union([
+export const intAxis = (what: string, min: number) => z.union([
   z.array(z.number().int().min(min)),
   z.strictObject({ count: z.number().int().min(1).max(MAX_JOBS), start: z.number().int().min(min).default(min) })
     .transform(({ count, start }) => Array.from({ length: count }, (_, i) => start + i)),
@@ -58,7 +58,7 @@ const intAxis = (what: string, min: number) => z.union([
 
 /** A protocol's fields in a sweep: every one some protocol takes but localBatch (job keys do not name it); each protocol's own checks follow. */
 const SWEEP_PROTOCOL_FIELDS = PROTOCOL_FIELDS.filter((f) => f !== 'localBatch');
-const protocolSchema = z.preprocess((v) => (typeof v === 'string' ? { kind: v } : v), z.strictObject({
+export const protocolSchema = z.preprocess((v) => (typeof v === 'string' ? { kind: v } : v), z.strictObject({
   kind: z.enum(PROTOCOLS, { error: (i) => `unknown protocol ${quoted(i.input)} (available: ${available(PROTOCOLS)})` }),
   ...Object.fromEntries(SWEEP_PROTOCOL_FIELDS.map((f) => [f, z.number().optional()])),
 }, { error: (i) => (i.code === 'invalid_type' ? `expected a protocol name or {${['kind', ...SWEEP_PROTOCOL_FIELDS].join(', ')}}` : undefined) }));
@@ -71,7 +71,7 @@ const defenseSchema = z.preprocess((v) => (typeof v === 'string' ? { name: v } :
 }, { error: (i) => (i.code === 'invalid_type' ? 'expected a defense name or {name, strengths, adaptive, clip}' : undefined) }));
 
 /** A model of the `models` axis: a name or file (as --model), or {model, width, stem, bn}. */
-const modelSchema = z.preprocess((v) => (typeof v === 'string' ? { model: v } : v), z.strictObject({
+export const modelSchema = z.preprocess((v) => (typeof v === 'string' ? { model: v } : v), z.strictObject({
   model: z.string().min(1),
   width: z.number().int().min(1).optional(),
   stem: z.enum(STEMS).optional(),
@@ -159,7 +159,7 @@ export type SweepConfig = ImageSweepConfig | TextSweepConfig;
 const DEFAULT_EXAMPLES = [0];
 
 /** Rejects an empty axis and duplicate values (compared by `key`). */
-function checkAxis<T>(path: Path, values: readonly T[], key: (v: T) => string = (v) => JSON.stringify(v), what = 'value'): void {
+export function checkAxis<T>(path: Path, values: readonly T[], key: (v: T) => string = (v) => JSON.stringify(v), what = 'value'): void {
   if (values.length === 0) throw new ConfigError(path, 'empty axis: give at least one value');
   const seen = new Map<string, number>();
   values.forEach((v, i) => {
@@ -184,7 +184,7 @@ function flatten(issues: readonly Issue[], prefix: Path = []): Issue[] {
   });
 }
 
-function zodMessage(err: z.ZodError): string {
+export function zodMessage(err: z.ZodError): string {
   const issues = flatten(err.issues);
   const parts = issues.slice(0, 3).map((iss) => {
     if (iss.code === 'unrecognized_keys') {
@@ -280,6 +280,11 @@ function semanticChecks(c: z.output<typeof schema>): SweepConfig {
 
 /** Reads FILE.json, FILE.yaml or FILE.yml; a missing or malformed file is a one-line UserError naming it. */
 export function loadSweepConfig(file: string): SweepConfig {
+  return parseSweepConfig(readConfigFile(file, 'attacks, defenses, images, ...'), file);
+}
+
+/** The mapping in a .json, .yaml or .yml config file (`keys` names a few of its keys in errors); every problem one line. */
+export function readConfigFile(file: string, keys: string): Record<string, unknown> {
   const ext = extname(file).toLowerCase();
   if (!['.json', '.yaml', '.yml'].includes(ext)) throw new UserError(`--config ${file}: expected a .json, .yaml or .yml file`);
   let text: string;
@@ -287,7 +292,7 @@ export function loadSweepConfig(file: string): SweepConfig {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(`--config ${file}: ${code === 'ENOENT' ? 'file not found' : `cannot read (${code ?? (e as Error).message})`}`);
+    throw new UserError(`--config ${file}: ${code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory' : `cannot read (${code ?? (e as Error).message})`}`);
   }
   let raw: unknown;
   try {
@@ -301,9 +306,9 @@ export function loadSweepConfig(file: string): SweepConfig {
   } catch (e) {
     throw new UserError(`${file}: invalid ${ext === '.json' ? 'JSON' : 'YAML'}: ${(e as Error).message.split('\n')[0]}`);
   }
-  if (raw === null || raw === undefined) throw new UserError(`${file}: the file is empty; give at least one key (attacks, defenses, images, ...)`);
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw new UserError(`${file}: expected a mapping of keys (attacks, defenses, images, ...) at the top level`);
-  return parseSweepConfig(raw, file);
+  if (raw === null || raw === undefined) throw new UserError(`${file}: the file is empty; give at least one key (${keys})`);
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new UserError(`${file}: expected a mapping of keys (${keys}) at the top level`);
+  return raw as Record<string, unknown>;
 }
 
 /** The defense specs of one axis entry, one per strength. */

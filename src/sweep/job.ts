@@ -16,23 +16,31 @@ import { modelLabel } from './config.js';
 import type { LineSearch } from '../optim/lbfgs.js';
 import { attackerKeys, lineSearchKeys, messageKeys } from './job-key.js';
 import { runTextJob, textJobKey, textScoreLine, type TextJob, type TextResult } from './text-job.js';
+import {
+  auditAttackKey, auditScoreLine, auditTrainKey, runAuditAttackJob, runAuditTrainJob,
+  type AuditAttackJob, type AuditAttackResult, type AuditJob, type AuditResult, type AuditTrainJob, type AuditTrainResult,
+} from '../audit/jobs.js';
 
 export type { TextJob, TextResult };
 
-/** A job of any sweep: an image job, or a text job (`kind: 'text'`). */
-export type SweepJob = ImageJob | TextJob;
-export type SweepResult = ImageResult | TextResult;
+/** A job of any sweep: an image job, a text job (`kind: 'text'`), or an audit's (`kind: 'audit-train' | 'audit-attack'`). */
+export type SweepJob = ImageJob | TextJob | AuditJob;
+export type SweepResult = ImageResult | TextResult | AuditResult;
+/** The jobs of a sweep's grid (an audit's jobs are its own). */
+export type GridJob = ImageJob | TextJob;
 
 /** The result of a job of type J. */
-export type ResultOf<J extends SweepJob> = J extends TextJob ? TextResult : ImageResult;
+export type ResultOf<J extends SweepJob> = J extends TextJob ? TextResult : J extends AuditTrainJob ? AuditTrainResult : J extends AuditAttackJob ? AuditAttackResult : ImageResult;
 
-/** A job's modality: text jobs say so (`kind: 'text'`); image jobs, whose keys predate text, do not. */
-export function jobModality(j: SweepJob): ModalityName {
+type JobKindName = ModalityName | AuditJob['kind'];
+
+/** A job's kind: text and audit jobs say so (`kind`); image jobs, whose keys predate the others, do not. */
+function jobKind(j: SweepJob): JobKindName {
   return 'kind' in j ? j.kind : 'image';
 }
 
 export function isTextJob(j: SweepJob): j is TextJob {
-  return jobModality(j) === 'text';
+  return jobKind(j) === 'text';
 }
 
 export function isTextResult(r: SweepResult): r is TextResult {
@@ -40,23 +48,36 @@ export function isTextResult(r: SweepResult): r is TextResult {
 }
 
 export function isImageResult(r: SweepResult): r is ImageResult {
-  return !isTextJob(r.job);
+  return jobKind(r.job) === 'image';
 }
 
-/** What a sweep does with a job of each modality: its key, its run, its example's index, its scores on one line. */
+export function isAuditTrainResult(r: SweepResult): r is AuditTrainResult {
+  return jobKind(r.job) === 'audit-train';
+}
+
+export function isAuditAttackResult(r: SweepResult): r is AuditAttackResult {
+  return jobKind(r.job) === 'audit-attack';
+}
+
+/** What a sweep does with a job of each kind: its key, its run, its example's index, its scores on one line. */
 interface JobKind<J extends SweepJob, R extends SweepResult> {
   key(j: J): string;
   run(j: J): Promise<R>;
   example(j: J): number;
   scoreLine(r: R): string;
 }
-const KINDS: { image: JobKind<ImageJob, ImageResult>; text: JobKind<TextJob, TextResult> } = {
+const KINDS: {
+  image: JobKind<ImageJob, ImageResult>; text: JobKind<TextJob, TextResult>;
+  'audit-train': JobKind<AuditTrainJob, AuditTrainResult>; 'audit-attack': JobKind<AuditAttackJob, AuditAttackResult>;
+} = {
   image: { key: imageJobKey, run: runImageJob, example: (j) => j.image, scoreLine: imageScoreLine },
   text: { key: textJobKey, run: runTextJob, example: (j) => j.sentence, scoreLine: textScoreLine },
+  'audit-train': { key: auditTrainKey, run: runAuditTrainJob, example: () => 0, scoreLine: auditScoreLine },
+  'audit-attack': { key: auditAttackKey, run: async (j) => runAuditAttackJob(j), example: (j) => j.round, scoreLine: auditScoreLine },
 };
-const kindOf = (j: SweepJob) => KINDS[jobModality(j)] as unknown as JobKind<SweepJob, SweepResult>;
+const kindOf = (j: SweepJob) => KINDS[jobKind(j)] as unknown as JobKind<SweepJob, SweepResult>;
 
-/** The index of the job's example in its dataset: the image's, or the sentence's. */
+/** The index of the job's example in its dataset: the image's, or the sentence's (an audit's: its round). */
 export function jobExample(j: SweepJob): number {
   return kindOf(j).example(j);
 }
@@ -144,6 +165,7 @@ const open = new Map<string, Promise<Dataset>>();
 /** Runs one job in this thread: the run `gradleak attack` makes of it (run/attack-job.ts). */
 export async function runSweepJob(job: ImageJob): Promise<ImageResult>;
 export async function runSweepJob(job: TextJob): Promise<TextResult>;
+export async function runSweepJob(job: AuditJob): Promise<AuditResult>;
 export async function runSweepJob(job: SweepJob): Promise<SweepResult>;
 export async function runSweepJob(job: SweepJob): Promise<SweepResult> {
   return kindOf(job).run(job);

@@ -3,7 +3,7 @@
 import { modelLabel } from './config.js';
 import { SUCCESS_MSE } from '../metrics/success.js';
 import { mean, median } from '../util/stats.js';
-import type { ImageResult, SweepJob, SweepResult } from './job.js';
+import type { ImageResult, GridJob, TextResult } from './job.js';
 import { protocolOf, type ProtocolParams } from '../fl/protocols/index.js';
 import type { DefenseSpec } from '../defenses/defense.js';
 
@@ -39,7 +39,7 @@ export function defenseLabel(d: DefenseSpec): string {
 }
 
 
-function cellHead(j: SweepJob): CellHead {
+function cellHead(j: GridJob): CellHead {
   // a strong-Wolfe run is its own line in tables and plots: 'dlg+wolfe'
   // and so is each model other than lenet: 'dlg@resnet20-w8' (text jobs all run on tiny-gpt)
   const model = 'model' in j && j.model ? `@${modelLabel(j.model)}` : '';
@@ -47,7 +47,7 @@ function cellHead(j: SweepJob): CellHead {
 }
 
 /** The results by cell, cells in the order of their first result (grid order when the results are). */
-export function groupCells<R extends SweepResult>(results: readonly R[]): { head: CellHead; results: R[] }[] {
+export function groupCells<R extends ImageResult | TextResult>(results: readonly R[]): { head: CellHead; results: R[] }[] {
   const cells = new Map<string, { head: CellHead; results: R[] }>();
   for (const r of results) {
     const head = cellHead(r.job);
