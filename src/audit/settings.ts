@@ -18,6 +18,7 @@ import { noiseForEpsilon } from '../privacy/calibrate.js';
 import { centralDpGuarantee, dpSgdGuarantee, localDpGuarantee, type Adjacency } from '../privacy/guarantees.js';
 import { ConfigError, formatPath, rethrowAt, type Path } from '../sweep/config-error.js';
 import { checkAxis } from '../sweep/config.js';
+import { UserError } from '../util/errors.js';
 
 export const AUDIT_DEFENSES = ['none', 'gaussian', 'laplacian', 'prune', 'fp16', 'int8', 'local-dp', 'central-dp', 'dp-sgd', 'batch-size', 'local-steps'] as const;
 export type AuditDefenseName = (typeof AUDIT_DEFENSES)[number];
@@ -121,7 +122,7 @@ function settingsOf(d: DeploymentBasics, e: AuditDefenseEntry, path: Path, most:
 
 /** The protocol with v local steps: a protocol without local steps (fedsgd) is the user's error. */
 function localSteps(p: ProtocolParams, v: number): ProtocolParams {
-  if (p.kind === 'fedsgd') throw new ConfigError([], 'local-steps: fedsgd clients take no local steps (use fedavg, fedprox or fedadmm)');
+  if (p.kind === 'fedsgd') throw new UserError('local-steps: fedsgd clients take no local steps (use fedavg, fedprox or fedadmm)');
   return parseProtocol({ ...p, steps: v });
 }
 
