@@ -70,7 +70,7 @@ export async function writeAuditOutputs(dir: string, c: AuditConfig, s: AuditSum
   writeText(join(dir, 'frontier.svg'), scatterSvg({
     title: `Privacy-utility frontier (${modelLabel(c.model)} on ${c.dataset}, ${c.protocol.kind})`,
     xLabel: `share of samples recovered, worst case over attacks (SSIM >= ${s.recoveredSsim})`, yLabel: `test accuracy after ${c.rounds} rounds`,
-    xRange: [0, 1], points: s.settings.map((r) => ({ label: r.privacy ? `${r.id} (eps ${r.privacy.epsilon.toPrecision(2)})` : r.id, x: r.recoveredFraction, y: r.accuracy, reference: r.id === s.reference })),
+    xRange: [0, 1], points: s.settings.map((r) => ({ label: r.privacy ? `${r.id} (${r.privacy.epsilon.toPrecision(2)} vs ${r.privacy.adversary})` : r.id, x: r.recoveredFraction, y: r.accuracy, reference: r.id === s.reference })),
   }));
   writeText(join(dir, 'accuracy.svg'), lineChartSvg({
     title: 'Test accuracy while training under each defense', xLabel: 'round', yLabel: 'test accuracy', legend: 'right', width: 820,

@@ -35,6 +35,13 @@ test('examples/audit-mnist.yaml: every defense entry and value is one setting, D
   assert.deepEqual(c.captureRounds, [1, 40]);
 });
 
+test('examples/audit-cifar-resnet8.yaml, the queued audit, is a valid config', () => {
+  const c = loadAuditConfig(fileURLToPath(new URL('../../../examples/audit-cifar-resnet8.yaml', import.meta.url)));
+  assert.equal(c.model.model, 'resnet8');
+  assert.equal(c.settings.length, 14);
+  assert.deepEqual(c.captureRounds, [1, 50, 200]);
+});
+
 test('noiseForEpsilon: the smallest noise multiplier whose epsilon is at most the target', () => {
   const epsilonAt = (z: number) => 3 / z; // any falling function
   const z = noiseForEpsilon(epsilonAt, 2, 'test');
