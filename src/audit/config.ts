@@ -10,6 +10,7 @@ import { INITS, PARTICIPATIONS, PARTITIONS, type InitName, type Participation, t
 import { MODEL_ACTIVATIONS, type ModelActivation } from '../engine/graph.js';
 import type { ModelChoice } from '../models/load.js';
 import { DEFAULT_DTYPE } from '../engine/backend.js';
+import { LINE_SEARCHES, type LineSearch } from '../optim/lbfgs.js';
 import { DEFAULT_MODEL_SEED } from '../models/init.js';
 import { NAMED_DATASETS } from '../data/open.js';
 import { ADJACENCIES, type Adjacency } from '../privacy/guarantees.js';
@@ -65,6 +66,8 @@ const schema = z.strictObject({
   seeds: intAxis('dummy seeds', 0).default([0]),
   restarts: z.number().int().min(1).default(1),
   iterations: z.number().int().min(1).default(DEFAULT_ITERATIONS),
+  /** L-BFGS line search: strong-wolfe by default (an audit wants the strongest attack: without it L-BFGS at lr 1 diverges on a trained model's small updates). */
+  lineSearch: z.enum(LINE_SEARCHES).default('strong-wolfe'),
   modelSeed: z.number().int().min(0).default(DEFAULT_MODEL_SEED),
   precision: z.enum(['float64', 'float32']).default(DEFAULT_DTYPE),
 });
@@ -97,6 +100,7 @@ export interface AuditConfig {
   seeds: number[];
   restarts: number;
   iterations: number;
+  lineSearch: LineSearch;
   modelSeed: number;
   precision: 'float64' | 'float32';
 }
@@ -134,7 +138,7 @@ function semanticChecks(c: z.output<typeof schema>): AuditConfig {
     activation: c.activation, init: c.init, protocol, clients: c.clients, fraction: c.fraction, participation: c.participation,
     ...(c.adjacency ? { adjacency: c.adjacency } : {}), partition: c.partition, beta: c.beta, rounds: c.rounds, batchSize: c.batchSize,
     serverLr: c.serverLr, trainSamples: c.trainSamples, testSamples: c.testSamples, seed: c.seed, ...(c.delta !== undefined ? { delta: c.delta } : {}),
-    attacks, captureRounds, targets: c.targets, seeds: c.seeds, restarts: c.restarts, iterations: c.iterations, modelSeed: c.modelSeed, precision: c.precision,
+    attacks, captureRounds, targets: c.targets, seeds: c.seeds, restarts: c.restarts, iterations: c.iterations, lineSearch: c.lineSearch, modelSeed: c.modelSeed, precision: c.precision,
   };
   const settings = auditSettings(base, c.defenses as AuditDefenseEntry[]);
   checkAxis(['defenses'], settings, (s) => s.id, 'defense setting');

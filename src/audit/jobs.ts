@@ -16,7 +16,8 @@ import { runSimulation, type Capture, type SimulationOptions } from '../fl/simul
 import { simulationPrivacy, type SimulationPrivacy } from '../fl/simulation-privacy.js';
 import type { Adjacency } from '../privacy/guarantees.js';
 import { runJob } from '../run/attack-job.js';
-import type { AttackMetrics } from '../scoring/image-metrics.js';
+import { imageScores, type AttackMetrics, type ImageScore } from '../scoring/image-metrics.js';
+import type { LineSearch } from '../optim/lbfgs.js';
 import { makeDirs } from '../util/files.js';
 
 export interface AuditTrainJob {
@@ -63,6 +64,8 @@ export interface AuditAttackJob {
   seed: number;
   restarts: number;
   iterations: number;
+  /** L-BFGS line search; absent = none. */
+  lineSearch?: LineSearch;
   modelSeed: number;
   precision: DType;
 }
@@ -71,6 +74,11 @@ export interface AuditAttackResult {
   key: string;
   job: AuditAttackJob;
   metrics: AttackMetrics;
+  /**
+   * Per true image, the scores of its reconstruction clipped to the images' range [0, 1]: a post-processing any
+   * attacker applies, which never moves a reconstruction away from a true image (a projection onto the box).
+   */
+  boxed: ImageScore[];
   /** Per true image of the batch (its order): the image and the reconstruction matched to it, 3 decimals. */
   images: { truth: number[]; reconstruction: number[] }[];
   shape: [number, number, number];
@@ -90,7 +98,7 @@ export function auditTrainKey(j: AuditTrainJob): string {
 }
 
 export function auditAttackKey(j: AuditAttackJob): string {
-  return ['audit-attack', j.train, `c${j.client}r${j.round}`, j.attack, j.adaptive ? 'adaptive' : 'naive', `s${j.seed}`, `x${j.restarts}`, `it${j.iterations}`, `m${j.modelSeed}`, j.precision].join('|');
+  return ['audit-attack', j.train, `c${j.client}r${j.round}`, j.attack, j.adaptive ? 'adaptive' : 'naive', `s${j.seed}`, `x${j.restarts}`, `it${j.iterations}`, ...(j.lineSearch ? [j.lineSearch] : []), `m${j.modelSeed}`, j.precision].join('|');
 }
 
 /** The folder of one training job's captures, under the audit's captures/ folder. */
@@ -126,7 +134,7 @@ export function runAuditAttackJob(job: AuditAttackJob): AuditAttackResult {
     modality: 'image',
     cfg: {
       dataset: g.dataset, split: g.split, index: g.indices[0] ?? 0, indices: g.indices, messageFile: job.file,
-      attack: job.attack, iterations: job.iterations, seed: job.seed, logEvery: job.iterations, restarts: job.restarts, modelSeed: job.modelSeed,
+      attack: job.attack, iterations: job.iterations, seed: job.seed, logEvery: job.iterations, ...(job.lineSearch ? { lineSearch: job.lineSearch } : {}), restarts: job.restarts, modelSeed: job.modelSeed,
       engine: { backend: DEFAULT_BACKEND, dtype: job.precision }, protocol: m.protocol, ...(job.adaptive ? { defense: job.adaptive } : {}),
     },
     batch: null,
@@ -134,8 +142,11 @@ export function runAuditAttackJob(job: AuditAttackJob): AuditAttackResult {
   });
   const n = outcome.shape[0] * outcome.shape[1] * outcome.shape[2];
   const x = outcome.snapshots[outcome.snapshots.length - 1].image;
-  const images = outcome.order.map((d, i) => ({ truth: round3(outcome.groundTruth.subarray(i * n, (i + 1) * n)), reconstruction: round3(x.subarray(d * n, (d + 1) * n)) }));
-  return { key: auditAttackKey(job), job, metrics: outcome.metrics, images, shape: outcome.shape };
+  const truthOf = (i: number) => outcome.groundTruth.subarray(i * n, (i + 1) * n);
+  const clipped = outcome.order.map((d) => x.subarray(d * n, (d + 1) * n).map((v) => Math.min(1, Math.max(0, v))));
+  const boxed = outcome.metrics.per_image.map((p, i) => imageScores(clipped[i], truthOf(i), outcome.shape, { index: p.index, label_true: p.label_true, label_pred: p.label_pred }));
+  const images = clipped.map((c, i) => ({ truth: round3(truthOf(i)), reconstruction: round3(c) }));
+  return { key: auditAttackKey(job), job, metrics: outcome.metrics, boxed, images, shape: outcome.shape };
 }
 
 /** One line of a worker's log. */

@@ -48,7 +48,7 @@ export function attackJobs(c: AuditConfig, trained: readonly AuditTrainResult[])
       const versions = [undefined, ...(s.adaptive && !analytic ? [s.adaptive] : [])];
       return versions.flatMap((adaptive) => (analytic ? c.seeds.slice(0, 1) : c.seeds).map((seed): AuditAttackJob => ({
         kind: 'audit-attack', setting: s.id, train: t.key, file: cap.file, client: cap.client, round: cap.round, attack,
-        ...(adaptive ? { adaptive } : {}), seed, restarts: c.restarts, iterations: c.iterations, modelSeed: c.modelSeed, precision: c.precision,
+        ...(adaptive ? { adaptive } : {}), seed, restarts: c.restarts, iterations: c.iterations, ...(c.lineSearch !== 'none' ? { lineSearch: c.lineSearch } : {}), modelSeed: c.modelSeed, precision: c.precision,
       })));
     }));
   });

@@ -1,7 +1,7 @@
 // What an audit found, per defense setting: the utility (test accuracy of the model trained under it), the worst-case
 // leakage over every attack (naive and adaptive) and dummy seed, sample by sample, and the DP guarantee with the party
 // it holds against. A sample is one image of one captured batch (a client at a round); its leakage is the highest
-// SSIM any attack reached on it, and the highest PSNR gain over its flat mean-colour image; it counts as recovered at
+// SSIM any attack reached on it (its reconstruction as it came, or clipped to [0, 1]), and the highest PSNR gain over its flat mean-colour image; it counts as recovered at
 // SSIM >= RECOVERED_SSIM, and its label as recovered when any attack got it right. Against the reference setting
 // (none, else the first) each setting's leakage removed is weighed against the accuracy it costs.
 import type { PrivacyGuarantee } from '../privacy/guarantees.js';
@@ -70,24 +70,26 @@ export interface AuditSummary {
 
 const attackName = (r: AuditAttackResult) => `${r.job.attack}${r.job.adaptive ? ' (adaptive)' : ''}`;
 
-/** Each sample's worst case over the setting's attack results. */
+/** Each sample's worst case over the setting's attack results (each reconstruction as it came and clipped to [0, 1]). */
 export function sampleLeaks(results: readonly AuditAttackResult[]): SampleLeak[] {
   const byId = new Map<string, SampleLeak>();
   for (const r of results) {
-    r.metrics.per_image.forEach((p, position) => {
+    r.metrics.per_image.forEach((raw, position) => {
+      const box = r.boxed[position];
+      const [ssim, gain, psnr] = [Math.max(raw.ssim, box.ssim), Math.max(raw.psnr_gain, box.psnr_gain), Math.max(raw.psnr, box.psnr)];
       const id = `${r.job.round}:${r.job.client}:${position}`;
       const seen = byId.get(id);
-      const labelOk = p.label_pred === p.label_true;
+      const labelOk = raw.label_pred === raw.label_true;
       if (!seen) {
         byId.set(id, {
-          round: r.job.round, client: r.job.client, position, index: p.index, ssim: p.ssim, gain: p.psnr_gain, psnr: p.psnr, labelRecovered: labelOk,
+          round: r.job.round, client: r.job.client, position, index: raw.index, ssim, gain, psnr, labelRecovered: labelOk,
           attack: attackName(r), truth: r.images[position].truth, reconstruction: r.images[position].reconstruction,
         });
         return;
       }
-      if (p.ssim > seen.ssim) Object.assign(seen, { ssim: p.ssim, attack: attackName(r), reconstruction: r.images[position].reconstruction });
-      if (p.psnr_gain > seen.gain || Number.isNaN(seen.gain)) seen.gain = p.psnr_gain;
-      if (p.psnr > seen.psnr || Number.isNaN(seen.psnr)) seen.psnr = p.psnr;
+      if (ssim > seen.ssim) Object.assign(seen, { ssim, attack: attackName(r), reconstruction: r.images[position].reconstruction });
+      if (gain > seen.gain || Number.isNaN(seen.gain)) seen.gain = gain;
+      if (psnr > seen.psnr || Number.isNaN(seen.psnr)) seen.psnr = psnr;
       seen.labelRecovered ||= labelOk;
     });
   }

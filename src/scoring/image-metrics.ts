@@ -95,7 +95,8 @@ export function isScored(m: Pick<AttackMetrics, 'label_true'>): boolean {
   return !Array.isArray(m.label_true) || m.label_true.length > 0;
 }
 
-function imageScores(x: Float64Array, t: Float64Array, shape: [number, number, number], o: Pick<ImageScore, 'index' | 'label_true' | 'label_pred'>): ImageScore {
+/** One reconstructed image `x` scored against its truth `t`. */
+export function imageScores(x: Float64Array, t: Float64Array, shape: [number, number, number], o: Pick<ImageScore, 'index' | 'label_true' | 'label_pred'>): ImageScore {
   const m = mse(x, t), flat = flatPsnr(t, shape);
   return { ...o, mse: m, psnr: psnr(m), ssim: ssim(x, t, shape), psnr_affine: affinePsnr(x, t, shape), psnr_flat: flat, psnr_gain: psnr(m) - flat };
 }
