@@ -3,6 +3,9 @@
 // objective. It is never given the truth: scoring hooks into its per-log callback.
 import type { ServerKnowledge } from '../case/case.js';
 import { survivingMask, type DefenseSpec } from '../defenses/defense.js';
+import { outsideDefendedLayer } from '../defenses/soteria.js';
+import type { AnyNetwork } from '../engine/network.js';
+import { UserError } from '../util/errors.js';
 import type { LineSearch } from '../optim/lbfgs.js';
 import { matchMessage, type MatchingOptions, type MatchingState } from './gradient-matching.js';
 import { analyticPreset, preset, type AnalyticResult, type AttackContext, type AttackName, type PresetChoice } from './presets.js';
@@ -84,7 +87,7 @@ export function reconstruct(k: ServerKnowledge, o: AttackerOptions, onLog: OnLog
   };
   const analytic = analyticPreset(o.attack, ctx);
   if (analytic) return analyticReconstruction(analytic, restartIdsOf(o), o.seed, onLog);
-  const { fn, target, options, labelMethod } = adaptTo(k.defense, preset(o.attack, ctx));
+  const { fn, target, options, labelMethod } = adaptTo(k.defense, preset(o.attack, ctx), k.net as AnyNetwork);
   const limit = snapshotLimit(k.net.inputSize);
   const runs = runRestarts(restartIdsOf(o), o.seed, (r, seed) => {
     const history: LoggedObjective[] = [];
@@ -124,15 +127,22 @@ function analyticReconstruction(a: AnalyticResult, ids: number[], seed: number, 
   };
 }
 
-/** The adaptive attacker (a defense the server knows): match only the entries pruning kept; against DP's clipping, use the scale-free cosine. */
-export function adaptation(d: DefenseSpec | undefined, target: Float64Array): Partial<Pick<MatchingOptions, 'mask' | 'objective'>> {
+/**
+ * The adaptive attacker (a defense the server knows): match only the entries pruning kept; against DP's clipping, use
+ * the scale-free cosine; against Soteria, leave its defended layer out (`net`: the server's network).
+ */
+export function adaptation(d: DefenseSpec | undefined, target: Float64Array, net?: AnyNetwork): Partial<Pick<MatchingOptions, 'mask' | 'objective'>> {
   if (d?.name === 'prune') return { mask: survivingMask(target) };
+  if (d?.name === 'soteria') {
+    if (!net) throw new UserError('the adaptive attack on soteria needs an image model');
+    return { mask: outsideDefendedLayer(net) };
+  }
   if (d?.name === 'dp') return { objective: 'cosine' };
   return {};
 }
 
-function adaptTo(d: DefenseSpec | undefined, choice: PresetChoice): PresetChoice {
-  return { ...choice, options: { ...choice.options, ...adaptation(d, choice.target) } };
+function adaptTo(d: DefenseSpec | undefined, choice: PresetChoice, net: AnyNetwork): PresetChoice {
+  return { ...choice, options: { ...choice.options, ...adaptation(d, choice.target, net) } };
 }
 
 function argmax(a: ArrayLike<number>): number {

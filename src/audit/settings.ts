@@ -8,7 +8,7 @@
 // - dp-sgd: example-level DP-SGD in every client (fl/dp-sgd.ts), for the smallest IID partition and the most rounds.
 // The "free" defenses change the client's work instead: batch-size (samples per message) and local-steps.
 import type { DefenseSpec } from '../defenses/defense.js';
-import { checkDefense } from '../defenses/defense.js';
+import { ADAPTIVE, checkDefense } from '../defenses/defense.js';
 import { parseProtocol, type ProtocolParams } from '../fl/protocols/index.js';
 import { DP_SGD_PROTOCOLS } from '../fl/dp-sgd.js';
 import { cohortSize, mostParticipations, participationSchedule, type Participation } from '../fl/simulation.js';
@@ -20,17 +20,17 @@ import { ConfigError, formatPath, rethrowAt, type Path } from '../sweep/config-e
 import { checkAxis } from '../sweep/config.js';
 import { UserError } from '../util/errors.js';
 
-export const AUDIT_DEFENSES = ['none', 'gaussian', 'laplacian', 'prune', 'fp16', 'int8', 'local-dp', 'central-dp', 'dp-sgd', 'batch-size', 'local-steps'] as const;
+export const AUDIT_DEFENSES = ['none', 'gaussian', 'laplacian', 'prune', 'soteria', 'fp16', 'int8', 'local-dp', 'central-dp', 'dp-sgd', 'batch-size', 'local-steps'] as const;
 export type AuditDefenseName = (typeof AUDIT_DEFENSES)[number];
 
 const DP: readonly AuditDefenseName[] = ['local-dp', 'central-dp', 'dp-sgd'];
-const STRENGTHS: readonly AuditDefenseName[] = ['gaussian', 'laplacian', 'prune'];
+const STRENGTHS: readonly AuditDefenseName[] = ['gaussian', 'laplacian', 'prune', 'soteria'];
 const VALUES: readonly AuditDefenseName[] = ['batch-size', 'local-steps'];
 
 /** One entry of the config's `defenses`. */
 export interface AuditDefenseEntry {
   name: AuditDefenseName;
-  /** gaussian, laplacian: noise variance; prune: pruned fraction. */
+  /** gaussian, laplacian: noise variance; prune: pruned fraction of the entries; soteria: of the defended layer's features. */
   strengths?: number[];
   /** DP: target epsilons (at the config's delta) ... */
   epsilons?: number[];
@@ -60,7 +60,7 @@ export interface AuditSetting {
   /** The requested epsilon of a DP setting (the guarantee itself comes from the simulated run). */
   epsilon?: number;
   simulation: SettingSimulation;
-  /** The defense an adaptive attacker knows and adapts to (prune: only kept entries; local DP: scale-free cosine). */
+  /** The defense an adaptive attacker knows and adapts to (prune: only kept entries; soteria: without its layer; local DP: scale-free cosine). */
   adaptive?: DefenseSpec;
 }
 
@@ -106,7 +106,7 @@ function settingsOf(d: DeploymentBasics, e: AuditDefenseEntry, path: Path, most:
     if (!e.strengths) throw new ConfigError(path, `defense ${e.name} needs strengths (a list)`);
     return list('strengths').map((s, k) => {
       const spec = rethrowAt([...path, 'strengths', k], () => checkDefense({ name: e.name as DefenseSpec['name'], strength: s, adaptive: false }));
-      return { id: `${e.name} ${s}`, defense: e.name, value: s, simulation: { defense: spec }, ...(e.name === 'prune' ? { adaptive: { ...spec, adaptive: true } } : {}) };
+      return { id: `${e.name} ${s}`, defense: e.name, value: s, simulation: { defense: spec }, ...(ADAPTIVE.includes(spec.name) ? { adaptive: { ...spec, adaptive: true } } : {}) };
     });
   }
   if (VALUES.includes(e.name)) {

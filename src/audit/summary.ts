@@ -102,9 +102,13 @@ function privacyOf(t: AuditTrainResult | undefined): PrivacyGuarantee | null {
   return p?.local ?? p?.central ?? p?.dpSgd ?? null;
 }
 
+const ADAPTIVE_TEXT: Record<string, string> = {
+  prune: 'matches only the entries pruning kept', soteria: 'leaves the defended layer out of its objective', dp: 'scale-free cosine against clipping and noise',
+};
+
 function threatModel(c: AuditConfig, s: AuditSetting): string {
   const knows = `knows the model, the weights it sent, the protocol (${c.protocol.kind}) and the client's message`;
-  const adaptive = s.adaptive ? `; the adaptive attack also knows the defense (${s.adaptive.name === 'prune' ? 'matches only the entries pruning kept' : 'scale-free cosine against clipping and noise'})` : '';
+  const adaptive = s.adaptive ? `; the adaptive attack also knows the defense (${ADAPTIVE_TEXT[s.adaptive.name] ?? s.adaptive.name})` : '';
   const central = s.defense === 'central-dp' ? '; central DP noise is added after the server has seen each message' : '';
   return `honest-but-curious server: ${knows}${adaptive}${central}`;
 }

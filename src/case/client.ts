@@ -32,7 +32,7 @@ export function clientCase(setup: ClientSetup, batch: PrivateBatch, threat: Thre
   const { message, runningStatistics: clientBuffers } = clientRound(client, theta, setup.protocol, batch.images, batch.labels, { alpha: null });
   // the client's noise is its own: seeded by the image and model, not by the attacker's dummy seed
   const defense = setup.defense ?? NO_DEFENSE;
-  const observed = applyDefense(message, defense, client.params, batch.indices[0] * 7919 + setup.modelSeed);
+  const observed = applyDefense(message, defense, client.params, batch.indices[0] * 7919 + setup.modelSeed, { net: client, theta, x: batch.images });
   const knowledge: ServerKnowledge = {
     net: serverNetwork(model.spec, B, setup.engine, theta, buffers), theta, protocol: setup.protocol, alpha: null, observed,
     ...(clientBuffers ? { clientBuffers } : {}), ...(defense.adaptive ? { defense } : {}), ...(threat.labelsKnown ? { labels: [...batch.labels] } : {}),

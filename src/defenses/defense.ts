@@ -1,23 +1,28 @@
 // Defenses a client applies to its message before the server sees it (Zhu, Liu, Han, NeurIPS 2019, Sec. 5):
 // additive Gaussian or Laplacian noise of a given variance, half precision, int8 quantisation per
-// tensor, pruning of the smallest magnitudes, and DP-style clipping + Gaussian noise.
+// tensor, pruning of the smallest magnitudes, DP-style clipping + Gaussian noise, and Soteria (soteria.ts), which
+// needs the client's model and batch.
 import { FieldError, UserError } from '../util/errors.js';
 import { Prng } from '../util/prng.js';
 import { ClippedGaussianSum } from '../privacy/gaussian-sum.js';
 import type { ParamSlot } from '../engine/layers/layer.js';
+import type { Network } from '../engine/network.js';
+import { soteriaDefended } from './soteria.js';
 import { binaryExponent, log } from '../util/portable-math.js';
 
-export const DEFENSES = ['none', 'gaussian', 'laplacian', 'fp16', 'int8', 'prune', 'dp'] as const;
+export const DEFENSES = ['none', 'gaussian', 'laplacian', 'fp16', 'int8', 'prune', 'dp', 'soteria'] as const;
 export type DefenseName = (typeof DEFENSES)[number];
 
 export interface DefenseSpec {
   name: DefenseName;
   /**
    * gaussian, laplacian: noise variance (the DLG paper sweeps 1e-4 .. 1e-1);
-   * prune: fraction of entries zeroed (0.01 .. 0.9); dp: noise multiplier sigma; none, fp16, int8: 0.
+   * prune: fraction of entries zeroed (0.01 .. 0.9); dp: noise multiplier sigma; soteria: fraction of the defended
+   * layer's features pruned; none, fp16, int8: 0.
    */
   strength: number;
-  /** The attacker knows the defense and adapts to it (prune: match only surviving entries; dp: cosine, blind to the clipping scale). */
+  /** The attacker knows the defense and adapts to it (prune: match only surviving entries; dp: cosine, blind to the clipping scale;
+   *  soteria: leave the defended layer out). */
   adaptive: boolean;
   /** dp: clipping norm C of the message (default 1). */
   clip?: number;
@@ -27,8 +32,18 @@ export const NO_DEFENSE: DefenseSpec = { name: 'none', strength: 0, adaptive: fa
 
 const RANGES: Record<DefenseName, [number, number] | null> = {
   none: null, fp16: null, int8: null,
-  gaussian: [1e-12, 10], laplacian: [1e-12, 10], prune: [1e-6, 0.999], dp: [0, 100],
+  gaussian: [1e-12, 10], laplacian: [1e-12, 10], prune: [1e-6, 0.999], dp: [0, 100], soteria: [0.01, 0.99],
 };
+
+/** The defenses with an adaptive attack. */
+export const ADAPTIVE: readonly DefenseName[] = ['prune', 'dp', 'soteria'];
+
+/** What Soteria needs of the client: its network, the weights its message is about, and its batch. */
+export interface ClientContext {
+  net: Network;
+  theta: Float64Array;
+  x: Float64Array;
+}
 
 /** Validates a defense; bad names, strengths or adaptive combinations are the user's error. */
 export function checkDefense(d: DefenseSpec): DefenseSpec {
@@ -37,16 +52,16 @@ export function checkDefense(d: DefenseSpec): DefenseSpec {
   if (!Number.isFinite(d.strength)) throw new FieldError((f) => `${f('defense.strength')} must be a number, got ${d.strength}`);
   if (range === null && d.strength !== 0) throw new UserError(`defense ${d.name} takes no strength (got ${d.strength})`);
   if (range && (d.strength < range[0] || d.strength > range[1])) {
-    const what = d.name === 'prune' ? 'a pruned fraction' : d.name === 'dp' ? 'a noise multiplier' : 'a noise variance';
+    const what = d.name === 'prune' || d.name === 'soteria' ? 'a pruned fraction' : d.name === 'dp' ? 'a noise multiplier' : 'a noise variance';
     throw new FieldError((f) => `${f('defense.strength')} ${d.strength} out of range for ${d.name}: ${what} in [${range[0]}, ${range[1]}]`);
   }
-  if (d.adaptive && d.name !== 'prune' && d.name !== 'dp') throw new FieldError((f) => `defense ${d.name} has no adaptive attack (${f('defense.adaptive')} applies to prune and dp)`);
+  if (d.adaptive && !ADAPTIVE.includes(d.name)) throw new FieldError((f) => `defense ${d.name} has no adaptive attack (${f('defense.adaptive')} applies to ${ADAPTIVE.join(', ')})`);
   if (d.clip !== undefined && !(d.clip > 0)) throw new FieldError((f) => `${f('defense.clip')} must be positive, got ${d.clip}`);
   return d;
 }
 
-/** The client's defended message (a new array); `seed` draws the client's noise. */
-export function applyDefense(message: Float64Array, d: DefenseSpec, params: readonly ParamSlot[], seed: number): Float64Array {
+/** The client's defended message (a new array); `seed` draws the client's noise; soteria needs the client's context. */
+export function applyDefense(message: Float64Array, d: DefenseSpec, params: readonly ParamSlot[], seed: number, client?: ClientContext): Float64Array {
   const out = Float64Array.from(message);
   const rng = new Prng((seed ^ 0x5deece66) >>> 0);
   switch (d.name) {
@@ -91,6 +106,9 @@ export function applyDefense(message: Float64Array, d: DefenseSpec, params: read
       sum.add(out);
       return sum.release(d.strength, 1, rng);
     }
+    case 'soteria':
+      if (!client) throw new UserError('defense soteria needs the client\'s image model and batch (not available here)');
+      return soteriaDefended(message, client.net, client.theta, client.x, d.strength);
   }
 }
 

@@ -296,7 +296,7 @@ export async function runSimulation(o: SimulationOptions, onRound?: (r: RoundRes
       clientBuffers.push(update.runningStatistics ?? Float64Array.from(globalBuffers));
       states[c] = update.state;
       // the server only ever sees the defended message (aggregation, captures, history)
-      const message = applyDefense(update.message, o.defense ?? NO_DEFENSE, net.params, (o.seed * 1000003 + round * 1009 + c) >>> 0);
+      const message = applyDefense(update.message, o.defense ?? NO_DEFENSE, net.params, (o.seed * 1000003 + round * 1009 + c) >>> 0, { net, theta, x });
       messages.push(message);
       const h = history.get(c);
       if (captures.some((k) => k.client === c && k.round === round)) {
