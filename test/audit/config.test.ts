@@ -13,7 +13,7 @@ const EXAMPLE = fileURLToPath(new URL('../../../examples/audit-mnist.yaml', impo
 test('examples/audit-mnist.yaml: every defense entry and value is one setting, DP settings calibrated to their epsilon', () => {
   const c = loadAuditConfig(EXAMPLE);
   assert.deepEqual(c.settings.map((s) => s.id), [
-    'none', 'gaussian 0.0001', 'gaussian 0.01', 'prune 0.5', 'prune 0.9', 'prune 0.99', 'fp16', 'int8',
+    'none', 'gaussian 0.0001', 'gaussian 0.01', 'prune 0.5', 'prune 0.9', 'prune 0.99', 'soteria 0.8', 'fp16', 'int8',
     'local-dp eps 1', 'local-dp eps 8', 'local-dp eps 50', 'central-dp eps 1', 'central-dp eps 8', 'central-dp eps 50', 'dp-sgd eps 8', 'batch-size 16',
   ]);
   const most = mostParticipations(participationSchedule(c));
