@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { join } from 'node:path';
 import { loadAuditConfig, type AuditConfig } from '../audit/config.js';
 import { runAudit, type AuditRun } from '../audit/run-audit.js';
+import { checkDeployment } from '../audit/deployment-check.js';
 import { summariseAudit, rankedSettings, type AuditSummary } from '../audit/summary.js';
 import { writeAuditOutputs } from '../report/audit-report.js';
 import { lockSweepDir } from '../sweep/run-sweep.js';
@@ -76,6 +77,7 @@ export function auditCommand(): Command {
       const file = o.config ?? positional;
       if (!file) throw new UserError('audit needs a config file: gradleak audit --config CONFIG.yaml (see examples/audit-mnist.yaml)');
       const config = loadAuditConfig(file);
+      await checkDeployment(config, file);
       const { run, summary, html } = await executeAudit(config, o.out, o);
       if (run.interrupted) {
         console.error(interruptedLines(o.out, run.trained.length + run.attacked.length, run.total, html).join('\n'));

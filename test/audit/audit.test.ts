@@ -96,6 +96,15 @@ test('audit: a missing, unreadable or bad config is one line on stderr and write
   const bad = join(tmp, 'bad.yaml');
   writeFileSync(bad, YAML.stringify({ ...CONFIG, fraction: 2 }));
   cases.push([['audit', bad], /^gradleak: .*bad\.yaml: fraction: a sampling rate must be in \(0, 1\]/]);
+  const bn = join(tmp, 'bn.yaml');
+  writeFileSync(bn, YAML.stringify({ ...CONFIG, model: 'resnet8', defenses: [{ name: 'dp-sgd', noises: [1] }] }));
+  cases.push([['audit', bn], /^gradleak: .*bn\.yaml: defenses: dp-sgd z 1: the model has BatchNorm/]);
+  const nodata = join(tmp, 'nodata.yaml');
+  writeFileSync(nodata, YAML.stringify({ ...CONFIG, dataset: 'cifar10', dataRoot: join(tmp, 'no-such-root') }));
+  cases.push([['audit', nodata], /^gradleak: .*nodata\.yaml: dataset: .*cifar/i]);
+  const many = join(tmp, 'many.yaml');
+  writeFileSync(many, YAML.stringify({ ...CONFIG, trainSamples: 70000, clients: 20 }));
+  cases.push([['audit', many], /^gradleak: .*many\.yaml: trainSamples: 70000 images asked for/]);
   const broken = join(tmp, 'broken.yaml');
   writeFileSync(broken, 'defenses: [none\n');
   cases.push([['audit', broken], /^gradleak: .*broken\.yaml: invalid YAML/]);
