@@ -11,7 +11,7 @@ import { runSweep, type Executor, type SweepProgress } from '../sweep/run-sweep.
 import type { SweepJob, SweepResult } from '../sweep/job.js';
 import type { AuditConfig } from './config.js';
 import type { AuditSetting } from './settings.js';
-import { captureFolder, type AuditAttackJob, type AuditAttackResult, type AuditTrainJob, type AuditTrainResult } from './jobs.js';
+import { captureFolder, type AuditAttackJob, type AuditAttackResult, type AuditTrainJob, type AuditTrainResult } from '../sweep/audit-jobs.js';
 
 /** The simulation of one setting: the deployment with the setting's changes, capturing the target clients. */
 export function settingSimulation(c: AuditConfig, s: AuditSetting): SimulationOptions {

@@ -9,7 +9,7 @@ import { describeGuarantee } from '../privacy/guarantees.js';
 import { RECOVERED_SSIM } from '../sweep/worst-case.js';
 import { mean, median, quantile } from '../util/stats.js';
 import type { AuditConfig } from './config.js';
-import type { AuditAttackResult, AuditTrainResult } from './jobs.js';
+import type { AuditAttackResult, AuditTrainResult } from '../sweep/audit-jobs.js';
 import type { AuditSetting } from './settings.js';
 
 /** One sample's worst case, with the images of the attack that reached it. */

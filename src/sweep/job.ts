@@ -19,7 +19,7 @@ import { runTextJob, textJobKey, textScoreLine, type TextJob, type TextResult } 
 import {
   auditAttackKey, auditScoreLine, auditTrainKey, runAuditAttackJob, runAuditTrainJob,
   type AuditAttackJob, type AuditAttackResult, type AuditJob, type AuditResult, type AuditTrainJob, type AuditTrainResult,
-} from '../audit/jobs.js';
+} from './audit-jobs.js';
 
 export type { TextJob, TextResult };
 
