@@ -33,7 +33,7 @@ export function featureScores(net: Network, theta: Float64Array, x: Float64Array
       r = Float64Array.from({ length: B }, (_, b) => a[b * F + f]);
       for (let b = 0; b < B; b++) da[b * F + f] += 1;
       return 0;
-    });
+    }, f > 0);
     const dx = net.gradInput;
     for (let b = 0; b < B; b++) {
       let s = 0;

@@ -297,11 +297,12 @@ export class Network<In extends readonly number[] = ImageShape> {
    * BatchNorm statistics): a forward pass of x, then one reverse pass whose only adjoint sources are the taps.
    * `tap(i, a, da)` adds dR/da into da, the adjoint of node i's input a, and returns node i's part of R.
    * Nodes after the last tapped one carry zero adjoints and are skipped. Overwrites the state (and `grad`)
-   * of the last evaluate().
+   * of the last evaluate(). `afterForward`: the last pass was already a forward pass of this x (a reverse pass
+   * leaves the activations alone), so many taps of one x cost one forward pass in all.
    */
-  tapGradient(x: ArrayLike<number>, tapped: readonly number[], tap: (i: number, a: Arr, da: Arr) => number): number {
+  tapGradient(x: ArrayLike<number>, tapped: readonly number[], tap: (i: number, a: Arr, da: Arr) => number, afterForward = false): number {
     const { nodes, acts, adj, wired, batch: B } = this;
-    this.predict(x);
+    if (!afterForward) this.predict(x);
     const isTapped = new Set(tapped);
     const last = Math.max(-1, ...tapped);
     for (const a of adj) a.fill(0);
