@@ -20,8 +20,8 @@ test('library validators name fields; the CLI names the same error by its flags'
   assert.doesNotMatch(e.message, /--/);
   assert.match(cliMessage(e), /^--defense-strength 5 out of range for prune/);
   const adaptive = thrown(() => checkDefense({ name: 'gaussian', strength: 0.1, adaptive: true }));
-  assert.match(adaptive.message, /\(defense\.adaptive applies to prune and dp\)/);
-  assert.match(cliMessage(adaptive), /\(--adaptive applies to prune and dp\)/);
+  assert.match(adaptive.message, /\(defense\.adaptive applies to prune, dp, soteria\)/);
+  assert.match(cliMessage(adaptive), /\(--adaptive applies to prune, dp, soteria\)/);
 });
 
 test('other errors keep their message in the CLI', () => {
