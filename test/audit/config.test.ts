@@ -52,7 +52,7 @@ test('noiseForEpsilon: the smallest noise multiplier whose epsilon is at most th
 
 const base = { adjacency: 'replace-one', delta: 1e-5 };
 const rejects: [string, object, RegExp][] = [
-  ['an unknown defense', { defenses: ['none', 'soteria'] }, /^cfg: defenses\[1\]\.name: unknown defense 'soteria' \(available: none, gaussian/],
+  ['an unknown defense', { defenses: ['none', 'mixup'] }, /^cfg: defenses\[1\]\.name: unknown defense 'mixup' \(available: none, gaussian/],
   ['an epsilon without delta', { adjacency: 'replace-one', defenses: [{ name: 'local-dp', epsilons: [8] }] }, /^cfg: defenses\[0\]\.epsilons: an epsilon target needs delta/],
   ['a sampling rate above 1', { fraction: 1.5 }, /^cfg: fraction: a sampling rate must be in \(0, 1\]/],
   ['DP without adjacency', { delta: 1e-5, defenses: [{ name: 'central-dp', noises: [1] }] }, /^cfg: adjacency: defense central-dp \(defenses\[0\]\) needs the DP adjacency: replace-one or add-remove/],
