@@ -47,6 +47,10 @@ export interface SettingSummary {
   byRound: { round: number; samples: number; recoveredFraction: number; meanWorstSsim: number; medianWorstGain: number }[];
   /** The attack that reached the highest SSIM on the most samples. */
   strongestAttack: string;
+  /** Samples recovered by the naive attacks alone (the adaptive ones left out). */
+  recoveredNaive: number;
+  /** Each attack on its own: samples recovered and mean worst SSIM over its seeds. */
+  byAttack: { attack: string; recovered: number; samples: number; meanWorstSsim: number }[];
   attacksRun: string[];
   /** The DP guarantee of this setting's mechanism (null: not DP). */
   privacy: PrivacyGuarantee | null;
@@ -135,6 +139,11 @@ function summariseSetting(c: AuditConfig, s: AuditSetting, t: AuditTrainResult |
     }),
     strongestAttack: wins.size ? [...wins.entries()].reduce((a, b) => (b[1] > a[1] ? b : a))[0] : '',
     attacksRun: [...new Set(results.map(attackName))],
+    recoveredNaive: sampleLeaks(results.filter((r) => !r.job.adaptive)).filter((l) => l.ssim >= RECOVERED_SSIM).length,
+    byAttack: [...new Set(results.map(attackName))].map((attack) => {
+      const own = sampleLeaks(results.filter((r) => attackName(r) === attack));
+      return { attack, recovered: own.filter((l) => l.ssim >= RECOVERED_SSIM).length, samples: own.length, meanWorstSsim: mean(own.map((l) => l.ssim)) };
+    }),
     privacy, privacyText: privacy ? describeGuarantee(privacy) : null,
     threatModel: threatModel(c, s),
     worstSample: bySsim[bySsim.length - 1] ?? null, medianSample: bySsim[Math.floor((bySsim.length - 1) / 2)] ?? null,

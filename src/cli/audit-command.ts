@@ -58,8 +58,8 @@ export async function executeAudit(c: AuditConfig, out: string, flags: ExecutorF
 }
 
 export function auditTable(s: AuditSummary): string {
-  return formatTable(['setting', 'epsilon', 'accuracy', 'recovered', 'mean worst SSIM', 'median gain dB', 'labels', 'strongest attack'], rankedSettings(s).map((r) => [
-    r.id, r.privacy ? `${r.privacy.epsilon.toPrecision(3)} (${r.privacy.adversary})` : '-', num(r.accuracy, 3), `${r.recovered}/${r.samples}`,
+  return formatTable(['setting', 'epsilon', 'accuracy', 'recovered', 'naive', 'mean worst SSIM', 'median gain dB', 'labels', 'strongest attack'], rankedSettings(s).map((r) => [
+    r.id, r.privacy ? `${r.privacy.epsilon.toPrecision(3)} (${r.privacy.adversary})` : '-', num(r.accuracy, 3), `${r.recovered}/${r.samples}`, `${r.recoveredNaive}/${r.samples}`,
     num(r.worstSsim.mean, 3), num(r.worstGain.median, 1), pct(r.labelsRecoveredFraction), r.strongestAttack,
   ]));
 }

@@ -26,13 +26,13 @@ export interface AuditRunInfo {
 }
 
 const CSV_COLUMNS = [
-  'setting', 'defense', 'value', 'epsilon', 'delta', 'adversary', 'accuracy', 'accuracy_lost_pts', 'samples', 'recovered', 'recovered_fraction',
+  'setting', 'defense', 'value', 'epsilon', 'delta', 'adversary', 'accuracy', 'accuracy_lost_pts', 'samples', 'recovered', 'recovered_naive', 'recovered_fraction',
   'mean_worst_ssim', 'median_worst_ssim', 'max_worst_ssim', 'median_worst_gain_db', 'labels_recovered_fraction', 'strongest_attack', 'leakage_removed_pts', 'removed_per_point',
 ] as const;
 
 export function auditCsv(s: AuditSummary): string {
   return csvText(CSV_COLUMNS, s.settings.map((r) => [
-    r.id, r.defense, r.value, r.privacy?.epsilon ?? '', r.privacy?.delta ?? '', r.privacy?.adversary ?? '', r.accuracy, r.accuracyLost, r.samples, r.recovered, r.recoveredFraction,
+    r.id, r.defense, r.value, r.privacy?.epsilon ?? '', r.privacy?.delta ?? '', r.privacy?.adversary ?? '', r.accuracy, r.accuracyLost, r.samples, r.recovered, r.recoveredNaive, r.recoveredFraction,
     r.worstSsim.mean, r.worstSsim.median, r.worstSsim.max, r.worstGain.median, r.labelsRecoveredFraction, r.strongestAttack, r.leakageRemoved, r.removedPerPoint,
   ]));
 }
@@ -77,9 +77,9 @@ export async function writeAuditOutputs(dir: string, c: AuditConfig, s: AuditSum
     series: s.settings.map((r) => ({ name: r.id, points: r.accuracyCurve.map((a, i) => [i, a] as [number, number]) })),
   }));
   const ranked = rankedSettings(s);
-  const table = `<table><tr><th>setting</th><th>epsilon (delta ${c.delta ?? '-'})</th><th>accuracy</th><th>lost (pts)</th><th>recovered</th><th>mean worst SSIM</th><th>median worst gain</th><th>labels</th><th>strongest attack</th><th>removed per point lost</th></tr>\n${ranked.map((r) => `<tr><td>${escapeXml(r.id)}</td><td>${epsilonText(r)}</td><td>${num(r.accuracy, 3)}</td><td>${num(r.accuracyLost, 1)}</td><td>${r.recovered}/${r.samples} (${pct(r.recoveredFraction)})</td><td>${num(r.worstSsim.mean, 3)}</td><td>${num(r.worstGain.median, 1)} dB</td><td>${pct(r.labelsRecoveredFraction)}</td><td>${escapeXml(r.strongestAttack)}</td><td>${ratioText(r.removedPerPoint)}</td></tr>`).join('\n')}</table>`;
+  const table = `<table><tr><th>setting</th><th>epsilon (delta ${c.delta ?? '-'})</th><th>accuracy</th><th>lost (pts)</th><th>recovered</th><th>by naive attacks</th><th>mean worst SSIM</th><th>median worst gain</th><th>labels</th><th>strongest attack</th><th>removed per point lost</th></tr>\n${ranked.map((r) => `<tr><td>${escapeXml(r.id)}</td><td>${epsilonText(r)}</td><td>${num(r.accuracy, 3)}</td><td>${num(r.accuracyLost, 1)}</td><td>${r.recovered}/${r.samples} (${pct(r.recoveredFraction)})</td><td>${r.recoveredNaive}/${r.samples}</td><td>${num(r.worstSsim.mean, 3)}</td><td>${num(r.worstGain.median, 1)} dB</td><td>${pct(r.labelsRecoveredFraction)}</td><td>${escapeXml(r.strongestAttack)}</td><td>${ratioText(r.removedPerPoint)}</td></tr>`).join('\n')}</table>`;
   const samples = shape ? `<h2>Reconstructions: the worst and the median sample of each setting</h2>\n<p>Each cell: the client's true image, then the reconstruction of the attack that came closest (highest SSIM).</p>\n<table><tr><th>setting</th><th>worst sample</th><th>median sample</th></tr>\n${s.settings.map((r) => `<tr><td>${escapeXml(r.id)}</td>${sampleCell(r.worstSample, shape)}${sampleCell(r.medianSample, shape)}</tr>`).join('\n')}</table>` : '';
-  const threats = `<h2>Threat model and guarantee of every number</h2>\n<ul>\n${s.settings.map((r) => `<li><b>${escapeXml(r.id)}</b>: leakage against an ${escapeXml(r.threatModel)}; attacks run: ${escapeXml(r.attacksRun.join(', ') || 'none yet')}.${r.privacyText ? ` ${escapeXml(r.privacyText)}.` : ''}${r.epsilonTarget !== undefined ? ` Noise calibrated for epsilon ${r.epsilonTarget}.` : ''}</li>`).join('\n')}\n</ul>`;
+  const threats = `<h2>Threat model and guarantee of every number</h2>\n<ul>\n${s.settings.map((r) => `<li><b>${escapeXml(r.id)}</b>: leakage against an ${escapeXml(r.threatModel)}; recovered per attack: ${escapeXml(r.byAttack.map((a) => `${a.attack} ${a.recovered}/${a.samples}`).join(', ') || 'no attack yet')}.${r.privacyText ? ` ${escapeXml(r.privacyText)}.` : ''}${r.epsilonTarget !== undefined ? ` Noise calibrated for epsilon ${r.epsilonTarget}.` : ''}</li>`).join('\n')}\n</ul>`;
   const deployment = `${c.clients} clients (${c.partition}), ${c.participation === 'poisson' ? `each taking part with probability ${c.fraction}` : `a cohort of ${c.fraction} of them per round`}, ${c.rounds} rounds, batches of ${c.batchSize}, ${c.protocol.kind} ${JSON.stringify(c.protocol)}`;
   const status = info.interrupted ? '<p><b>Interrupted:</b> the figures are from the jobs that finished; run the same command again to resume.</p>' : '';
   return writeReport(dir, {

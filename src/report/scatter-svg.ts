@@ -43,12 +43,22 @@ export function scatterSvg(o: ScatterOptions): string {
     `<text x="${(left + W - right) / 2}" y="${H - 12}" text-anchor="middle">${escapeXml(o.xLabel)}</text>`,
     `<text x="16" y="${(top + H - bottom) / 2}" text-anchor="middle" transform="rotate(-90 16 ${(top + H - bottom) / 2})">${escapeXml(o.yLabel)}</text>`,
   );
+  // labels beside their points, each moved up or down (with a leader line) until it covers no other label
+  const placed: { x0: number; x1: number; y: number }[] = [];
+  const free = (x0: number, x1: number, y: number) => placed.every((b) => x1 < b.x0 || x0 > b.x1 || Math.abs(y - b.y) >= 13);
   shown.forEach((p, i) => {
     const colour = PALETTE[i % PALETTE.length], x = px(p.x), y = py(p.y);
     out.push(p.reference
       ? `<circle class="point" cx="${r2(x)}" cy="${r2(y)}" r="6" fill="white" stroke="${colour}" stroke-width="2.5"/>`
       : `<circle class="point" cx="${r2(x)}" cy="${r2(y)}" r="5" fill="${colour}"/>`);
-    out.push(`<text x="${r2(x + 8)}" y="${r2(y - 6 + 12 * ((i % 3) - 1) * 0.5)}" fill="${colour}">${escapeXml(p.label)}</text>`);
+  });
+  shown.forEach((p, i) => {
+    const colour = PALETTE[i % PALETTE.length], x = px(p.x), y = py(p.y), x0 = x + 9, x1 = x0 + p.label.length * 7.2;
+    const offsets = Array.from({ length: 41 }, (_, k) => (k % 2 ? 1 : -1) * Math.ceil(k / 2) * 13);
+    const dy = offsets.find((d) => free(x0, x1, y + 4 + d)) ?? 0;
+    placed.push({ x0, x1, y: y + 4 + dy });
+    if (dy !== 0) out.push(`<line x1="${r2(x + 4)}" y1="${r2(y)}" x2="${r2(x0 - 1)}" y2="${r2(y + dy)}" stroke="${colour}" stroke-width="0.8"/>`);
+    out.push(`<text x="${r2(x0)}" y="${r2(y + 4 + dy)}" fill="${colour}">${escapeXml(p.label)}</text>`);
   });
   out.push('</svg>');
   return out.join('\n') + '\n';

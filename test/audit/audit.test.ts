@@ -44,6 +44,8 @@ test('audit: every setting has an accuracy, a worst case, a share recovered, and
   assert.equal(none.privacy, null);
   assert.equal(prune.privacy, null);
   assert.deepEqual(prune.attacksRun, ['unrolled', 'unrolled (adaptive)']);
+  assert.deepEqual(prune.byAttack.map((a: { attack: string; samples: number }) => [a.attack, a.samples]), [['unrolled', 4], ['unrolled (adaptive)', 4]]);
+  assert.ok(prune.recoveredNaive <= prune.recovered && prune.recovered === Math.max(prune.recoveredNaive, prune.byAttack[1].recovered) || prune.recovered >= prune.byAttack[1].recovered);
   assert.equal(local.privacy.adversary, 'server');
   assert.ok(local.privacy.epsilon <= 8 && local.privacy.epsilon > 4, `local DP epsilon ${local.privacy.epsilon} (calibrated for 8 over the most rounds a client takes part in)`);
   assert.equal(local.privacy.delta, 1e-5);
