@@ -1,6 +1,6 @@
 // The page: the form, one attack worker per attack, the live panels and curves, Stop.
 import { ATTACKS, ATTACK_DESCRIPTIONS, consumes, defaultProtocolOf, type AttackName } from '../../src/attacks/presets.js';
-import { DEFENSES, type DefenseName } from '../../src/defenses/defense.js';
+import { ADAPTIVE, DEFENSES, type DefenseName } from '../../src/defenses/defense.js';
 import { PROTOCOL_LIST, protocolOf } from '../../src/fl/protocols/index.js';
 import { curvesSvgOf } from '../../src/report/run-files.js';
 import { attackConfig, type FormValues } from './settings.js';
@@ -35,6 +35,7 @@ const DEFENSE_STRENGTH: Record<DefenseName, [number, string]> = {
   int8: [0, 'Each tensor quantised to 255 levels.'],
   prune: [0.7, 'This fraction of the smallest entries set to zero (0.01 .. 0.9); an adaptive attacker matches only the rest.'],
   dp: [0.1, 'Clipped to norm 1, then Gaussian noise of this multiplier; an adaptive attacker uses the cosine distance.'],
+  soteria: [0.8, 'Soteria: the last layer\'s weight gradient zeroed for this fraction of its input features; an adaptive attacker leaves that layer out.'],
 };
 
 let ownImage: Float64Array | null = null;
@@ -109,7 +110,7 @@ function syncDefense(): void {
   const [strength, help] = DEFENSE_STRENGTH[d];
   strengthInput.value = String(strength);
   strengthInput.disabled = strength === 0;
-  adaptiveInput.disabled = d !== 'prune' && d !== 'dp';
+  adaptiveInput.disabled = !ADAPTIVE.includes(d);
   if (adaptiveInput.disabled) adaptiveInput.checked = false;
   $('defense-help').textContent = help;
 }
