@@ -274,6 +274,34 @@ test('gradleak reproduce --queue runs its grid on worker processes: the same out
   assert.equal(readFileSync(join(dir, 'q', 'fig2-mnist.svg'), 'utf8'), readFileSync(join(dir, 'local', 'fig2-mnist.svg'), 'utf8'));
 });
 
+test('gradleak audit --queue runs both phases on worker processes: the same figures as on local threads', async () => {
+  queueUsed = true;
+  const dir = mkdtempSync(join(tmpdir(), 'gradleak-qaudit-'));
+  dirs.push(dir);
+  const config = join(dir, 'audit.json');
+  // a model seed unique to this run: a grid (and so a queue id) no earlier run has results for
+  writeFileSync(config, JSON.stringify({
+    clients: 10, fraction: 0.2, rounds: 2, batchSize: 2, trainSamples: 100, testSamples: 50, protocol: { kind: 'fedavg', steps: 1, lr: 0.1 },
+    defenses: ['none', { name: 'prune', strengths: [0.9] }], iterations: 10, modelSeed: (process.pid * 17 + Date.now()) % 100000,
+  }));
+  const worker = startWorker(['--concurrency', '2']);
+  const queued = spawn(process.execPath, [CLI, 'audit', config, '--out', join(dir, 'q'), '--queue', REDIS, '--queue-name', QUEUE, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(queued);
+  let err = '', out = '';
+  queued.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c));
+  queued.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c));
+  const code = await withTimeout(new Promise<number | null>((resolve) => queued.on('exit', (c) => resolve(c))), 90_000, 'audit --queue');
+  assert.equal(code, 0, err);
+  worker.child.kill('SIGKILL');
+  const res = JSON.parse(out.trim().split('\n').pop()!);
+  assert.equal(res.ran, 2 + 2 * 3, 'two trainings, then 2 captures x (none, prune naive, prune adaptive)');
+  const local = spawn(process.execPath, [CLI, 'audit', config, '--out', join(dir, 'local'), '--workers', '2'], { stdio: 'ignore' });
+  assert.equal(await new Promise((resolve) => local.on('exit', (c) => resolve(c))), 0);
+  const figures = (d: string) => JSON.parse(readFileSync(join(dir, d, 'audit.json'), 'utf8')).settings
+    .map((x: { id: string; accuracy: number; recovered: number; worstSsim: unknown }) => [x.id, x.accuracy, x.recovered, x.worstSsim]);
+  assert.deepEqual(figures('q'), figures('local'));
+});
+
 test('sweep --queue with no worker says it is waiting for workers instead of waiting in silence', { timeout: 30_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'gradleak-qidle-'));
   dirs.push(dir);
