@@ -5,6 +5,7 @@ import type { ProtocolParams } from '../fl/protocols/index.js';
 import type { LabelChoice, LabelRequest } from './labels/choose.js';
 import type { LayerWeighting } from './objective.js';
 import type { BatchStatistics } from './bn-prior.js';
+import type { Construction } from '../malicious/construction.js';
 
 /** What the attacker knows: the model, the global weights, the protocol, the client's dual, the message. */
 export interface AttackContext {
@@ -23,6 +24,8 @@ export interface AttackContext {
   labels?: LabelRequest;
   /** The client's labels, when the server knows them (ServerKnowledge.labels): what labels mode 'known' uses. */
   knownLabels?: readonly number[];
+  /** What a malicious server did to the model it sent (ServerKnowledge.construction). */
+  construction?: Construction;
 }
 
 /** What an analytic attack returns: its batch [B, C, H, W], its labels, its objective and what it found (e.g. usable rows). */

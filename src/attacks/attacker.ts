@@ -84,6 +84,7 @@ export function reconstruct(k: ServerKnowledge, o: AttackerOptions, onLog: OnLog
   const ctx: AttackContext = {
     net: k.net, theta: k.theta, protocol: k.protocol, alpha: k.alpha, observed: k.observed,
     tv: o.tv, bnPrior, layerWeighting: o.layerWeighting, labels: o.labels, knownLabels: k.labels,
+    ...(k.construction ? { construction: k.construction } : {}),
   };
   const analytic = analyticPreset(o.attack, ctx);
   if (analytic) return analyticReconstruction(analytic, restartIdsOf(o), o.seed, onLog);

@@ -10,19 +10,21 @@ import { sumOfPriors, totalVariation } from './prior.js';
 import { layerWeights } from './objective.js';
 import { batchNormPrior } from './bn-prior.js';
 import { firstLinearLayer, linearLeakage } from './analytic/linear-leakage.js';
+import { imprintAttack } from './analytic/imprint-attack.js';
+import { trapAttack } from './analytic/trap-attack.js';
 import type { AnyNetwork } from '../engine/network.js';
 import type { AnalyticAttack, AnalyticResult, AttackContext } from './attack-context.js';
 
 export type { AnalyticAttack, AnalyticResult, AttackContext } from './attack-context.js';
 
-export const ATTACKS = ['dlg', 'idlg', 'ig', 'dlg-admm', 'idlg-admm', 'admm-aware', 'unrolled', 'linear-leakage'] as const;
+export const ATTACKS = ['dlg', 'idlg', 'ig', 'dlg-admm', 'idlg-admm', 'admm-aware', 'unrolled', 'linear-leakage', 'imprint', 'trap'] as const;
 type Preset = (typeof ATTACKS)[number];
 
 /**
  * Old names still accepted: each runs the attack it stands for under its own name, so that runs, metrics and sweep
  * job keys made with it stay the same.
  */
-const ATTACK_ALIASES = { 'fedavg-unrolled': 'unrolled' } as const satisfies Record<string, Preset>;
+const ATTACK_ALIASES = { 'fedavg-unrolled': 'unrolled', linear: 'linear-leakage' } as const satisfies Record<string, Preset>;
 export type AttackName = Preset | keyof typeof ATTACK_ALIASES;
 /** Every name --attack and sweeps accept: the attacks, then the old names. */
 export const ATTACK_NAMES = [...ATTACKS, ...(Object.keys(ATTACK_ALIASES) as (keyof typeof ATTACK_ALIASES)[])] as [AttackName, ...AttackName[]];
@@ -33,6 +35,8 @@ const presetOf = (a: AttackName): Preset => (a in ATTACK_ALIASES ? ATTACK_ALIASE
 const CONSUMES: Record<Preset, MessageKind | readonly MessageKind[]> = {
   dlg: 'gradient', idlg: 'gradient', ig: 'gradient', 'dlg-admm': 'increment', 'idlg-admm': 'increment', 'admm-aware': 'increment', unrolled: 'update',
   'linear-leakage': ['gradient', 'update'], // an update of one local step is lr times the gradient
+  imprint: ['gradient', 'update'],
+  trap: ['gradient', 'update'],
 };
 
 const consumed = (a: AttackName): readonly MessageKind[] => {
@@ -70,7 +74,10 @@ export const ATTACK_DESCRIPTIONS: Record<AttackName, string> = {
   'admm-aware': 'matches the FedADMM increment through the unrolled client update (rho, eta, E, alpha known or rebuilt)',
   unrolled: `matches the update U = w_0 - w_E through the unrolled E local steps (${attackProtocols('unrolled').map((p) => p.name).join(', ')})`,
   'linear-leakage': 'linear-layer leakage (Phong et al. 2018; Geiping et al. 2020, Prop. 1), analytic: x = dL/dW_i / dL/db_i of the first fully connected layer (an MLP), from a gradient or an update of one local step; deterministic, no iterations or restarts',
+  imprint: 'imprint (Fowl et al. 2022, "Robbing the Fed"), malicious server, analytic: K units read one measurement with thresholds at its public-data quantiles; each bin holding one sample gives it exactly, through secure aggregation (--users); needs --threat-model malicious or a model with its construction.json',
+  trap: 'trap weights (Boenisch et al. 2023), malicious server, analytic: first-layer rows with scaled-up negative weights fire for few inputs; a row that fired for one sample gives it exactly; needs --threat-model malicious or a model with its construction.json',
   'fedavg-unrolled': 'the old name of unrolled',
+  linear: 'linear-leakage',
 };
 
 
@@ -102,10 +109,12 @@ const DEFAULT_LABELS: Record<Preset, LabelPlan> = {
   'admm-aware': { mode: 'infer-or-joint', method: 'idlg' },
   unrolled: { mode: 'infer-or-joint', method: 'idlg' },
   'linear-leakage': { mode: 'infer', method: 'auto' },
+  imprint: { mode: 'infer', method: 'auto' },
+  trap: { mode: 'infer', method: 'auto' },
 };
 
 /** The analytic presets, by name: the rest run the matching loop. */
-const ANALYTIC: Partial<Record<Preset, AnalyticAttack>> = { 'linear-leakage': linearLeakage };
+const ANALYTIC: Partial<Record<Preset, AnalyticAttack>> = { 'linear-leakage': linearLeakage, imprint: imprintAttack, trap: trapAttack };
 
 /** What an attack needs of the model, for the presets that need something: a user error when the network lacks it. */
 const MODEL_NEEDS: Partial<Record<Preset, (net: AnyNetwork) => void>> = { 'linear-leakage': (net) => void firstLinearLayer(net) };
@@ -166,6 +175,8 @@ export function preset(name: AttackName, ctx: AttackContext): PresetChoice {
       return matching(proto.messageFunction(net, theta, p, state), observed, labels(proto.gradientEstimate(observed, p, state)));
     }
     case 'linear-leakage':
+    case 'imprint':
+    case 'trap':
       throw new Error(`${name} is analytic: no matching loop (analyticPreset runs it)`);
   }
 }

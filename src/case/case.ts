@@ -3,6 +3,7 @@
 import type { Network } from '../engine/network.js';
 import type { ProtocolParams } from '../fl/protocols/index.js';
 import type { DefenseSpec } from '../defenses/defense.js';
+import type { Construction } from '../malicious/construction.js';
 
 /** What the server knows of one client's message: all an attacker may use. */
 export interface ServerKnowledge {
@@ -22,6 +23,10 @@ export interface ServerKnowledge {
   defense?: DefenseSpec;
   /** The client's labels, only when the threat model gives them to the server (ThreatModel.labelsKnown). */
   labels?: readonly number[];
+  /** A malicious server's construction: the model it sent carries it (threat model malicious). */
+  construction?: Construction;
+  /** How many clients' messages were summed into `observed` (secure aggregation; 1: one client's). */
+  users?: number;
 }
 
 /** What the server is told beyond the message. */

@@ -19,6 +19,8 @@
 //   thresholds      imprint: ascending t_1 < ... < t_K in measurement units; unit k fires when m·x > t_k
 //   bin_probabilities  imprint: the public data's share in each bin (t_k, t_{k+1}], the last (t_K, inf); trap: each
 //                   owned row's firing rate on the public data
+//   design_images   N = users x batch the server built it for (trap rows fire for about 1/N of the images)
+//   expected_recovered  what theory expects at design_images (expected.ts); the imprint attack recomputes it for any N
 //   target_class    fishing: the class whose samples keep their gradient
 //   public_data     where the server's estimates came from: { dataset, split, count }
 //   needs           one line: what the attack assumes of the client (FedSGD, or one local step of plain SGD)
@@ -51,6 +53,8 @@ export interface Construction {
   measurement: Measurement | null;
   thresholds: number[];
   bin_probabilities: number[];
+  design_images: number;
+  expected_recovered: number;
   target_class: number | null;
   public_data: PublicData;
   needs: string;

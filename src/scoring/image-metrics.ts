@@ -7,6 +7,9 @@ import { multisetMatches } from '../metrics/label-matches.js';
 import { affinePsnr, flatPsnr, mse, psnr, ssim } from '../metrics/image.js';
 import { runMetrics, type RunMetrics, type RunSummary } from './run-metrics.js';
 
+/** An image counts as recovered above this PSNR (dB), as Fowl et al. 2022 and Boenisch et al. 2023 count. */
+export const RECOVERED_PSNR = 30;
+
 export interface ImageScore {
   index: number;
   label_true: number;
@@ -33,6 +36,8 @@ export interface AttackMetrics extends RunMetrics {
   psnr_gain: number;
   /** Per true image, in the batch's order, scored against the dummy image matched to it. */
   per_image: ImageScore[];
+  /** How many true images were recovered: matched by a reconstruction above RECOVERED_PSNR (the malicious-server papers' count). */
+  recovered: number;
   /** How many labels are right as a multiset (the order of a batch's labels is not recoverable). */
   label_matches: number;
   /** a number for one sample, a list (in the true batch order) for a batch */
@@ -80,6 +85,7 @@ export function attackMetrics(
     psnr_affine: known ? order.reduce((s, d, i) => s + affinePsnr(sampleOf(r.x, d), sampleOf(truth.images, i), shape), 0) / order.length : NaN,
     psnr_gain: known ? perImage.reduce((s, p) => s + p.psnr_gain, 0) / perImage.length : NaN,
     per_image: perImage,
+    recovered: perImage.filter((p) => p.psnr > RECOVERED_PSNR).length,
     label_matches: known ? multisetMatches(labels, predicted) : 0,
     label_true: one(labels),
     label_pred: one(predicted),

@@ -47,6 +47,7 @@ export const IMAGE_METRICS = z.strictObject({
   psnr_affine: float,
   psnr_gain: float,
   per_image: z.array(imageScore),
+  recovered: count.optional(),
   label_matches: count,
   label_true: label,
   label_pred: label,

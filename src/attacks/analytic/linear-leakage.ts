@@ -4,8 +4,7 @@
 //   x = dL/dW_i / dL/db_i   exactly.
 // A batch's gradient is the mean over its samples: a row's ratio is sum_s g_si x_s / sum_s g_si, one sample's input
 // only where that sample alone reached the row (a ReLU network), a mixture of the batch's inputs otherwise. Rows whose
-// ratios agree are grouped; the B largest groups (most rows) are the B inputs, each the least-squares x of its rows,
-// sum_i db_i dW_i / sum_i db_i^2 (their ratios weighted by db_i^2: noise-only rows count little). The layer must read
+// ratios agree are grouped (ratio-groups.ts); the B largest groups (most rows) are the B inputs. The layer must read
 // the network's input (flattened): the model's first parameterised layer.
 // An update of one local step on the whole batch (FedAvg, FedProx: U = lr g) reads as the gradient; more steps do not.
 // Deterministic: no dummies, iterations, restarts or seed.
@@ -16,11 +15,7 @@ import { protocolFieldError, protocolOf } from '../../fl/protocols/index.js';
 import { FieldError, UserError } from '../../util/errors.js';
 import type { LabelChoice } from '../labels/choose.js';
 import type { AnalyticResult, AttackContext } from '../attack-context.js';
-
-/** A row is usable when |dL/db_i| exceeds this fraction of the largest (ReLU's inactive rows are exactly 0). */
-const USABLE = 1e-10;
-/** Two rows' ratios are one input when they differ by less than this, relative. */
-const SAME_INPUT = 1e-6;
+import { groupInput, groupResidual, groupRows, usableRows } from './ratio-groups.js';
 
 /** The first layer's weight [rows, features] and bias [rows] when it is fully connected with a bias and reads the input. */
 export function firstLinearLayer(net: AnyNetwork): { weight: ParamSlot; bias: ParamSlot; label: string } {
@@ -43,47 +38,8 @@ function readsInput(nodes: readonly BuiltNode[], node: BuiltNode): boolean {
   return false;
 }
 
-interface Group {
-  rows: number[];
-  /** sum over its rows of db_i^2 (dW_i / db_i) = db_i dW_i, and of db_i^2. */
-  sum: Float64Array;
-  weight: number;
-}
-
-/**
- * The message's usable rows grouped by the input their ratio gives (rows in order of |dL/db_i|, largest first); one
- * sample's rows all give its input, so at B = 1 they are one group whatever noise a defense added.
- */
-function groupRows(dW: (i: number) => Float64Array, db: Float64Array, B: number): { usable: number; groups: Group[] } {
-  const largest = db.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-  const rows = [...db.keys()].filter((i) => Math.abs(db[i]) > USABLE * largest).sort((i, j) => Math.abs(db[j]) - Math.abs(db[i]));
-  const groups: Group[] = [];
-  for (const i of rows) {
-    const ratio = dW(i).map((v) => v / db[i]);
-    const g = B === 1 ? groups[0] : groups.find((c) => distance(ratio, c.sum, c.weight) < SAME_INPUT);
-    const w = db[i] ** 2;
-    if (g) {
-      g.rows.push(i);
-      g.weight += w;
-      for (let k = 0; k < ratio.length; k++) g.sum[k] += w * ratio[k];
-    } else groups.push({ rows: [i], sum: ratio.map((v) => w * v), weight: w });
-  }
-  return { usable: rows.length, groups };
-}
-
-/** ||r - sum / weight|| / ||sum / weight||. */
-function distance(r: Float64Array, sum: Float64Array, weight: number): number {
-  let d = 0, n = 0;
-  for (let k = 0; k < r.length; k++) {
-    const m = sum[k] / weight;
-    d += (r[k] - m) ** 2;
-    n += m * m;
-  }
-  return Math.sqrt(d / (n || 1));
-}
-
 /** The message as the client's gradient: a gradient, or an update of one local step on the whole batch (U = lr g). */
-function gradientOf(ctx: AttackContext): Float64Array {
+export function gradientOf(ctx: AttackContext): Float64Array {
   const { protocol: p, net: { batch: B } } = ctx, proto = protocolOf(p.kind);
   const why = 'linear-leakage reads an update as lr times the gradient, exact for one local step on the whole batch';
   if (proto.localSteps && p.steps !== 1) throw protocolFieldError('steps', (f) => `${f} must be 1: ${why}, got ${p.steps}`);
@@ -97,36 +53,22 @@ export function linearLeakage(ctx: AttackContext, labels: (g: ArrayLike<number>)
   const [rows, d] = weight.shape;
   const dW = (i: number) => observed.slice(weight.offset + i * d, weight.offset + (i + 1) * d);
   const db = observed.slice(bias.offset, bias.offset + rows);
-  const { usable, groups } = groupRows(dW, db, B);
+  const usable = usableRows(db).length;
+  const groups = groupRows(dW, db, usableRows(db), { oneInput: B === 1 });
   if (usable === 0) throw new UserError(`linear-leakage: every bias gradient of ${label} is zero, no row gives the input`);
   // the B groups of the most rows (then the most weight); fewer groups than samples: the largest repeat
   const chosen = [...groups].sort((a, b) => b.rows.length - a.rows.length || b.weight - a.weight).slice(0, B);
-  const inputs = chosen.map((g) => g.sum.map((v) => v / g.weight));
+  const inputs = chosen.map(groupInput);
   const x = new Float64Array(B * d);
   for (let s = 0; s < B; s++) x.set(inputs[s % inputs.length], s * d);
   const l = labels(observed);
   if (!l.classes) throw new FieldError((f) => `${f('labels.mode')} joint does not apply to linear-leakage (it optimises nothing): infer or known`);
   return {
-    x, labels: l.classes, labelMethod: l.method, objective: residual(dW, db, chosen, inputs),
+    x, labels: l.classes, labelMethod: l.method, objective: groupResidual(dW, db, chosen, inputs),
     details: {
       layer: label, rows, usable_rows: usable, groups: groups.length, used_rows: chosen.reduce((n, g) => n + g.rows.length, 0),
       group_rows: chosen.map((g) => g.rows.length).join(' '),
       ...(B > 1 ? { note: 'a row gives one input only where one sample alone reached it; in general its ratio is a weighted mean of the batch\'s inputs' } : {}),
     },
   };
-}
-
-/** ||dW_i - db_i x_g^T|| / ||dW_i|| over the rows of the chosen groups, each against its group's input. */
-function residual(dW: (i: number) => Float64Array, db: Float64Array, chosen: Group[], inputs: Float64Array[]): number {
-  let r = 0, n = 0;
-  chosen.forEach((g, c) => {
-    for (const i of g.rows) {
-      const w = dW(i);
-      for (let k = 0; k < w.length; k++) {
-        r += (w[k] - db[i] * inputs[c][k]) ** 2;
-        n += w[k] ** 2;
-      }
-    }
-  });
-  return Math.sqrt(r / n);
 }

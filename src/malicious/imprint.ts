@@ -1,0 +1,43 @@
+// The imprint construction (Fowl et al., "Robbing the Fed: Directly Obtaining Private Data in Federated Learning with
+// Modified Models", ICLR 2022): K units that all read one measurement m of the input, h_k = ReLU(m·x - t_k), the
+// thresholds at the measurement's quantiles on the server's public images, and the layer after them passing the
+// same signal back from every unit (equal columns). A sample with m·x in bin (t_k, t_{k+1}] reaches units 1..k, adding
+// c_s x_s to each of their weight gradients and c_s to their bias gradients, so adjacent units differ by the samples
+// of one bin: dW_k - dW_{k+1} = Σ_{s in bin k} c_s x_s, db_k - db_{k+1} = Σ c_s, and their ratio is an image wherever
+// one sample is alone in its bin (attacks/analytic/imprint-attack.ts). Sums over users (secure aggregation) keep this.
+import { CONSTRUCTION_FORMAT, type Construction, type Measurement, type Placement } from './construction.js';
+import { expectedAloneInBins } from './expected.js';
+import { binThresholds, measurementVector } from './measurement.js';
+import type { ServerModel } from './model-edit.js';
+import { equalizeNextColumns, ownedLayer, writeRows } from './owned-layer.js';
+import type { PublicImages } from './public-data.js';
+import { Prng } from '../util/prng.js';
+
+export interface ImprintRequest {
+  bins: number;
+  measurement: Measurement;
+  placement: Placement;
+  seed: number;
+  /** N = users x batch the server designs for (only reported: the bins do not depend on it). */
+  designImages: number;
+}
+
+export function imprintModel(base: ServerModel, pub: PublicImages, r: ImprintRequest): { model: ServerModel; construction: Construction } {
+  const d = pub.size, prng = new Prng(r.seed);
+  const owned = ownedLayer(base, r.placement, r.bins, 'imprint', () => prng.fillNormal(new Float64Array(d)));
+  const m = measurementVector(r.measurement, d, r.seed + 1);
+  const { thresholds, probabilities } = binThresholds(m, pub, r.bins);
+  writeRows(owned, thresholds.map(() => m), thresholds.map((t) => -t));
+  equalizeNextColumns(owned);
+  return {
+    model: owned.model,
+    construction: {
+      format: CONSTRUCTION_FORMAT, kind: 'imprint', placement: r.placement, adds_layers: r.placement === 'module',
+      input_shape: base.spec.in_shape, num_classes: base.spec.num_classes, layer: owned.layer, rows: owned.rows, next_layer: owned.next,
+      measurement: r.measurement, thresholds, bin_probabilities: probabilities,
+      design_images: r.designImages, expected_recovered: expectedAloneInBins(r.designImages, probabilities),
+      target_class: null, public_data: pub.source,
+      needs: 'the gradient of the mean loss (FedSGD) or one local step of plain SGD on the whole batch (FedAvg, FedProx); any number of users summed',
+    },
+  };
+}

@@ -1,0 +1,15 @@
+// The server's own images: what a malicious server estimates its constructions from (the measurement's quantiles, the
+// trap rows' firing rates). They are held apart from the clients' data: another split, or a folder of the server's.
+import type { PublicData } from './construction.js';
+
+export interface PublicImages {
+  /** [n, C, H, W] flat, values in [0, 1]. */
+  images: Float64Array;
+  count: number;
+  /** The size of one image, C * H * W. */
+  size: number;
+  source: PublicData;
+}
+
+/** Image j of the public set (a view). */
+export const publicImage = (p: PublicImages, j: number): Float64Array => p.images.subarray(j * p.size, (j + 1) * p.size);
