@@ -4,28 +4,17 @@
 // expectation is printed; bad requests are one line.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { clientCase, type ClientSetup } from '../../src/case/client.js';
+import { clientCase } from '../../src/case/client.js';
 import { reconstruct, type AttackerOptions } from '../../src/attacks/attacker.js';
 import { runAttack } from '../../src/run/image-run.js';
 import { parseProtocol } from '../../src/fl/protocols/index.js';
-import { Prng } from '../../src/util/prng.js';
-import type { PublicImages } from '../../src/malicious/public-data.js';
-import type { ConstructionRequest } from '../../src/malicious/construct.js';
 import { dot } from '../../src/malicious/measurement.js';
 import { expectedAloneInBins } from '../../src/malicious/expected.js';
 import { privateBatch, SETUP } from '../case/helpers.js';
+import { maliciousSetup } from './helpers.js';
 import { throwsUser } from '../helpers/user-error.js';
 
 const OPTIONS: AttackerOptions = { attack: 'imprint', iterations: 1, seed: 1, logEvery: 1, restarts: 1 };
-
-export function publicImages(count: number, size: number, seed = 99): PublicImages {
-  return { images: new Prng(seed).fillUniform(new Float64Array(count * size), 0, 1), count, size, source: { dataset: 'synthetic', split: 'public', count } };
-}
-
-export function maliciousSetup(request: Partial<ConstructionRequest>, o: Partial<ClientSetup> = {}): ClientSetup {
-  const full: ConstructionRequest = { kind: 'imprint', units: 64, placement: 'module', measurement: 'brightness', seed: 7, designImages: 16, ...request };
-  return { ...SETUP, ...o, malicious: { request: full, public: publicImages(400, 64) } };
-}
 
 /** The truth's images alone in their bin of the construction (bin k: (t_k, t_{k+1}]). */
 function aloneInBins(images: Float64Array, N: number, m: Float64Array, thresholds: number[]): number[] {
