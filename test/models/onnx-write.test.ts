@@ -81,8 +81,13 @@ function roundTrip(spec: ModelSpec, seed: number): void {
   assert.deepEqual(graph.output.map((v) => v.name), ['logits']);
   assert.deepEqual(graph.input[0].type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue)), ['N', ...spec.in_shape]);
 
-  // read back: the same parameters and buffers, the same function and gradient
+  // BatchNorm: one output in eval mode, five in train mode (opset 13; ONNX's checker allows no other count)
+  const modes = new Set(spec.layers.filter((l) => l.type === 'batchnorm').map((l) => (l as { mode?: string }).mode ?? 'train'));
+  for (const n of graph.node.filter((k) => k.opType === 'BatchNormalization')) assert.equal(n.output!.length, modes.has('train') ? 5 : 1, n.name!);
+
+  // read back: the same parameters and buffers (and BatchNorm mode), the same function and gradient
   const m = importOnnx(bytes, 'exported.onnx');
+  assert.equal(m.bn, modes.size === 0 ? 'none' : [...modes][0]);
   assert.deepEqual(m.spec.in_shape, spec.in_shape);
   assert.equal(m.spec.num_classes, spec.num_classes);
   const back = new Network(m.spec, new ReferenceKernels('float64'), BATCH);

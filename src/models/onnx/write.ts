@@ -1,10 +1,10 @@
 // A gradleak network as an ONNX file, the reverse of the importer (index.ts): one ONNX node per engine node
-// (two for a BatchNorm's training outputs, n - 1 Adds for an add of n inputs), nothing folded or fused, so a
-// client can train the exported graph as it is. Parameters and BatchNorm running statistics are float32
-// initializers named exactly as gradleak (and PyTorch's state_dict) names them, in PyTorch's layouts: a linear
-// weight [out, in] is a Gemm's B with transB=1, a conv weight [O, C, kH, kW]. The input is `input`
+// (n - 1 Adds for an add of n inputs), nothing folded or fused, so a client can train the exported graph as it
+// is. Parameters and BatchNorm running statistics are float32 initializers named exactly as gradleak (and
+// PyTorch's state_dict) names them, in PyTorch's layouts: a linear weight [out, in] is a Gemm's B with transB=1,
+// a conv weight [O, C, kH, kW]. The input is `input`
 // [N, C, H, W], the output `logits` [N, K], N symbolic; IR version 8, opset 13 (BatchNormalization in training
-// mode is then the node with the running-statistics outputs, as torch.onnx.export writes it).
+// mode is then the node with its four optional outputs, as torch.onnx.export writes it).
 // Hand-written because the mapping from gradleak's layer specs to ONNX ops is ours; the protobuf encoding is
 // onnx-proto's (write-proto.ts). An engine node without an ONNX mapping here is a one-line UserError.
 import type { onnx as OnnxTypes } from 'onnx-proto';
@@ -93,9 +93,11 @@ const MAPPINGS: Record<(typeof EXPORTABLE_TYPES)[number], Mapping> = {
   global_avgpool: (c) => c.emit('GlobalAveragePool', c.inputs, [c.output]),
   batchnorm: (c) => {
     const l = c.spec as Extract<LayerSpec, { type: 'batchnorm' }>;
-    // scale, B, mean, var; in training mode (opset < 14) the node also outputs the updated running statistics
+    // scale, B, mean, var; in training mode opset 9-13 spell it with all five outputs: Y, the updated running
+    // mean and variance, the batch's mean and variance (ONNX's checker allows one output or five)
     const [mean, variance] = c.buffers;
-    const outputs = (l.mode ?? 'train') === 'train' ? [c.output, c.fresh(`${mean}.updated`), c.fresh(`${variance}.updated`)] : [c.output];
+    const extra = [`${mean}.updated`, `${variance}.updated`, `${c.output}.batch_mean`, `${c.output}.batch_var`];
+    const outputs = (l.mode ?? 'train') === 'train' ? [c.output, ...extra.map(c.fresh)] : [c.output];
     c.emit('BatchNormalization', [c.inputs[0], ...c.params, mean, variance], outputs, [attr.float('epsilon', l.eps ?? 1e-5), attr.float('momentum', 0.9)]);
   },
 };
