@@ -164,7 +164,8 @@ test('networkToOnnx round-trips an imprint module in front of lenet (reshape wit
   assert.deepEqual(rawValues(target.rawData!, 8), [-1, ...IN]);
   assert.deepEqual(graph.node.find((n) => n.opType === 'Add')!.input, ['input', 'imprint.reshape']);
   assert.deepEqual(graph.node.filter((n) => n.opType === 'Gemm').map((n) => n.input), [
-    ['imprint.flatten', 'imprint.measure.weight', 'imprint.measure.bias'], ['imprint.relu', 'imprint.back.weight', 'imprint.back.bias'], ['flatten#12', 'fc1.weight', 'fc1.bias'],
+    ['imprint.flatten', 'imprint.measure.weight', 'imprint.measure.bias'], ['imprint.relu', 'imprint.back.weight', 'imprint.back.bias'],
+    [net.nodes.at(-2)!.label, ...net.nodes.at(-1)!.paramNames],
   ]);
 });
 
