@@ -43,7 +43,7 @@ export function addDataSourceOptions(cmd: Command): Command {
     .option('--input-shape <C,H,W>', 'model input that folder and single images are resized to', parseShape, DEFAULT_IMAGE_SHAPE);
 }
 
-function parseShape(value: string): ImageShape {
+export function parseShape(value: string): ImageShape {
   const parts = value.split(',').map((s) => Number(s.trim()));
   if (parts.length !== 3 || !parts.every((n) => Number.isInteger(n) && n > 0) || (parts[0] !== 1 && parts[0] !== 3)) {
     throw new UserError(`--input-shape: expected C,H,W with C = 1 or 3, got '${value}'`);

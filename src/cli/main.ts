@@ -16,6 +16,7 @@ import { workerCommand } from './worker-command.js';
 import { messageCommand } from './message-command.js';
 import { trainLmCommand } from './train-lm-command.js';
 import { dpEpsilonCommand } from './dp-epsilon-command.js';
+import { inspectModelCommand } from './inspect-model-command.js';
 import { cliMessage } from './flags.js';
 
 const program = new Command('gradleak')
@@ -25,7 +26,7 @@ const program = new Command('gradleak')
   .exitOverride()
   .configureOutput({ writeErr: () => {} }); // errors are printed once, below
 
-for (const cmd of [attackCommand(), reproduceCommand(), verifyCommand(), benchCommand(), demoCommand(), simulateCommand(), datasetsCommand(), sweepCommand(), auditCommand(), workerCommand(), messageCommand(), trainLmCommand(), dpEpsilonCommand()]) {
+for (const cmd of [attackCommand(), reproduceCommand(), verifyCommand(), benchCommand(), demoCommand(), simulateCommand(), datasetsCommand(), sweepCommand(), auditCommand(), workerCommand(), messageCommand(), trainLmCommand(), dpEpsilonCommand(), inspectModelCommand()]) {
   program.addCommand(cmd.exitOverride().configureOutput({ writeErr: () => {} }));
 }
 
