@@ -13,6 +13,7 @@ import { addProtocolOptions } from './protocol-options.js';
 import { MAX_LOGGED } from '../attacks/attacker.js';
 import { DATASETS, SPLITS } from '../data/open.js';
 import { addDataOptions } from './data-options.js';
+import { addThreatOptions } from './threat-options.js';
 import { BACKENDS, DEFAULT_BACKEND, DEFAULT_DTYPE, DTYPES } from '../engine/backend.js';
 import { nonNegativeInt, nonNegativeIntList, nonNegativeNumber, oneOf, positiveInt, positiveNumber } from './parse.js';
 import { LINE_SEARCHES } from '../optim/lbfgs.js';
@@ -70,6 +71,7 @@ export function attackCommand(): Command {
   addLabelOptions(cmd);
   addEngineOptions(cmd);
   addDataOptions(cmd);
+  addThreatOptions(cmd);
   cmd.action(async (o) => {
     if (o.iterations / o.logEvery > MAX_LOGGED) {
       throw new UserError(`--iterations ${o.iterations} with --log-every ${o.logEvery} logs ${Math.ceil(o.iterations / o.logEvery)} rows; at most ${MAX_LOGGED} (raise --log-every)`);

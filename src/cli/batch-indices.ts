@@ -17,11 +17,11 @@ export interface BatchFlags {
  * The batch's indices; `noun` names the examples (images, sentences) in errors, and `size` (when known here) is
  * the dataset's, checked; otherwise the dataset checks them when it is opened.
  */
-export function batchIndices(o: BatchFlags, noun: string, size?: { dataset: string; count: number }): number[] {
+export function batchIndices(o: BatchFlags, noun: string, size?: { dataset: string; count: number }, max = MAX_BATCH): number[] {
   if (o.indices && o.indexGiven) throw new UserError(`--index ${o.index} and --indices ${o.indices.join(',')}: give one (--indices lists the whole batch)`);
   if (o.indices && o.batchSize && o.batchSize !== o.indices.length) throw new UserError(`--batch-size ${o.batchSize} and --indices (${o.indices.length} ${noun}) disagree`);
   const list = o.indices ?? Array.from({ length: o.batchSize ?? 1 }, (_, i) => o.index + i);
-  if (list.length > MAX_BATCH) throw new UserError(`a batch of ${list.length} ${noun}: at most ${MAX_BATCH}`);
+  if (list.length > max) throw new UserError(`a batch of ${list.length} ${noun}: at most ${max}`);
   const dup = list.find((v, i) => list.indexOf(v) !== i);
   if (dup !== undefined) throw new UserError(`--indices: ${noun.replace(/s$/, '')} ${dup} appears twice`);
   const bad = size && list.find((i) => i >= size.count);

@@ -24,6 +24,7 @@ import { datasetName, openFromFlags, type DataFlags } from './data-options.js';
 import { batchIndices, type BatchFlags } from './batch-indices.js';
 import type { ParsedAttack } from './parsed-attack.js';
 import { describeGuarantee } from '../privacy/guarantees.js';
+import { MAX_AGGREGATED, publicImagesFromFlags, threatFromFlags } from './threat-options.js';
 
 /** The job of an image run: its batch read from the dataset (here, in the main thread), or its captured message. */
 export async function imageJob(run: AttackRun, flags: DataFlags = { inputShape: DEFAULT_IMAGE_SHAPE }, captured: MessageFile | null = null): Promise<ImageAttackJob> {
@@ -49,7 +50,11 @@ export async function imageAttackFromFlags(cmd: Command, o: Record<string, any>)
   rejectIgnoredFlags(cmd, o as never);
   const protocolFlags = () => protocolFromFlags(o, o.protocol ?? defaultProtocolOf(o.attack).name);
   const captured = o.message ? readCapture(cmd, o, protocolFlags) : null; // validated before any work
-  const indices = o.message ? undefined : batchIndices({ ...(o as BatchFlags), indexGiven: cmd.getOptionValueSource('index') === 'cli' }, 'images');
+  // with --users U, --batch-size is each client's and the batch all U clients' images (--indices lists them all)
+  const users: number = o.users ?? 1, perClient = o.indices ? o.indices.length / users : (o.batchSize ?? 1);
+  const threat = threatFromFlags(o.attack, o, perClient);
+  if (o.message && (threat.request || users > 1)) throw new UserError('--message: a captured message is what the server received; --users and a malicious construction apply to a simulated client');
+  const indices = o.message ? undefined : batchIndices({ ...(o as BatchFlags), batchSize: o.indices ? o.batchSize : perClient * users, indexGiven: cmd.getOptionValueSource('index') === 'cli' }, 'images', undefined, users > 1 || threat.request ? MAX_AGGREGATED : undefined);
   const run: AttackRun = {
     attack: o.attack as AttackName, messageFile: o.message, dual: o.message ? o.dual : undefined,
     dataset: captured?.groundTruth.dataset ?? datasetName(o.dataset, o as never), dataDir: o.dataDir, imageFile: o.image, split: captured?.groundTruth.split ?? o.split, index: captured?.groundTruth.indices[0] ?? indices?.[0] ?? o.index, ...(indices && indices.length > 1 ? { indices } : {}),
@@ -58,6 +63,7 @@ export async function imageAttackFromFlags(cmd: Command, o: Record<string, any>)
     lineSearch: o.lineSearch, tv: o.tv, labels: labelRequest(o as never), ...(o.bnPrior !== undefined ? { bnPrior: o.bnPrior } : {}), ...(o.layerWeights ? { layerWeighting: o.layerWeights } : {}),
     defense: checkDefense({ name: o.defense, strength: o.defenseStrength, adaptive: o.adaptive ?? false, clip: o.dpClip }),
     protocol: captured?.protocol ?? protocolFlags(),
+    ...(users > 1 ? { users } : {}),
   };
   // before any work: the attack must consume the protocol's messages, and local mini-batches divide the batch
   const check = () => {
@@ -71,6 +77,7 @@ export async function imageAttackFromFlags(cmd: Command, o: Record<string, any>)
     throw e instanceof FieldError && isJsonCapture(o.message) ? new UserError(e.message) : e;
   }
   const out: string = o.out ?? join('runs', o.message ? `${run.attack}-${basename(o.message).replace(/\.(json|safetensors)$/, '')}-s${run.seed}` : `${run.attack}-${run.dataset}-${run.index}${indices && indices.length > 1 ? `-b${indices.length}` : ''}-s${run.seed}`);
+  if (threat.request) run.malicious = { request: threat.request, public: await publicImagesFromFlags(o as never, { dataset: run.dataset, split: run.split }) };
   return { job: await imageJob(run, o as DataFlags, captured), out, label: o.message ?? `${run.dataset}#${run.index}`, describe: (m) => describeImageRun(m as AttackMetrics, out) };
 }
 
@@ -83,6 +90,8 @@ function describeImageRun(m: AttackMetrics, out: string): string[] {
     `${m.attack} on ${m.dataset} #${m.index} (seed ${m.seed}): ${m.iterations} iterations, ${m.evaluations} evaluations, ${m.seconds.toFixed(2)} s`,
     `  objective ${m.objective.toExponential(3)}  ${scores}${m.diverged ? '  DIVERGED' : ''}`,
     ...(m.diverged ? ['  the optimisation diverged (the objective became NaN/Inf or the dummy left the data range by orders of magnitude); try --line-search strong-wolfe or --restarts 3'] : []),
+    ...(m.threat_model && m.threat_model !== 'honest' ? [`  threat model ${m.threat_model}${m.users ? `, ${m.users} users under secure aggregation` : ''}`] : []),
+    ...(m.recovered !== undefined && m.batch_size > 1 ? [`  recovered ${m.recovered} of ${m.batch_size} images above 30 dB${m.analytic?.expected !== undefined ? `; theory expects ${m.analytic.expected}` : ''}`] : []),
     ...(m.privacy ? [`  ${describeGuarantee(m.privacy)}`] : []),
     `  wrote ${out}/ (snapshots.png, curves.svg, report.html, metrics.json, history.csv, config.json)`,
   ];

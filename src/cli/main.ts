@@ -17,6 +17,7 @@ import { messageCommand } from './message-command.js';
 import { trainLmCommand } from './train-lm-command.js';
 import { dpEpsilonCommand } from './dp-epsilon-command.js';
 import { inspectModelCommand } from './inspect-model-command.js';
+import { maliciousModelCommand } from './malicious-model-command.js';
 import { cliMessage } from './flags.js';
 
 const program = new Command('gradleak')
@@ -26,7 +27,7 @@ const program = new Command('gradleak')
   .exitOverride()
   .configureOutput({ writeErr: () => {} }); // errors are printed once, below
 
-for (const cmd of [attackCommand(), reproduceCommand(), verifyCommand(), benchCommand(), demoCommand(), simulateCommand(), datasetsCommand(), sweepCommand(), auditCommand(), workerCommand(), messageCommand(), trainLmCommand(), dpEpsilonCommand(), inspectModelCommand()]) {
+for (const cmd of [attackCommand(), reproduceCommand(), verifyCommand(), benchCommand(), demoCommand(), simulateCommand(), datasetsCommand(), sweepCommand(), auditCommand(), workerCommand(), messageCommand(), trainLmCommand(), dpEpsilonCommand(), inspectModelCommand(), maliciousModelCommand()]) {
   program.addCommand(cmd.exitOverride().configureOutput({ writeErr: () => {} }));
 }
 

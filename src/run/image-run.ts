@@ -4,6 +4,7 @@
 import type { ModelSpec } from '../engine/graph.js';
 import type { MessageFile } from '../fl/captured.js';
 import type { Case, ThreatModel } from '../case/case.js';
+import type { Construction } from '../malicious/construction.js';
 import { clientCase, type ClientSetup } from '../case/client.js';
 import { capturedCase } from '../case/captured.js';
 import { asBatch, type PrivateBatch, type PrivateExample } from '../case/private-data.js';
@@ -52,6 +53,13 @@ function threatOf(cfg: AttackConfig): ThreatModel {
   return { labelsKnown: cfg.labels?.mode === 'known', dual: cfg.dual, ...(cfg.defense?.adaptive ? { defense: cfg.defense } : {}) };
 }
 
+/** The threat model in words: an honest server, or the construction a malicious one built. */
+export function threatModelOf(c: Construction | undefined): string {
+  if (!c) return 'honest';
+  const what = c.kind === 'imprint' ? `${c.rows.length} bins of ${c.measurement}` : `${c.rows.length} trap rows`;
+  return `malicious: ${c.kind} (${what}, ${c.placement === 'module' ? 'a module added in front of the model' : `written into ${c.layer}`}; public data ${c.public_data.dataset} ${c.public_data.split})`;
+}
+
 /** The attacker on the case's knowledge, scored against its truth at every logged iteration (onProgress) and at the end. */
 function attackCase(c: Case, cfg: AttackConfig, started: number, onProgress: OnProgress, shouldStop: () => boolean): AttackOutcome {
   const scores = new Map<number, BatchScore[]>(); // per restart, per logged iteration
@@ -63,13 +71,17 @@ function attackCase(c: Case, cfg: AttackConfig, started: number, onProgress: OnP
   const kept = scores.get(r.restart)!, last = kept[kept.length - 1];
   const { weights: _, ...config } = cfg;
   return {
-    config,
+    // the public images stay out of config.json: their source says where they came from
+    config: cfg.malicious ? { ...config, malicious: { ...cfg.malicious, public: { ...cfg.malicious.public, images: new Float64Array(0) } } } : config,
     model: c.knowledge.net.spec,
     shape: c.truth.shape,
     groundTruth: c.truth.labels.length > 0 ? c.truth.images : new Float64Array(r.x.length),
     order: last.order,
     history: r.history.map((at, i) => historyRow(at, kept[i])),
     snapshots: r.snapshots,
-    metrics: attackMetrics(r, c.truth, last, { attack: cfg.attack, seed: cfg.seed, restarts: cfg.restarts, defense: cfg.defense, seconds: (performance.now() - started) / 1000 }),
+    metrics: attackMetrics(r, c.truth, last, {
+      attack: cfg.attack, seed: cfg.seed, restarts: cfg.restarts, defense: cfg.defense, seconds: (performance.now() - started) / 1000,
+      threat: threatModelOf(c.knowledge.construction), users: cfg.users,
+    }),
   };
 }

@@ -25,6 +25,8 @@ const common = {
   chosen_restart: count,
   chosen_seed: count,
   restart_objectives: z.array(float),
+  threat_model: z.string().optional(),
+  users: z.number().int().positive().optional(),
   privacy: z.strictObject({
     epsilon: z.number().nonnegative(), delta: z.number().positive().max(1), order: z.number().gt(1),
     adversary: z.enum(['server', 'outsiders']), mechanism: z.string(), rounds: z.number().int().positive(),

@@ -32,6 +32,10 @@ export interface RunMetrics {
   chosen_restart: number;
   chosen_seed: number;
   restart_objectives: number[];
+  /** Who the server is: 'honest', or 'malicious: <construction>' (the model it sent was built to leak). */
+  threat_model?: string;
+  /** Clients whose messages were summed (secure aggregation); absent: one. */
+  users?: number;
   /** The `dp` defense's (epsilon, delta) against the server for the message attacked (privacy/local-dp.ts). */
   privacy?: PrivacyGuarantee;
 }
@@ -50,7 +54,7 @@ export interface RunSummary {
 
 /** The common fields of a run of `attack` (dummy seed `seed`, `restarts` restarts) on the examples `indices` of `dataset`. */
 export function runMetrics(
-  modality: ModalityName, r: RunSummary, run: { attack: string; seed: number; restarts: number; seconds: number; defense?: DefenseSpec },
+  modality: ModalityName, r: RunSummary, run: { attack: string; seed: number; restarts: number; seconds: number; defense?: DefenseSpec; threat?: string; users?: number },
   data: { dataset: string; indices: readonly number[] },
 ): RunMetrics {
   const privacy = run.defense && localDpGuarantee(run.defense);
@@ -58,6 +62,7 @@ export function runMetrics(
     modality, attack: run.attack, dataset: data.dataset, index: data.indices[0] ?? 0, indices: [...data.indices], batch_size: data.indices.length,
     seed: run.seed, iterations: r.iterations, evaluations: r.evaluations, seconds: run.seconds, objective: r.objective, diverged: r.diverged, interrupted: r.interrupted,
     restarts: run.restarts, chosen_restart: r.restart, chosen_seed: r.seed, restart_objectives: r.restartObjectives,
+    ...(run.threat ? { threat_model: run.threat } : {}), ...(run.users && run.users > 1 ? { users: run.users } : {}),
     ...(privacy ? { privacy } : {}),
   };
 }
