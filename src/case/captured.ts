@@ -11,6 +11,7 @@ export function capturedCase(m: MessageFile, engine: EngineOptions, threat: Thre
     net: serverNetwork(m.model, m.batchSize, engine, m.theta, m.buffers), theta: m.theta, protocol: m.protocol,
     alpha: threat.dual === 'zero' ? null : messageFileAlpha(m), observed: m.message,
     ...(m.clientBuffers ? { clientBuffers: m.clientBuffers } : {}), ...(threat.defense?.adaptive ? { defense: threat.defense } : {}), ...(threat.labelsKnown ? { labels: [...g.labels] } : {}),
+    ...(threat.construction ? { construction: threat.construction } : {}),
   };
   // a capture's per-image scores are by position in the batch
   return { knowledge, truth: { images: stackedImages(g), labels: g.labels, shape: g.shape, dataset: g.dataset, index: g.indices[0] ?? 0 } };

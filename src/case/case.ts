@@ -37,6 +37,8 @@ export interface ThreatModel {
   dual?: 'rebuilt' | 'zero';
   /** A captured message's defense, when the server knows it and adapts (DefenseSpec.adaptive). */
   defense?: DefenseSpec;
+  /** A captured message's model was built by a malicious server: its construction (construction.json). */
+  construction?: Construction;
 }
 
 /** The client's true batch, for scoring only. No labels: unknown (a capture without its truth), nothing is scored. */

@@ -25,6 +25,8 @@ import { batchIndices, type BatchFlags } from './batch-indices.js';
 import type { ParsedAttack } from './parsed-attack.js';
 import { describeGuarantee } from '../privacy/guarantees.js';
 import { MAX_AGGREGATED, publicImagesFromFlags, threatFromFlags } from './threat-options.js';
+import { constructionBeside, readConstruction } from '../malicious/construction-file.js';
+import type { Construction } from '../malicious/construction.js';
 
 /** The job of an image run: its batch read from the dataset (here, in the main thread), or its captured message. */
 export async function imageJob(run: AttackRun, flags: DataFlags = { inputShape: DEFAULT_IMAGE_SHAPE }, captured: MessageFile | null = null): Promise<ImageAttackJob> {
@@ -52,8 +54,9 @@ export async function imageAttackFromFlags(cmd: Command, o: Record<string, any>)
   const captured = o.message ? readCapture(cmd, o, protocolFlags) : null; // validated before any work
   // with --users U, --batch-size is each client's and the batch all U clients' images (--indices lists them all)
   const users: number = o.users ?? 1, perClient = o.indices ? o.indices.length / users : (o.batchSize ?? 1);
-  const threat = threatFromFlags(o.attack, o, perClient);
-  if (o.message && (threat.request || users > 1)) throw new UserError('--message: a captured message is what the server received; --users and a malicious construction apply to a simulated client');
+  const threat = threatFromFlags(o.attack, o, perClient, Boolean(o.message));
+  const construction = o.message ? capturedConstruction(o) : null;
+  if (o.message && (users > 1 || (threat.request && !construction))) throw new UserError('--message: a captured message is what the server received; --users and a malicious construction apply to a simulated client (a captured message of a malicious model needs its construction.json beside the model, or --construction FILE)');
   const indices = o.message ? undefined : batchIndices({ ...(o as BatchFlags), batchSize: o.indices ? o.batchSize : perClient * users, indexGiven: cmd.getOptionValueSource('index') === 'cli' }, 'images', undefined, users > 1 || threat.request ? MAX_AGGREGATED : undefined);
   const run: AttackRun = {
     attack: o.attack as AttackName, messageFile: o.message, dual: o.message ? o.dual : undefined,
@@ -63,7 +66,7 @@ export async function imageAttackFromFlags(cmd: Command, o: Record<string, any>)
     lineSearch: o.lineSearch, tv: o.tv, labels: labelRequest(o as never), ...(o.bnPrior !== undefined ? { bnPrior: o.bnPrior } : {}), ...(o.layerWeights ? { layerWeighting: o.layerWeights } : {}),
     defense: checkDefense({ name: o.defense, strength: o.defenseStrength, adaptive: o.adaptive ?? false, clip: o.dpClip }),
     protocol: captured?.protocol ?? protocolFlags(),
-    ...(users > 1 ? { users } : {}),
+    ...(users > 1 ? { users } : {}), ...(construction ? { construction } : {}),
   };
   // before any work: the attack must consume the protocol's messages, and local mini-batches divide the batch
   const check = () => {
@@ -77,7 +80,7 @@ export async function imageAttackFromFlags(cmd: Command, o: Record<string, any>)
     throw e instanceof FieldError && isJsonCapture(o.message) ? new UserError(e.message) : e;
   }
   const out: string = o.out ?? join('runs', o.message ? `${run.attack}-${basename(o.message).replace(/\.(json|safetensors)$/, '')}-s${run.seed}` : `${run.attack}-${run.dataset}-${run.index}${indices && indices.length > 1 ? `-b${indices.length}` : ''}-s${run.seed}`);
-  if (threat.request) run.malicious = { request: threat.request, public: await publicImagesFromFlags(o as never, { dataset: run.dataset, split: run.split }) };
+  if (threat.request && !o.message) run.malicious = { request: threat.request, public: await publicImagesFromFlags(o as never, { dataset: run.dataset, split: run.split }) };
   return { job: await imageJob(run, o as DataFlags, captured), out, label: o.message ?? `${run.dataset}#${run.index}`, describe: (m) => describeImageRun(m as AttackMetrics, out) };
 }
 
@@ -108,6 +111,12 @@ function readCapture(cmd: Command, o: Record<string, any>, protocol: () => Proto
     return net;
   };
   return readSafetensorsMessage(file, { network, spec: model.spec, protocol: protocol(), batchSize: o.batchSize, truthFile: o.truth });
+}
+
+/** The construction of a captured message's malicious model: --construction FILE, else construction.json beside --model. */
+function capturedConstruction(o: Record<string, any>): Construction | null {
+  const file: string | null = o.construction ?? (typeof o.model === 'string' && o.model.endsWith('.onnx') ? constructionBeside(o.model) : null);
+  return file ? readConstruction(file) : null;
 }
 
 /** A gradleak simulate --capture (JSON: model, weights and protocol inside), not a .safetensors message. */

@@ -24,6 +24,7 @@ export function addThreatOptions(cmd: Command): Command {
     .option('--bins <K>', `malicious: the units the construction owns: imprint bins (default ${DEFAULT_UNITS.imprint}), trap rows (default ${DEFAULT_UNITS.trap}); at most ${MAX_UNITS}`, positiveInt)
     .option('--measurement <kind>', `malicious imprint: what every bin measures, ${MEASUREMENTS.join(' (mean brightness) or ')} (a random direction)`, oneOf(MEASUREMENTS))
     .option('--placement <where>', `malicious: ${PLACEMENTS[0]} (layers added in front of the model) or ${PLACEMENTS[1]} (rows of the model's own first fully connected layer: weights only)`, oneOf(PLACEMENTS.slice(0, 2)))
+    .option('--construction <file>', 'with --message: the construction.json of the malicious model that produced it (default: beside --model DIR/model.onnx)')
     .option('--public-data <name>', `malicious: the server's own images its construction is estimated from (a dataset name; the first ${PUBLIC_COUNT} of its split); default: the clients' dataset, the other split`);
 }
 
@@ -37,14 +38,14 @@ export interface ThreatFlags {
 }
 
 /** The threat model the flags ask for: 'malicious' with the construction the attack needs, checked before any work. */
-export function threatFromFlags(attack: string, o: ThreatFlags, perClientBatch: number): { users: number; request: ConstructionRequest | null } {
+export function threatFromFlags(attack: string, o: ThreatFlags, perClientBatch: number, captured = false): { users: number; request: ConstructionRequest | null } {
   const kind = MALICIOUS_ATTACKS[attack];
   const threat = o.threatModel ?? (kind ? 'malicious' : 'honest');
   const users = o.users ?? 1;
   if (users * perClientBatch > MAX_AGGREGATED) throw new UserError(`--users ${users} x --batch-size ${perClientBatch}: at most ${MAX_AGGREGATED} images behind one message`);
   const constructionFlags = (['bins', 'measurement', 'placement', 'publicData'] as const).filter((k) => o[k] !== undefined);
   if (threat === 'honest') {
-    if (kind) throw new UserError(`--attack ${attack} inverts a model a malicious server built: use --threat-model malicious (or attack a --message whose model has its construction.json)`);
+    if (kind && !captured) throw new UserError(`--attack ${attack} inverts a model a malicious server built: use --threat-model malicious (or attack a --message whose model has its construction.json)`);
     if (constructionFlags.length > 0) throw new UserError(`--${constructionFlags[0].replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} applies to --threat-model malicious only`);
     return { users, request: null };
   }

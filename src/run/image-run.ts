@@ -18,7 +18,7 @@ export { batchOf, exampleOf, type PrivateBatch, type PrivateExample } from '../c
 export type { HistoryRow } from '../scoring/score.js';
 
 /** An attack's settings: the client's side of the case, what the server is told of a capture, and the attacker's options. */
-export interface AttackConfig extends ClientSetup, Pick<ThreatModel, 'dual'>, AttackerOptions {}
+export interface AttackConfig extends ClientSetup, Pick<ThreatModel, 'dual' | 'construction'>, AttackerOptions {}
 
 export interface AttackOutcome {
   /** The settings, as data (the weights loader left out). */
@@ -50,7 +50,7 @@ export function runMessageAttack(cfg: AttackConfig, m: MessageFile, onProgress: 
 
 /** The server knows the labels when the attacker asks for the known ones, and an adaptive defense. */
 function threatOf(cfg: AttackConfig): ThreatModel {
-  return { labelsKnown: cfg.labels?.mode === 'known', dual: cfg.dual, ...(cfg.defense?.adaptive ? { defense: cfg.defense } : {}) };
+  return { labelsKnown: cfg.labels?.mode === 'known', dual: cfg.dual, ...(cfg.construction ? { construction: cfg.construction } : {}), ...(cfg.defense?.adaptive ? { defense: cfg.defense } : {}) };
 }
 
 /** The threat model in words: an honest server, or the construction a malicious one built. */
