@@ -10,14 +10,17 @@ import { sumOfPriors, totalVariation } from './prior.js';
 import { layerWeights } from './objective.js';
 import { batchNormPrior } from './bn-prior.js';
 import { firstLinearLayer, linearLeakage } from './analytic/linear-leakage.js';
+import { rgap } from './analytic/rgap.js';
+import { rgapChain } from './analytic/rgap-chain.js';
 import { imprintAttack } from './analytic/imprint-attack.js';
 import { trapAttack } from './analytic/trap-attack.js';
 import type { AnyNetwork } from '../engine/network.js';
+import { lastLinearLayer } from './labels/last-layer.js';
 import type { AnalyticAttack, AnalyticResult, AttackContext } from './attack-context.js';
 
 export type { AnalyticAttack, AnalyticResult, AttackContext } from './attack-context.js';
 
-export const ATTACKS = ['dlg', 'idlg', 'ig', 'dlg-admm', 'idlg-admm', 'admm-aware', 'unrolled', 'linear-leakage', 'imprint', 'trap'] as const;
+export const ATTACKS = ['dlg', 'idlg', 'ig', 'dlg-admm', 'idlg-admm', 'admm-aware', 'unrolled', 'linear-leakage', 'rgap', 'imprint', 'trap'] as const;
 type Preset = (typeof ATTACKS)[number];
 
 /**
@@ -35,6 +38,7 @@ const presetOf = (a: AttackName): Preset => (a in ATTACK_ALIASES ? ATTACK_ALIASE
 const CONSUMES: Record<Preset, MessageKind | readonly MessageKind[]> = {
   dlg: 'gradient', idlg: 'gradient', ig: 'gradient', 'dlg-admm': 'increment', 'idlg-admm': 'increment', 'admm-aware': 'increment', unrolled: 'update',
   'linear-leakage': ['gradient', 'update'], // an update of one local step is lr times the gradient
+  rgap: ['gradient', 'update'],
   imprint: ['gradient', 'update'],
   trap: ['gradient', 'update'],
 };
@@ -74,6 +78,7 @@ export const ATTACK_DESCRIPTIONS: Record<AttackName, string> = {
   'admm-aware': 'matches the FedADMM increment through the unrolled client update (rho, eta, E, alpha known or rebuilt)',
   unrolled: `matches the update U = w_0 - w_E through the unrolled E local steps (${attackProtocols('unrolled').map((p) => p.name).join(', ')})`,
   'linear-leakage': 'linear-layer leakage (Phong et al. 2018; Geiping et al. 2020, Prop. 1), analytic: x = dL/dW_i / dL/db_i of the first fully connected layer (an MLP), from a gradient or an update of one local step; deterministic, no iterations or restarts',
+  rgap: 'R-GAP (Zhu & Blaschko 2021), analytic: the input of one sample from the last layer back to the first, each layer\'s input from its gradient and forward constraints by least squares (QR), the layers whose system is rank deficient reported; chains of conv2d/linear with sigmoid, tanh or leaky_relu (e.g. lenet), from a gradient or an update of one local step; deterministic, no iterations or restarts',
   imprint: 'imprint (Fowl et al. 2022, "Robbing the Fed"), malicious server, analytic: K units read one measurement with thresholds at its public-data quantiles; each bin holding one sample gives it exactly, through secure aggregation (--users); needs --threat-model malicious or a model with its construction.json',
   trap: 'trap weights (Boenisch et al. 2023), malicious server, analytic: first-layer rows with scaled-up negative weights fire for few inputs; a row that fired for one sample gives it exactly; needs --threat-model malicious or a model with its construction.json',
   'fedavg-unrolled': 'the old name of unrolled',
@@ -109,17 +114,31 @@ const DEFAULT_LABELS: Record<Preset, LabelPlan> = {
   'admm-aware': { mode: 'infer-or-joint', method: 'idlg' },
   unrolled: { mode: 'infer-or-joint', method: 'idlg' },
   'linear-leakage': { mode: 'infer', method: 'auto' },
+  rgap: { mode: 'infer', method: 'auto' },
   imprint: { mode: 'infer', method: 'auto' },
   trap: { mode: 'infer', method: 'auto' },
 };
 
+/**
+ * The plan without --labels: the preset's, except rgap with a bias on the last layer, which reads the one negative
+ * entry of dL/db = softmax(z) - e_y (bias-corrected counting at B = 1): exact whatever the sign of the features,
+ * where iDLG's rule needs non-negative ones (a tanh layer before the logits).
+ */
+function defaultLabels(p: Preset, net: AnyNetwork): LabelPlan {
+  if (p === 'rgap' && net.batch === 1 && lastLinearLayer(net.params).bias) return { mode: 'infer', method: 'bias-corrected' };
+  return DEFAULT_LABELS[p];
+}
+
 /** The analytic presets, by name: the rest run the matching loop. */
-const ANALYTIC: Partial<Record<Preset, AnalyticAttack>> = { 'linear-leakage': linearLeakage, imprint: imprintAttack, trap: trapAttack };
+const ANALYTIC: Partial<Record<Preset, AnalyticAttack>> = { 'linear-leakage': linearLeakage, rgap, imprint: imprintAttack, trap: trapAttack };
 
 /** What an attack needs of the model, for the presets that need something: a user error when the network lacks it. */
-const MODEL_NEEDS: Partial<Record<Preset, (net: AnyNetwork) => void>> = { 'linear-leakage': (net) => void firstLinearLayer(net) };
+const MODEL_NEEDS: Partial<Record<Preset, (net: AnyNetwork) => void>> = {
+  'linear-leakage': (net) => void firstLinearLayer(net),
+  rgap: (net) => void rgapChain(net),
+};
 
-/** Throws a user error when attack `name` cannot run on the network's model (linear-leakage: a fully connected first layer). */
+/** Throws a user error when attack `name` cannot run on the network's model (linear-leakage: a fully connected first layer; rgap: a chain, B = 1). */
 export function checkAttackModel(name: AttackName, net: AnyNetwork): void {
   MODEL_NEEDS[presetOf(name)]?.(net);
 }
@@ -139,7 +158,7 @@ export function analyticPreset(name: AttackName, ctx: AttackContext): AnalyticRe
 
 /** Labels from a gradient(-like) message g, by the preset's default plan unless --labels says otherwise. */
 function labelsFor(name: AttackName, ctx: AttackContext, g: ArrayLike<number>): LabelChoice {
-  return chooseLabels(ctx.labels ?? DEFAULT_LABELS[presetOf(name)], {
+  return chooseLabels(ctx.labels ?? defaultLabels(presetOf(name), ctx.net), {
     params: ctx.net.params, numClasses: ctx.net.numClasses, theta: ctx.theta, gradient: g, batch: ctx.net.batch,
   }, ctx.knownLabels ?? []);
 }
@@ -175,6 +194,7 @@ export function preset(name: AttackName, ctx: AttackContext): PresetChoice {
       return matching(proto.messageFunction(net, theta, p, state), observed, labels(proto.gradientEstimate(observed, p, state)));
     }
     case 'linear-leakage':
+    case 'rgap':
     case 'imprint':
     case 'trap':
       throw new Error(`${name} is analytic: no matching loop (analyticPreset runs it)`);

@@ -96,8 +96,15 @@ function describeImageRun(m: AttackMetrics, out: string): string[] {
     ...(m.threat_model && m.threat_model !== 'honest' ? [`  threat model ${m.threat_model}${m.users ? `, ${m.users} users under secure aggregation` : ''}`] : []),
     ...(m.recovered !== undefined && m.batch_size > 1 ? [`  recovered ${m.recovered} of ${m.batch_size} images above 30 dB${m.analytic?.expected !== undefined ? `; theory expects ${m.analytic.expected}` : ''}`] : []),
     ...(m.privacy ? [`  ${describeGuarantee(m.privacy)}`] : []),
+    ...(m.analytic ? [`  ${describeAnalytic(m.analytic)}`] : []),
     `  wrote ${out}/ (snapshots.png, curves.svg, report.html, metrics.json, history.csv, config.json)`,
   ];
+}
+
+/** An analytic attack's findings as key value pairs (rgap: each layer's rank, the rank-deficient layers). */
+function describeAnalytic(details: Record<string, number | string>): string {
+  const value = (v: number | string) => (typeof v === 'number' && !Number.isInteger(v) ? v.toExponential(2) : String(v));
+  return Object.entries(details).map(([k, v]) => `${k} ${value(v)}`).join('; ');
 }
 
 /** A captured message: gradleak's JSON capture, or a safetensors message with the model and weights from the flags. */

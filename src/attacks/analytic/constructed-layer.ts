@@ -3,14 +3,14 @@
 import type { Construction, ConstructionKind } from '../../malicious/construction.js';
 import { UserError } from '../../util/errors.js';
 import type { AttackContext } from '../attack-context.js';
-import { gradientOf } from './linear-leakage.js';
+import { messageGradient } from './message-gradient.js';
 
 export interface ConstructedLayer {
   construction: Construction;
   /** Row r of the layer's weight gradient (a copy), and its bias gradient. */
   dW: (r: number) => Float64Array;
   db: Float64Array;
-  /** The message read as the client's gradient (linear-leakage.ts gradientOf). */
+  /** The message read as the client's gradient (message-gradient.ts). */
   gradient: Float64Array;
 }
 
@@ -21,7 +21,7 @@ export function constructedLayer(ctx: AttackContext, kind: ConstructionKind, att
   const w = ctx.net.params.find((p) => p.name === `${c.layer}.weight`), b = ctx.net.params.find((p) => p.name === `${c.layer}.bias`);
   const rows = w?.shape[0] ?? 0;
   if (!w || !b || c.rows.some((r) => r >= rows)) throw new UserError(`the model has no layer ${c.layer} with the ${c.rows.length} rows its construction names: the model and its construction.json do not belong together`);
-  const gradient = gradientOf(ctx), d = w.shape[1];
+  const gradient = messageGradient(ctx, attack), d = w.shape[1];
   return { construction: c, gradient, dW: (r) => gradient.slice(w.offset + r * d, w.offset + (r + 1) * d), db: gradient.slice(b.offset, b.offset + rows) };
 }
 

@@ -11,11 +11,11 @@
 import type { BuiltNode } from '../../engine/graph.js';
 import type { ParamSlot } from '../../engine/layers/layer.js';
 import type { AnyNetwork } from '../../engine/network.js';
-import { protocolFieldError, protocolOf } from '../../fl/protocols/index.js';
 import { FieldError, UserError } from '../../util/errors.js';
 import type { LabelChoice } from '../labels/choose.js';
 import type { AnalyticResult, AttackContext } from '../attack-context.js';
 import { groupInput, groupResidual, groupRows, usableRows } from './ratio-groups.js';
+import { messageGradient } from './message-gradient.js';
 
 /** The first layer's weight [rows, features] and bias [rows] when it is fully connected with a bias and reads the input. */
 export function firstLinearLayer(net: AnyNetwork): { weight: ParamSlot; bias: ParamSlot; label: string } {
@@ -38,17 +38,8 @@ function readsInput(nodes: readonly BuiltNode[], node: BuiltNode): boolean {
   return false;
 }
 
-/** The message as the client's gradient: a gradient, or an update of one local step on the whole batch (U = lr g). */
-export function gradientOf(ctx: AttackContext): Float64Array {
-  const { protocol: p, net: { batch: B } } = ctx, proto = protocolOf(p.kind);
-  const why = 'linear-leakage reads an update as lr times the gradient, exact for one local step on the whole batch';
-  if (proto.localSteps && p.steps !== 1) throw protocolFieldError('steps', (f) => `${f} must be 1: ${why}, got ${p.steps}`);
-  if (proto.localSteps && (p.localBatch ?? B) !== B) throw protocolFieldError('localBatch', (f) => `${f} must be the batch size ${B}: ${why}, got ${p.localBatch}`);
-  return proto.gradientEstimate(ctx.observed, p, { alpha: ctx.alpha });
-}
-
 export function linearLeakage(ctx: AttackContext, labels: (g: ArrayLike<number>) => LabelChoice): AnalyticResult {
-  const { net } = ctx, B = net.batch, observed = gradientOf(ctx);
+  const { net } = ctx, B = net.batch, observed = messageGradient(ctx, 'linear-leakage');
   const { weight, bias, label } = firstLinearLayer(net);
   const [rows, d] = weight.shape;
   const dW = (i: number) => observed.slice(weight.offset + i * d, weight.offset + (i + 1) * d);
