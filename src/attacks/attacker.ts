@@ -6,6 +6,7 @@ import { survivingMask, type DefenseSpec } from '../defenses/defense.js';
 import { outsideDefendedLayer } from '../defenses/soteria.js';
 import type { AnyNetwork } from '../engine/network.js';
 import { UserError } from '../util/errors.js';
+import { tracksRunningStatistics } from '../fl/client-round.js';
 import type { LineSearch } from '../optim/lbfgs.js';
 import { matchMessage, type MatchingOptions, type MatchingState } from './gradient-matching.js';
 import { analyticPreset, preset, type AnalyticResult, type AttackContext, type AttackName, type PresetChoice } from './presets.js';
@@ -87,6 +88,10 @@ export function reconstruct(k: ServerKnowledge, o: AttackerOptions, onLog: OnLog
     ...(k.construction ? { construction: k.construction } : {}),
   };
   const analytic = analyticPreset(o.attack, ctx);
+  if (!analytic && (k.users ?? 1) > 1 && tracksRunningStatistics(k.net)) {
+    // each client normalised over its own batch: one batch of N on the server's side is not what they computed
+    throw new UserError(`${o.attack} on the mean of ${k.users} clients' messages models them as one batch, which train-mode BatchNorm (each client's own batch statistics) breaks: use --bn eval, one user, or an analytic attack`);
+  }
   if (analytic) return analyticReconstruction(analytic, restartIdsOf(o), o.seed, onLog);
   const { fn, target, options, labelMethod } = adaptTo(k.defense, preset(o.attack, ctx), k.net as AnyNetwork);
   const limit = snapshotLimit(k.net.inputSize);

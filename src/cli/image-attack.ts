@@ -93,7 +93,7 @@ function describeImageRun(m: AttackMetrics, out: string): string[] {
     `${m.attack} on ${m.dataset} #${m.index} (seed ${m.seed}): ${m.iterations} iterations, ${m.evaluations} evaluations, ${m.seconds.toFixed(2)} s`,
     `  objective ${m.objective.toExponential(3)}  ${scores}${m.diverged ? '  DIVERGED' : ''}`,
     ...(m.diverged ? ['  the optimisation diverged (the objective became NaN/Inf or the dummy left the data range by orders of magnitude); try --line-search strong-wolfe or --restarts 3'] : []),
-    ...(m.threat_model && m.threat_model !== 'honest' ? [`  threat model ${m.threat_model}${m.users ? `, ${m.users} users under secure aggregation` : ''}`] : []),
+    ...(m.threat_model ? [`  threat model ${m.threat_model}${m.users ? `; ${m.users} users under secure aggregation (the server sees the mean of their messages)` : ''}`] : []),
     ...(m.recovered !== undefined && m.batch_size > 1 ? [`  recovered ${m.recovered} of ${m.batch_size} images above 30 dB${m.analytic?.expected !== undefined ? `; theory expects ${m.analytic.expected}` : ''}`] : []),
     ...(m.privacy ? [`  ${describeGuarantee(m.privacy)}`] : []),
     ...(m.analytic ? [`  ${describeAnalytic(m.analytic)}`] : []),
@@ -103,7 +103,7 @@ function describeImageRun(m: AttackMetrics, out: string): string[] {
 
 /** An analytic attack's findings as key value pairs (rgap: each layer's rank, the rank-deficient layers). */
 function describeAnalytic(details: Record<string, number | string>): string {
-  const value = (v: number | string) => (typeof v === 'number' && !Number.isInteger(v) ? v.toExponential(2) : String(v));
+  const value = (v: number | string) => (typeof v !== 'number' || Number.isInteger(v) ? String(v) : Math.abs(v) >= 0.01 && Math.abs(v) < 1e5 ? String(Number(v.toPrecision(4))) : v.toExponential(2));
   return Object.entries(details).map(([k, v]) => `${k} ${value(v)}`).join('; ');
 }
 

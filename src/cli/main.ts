@@ -18,6 +18,7 @@ import { trainLmCommand } from './train-lm-command.js';
 import { dpEpsilonCommand } from './dp-epsilon-command.js';
 import { inspectModelCommand } from './inspect-model-command.js';
 import { maliciousModelCommand } from './malicious-model-command.js';
+import { maliciousTableCommand } from './malicious-table-command.js';
 import { cliMessage } from './flags.js';
 
 const program = new Command('gradleak')
@@ -27,7 +28,7 @@ const program = new Command('gradleak')
   .exitOverride()
   .configureOutput({ writeErr: () => {} }); // errors are printed once, below
 
-for (const cmd of [attackCommand(), reproduceCommand(), verifyCommand(), benchCommand(), demoCommand(), simulateCommand(), datasetsCommand(), sweepCommand(), auditCommand(), workerCommand(), messageCommand(), trainLmCommand(), dpEpsilonCommand(), inspectModelCommand(), maliciousModelCommand()]) {
+for (const cmd of [attackCommand(), reproduceCommand(), verifyCommand(), benchCommand(), demoCommand(), simulateCommand(), datasetsCommand(), sweepCommand(), auditCommand(), workerCommand(), messageCommand(), trainLmCommand(), dpEpsilonCommand(), inspectModelCommand(), maliciousModelCommand(), maliciousTableCommand()]) {
   program.addCommand(cmd.exitOverride().configureOutput({ writeErr: () => {} }));
 }
 

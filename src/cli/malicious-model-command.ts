@@ -16,7 +16,7 @@ import { UserError } from '../util/errors.js';
 import { parseShape, type DataFlags } from './data-options.js';
 import { addModelOptions, modelFromFlags, type ModelFlags } from './model-options.js';
 import { nonNegativeInt, oneOf, positiveInt } from './parse.js';
-import { readPublicImages } from './threat-options.js';
+import { PUBLIC_COUNT, readPublicImages } from './threat-options.js';
 
 const KINDS = ['imprint', 'trap'] as const;
 
@@ -27,6 +27,7 @@ interface Options extends ModelFlags, DataFlags {
   placement: (typeof PLACEMENTS)[number];
   publicData: string;
   publicSplit: string;
+  publicCount: number;
   batchSize: number;
   users: number;
   weights?: string;
@@ -46,6 +47,7 @@ export function maliciousModelCommand(): Command {
     .option('--measurement <kind>', `imprint: what every bin measures, ${MEASUREMENTS.join(' or ')}`, oneOf(MEASUREMENTS), 'brightness')
     .option('--placement <where>', `${PLACEMENTS[0]} (layers added in front: the client must run the exported graph) or ${PLACEMENTS[1]} (weights only, in the model's own first fully connected layer)`, oneOf(PLACEMENTS.slice(0, 2)), 'module')
     .option('--public-data <name>', 'the server\'s own images the construction is estimated from (a dataset name)', 'mnist')
+    .option('--public-count <n>', 'how many of its images (the first of the split)', positiveInt, PUBLIC_COUNT)
     .option('--public-split <split>', SPLITS.join(' or '), oneOf(SPLITS), 'train')
     .option('--batch-size <B>', 'the batch each client trains on: trap rows are tuned to fire for one image in users x B', positiveInt, 64)
     .option('--users <U>', 'clients summed by secure aggregation (the construction expects U x B images in one message)', positiveInt, 1)
@@ -61,7 +63,7 @@ export function maliciousModelCommand(): Command {
     const model = modelFromFlags(cmd, { ...o, numClasses: o.numClasses ?? (o.model.endsWith('.onnx') || o.model.endsWith('.json') ? undefined : 10) });
     const net = createNetwork(model.spec, 1, { backend: 'ts', dtype: 'float64' });
     loadWeights(net, model, o.weights, o.modelSeed);
-    const pub = await readPublicImages(o.publicData, o.publicSplit, { ...o, inputShape: model.spec.in_shape });
+    const pub = await readPublicImages(o.publicData, o.publicSplit, { ...o, inputShape: model.spec.in_shape }, o.publicCount);
     const N = o.users * o.batchSize;
     const { model: built, construction } = maliciousModel({ spec: model.spec, theta: Float64Array.from(net.theta), buffers: Float64Array.from(net.bufferValues) }, pub, {
       kind: o.construction, units: o.bins ?? DEFAULT_UNITS[o.construction], placement: o.placement, measurement: o.measurement, seed: o.seed, designImages: N,

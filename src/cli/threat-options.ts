@@ -12,8 +12,12 @@ import { oneOf, positiveInt } from './parse.js';
 export const THREAT_MODELS = ['honest', 'malicious'] as const;
 /** The attacks that invert a malicious construction, by the construction they need. */
 export const MALICIOUS_ATTACKS: Record<string, ConstructionRequest['kind']> = { imprint: 'imprint', trap: 'trap' };
-/** Public images a server estimates its construction from (the first of its split). */
-export const PUBLIC_COUNT = 1000;
+/**
+ * Public images a server estimates its construction from (the first of its split) by default. The bins' probabilities
+ * behind the expectation are measured on them: with n images, K bins' shares are known to about sqrt(K / n) relative,
+ * and uneven bins recover more images than equal ones, so small public sets make the expectation an underestimate.
+ */
+export const PUBLIC_COUNT = 5000;
 /** Most images behind one aggregated message (U x B). */
 export const MAX_AGGREGATED = 4096;
 
@@ -25,6 +29,7 @@ export function addThreatOptions(cmd: Command): Command {
     .option('--measurement <kind>', `malicious imprint: what every bin measures, ${MEASUREMENTS.join(' (mean brightness) or ')} (a random direction)`, oneOf(MEASUREMENTS))
     .option('--placement <where>', `malicious: ${PLACEMENTS[0]} (layers added in front of the model) or ${PLACEMENTS[1]} (rows of the model's own first fully connected layer: weights only)`, oneOf(PLACEMENTS.slice(0, 2)))
     .option('--construction <file>', 'with --message: the construction.json of the malicious model that produced it (default: beside --model DIR/model.onnx)')
+    .option('--public-count <n>', `malicious: how many public images (default ${PUBLIC_COUNT})`, positiveInt)
     .option('--public-data <name>', `malicious: the server's own images its construction is estimated from (a dataset name; the first ${PUBLIC_COUNT} of its split); default: the clients' dataset, the other split`);
 }
 
@@ -35,6 +40,7 @@ export interface ThreatFlags {
   measurement?: (typeof MEASUREMENTS)[number];
   placement?: (typeof PLACEMENTS)[number];
   publicData?: string;
+  publicCount?: number;
 }
 
 /** The threat model the flags ask for: 'malicious' with the construction the attack needs, checked before any work. */
@@ -43,7 +49,7 @@ export function threatFromFlags(attack: string, o: ThreatFlags, perClientBatch: 
   const threat = o.threatModel ?? (kind ? 'malicious' : 'honest');
   const users = o.users ?? 1;
   if (users * perClientBatch > MAX_AGGREGATED) throw new UserError(`--users ${users} x --batch-size ${perClientBatch}: at most ${MAX_AGGREGATED} images behind one message`);
-  const constructionFlags = (['bins', 'measurement', 'placement', 'publicData'] as const).filter((k) => o[k] !== undefined);
+  const constructionFlags = (['bins', 'measurement', 'placement', 'publicData', 'publicCount'] as const).filter((k) => o[k] !== undefined);
   if (threat === 'honest') {
     if (kind && !captured) throw new UserError(`--attack ${attack} inverts a model a malicious server built: use --threat-model malicious (or attack a --message whose model has its construction.json)`);
     if (constructionFlags.length > 0) throw new UserError(`--${constructionFlags[0].replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} applies to --threat-model malicious only`);
@@ -62,14 +68,14 @@ export async function publicImagesFromFlags(o: ThreatFlags & DataFlags, clients:
   const dataset = o.publicData ?? clients.dataset;
   // the same dataset: its other split, so that the server's images are never the clients'
   const split = dataset === clients.dataset ? otherSplit(clients.split) : 'train';
-  return readPublicImages(dataset, split, o);
+  return readPublicImages(dataset, split, o, o.publicCount);
 }
 
 /** The first PUBLIC_COUNT images of a dataset's split, as the server's public images. */
-export async function readPublicImages(dataset: string, split: string, o: DataFlags): Promise<PublicImages> {
+export async function readPublicImages(dataset: string, split: string, o: DataFlags, most = PUBLIC_COUNT): Promise<PublicImages> {
   const data = await openFromFlags(dataset, split, o);
   try {
-    const count = Math.min(PUBLIC_COUNT, data.count), size = data.shape[0] * data.shape[1] * data.shape[2];
+    const count = Math.min(most, data.count), size = data.shape[0] * data.shape[1] * data.shape[2];
     const images = new Float64Array(count * size);
     for (let j = 0; j < count; j++) images.set((await data.get(j)).image, j * size);
     return { images, count, size, source: { dataset: data.name, split, count } };

@@ -1,7 +1,7 @@
 // The fully connected layer a construction takes over: an added module's `measure` layer (placement 'module'), or the
 // model's own first fully connected layer (placement 'first_linear': weights only, the client's own network class
 // loads them). Its rows 0..units-1 become the construction's; the layer reading their ReLU is `next`.
-import { firstLinearLayer } from '../attacks/analytic/linear-leakage.js';
+import { firstLinearLayer } from '../engine/first-linear-layer.js';
 import { UserError } from '../util/errors.js';
 import type { Placement } from './construction.js';
 import { equalColumns, inputSize, layoutOf, measureModule, prependModule, slotOf, type ServerModel } from './model-edit.js';

@@ -76,7 +76,7 @@ test('refusals: more bins than fc1 has rows, several local steps, another constr
   throwsUser(() => clientCase(maliciousSetup({ placement: 'first_linear' }), batch), 'first_linear', /first layer is fully connected.*use placement module/);
   const steps = clientCase(maliciousSetup({}, { protocol: parseProtocol({ kind: 'fedavg', steps: 2, lr: 0.1 } as never) }), batch).knowledge;
   throwsUser(() => reconstruct(steps, OPTIONS), 'steps', /must be 1/);
-  throwsUser(() => reconstruct(clientCase(maliciousSetup({}), batch).knowledge, { ...OPTIONS, attack: 'trap' }), 'trap', /inverts a trap construction; the model carries a imprint/);
+  throwsUser(() => reconstruct(clientCase(maliciousSetup({}), batch).knowledge, { ...OPTIONS, attack: 'trap' }), 'trap', /inverts a trap construction; the model carries an imprint/);
   throwsUser(() => reconstruct(clientCase(SETUP, batch).knowledge, OPTIONS), 'imprint', /needs a model built by a malicious server/);
   throwsUser(() => clientCase(maliciousSetup({}, { users: 3 }), batch), '--users', /--users 3: a positive integer dividing the 16 images/);
 });

@@ -17,7 +17,7 @@ export interface ConstructedLayer {
 export function constructedLayer(ctx: AttackContext, kind: ConstructionKind, attack: string): ConstructedLayer {
   const c = ctx.construction;
   if (!c) throw new UserError(`${attack} needs a model built by a malicious server (--threat-model malicious, or construction.json beside the model)`);
-  if (c.kind !== kind) throw new UserError(`${attack} inverts a ${kind} construction; the model carries a ${c.kind} construction (attack it with --attack ${c.kind})`);
+  if (c.kind !== kind) throw new UserError(`${attack} inverts a ${kind} construction; the model carries ${c.kind === 'imprint' ? 'an' : 'a'} ${c.kind} construction (attack it with --attack ${c.kind})`);
   const w = ctx.net.params.find((p) => p.name === `${c.layer}.weight`), b = ctx.net.params.find((p) => p.name === `${c.layer}.bias`);
   const rows = w?.shape[0] ?? 0;
   if (!w || !b || c.rows.some((r) => r >= rows)) throw new UserError(`the model has no layer ${c.layer} with the ${c.rows.length} rows its construction names: the model and its construction.json do not belong together`);

@@ -1,0 +1,53 @@
+// gradleak malicious-table: the README's table of the malicious-server (and linear-leakage) attacks, measured on
+// consecutive MNIST training batches with the server's public images from the test split (experiments/malicious-table.ts).
+// Prints the table as Markdown and writes DIR/malicious.csv and DIR/malicious.md.
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { maliciousTable, MALICIOUS_SETTINGS, type MaliciousRow } from '../experiments/malicious-table.js';
+import { prepareOutDir, writeText } from '../util/files.js';
+import { openFromFlags, type DataFlags } from './data-options.js';
+import { positiveInt } from './parse.js';
+import { readPublicImages } from './threat-options.js';
+
+const HEADER = ['attack', 'model', 'units', 'B', 'users', 'N', 'batches', 'recovered > 30 dB (mean ± sd)', 'of them exact (> 100 dB)', 'expected (theory)', 'PSNR of recovered (dB)', 'seconds per attack'];
+
+export function maliciousTableCommand(): Command {
+  return new Command('malicious-table')
+    .description('measure the analytic and malicious-server attacks (linear leakage, imprint through secure aggregation, trap weights) over many MNIST batches, beside what theory expects')
+    .option('--batches <n>', 'batches per setting (each a different block of training images)', positiveInt, 20)
+    .option('--out <dir>', 'where to write malicious.csv and malicious.md', 'runs/malicious-table')
+    .action(async (o: { batches: number; out: string }) => {
+      prepareOutDir(o.out);
+      const flags = { inputShape: [1, 28, 28] } as DataFlags;
+      const pub = await readPublicImages('mnist', 'test', flags, 10_000); // all of the test split: the bins' shares to about 10%
+      const data = await openFromFlags('mnist', 'train', flags);
+      const lines = [line(HEADER), line(HEADER.map(() => '---'))];
+      console.log(lines.join('\n'));
+      try {
+        const rows = await maliciousTable(data, pub, MALICIOUS_SETTINGS, o.batches, (r) => {
+          lines.push(line(cells(r)));
+          console.log(lines[lines.length - 1]);
+        });
+        writeText(join(o.out, 'malicious.md'), `${lines.join('\n')}\n`);
+        writeText(join(o.out, 'malicious.csv'), toCsv(rows));
+        console.log(`wrote ${o.out}/malicious.csv, ${o.out}/malicious.md`);
+      } finally {
+        data.close?.();
+      }
+    });
+}
+
+const line = (c: string[]) => `| ${c.join(' | ')} |`;
+
+function cells(r: MaliciousRow): string[] {
+  return [
+    r.attack, r.model, r.units === null ? '-' : String(r.units), String(r.batch), String(r.users), String(r.images), String(r.batches),
+    `${r.recovered_mean.toFixed(1)} ± ${r.recovered_sd.toFixed(1)}`, r.exact_mean.toFixed(1), r.expected === null ? '-' : r.expected.toFixed(1),
+    Number.isNaN(r.psnr_recovered) ? '-' : r.psnr_recovered >= 299.5 ? '300 (cap)' : r.psnr_recovered.toFixed(1), r.seconds.toFixed(3),
+  ];
+}
+
+function toCsv(rows: MaliciousRow[]): string {
+  const keys = Object.keys(rows[0]) as (keyof MaliciousRow)[];
+  return `${keys.join(',')}\n${rows.map((r) => keys.map((k) => (r[k] === null ? '' : typeof r[k] === 'string' ? `"${r[k]}"` : String(r[k]))).join(',')).join('\n')}\n`;
+}
