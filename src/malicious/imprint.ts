@@ -13,6 +13,9 @@ import { equalizeNextColumns, ownedLayer, writeRows } from './owned-layer.js';
 import type { PublicImages } from './public-data.js';
 import { Prng } from '../util/prng.js';
 
+/** The imprint units' scale (see imprintModel). */
+const SCALE = 1e-2;
+
 export interface ImprintRequest {
   bins: number;
   measurement: Measurement;
@@ -27,8 +30,11 @@ export function imprintModel(base: ServerModel, pub: PublicImages, r: ImprintReq
   const owned = ownedLayer(base, r.placement, r.bins, 'imprint', () => prng.fillNormal(new Float64Array(d)));
   const m = measurementVector(r.measurement, d, r.seed + 1);
   const { thresholds, probabilities } = binThresholds(m, pub, r.bins);
-  writeRows(owned, thresholds.map(() => m), thresholds.map((t) => -t));
-  equalizeNextColumns(owned);
+  // the units read SCALE (m·x - t_k) and the next layer's columns are divided by SCALE: the same model, but a float32
+  // client's update of a bias of size |t| keeps SCALE^2 times more of the bins' small differences (lr db_k rounds
+  // against |b_k|: its error shrinks by SCALE while db_k grows by 1 / SCALE)
+  writeRows(owned, thresholds.map(() => m.map((v) => v * SCALE)), thresholds.map((t) => -t * SCALE));
+  equalizeNextColumns(owned, 1 / SCALE);
   return {
     model: owned.model,
     construction: {

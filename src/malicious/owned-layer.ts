@@ -57,8 +57,11 @@ export function writeRows(o: OwnedLayer, vectors: readonly Float64Array[], biase
   });
 }
 
-/** Makes the next layer's columns of the owned rows equal (to its first owned column): every owned unit then passes the same signal back. */
-export function equalizeNextColumns(o: OwnedLayer): void {
+/** Makes the next layer's columns of the owned rows equal (to its first owned column, times `scale`): every owned unit then passes the same signal back. */
+export function equalizeNextColumns(o: OwnedLayer, scale = 1): void {
   const net = layoutOf(o.model.spec), w = slotOf(net, `${o.next}.weight`)!, [out, inn] = w.shape, t = o.model.theta;
-  for (let r = 0; r < out; r++) for (const c of o.rows) t[w.offset + r * inn + c] = t[w.offset + r * inn + o.rows[0]];
+  for (let r = 0; r < out; r++) {
+    const v = t[w.offset + r * inn + o.rows[0]] * scale;
+    for (const c of o.rows) t[w.offset + r * inn + c] = v;
+  }
 }

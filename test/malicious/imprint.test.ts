@@ -36,7 +36,8 @@ test('imprint module on LeNet, N = 16: every image alone in its bin exactly (PSN
   assert.ok(con.thresholds.every((t, i) => i === 0 || t > con.thresholds[i - 1]), 'ascending thresholds');
   assert.ok(Math.abs(con.bin_probabilities.reduce((a, b) => a + b, 0) - 1) < 1e-12, 'the bins partition the public data');
   const measure = k.net.params.find((p) => p.name === 'imprint.measure.weight')!;
-  const m = k.theta.slice(measure.offset, measure.offset + 64);
+  const row = k.theta.slice(measure.offset, measure.offset + 64);
+  const m = row.map((v) => v / Math.hypot(...row)); // the unit measurement (the rows carry it scaled)
   const alone = aloneInBins(batch.images, 16, m, con.thresholds);
   assert.ok(alone.length >= 5 && alone.length < 16, `alone in bins: ${alone.length}`);
   const out = runAttack({ ...OPTIONS, ...setup }, batch);

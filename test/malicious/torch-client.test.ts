@@ -1,8 +1,7 @@
 // A real PyTorch client of a malicious server (test/data/malicious/, tools/torch_malicious_client.py): the client built
 // the modified model itself from weights.safetensors + construction.json and sent float32 messages; `gradleak attack
 // --message` with construction.json beside the ONNX model recovers every image alone in its imprint bin, through
-// secure aggregation (the same images as one client) and one local FedAvg step (up to float32 rounding of the
-// client's new biases), and most images alone in a trap row.
+// secure aggregation (the same images as one client) and one local FedAvg step, and most images alone in a trap row.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -38,7 +37,6 @@ const results = new Map<Fixture, Result>();
 const result = (f: Fixture) => results.get(f) ?? results.set(f, attack(f)).get(f)!;
 const construction = (f: Fixture): Construction => JSON.parse(readFileSync(join(DIR, f.model, 'construction.json'), 'utf8'));
 const weights = (f: Fixture) => readSafetensors(join(DIR, f.model, 'weights.safetensors'));
-const message = (f: Fixture) => readSafetensors(join(DIR, f.model, f.message, 'message.safetensors'));
 const recoveredImages = (r: Result) => r.per_image.filter((p) => p.psnr > 30).map((p) => p.index).sort((a, b) => a - b);
 const psnrOf = (r: Result, s: number) => r.per_image.find((p) => p.index === s)!.psnr;
 
@@ -54,10 +52,11 @@ const dot = (a: ArrayLike<number>, b: ArrayLike<number>, n: number) => {
   return s;
 };
 
-/** Each image's imprint bin: the number of thresholds t_k with m·x > t_k, minus 1 (m = imprint.measure's row 0). */
+/** Each image's imprint bin: the number of thresholds t_k with m·x > t_k, minus 1 (m = imprint.measure's row 0, normalised). */
 function imprintBins(f: Fixture): number[] {
   const c = construction(f), { images, d } = truth(f);
-  const m = weights(f).get(`${c.layer}.weight`)!.data.subarray(c.rows[0] * d, (c.rows[0] + 1) * d);
+  const row = weights(f).get(`${c.layer}.weight`)!.data.subarray(c.rows[0] * d, (c.rows[0] + 1) * d);
+  const m = row.map((v) => v / Math.hypot(...row)); // the unit measurement: the rows carry it scaled
   return images.map((x) => {
     const v = dot(m, x, d);
     return c.thresholds.filter((t) => v > t).length - 1;
@@ -82,37 +81,7 @@ function aloneInRows(f: Fixture): number[] {
   return [...alone].sort((a, b) => a - b);
 }
 
-/** The gap from |v| to the next float32 up. */
-function ulp32(v: number): number {
-  const f = new Float32Array([Math.abs(v)]), i = new Int32Array(f.buffer);
-  const at = f[0];
-  i[0] += 1;
-  return f[0] - at;
-}
 
-/**
- * A lower bound on the PSNR of image s (alone in bin k) from a float32 FedAvg update U = w_0 - fl(w_0 - lr g): every
- * entry of U is off by at most half an ulp of the new weight, so the bin's x = (U_W,k - U_W,k+1) / (U_b,k - U_b,k+1)
- * is off by at most e_W / |den| per pixel plus the relative error e_b / |den| of the denominator:
- * rms error <= e_W / |den| + (e_b / |den|) rms(x).
- */
-function float32Bound(f: Fixture, s: number, k: number): number {
-  const c = construction(f), { images, d } = truth(f), w = weights(f), u = message(f);
-  const W0 = w.get(`${c.layer}.weight`)!.data, b0 = w.get(`${c.layer}.bias`)!.data;
-  const UW = u.get(`${c.layer}.weight`)!.data, Ub = u.get(`${c.layer}.bias`)!.data;
-  const units = k + 1 < c.rows.length ? [c.rows[k], c.rows[k + 1]] : [c.rows[k]];
-  const half = (w0: number, du: number) => ulp32(Math.abs(w0) + Math.abs(du)) / 2;
-  let eW = 0, eb = 0, den = 0;
-  units.forEach((r, j) => {
-    let rowMax = 0;
-    for (let i = 0; i < d; i++) rowMax = Math.max(rowMax, half(W0[r * d + i], UW[r * d + i]));
-    eW += rowMax;
-    eb += half(b0[r], Ub[r]);
-    den += j === 0 ? Ub[r] : -Ub[r];
-  });
-  const rms = Math.sqrt(dot(images[s], images[s], d) / d);
-  return -20 * Math.log10(eW / Math.abs(den) + (eb / Math.abs(den)) * rms);
-}
 
 for (const key of ['a', 'b'] as const) {
   const f = FIXTURES[key];
@@ -133,19 +102,13 @@ test('(a) and (b): secure aggregation of 4 users x 4 images gives the server the
   assert.deepEqual(recoveredImages(one), aloneInBins(FIXTURES.a));
 });
 
-test('(c) imprint, PyTorch FedAvg one step lr 0.1: each image alone in its bin as exact as float32 rounding of the new biases allows', () => {
-  const f = FIXTURES.c, r = result(f), alone = aloneInBins(f), bins = imprintBins(f);
+test('(c) imprint, PyTorch FedAvg one step lr 0.1: the same images as FedSGD, each above 80 dB despite float32 updates', () => {
+  // the construction scales its units by 1e-2 (malicious/imprint.ts) so that the client's float32 bias updates keep
+  // the bins' differences: before that, rounding of lr db against |b| ~ 7 left some alone images at 28 dB
+  const f = FIXTURES.c, r = result(f), alone = aloneInBins(f);
   assert.deepEqual(alone, aloneInBins(FIXTURES.a), 'the same batch as (a)');
-  assert.ok(r.recovered <= alone.length + 2, `recovered ${r.recovered}, alone ${alone.length}`);
-  const bounds = alone.map((s) => float32Bound(f, s, bins[s]));
-  alone.forEach((s, i) => {
-    const want = Math.min(40, bounds[i]);
-    assert.ok(psnrOf(r, s) > want, `image ${s} (bin ${bins[s]}): ${psnrOf(r, s).toFixed(1)} dB, float32 bound ${bounds[i].toFixed(1)} dB`);
-  });
-  // every alone image whose bound clears 30 dB is recovered; with an exact update all 12 would be (test (a))
-  const sure = bounds.filter((b) => b > 30).length;
-  assert.ok(r.recovered >= sure, `recovered ${r.recovered}, alone with a float32 bound above 30 dB ${sure}`);
-  assert.ok(sure >= alone.length / 2, `${sure} of ${alone.length}: the bound is not vacuous`);
+  assert.ok(r.recovered >= alone.length && r.recovered <= alone.length + 2, `recovered ${r.recovered}, alone ${alone.length}`);
+  for (const s of alone) assert.ok(psnrOf(r, s) > 80, `image ${s}: ${psnrOf(r, s).toFixed(1)} dB`);
 });
 
 test('(d) trap weights in an MLP\'s fc1 (first_linear), PyTorch FedSGD: at least half the images alone in a row come back exactly', () => {
