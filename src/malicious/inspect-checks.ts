@@ -100,6 +100,13 @@ const TRAP_SHARE = 0.2;
  * TRAP_T have odds below 1.5e-3 among 20 rows, 2e-5 among 8. The score is the smaller of the two.
  */
 const TRAP_COUNT = 4;
+/**
+ * The layer-wide sign test: how many rows lean negative at all (t < 0) against the R/2 an honest layer has, in
+ * standard deviations, z = (count - R/2) / (sqrt(R) / 2). A mild trap (s ~ 1.3, each row only slightly negative)
+ * moves nearly every row: z ~ sqrt(R). Honest z ~ N(0, 1); trained hidden layers lean positive (z < 0). Scores 0.5 at
+ * SIGN_Z (odds 3e-7 for an honest layer).
+ */
+const SIGN_Z = 5;
 /** Fewer entries per row, or fewer rows, and the share says nothing. */
 const TRAP_MIN_COLS = 16;
 const TRAP_MIN_ROWS = 8;
@@ -130,8 +137,9 @@ export function trapRows(w: WeightMatrix, skip: ReadonlySet<number>): CheckScore
   }
   if (ts.length < TRAP_MIN_ROWS) return null;
   const trapped = ts.filter((t) => t < TRAP_T).length, share = trapped / ts.length;
-  const evidence = `${trapped} of ${ts.length} rows lean negative (t < ${TRAP_T}); median |neg|/pos ${fmt(median(ratios))}`;
-  return scored('trap-rows', Math.min(share / (2 * TRAP_SHARE), trapped / (2 * TRAP_COUNT)), evidence);
+  const leaning = ts.filter((t) => t < 0).length, z = (leaning - ts.length / 2) / (Math.sqrt(ts.length) / 2);
+  const evidence = `${trapped} of ${ts.length} rows lean negative (t < ${TRAP_T}), ${leaning} at all (sign test z ${fmt(z)}); median |neg|/pos ${fmt(median(ratios))}`;
+  return scored('trap-rows', Math.max(Math.min(share / (2 * TRAP_SHARE), trapped / (2 * TRAP_COUNT)), Math.min(1, Math.max(0, z) / (2 * SIGN_Z))), evidence);
 }
 
 /** A bias of this size and up on the zeroed rows scores fully: Wen et al. use 20 to 100; a zero-initialised head has 0. */
