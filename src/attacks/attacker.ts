@@ -99,10 +99,11 @@ export function reconstruct(k: ServerKnowledge, o: AttackerOptions, onLog: OnLog
     const history: LoggedObjective[] = [];
     let snapshots: Reconstruction['snapshots'] = [];
     const log = (s: MatchingState) => {
+      const x = padded(s.x, k.net.inputSize);
       history.push({ iteration: s.iteration, evaluations: s.evaluations, objective: s.objective });
-      snapshots.push({ iteration: s.iteration, image: Float64Array.from(s.x) });
+      snapshots.push({ iteration: s.iteration, image: Float64Array.from(x) });
       snapshots = thinned(snapshots, limit);
-      onLog(s, r);
+      onLog(x === s.x ? s : { ...s, x }, r);
     };
     const result = matchMessage(fn, target, { ...options, lineSearch: o.lineSearch, iterations: o.iterations, seed, logEvery: o.logEvery, shouldStop }, log);
     return { result, history, snapshots, objective: result.objective, evaluations: result.evaluations, interrupted: result.interrupted };
@@ -111,12 +112,23 @@ export function reconstruct(k: ServerKnowledge, o: AttackerOptions, onLog: OnLog
   const K = k.net.numClasses;
   const fixed = options.label.kind === 'fixed' ? options.label.classes : null;
   return {
-    x: result.x, labelLogits: result.labelLogits, labelMethod,
-    labels: Array.from({ length: k.net.batch }, (_, d) => (fixed ? fixed[d] : argmax(result.labelLogits!.subarray(d * K, (d + 1) * K)))),
+    x: padded(result.x, k.net.inputSize), labelLogits: result.labelLogits, labelMethod,
+    labels: Array.from({ length: k.net.batch }, (_, d) => (fixed ? (fixed[d] ?? fixed[0]) : argmax(result.labelLogits!.subarray(d * K, (d + 1) * K)))),
     objective: result.objective, iterations: result.iterations, diverged: result.diverged, interrupted: runs.interrupted,
     evaluations: runs.evaluations, history, snapshots,
     restart: runs.restart, seed: runs.seed, restartIds: runs.restartIds, restartObjectives: runs.restartObjectives,
   };
+}
+
+/**
+ * A dummy batch smaller than the client's (class fishing attacks one target among N) as N images, the rest zero, so
+ * that scoring matches it to the truth like any reconstruction.
+ */
+function padded(x: Float64Array, size: number): Float64Array {
+  if (x.length >= size) return x;
+  const out = new Float64Array(size);
+  out.set(x);
+  return out;
 }
 
 /**

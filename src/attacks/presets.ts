@@ -14,13 +14,16 @@ import { rgap } from './analytic/rgap.js';
 import { rgapChain } from './analytic/rgap-chain.js';
 import { imprintAttack } from './analytic/imprint-attack.js';
 import { trapAttack } from './analytic/trap-attack.js';
+import { messageGradient } from './analytic/message-gradient.js';
 import type { AnyNetwork } from '../engine/network.js';
+import { networkLike } from '../engine/backend.js';
+import { UserError } from '../util/errors.js';
 import { lastLinearLayer } from './labels/last-layer.js';
 import type { AnalyticAttack, AnalyticResult, AttackContext } from './attack-context.js';
 
 export type { AnalyticAttack, AnalyticResult, AttackContext } from './attack-context.js';
 
-export const ATTACKS = ['dlg', 'idlg', 'ig', 'dlg-admm', 'idlg-admm', 'admm-aware', 'unrolled', 'linear-leakage', 'rgap', 'imprint', 'trap'] as const;
+export const ATTACKS = ['dlg', 'idlg', 'ig', 'dlg-admm', 'idlg-admm', 'admm-aware', 'unrolled', 'linear-leakage', 'rgap', 'imprint', 'trap', 'fishing'] as const;
 type Preset = (typeof ATTACKS)[number];
 
 /**
@@ -41,6 +44,7 @@ const CONSUMES: Record<Preset, MessageKind | readonly MessageKind[]> = {
   rgap: ['gradient', 'update'],
   imprint: ['gradient', 'update'],
   trap: ['gradient', 'update'],
+  fishing: ['gradient', 'update'],
 };
 
 const consumed = (a: AttackName): readonly MessageKind[] => {
@@ -81,6 +85,7 @@ export const ATTACK_DESCRIPTIONS: Record<AttackName, string> = {
   rgap: 'R-GAP (Zhu & Blaschko 2021), analytic: the input of one sample from the last layer back to the first, each layer\'s input from its gradient and forward constraints by least squares (QR), the layers whose system is rank deficient reported; chains of conv2d/linear with sigmoid, tanh or leaky_relu (e.g. lenet), from a gradient or an update of one local step; deterministic, no iterations or restarts',
   imprint: 'imprint (Fowl et al. 2022, "Robbing the Fed"), malicious server, analytic: K units read one measurement with thresholds at its public-data quantiles; each bin holding one sample gives it exactly, through secure aggregation (--users); needs --threat-model malicious or a model with its construction.json',
   trap: 'trap weights (Boenisch et al. 2023), malicious server, analytic: first-layer rows with scaled-up negative weights fire for few inputs; a row that fired for one sample gives it exactly; needs --threat-model malicious or a model with its construction.json',
+  fishing: 'class fishing (Wen et al. 2022), malicious server: the last layer silences every class but a target, so the message is the target-class samples\' gradient alone; then Inverting Gradients on one dummy of the target class (--iterations, --tv apply); needs --threat-model malicious or a model with its construction.json',
   'fedavg-unrolled': 'the old name of unrolled',
   linear: 'linear-leakage',
 };
@@ -117,6 +122,7 @@ const DEFAULT_LABELS: Record<Preset, LabelPlan> = {
   rgap: { mode: 'infer', method: 'auto' },
   imprint: { mode: 'infer', method: 'auto' },
   trap: { mode: 'infer', method: 'auto' },
+  fishing: { mode: 'known', method: 'auto' }, // the target class: the server chose it
 };
 
 /**
@@ -193,12 +199,37 @@ export function preset(name: AttackName, ctx: AttackContext): PresetChoice {
       const proto = protocolOf(p.kind), state = { alpha };
       return matching(proto.messageFunction(net, theta, p, state), observed, labels(proto.gradientEstimate(observed, p, state)));
     }
+    case 'fishing':
+      return fishingPreset(ctx);
     case 'linear-leakage':
     case 'rgap':
     case 'imprint':
     case 'trap':
       throw new Error(`${name} is analytic: no matching loop (analyticPreset runs it)`);
   }
+}
+
+/**
+ * Class fishing's attack (malicious/fishing.ts): Inverting Gradients with one dummy of the target class on a batch-1
+ * copy of the server's network, against the message read as a gradient, leaving out the silenced rows (which every
+ * sample reaches).
+ */
+function fishingPreset(ctx: AttackContext): PresetChoice {
+  const c = ctx.construction;
+  if (c?.kind !== 'fishing' || c.target_class === null) throw new UserError(`fishing needs a model built by a malicious server for class fishing (--threat-model malicious, or construction.json beside the model)${c ? `; the model carries a ${c.kind} construction` : ''}`);
+  const { net, theta } = ctx, one = networkLike(net, 1);
+  one.setParams(theta);
+  one.bufferValues.set(net.bufferValues);
+  const w = net.params.find((p) => p.name === `${c.layer}.weight`), b = net.params.find((p) => p.name === `${c.layer}.bias`);
+  if (!w || !b) throw new UserError(`the model has no layer ${c.layer}: the model and its construction.json do not belong together`);
+  const mask = new Uint8Array(net.paramCount).fill(1), features = w.shape[1];
+  for (const r of c.rows) {
+    mask.fill(0, w.offset + r * features, w.offset + (r + 1) * features);
+    mask[b.offset + r] = 0;
+  }
+  const choice = matching(gradientMessage(one, theta), messageGradient(ctx, 'fishing'), { classes: [c.target_class], method: 'known' });
+  const tv = totalVariation(net.spec.in_shape, 1, ctx.tv ?? DEFAULT_TV);
+  return { ...choice, options: { ...choice.options, ...IG, prior: tv, mask } };
 }
 
 /** -Delta/eta, the reproduction report's stand-in for the gradient. */

@@ -3,7 +3,7 @@
 // Prints the table as Markdown and writes DIR/malicious.csv and DIR/malicious.md.
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { maliciousTable, MALICIOUS_SETTINGS, type MaliciousRow } from '../experiments/malicious-table.js';
+import { fishingTable, maliciousTable, MALICIOUS_SETTINGS, type MaliciousRow } from '../experiments/malicious-table.js';
 import { prepareOutDir, writeText } from '../util/files.js';
 import { openFromFlags, type DataFlags } from './data-options.js';
 import { positiveInt } from './parse.js';
@@ -30,12 +30,27 @@ export function maliciousTableCommand(): Command {
         });
         writeText(join(o.out, 'malicious.md'), `${lines.join('\n')}\n`);
         writeText(join(o.out, 'malicious.csv'), toCsv(rows));
-        console.log(`wrote ${o.out}/malicious.csv, ${o.out}/malicious.md`);
+        // class fishing: IG on one dummy, so fewer batches (FISHING_BATCHES) of growing size
+        const fish = [line(FISHING_HEADER), line(FISHING_HEADER.map(() => '---'))];
+        console.log(`\n${fish.join('\n')}`);
+        const fishing = await fishingTable(data, pub, FISHING_SIZES, Math.min(o.batches, FISHING_BATCHES), FISHING_TARGET, FISHING_ITERATIONS, (r) => {
+          fish.push(line([String(r.batch), String(r.batches), String(r.target_class), r.targets_mean.toFixed(1), r.target_psnr.toFixed(1), `${r.recovered} of ${r.batches}`, r.seconds.toFixed(1)]));
+          console.log(fish[fish.length - 1]);
+        });
+        writeText(join(o.out, 'fishing.md'), `${fish.join('\n')}\n`);
+        writeText(join(o.out, 'fishing.csv'), toCsv(fishing));
+        console.log(`wrote ${o.out}/malicious.csv, malicious.md, fishing.csv, fishing.md`);
       } finally {
         data.close?.();
       }
     });
 }
+
+const FISHING_HEADER = ['B', 'batches', 'target class', 'target-class images per batch', 'best PSNR of a target image (dB)', 'above 30 dB', 'seconds per attack (IG)'];
+const FISHING_SIZES = [8, 32, 128];
+const FISHING_BATCHES = 5;
+const FISHING_TARGET = 7;
+const FISHING_ITERATIONS = 2000;
 
 const line = (c: string[]) => `| ${c.join(' | ')} |`;
 
@@ -47,7 +62,7 @@ function cells(r: MaliciousRow): string[] {
   ];
 }
 
-function toCsv(rows: MaliciousRow[]): string {
-  const keys = Object.keys(rows[0]) as (keyof MaliciousRow)[];
+function toCsv<R extends object>(rows: R[]): string {
+  const keys = Object.keys(rows[0]) as (keyof R)[];
   return `${keys.join(',')}\n${rows.map((r) => keys.map((k) => (r[k] === null ? '' : typeof r[k] === 'string' ? `"${r[k]}"` : String(r[k]))).join(',')).join('\n')}\n`;
 }

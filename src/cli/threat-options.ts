@@ -7,11 +7,11 @@ import { MEASUREMENTS, PLACEMENTS } from '../malicious/construction.js';
 import type { PublicImages } from '../malicious/public-data.js';
 import { UserError } from '../util/errors.js';
 import { openFromFlags, type DataFlags } from './data-options.js';
-import { oneOf, positiveInt } from './parse.js';
+import { nonNegativeInt, oneOf, positiveInt } from './parse.js';
 
 export const THREAT_MODELS = ['honest', 'malicious'] as const;
-/** The attacks that invert a malicious construction, by the construction they need. */
-export const MALICIOUS_ATTACKS: Record<string, ConstructionRequest['kind']> = { imprint: 'imprint', trap: 'trap' };
+/** The attacks that invert (or exploit) a malicious construction, by the construction they need. */
+export const MALICIOUS_ATTACKS: Record<string, ConstructionRequest['kind']> = { imprint: 'imprint', trap: 'trap', fishing: 'fishing' };
 /**
  * Public images a server estimates its construction from (the first of its split) by default. The bins' probabilities
  * behind the expectation are measured on them: with n images, K bins' shares are known to about sqrt(K / n) relative,
@@ -29,6 +29,7 @@ export function addThreatOptions(cmd: Command): Command {
     .option('--measurement <kind>', `malicious imprint: what every bin measures, ${MEASUREMENTS.join(' (mean brightness) or ')} (a random direction)`, oneOf(MEASUREMENTS))
     .option('--placement <where>', `malicious: ${PLACEMENTS[0]} (layers added in front of the model) or ${PLACEMENTS[1]} (rows of the model's own first fully connected layer: weights only)`, oneOf(PLACEMENTS.slice(0, 2)))
     .option('--construction <file>', 'with --message: the construction.json of the malicious model that produced it (default: beside --model DIR/model.onnx)')
+    .option('--target-class <c>', 'malicious fishing: the class whose samples keep their gradient (default 0)', nonNegativeInt)
     .option('--public-count <n>', `malicious: how many public images (default ${PUBLIC_COUNT})`, positiveInt)
     .option('--public-data <name>', `malicious: the server's own images its construction is estimated from (a dataset name; the first ${PUBLIC_COUNT} of its split); default: the clients' dataset, the other split`);
 }
@@ -41,6 +42,7 @@ export interface ThreatFlags {
   placement?: (typeof PLACEMENTS)[number];
   publicData?: string;
   publicCount?: number;
+  targetClass?: number;
 }
 
 /** The threat model the flags ask for: 'malicious' with the construction the attack needs, checked before any work. */
@@ -49,17 +51,19 @@ export function threatFromFlags(attack: string, o: ThreatFlags, perClientBatch: 
   const threat = o.threatModel ?? (kind ? 'malicious' : 'honest');
   const users = o.users ?? 1;
   if (users * perClientBatch > MAX_AGGREGATED) throw new UserError(`--users ${users} x --batch-size ${perClientBatch}: at most ${MAX_AGGREGATED} images behind one message`);
-  const constructionFlags = (['bins', 'measurement', 'placement', 'publicData', 'publicCount'] as const).filter((k) => o[k] !== undefined);
+  const constructionFlags = (['bins', 'measurement', 'placement', 'publicData', 'publicCount', 'targetClass'] as const).filter((k) => o[k] !== undefined);
   if (threat === 'honest') {
     if (kind && !captured) throw new UserError(`--attack ${attack} inverts a model a malicious server built: use --threat-model malicious (or attack a --message whose model has its construction.json)`);
     if (constructionFlags.length > 0) throw new UserError(`--${constructionFlags[0].replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} applies to --threat-model malicious only`);
     return { users, request: null };
   }
-  if (!kind) throw new UserError(`--threat-model malicious: the server's constructions are inverted by --attack ${Object.keys(MALICIOUS_ATTACKS).join(' or ')}, not ${attack}`);
+  if (!kind) throw new UserError(`--threat-model malicious: the server's constructions are attacked by --attack ${Object.keys(MALICIOUS_ATTACKS).join(', ')}, not ${attack}`);
   if (o.measurement && kind !== 'imprint') throw new UserError(`--measurement applies to --attack imprint only, not ${attack}`);
+  if (o.targetClass !== undefined && kind !== 'fishing') throw new UserError(`--target-class applies to --attack fishing only, not ${attack}`);
+  if (kind === 'fishing' && (o.bins !== undefined || o.placement !== undefined)) throw new UserError('--bins and --placement do not apply to --attack fishing: it edits the last layer');
   return {
     users,
-    request: { kind, units: o.bins ?? DEFAULT_UNITS[kind], placement: o.placement ?? 'module', measurement: o.measurement ?? 'brightness', seed: 0, designImages: users * perClientBatch },
+    request: { kind, units: o.bins ?? DEFAULT_UNITS[kind], placement: o.placement ?? (kind === 'fishing' ? 'last_linear' : 'module'), measurement: o.measurement ?? 'brightness', seed: 0, designImages: users * perClientBatch, ...(kind === 'fishing' ? { targetClass: o.targetClass ?? 0 } : {}) },
   };
 }
 
@@ -76,9 +80,13 @@ export async function readPublicImages(dataset: string, split: string, o: DataFl
   const data = await openFromFlags(dataset, split, o);
   try {
     const count = Math.min(most, data.count), size = data.shape[0] * data.shape[1] * data.shape[2];
-    const images = new Float64Array(count * size);
-    for (let j = 0; j < count; j++) images.set((await data.get(j)).image, j * size);
-    return { images, count, size, source: { dataset: data.name, split, count } };
+    const images = new Float64Array(count * size), labels: number[] = [];
+    for (let j = 0; j < count; j++) {
+      const { image, label } = await data.get(j);
+      images.set(image, j * size);
+      labels.push(label);
+    }
+    return { images, count, size, labels, source: { dataset: data.name, split, count } };
   } finally {
     data.close?.();
   }

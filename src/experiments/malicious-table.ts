@@ -96,3 +96,44 @@ export async function maliciousTable(data: Dataset, pub: PublicImages, settings:
   }
   return rows;
 }
+
+export interface FishingRow {
+  batch: number;
+  batches: number;
+  target_class: number;
+  /** Mean count of the target class's samples per batch (class fishing alone leaves their mixture). */
+  targets_mean: number;
+  /** Mean over the batches holding it of the best PSNR of a target-class image, dB; and how many of them passed 30 dB. */
+  target_psnr: number;
+  recovered: number;
+  seconds: number;
+}
+
+/** Class fishing (target `target`) + IG on `batches` consecutive batches of each size: the target's PSNR against batch size. */
+export async function fishingTable(data: Dataset, pub: PublicImages, sizes: number[], batches: number, target: number, iterations: number, onRow: (r: FishingRow) => void = () => {}): Promise<FishingRow[]> {
+  const rows: FishingRow[] = [];
+  for (const N of sizes) {
+    const counts: number[] = [], best: number[] = [], seconds: number[] = [];
+    for (let b = 0; b < batches; b++) {
+      const batch = await batchOf(data, Array.from({ length: N }, (_, i) => b * N + i));
+      const setup: ClientSetup = {
+        model: { model: 'lenet' }, modelSeed: DEFAULT_MODEL_SEED, engine: { backend: 'wasm', dtype: 'float64' }, protocol: DEFAULT_PROTOCOL,
+        malicious: { request: { kind: 'fishing', units: 0, placement: 'last_linear', measurement: 'brightness', seed: b, designImages: N, targetClass: target }, public: pub },
+      };
+      const { knowledge, truth } = clientCase(setup, batch);
+      const started = performance.now();
+      const r = reconstruct(knowledge, { attack: 'fishing', iterations, seed: 0, logEvery: iterations, restarts: 1 });
+      seconds.push((performance.now() - started) / 1000);
+      const d = truth.images.length / N, held = truth.labels.flatMap((y, i) => (y === target ? [i] : []));
+      counts.push(held.length);
+      if (held.length > 0) best.push(Math.max(...held.map((i) => psnr(mse(r.x.subarray(0, d), truth.images.subarray(i * d, (i + 1) * d))))));
+    }
+    const row: FishingRow = {
+      batch: N, batches, target_class: target, targets_mean: mean(counts), target_psnr: best.length ? mean(best) : Number.NaN,
+      recovered: best.filter((p) => p > RECOVERED_PSNR).length, seconds: mean(seconds),
+    };
+    rows.push(row);
+    onRow(row);
+  }
+  return rows;
+}

@@ -8,6 +8,8 @@ export interface PublicImages {
   count: number;
   /** The size of one image, C * H * W. */
   size: number;
+  /** Their labels, when the server has them (class fishing's expectation reads the classes' shares). */
+  labels?: number[];
   source: PublicData;
 }
 

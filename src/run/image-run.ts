@@ -56,7 +56,7 @@ function threatOf(cfg: AttackConfig): ThreatModel {
 /** The threat model in words: an honest server, or the construction a malicious one built. */
 export function threatModelOf(c: Construction | undefined): string {
   if (!c) return 'honest';
-  const what = c.kind === 'imprint' ? `${c.rows.length} bins of ${c.measurement}` : `${c.rows.length} trap rows`;
+  const what = c.kind === 'imprint' ? `${c.rows.length} bins of ${c.measurement}` : c.kind === 'trap' ? `${c.rows.length} trap rows` : `every class but ${c.target_class} silenced`;
   return `malicious: ${c.kind} (${what}, ${c.placement === 'module' ? 'a module added in front of the model' : `written into ${c.layer}`}; public data ${c.public_data.dataset} ${c.public_data.split})`;
 }
 

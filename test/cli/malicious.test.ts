@@ -65,7 +65,7 @@ test('bad requests: one line, exit 2', () => {
   refused(['attack', '--attack', 'imprint', '--model', 'mlp', '--placement', 'first_linear', '--bins', '256'], /256 units do not fit in fc1, which has 200 rows/);
   refused(['attack', '--attack', 'trap', '--placement', 'first_linear'], /placement first_linear needs a model whose first layer is fully connected with a bias/);
   refused(['attack', '--attack', 'imprint', '--threat-model', 'honest'], /inverts a model a malicious server built: use --threat-model malicious/);
-  refused(['attack', '--attack', 'ig', '--threat-model', 'malicious'], /constructions are inverted by --attack imprint or trap, not ig/);
+  refused(['attack', '--attack', 'ig', '--threat-model', 'malicious'], /constructions are attacked by --attack imprint, trap, fishing, not ig/);
   refused(['attack', '--attack', 'ig', '--bins', '8'], /--bins applies to --threat-model malicious only/);
   refused(['attack', '--attack', 'trap', '--measurement', 'random'], /--measurement applies to --attack imprint only/);
   refused(['attack', '--attack', 'imprint', '--bins', '1'], /--bins 1: an integer in 2\.\.4096/);
