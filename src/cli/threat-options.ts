@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_UNITS, MAX_UNITS, type ConstructionRequest } from '../malicious/construct.js';
 import { MEASUREMENTS, PLACEMENTS } from '../malicious/construction.js';
-import type { PublicImages } from '../malicious/public-data.js';
+import { publicImagesOf, type PublicImages } from '../malicious/public-data.js';
 import { UserError } from '../util/errors.js';
 import { openFromFlags, type DataFlags } from './data-options.js';
 import { nonNegativeInt, oneOf, positiveInt } from './parse.js';
@@ -79,14 +79,7 @@ export async function publicImagesFromFlags(o: ThreatFlags & DataFlags, clients:
 export async function readPublicImages(dataset: string, split: string, o: DataFlags, most = PUBLIC_COUNT): Promise<PublicImages> {
   const data = await openFromFlags(dataset, split, o);
   try {
-    const count = Math.min(most, data.count), size = data.shape[0] * data.shape[1] * data.shape[2];
-    const images = new Float64Array(count * size), labels: number[] = [];
-    for (let j = 0; j < count; j++) {
-      const { image, label } = await data.get(j);
-      images.set(image, j * size);
-      labels.push(label);
-    }
-    return { images, count, size, labels, source: { dataset: data.name, split, count } };
+    return await publicImagesOf(data, 0, Math.min(most, data.count));
   } finally {
     data.close?.();
   }

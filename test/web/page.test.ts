@@ -1,7 +1,8 @@
 // The built page in real Chromium (Debian's /usr/bin/chromium, driven by playwright-core): iDLG on MNIST test
 // image 0 reconstructs it while the canvas updates, its downloads match `gradleak attack`'s run directory, a
 // defended message stops it, the compare mode shows DLG-ADMM failing where the ADMM-aware attack succeeds on
-// the same FedADMM increment, an own image is attacked, Stop stops, and the page is labelled and fits a phone's width.
+// the same FedADMM increment, an own image is attacked, Stop stops, the imprint demo (a malicious server) recovers most
+// of a batch of 64 through secure aggregation, and the page is labelled and fits a phone's width.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -168,6 +169,27 @@ describe('the page in Chromium', { timeout: 600_000 }, () => {
     const atStop = await frames();
     await page.waitForTimeout(1000);
     assert.equal(await frames(), atStop, 'the reconstruction still changes after Stop');
+    await page.getByTestId('attack-select').selectOption('idlg');
+  });
+
+  test('the imprint demo (malicious server, K = 128, 4 users under secure aggregation) recovers most of a batch of 64', async () => {
+    await page.getByTestId('attack-select').selectOption('imprint');
+    await page.getByTestId('imprint-batch').selectOption('64');
+    await page.getByTestId('imprint-bins').selectOption('128');
+    await page.getByTestId('imprint-users').selectOption('4');
+    assert.match((await page.locator('#imprint-data').textContent())!, /clients' images: MNIST test images 0–63\. The server's public images .*MNIST test images 128–999, disjoint/);
+    await page.getByTestId('run').click();
+    await page.getByTestId('status').filter({ hasText: /^(done|error.*)$/ }).waitFor({ timeout: 120_000 });
+    assert.equal(await page.getByTestId('status').textContent(), 'done');
+    assert.equal(await page.getByTestId('threat-model').textContent(), 'malicious server: imprint module with 128 bins; 4 users under secure aggregation');
+    const [, shown, expected] = (await page.getByTestId('imprint-count').textContent())!.match(/^recovered (\d+) of 64 \(theory expects ([\d.]+)\)$/)!;
+    const highlighted = await page.locator('[data-testid=imprint-reconstructions] canvas.recovered').count();
+    assert.equal(Number(shown), highlighted, 'the count shown is the number of highlighted reconstructions');
+    assert.equal(await page.locator('[data-testid=imprint-truth] canvas.recovered').count(), highlighted, 'and of highlighted true images');
+    assert.ok(highlighted > 20, `recovered ${highlighted} of 64 (theory expects ${expected})`);
+    assert.ok(Math.abs(Number(expected) - 64 * (1 - 1 / 128) ** 63) < 5, `theory expects ${expected}`);
+    assert.match((await page.getByTestId('imprint-seconds').textContent())!, /^\d+\.\d\d s /);
+    if (process.env.GRADLEAK_SCREENSHOT_IMPRINT) await page.screenshot({ path: process.env.GRADLEAK_SCREENSHOT_IMPRINT, fullPage: true });
     await page.getByTestId('attack-select').selectOption('idlg');
   });
 

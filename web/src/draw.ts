@@ -13,9 +13,9 @@ export function drawRaster(canvas: HTMLCanvasElement, r: RasterImage): void {
   canvas.getContext('2d')!.putImageData(rgba, 0, 0);
 }
 
-/** A 1x28x28 image on a canvas, upscaled 8x. */
-export function drawImage(canvas: HTMLCanvasElement, image: Float64Array): void {
-  drawRaster(canvas, rasterImage(image, [1, 28, 28], 8));
+/** A 1x28x28 image on a canvas, upscaled `scale` times. */
+export function drawImage(canvas: HTMLCanvasElement, image: Float64Array, scale = 8): void {
+  drawRaster(canvas, rasterImage(image, [1, 28, 28], scale));
 }
 
 /** The browser's SVG renderer as the grid's text rasteriser (Node uses sharp's librsvg). */

@@ -5,7 +5,7 @@ declare module 'virtual:gradleak/kernels' {
   export default base64;
 }
 declare module 'virtual:gradleak/mnist-test' {
-  /** The first `count` MNIST test images: labels (count bytes) and pixels (count x 784 bytes), base64. */
+  /** The first `count` MNIST test images: labels (count bytes) and pixels (count x 784 bytes, zlib-compressed), base64. */
   const subset: { count: number; labels: string; pixels: string };
   export default subset;
 }

@@ -1,4 +1,5 @@
-// The page: the form, one attack worker per attack, the live panels and curves, Stop.
+// The page: the form, one attack worker per attack, the live panels and curves, Stop; the imprint demo (a malicious
+// server) as one more attack choice with its own settings and result panel.
 import { ATTACKS, ATTACK_DESCRIPTIONS, consumes, defaultProtocolOf, type AttackName } from '../../src/attacks/presets.js';
 import { ADAPTIVE, DEFENSES, type DefenseName } from '../../src/defenses/defense.js';
 import { PROTOCOL_LIST, protocolOf } from '../../src/fl/protocols/index.js';
@@ -8,7 +9,9 @@ import { drawImage } from './draw.js';
 import { imageToInput } from './own-image.js';
 import { mnistTest } from './mnist-subset.js';
 import { RunPanel } from './run-panel.js';
-import type { AttackRequest, PrivateInput, WorkerReply } from './worker-messages.js';
+import { ImprintPanel } from './imprint-panel.js';
+import { BATCHES, BINS, DEFAULTS, USERS, dataSplitText, imprintRequest } from './imprint-demo.js';
+import type { AttackRequest, PrivateImage, WorkerReply } from './worker-messages.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const form = $<HTMLFormElement>('settings');
@@ -26,6 +29,11 @@ const status = $<HTMLOutputElement>('status');
 const preview = $<HTMLCanvasElement>('preview');
 const num = (id: string) => Number($<HTMLInputElement>(id).value);
 
+/** An honest server's attacks; imprint is the malicious-server demo (its own settings), trap (an MLP's rows) is not on the page. */
+const HONEST_ATTACKS = ATTACKS.filter((a) => a !== 'imprint' && a !== 'trap');
+const IMPRINT: AttackName = 'imprint';
+type Panel = RunPanel | ImprintPanel;
+
 /** Default strength when a defense is chosen, and what the number means. */
 const DEFENSE_STRENGTH: Record<DefenseName, [number, string]> = {
   none: [0, 'The client sends its message as it is.'],
@@ -40,16 +48,23 @@ const DEFENSE_STRENGTH: Record<DefenseName, [number, string]> = {
 
 let ownImage: Float64Array | null = null;
 let workers: Worker[] = [];
-let panels: RunPanel[] = [];
+let panels: Panel[] = [];
 
 function fillSelects(): void {
   for (let i = 0; i < mnistTest.count; i++) imageSelect.add(new Option(String(i), String(i)));
-  for (const a of ATTACKS) {
+  for (const a of HONEST_ATTACKS) {
     attackSelect.add(new Option(a, a));
     const label = document.createElement('label');
     label.innerHTML = `<input type="checkbox" name="compare-attack" value="${a}"> ${a}`;
     compareSet.append(label);
   }
+  attackSelect.add(new Option('imprint (malicious server)', IMPRINT));
+  const choices = (id: string, values: number[], chosen: number) => {
+    for (const v of values) $<HTMLSelectElement>(id).add(new Option(String(v), String(v), v === chosen, v === chosen));
+  };
+  choices('imprint-batch', BATCHES, DEFAULTS.batch);
+  choices('imprint-bins', BINS, DEFAULTS.bins);
+  choices('imprint-users', USERS, DEFAULTS.users);
   for (const d of DEFENSES) defenseSelect.add(new Option(d, d));
   attackSelect.value = 'idlg';
   for (const p of PROTOCOL_LIST) {
@@ -65,7 +80,7 @@ function fillSelects(): void {
   }
 }
 
-function selectedInput(): PrivateInput {
+function selectedInput(): PrivateImage {
   const source = (form.elements.namedItem('source') as RadioNodeList).value;
   if (source === 'mnist') return { kind: 'mnist', index: Number(imageSelect.value) };
   if (!ownImage) throw new Error('choose or drop an image first');
@@ -93,7 +108,7 @@ function formValues(attack: AttackName): FormValues {
  * its first attack when the chosen one does not fit, and only fitting attacks can be compared on one message. */
 function syncProtocol(): void {
   const p = protocolOf(protocolSelect.value);
-  if (!consumes(attackSelect.value as AttackName, p.name)) attackSelect.value = ATTACKS.find((a) => consumes(a, p.name))!;
+  if (!consumes(attackSelect.value as AttackName, p.name)) attackSelect.value = HONEST_ATTACKS.find((a) => consumes(a, p.name))!;
   for (const box of compareSet.querySelectorAll<HTMLInputElement>('input')) {
     box.disabled = !consumes(box.value as AttackName, p.name);
     if (box.disabled) box.checked = false;
@@ -103,6 +118,17 @@ function syncProtocol(): void {
   $<HTMLInputElement>('rho').disabled = !p.named.includes('rho');
   for (const input of $('protocol-own').querySelectorAll<HTMLInputElement>('input')) input.disabled = !p.own.some((o) => `own-${o.name}` === input.id);
   $('attack-help').textContent = ATTACK_DESCRIPTIONS[attackSelect.value as AttackName];
+  syncImprint();
+}
+
+/** The imprint demo attacks the first N embedded images: its settings instead of the private image, iterations and seed. */
+function syncImprint(): void {
+  const on = attackSelect.value === IMPRINT;
+  $('imprint-settings').hidden = !on;
+  $('attack-help').hidden = on; // the CLI's words for it: the demo's own help says what the page does
+  $<HTMLFieldSetElement>('private-image').disabled = on;
+  for (const id of ['iterations', 'seed', 'compare']) $<HTMLInputElement>(id).disabled = on;
+  $('imprint-data').textContent = dataSplitText(num('imprint-batch'));
 }
 
 function syncDefense(): void {
@@ -141,19 +167,30 @@ function finish(text: string): void {
   status.textContent = text;
 }
 
+/** The workers' requests and their panels for the form's settings. */
+function planned(): { requests: AttackRequest[]; panels: Panel[] } {
+  if (!compareBox.checked && attackSelect.value === IMPRINT) {
+    const choice = { batch: num('imprint-batch'), bins: num('imprint-bins'), users: num('imprint-users') };
+    return { requests: [imprintRequest(attackConfig(formValues(IMPRINT)), choice)], panels: [new ImprintPanel(choice)] };
+  }
+  const input = selectedInput();
+  const requests = chosenAttacks().map((a) => ({ cfg: attackConfig(formValues(a)), input }));
+  return { requests, panels: requests.map((r) => new RunPanel(r.cfg.attack, !compareBox.checked)) };
+}
+
 function run(): void {
-  let requests: AttackRequest[];
+  let plan: ReturnType<typeof planned>;
   try {
-    const input = selectedInput();
-    requests = chosenAttacks().map((a) => ({ cfg: attackConfig(formValues(a)), input }));
+    plan = planned();
   } catch (e) {
     status.textContent = `error: ${(e as Error).message}`;
     return;
   }
+  const { requests } = plan;
   finish('running');
   runButton.disabled = true;
   stopButton.disabled = false;
-  panels = requests.map((r) => new RunPanel(r.cfg.attack, !compareBox.checked));
+  panels = plan.panels;
   $('panels').replaceChildren(...panels.map((p) => p.root));
   drawCurves();
   requests.forEach((req, i) => {
@@ -192,6 +229,7 @@ attackSelect.addEventListener('change', () => {
 });
 protocolSelect.addEventListener('change', syncProtocol);
 defenseSelect.addEventListener('change', syncDefense);
+$('imprint-batch').addEventListener('change', syncImprint);
 compareBox.addEventListener('change', () => {
   compareSet.hidden = !compareBox.checked;
   attackSelect.disabled = compareBox.checked;

@@ -1,11 +1,12 @@
 // The MNIST test images embedded in the page (web/embed-plugin.ts) as a Dataset, read as the CLI reads
 // MNIST (src/data/mnist.ts): image = byte / 255, CHW [1, 28, 28].
 import subset from 'virtual:gradleak/mnist-test';
+import { unzlibSync } from 'fflate';
 import { checkIndex, type Dataset, type Example } from '../../src/data/dataset.js';
 import { fromBase64 } from './base64.js';
 
 const labels = fromBase64(subset.labels);
-const pixels = fromBase64(subset.pixels);
+const pixels = unzlibSync(fromBase64(subset.pixels));
 
 export const mnistTest: Dataset = {
   name: 'mnist',

@@ -6,19 +6,13 @@ import { renderImageGrid } from '../../src/report/raster.js';
 import { snapshotGrid, type SnapshotSource } from '../../src/report/run-files.js';
 import { browserText, drawImage, drawRaster } from './draw.js';
 import { download, RUN_FILES } from './downloads.js';
+import { el } from './dom.js';
 import type { WorkerReply } from './worker-messages.js';
 
 const METRICS = [
   ['mse', 'MSE'], ['psnr', 'PSNR (dB)'], ['ssim', 'SSIM'], ['label_true', 'label, true'], ['label_pred', 'label, inferred'],
   ['objective', 'objective'], ['evaluations', 'evaluations'], ['seconds', 'seconds'], ['evals_per_second', 'evaluations / s'],
 ] as const;
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text = ''): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  if (text) e.textContent = text;
-  return e;
-}
 
 export class RunPanel {
   readonly root: HTMLElement;
