@@ -29,8 +29,8 @@ const status = $<HTMLOutputElement>('status');
 const preview = $<HTMLCanvasElement>('preview');
 const num = (id: string) => Number($<HTMLInputElement>(id).value);
 
-/** An honest server's attacks; imprint is the malicious-server demo (its own settings), trap (an MLP's rows) is not on the page. */
-const HONEST_ATTACKS = ATTACKS.filter((a) => a !== 'imprint' && a !== 'trap');
+/** An honest server's attacks; imprint is the malicious-server demo (its own settings); trap and fishing (models the page does not build) are not on the page. */
+const HONEST_ATTACKS = ATTACKS.filter((a) => a !== 'imprint' && a !== 'trap' && a !== 'fishing');
 const IMPRINT: AttackName = 'imprint';
 type Panel = RunPanel | ImprintPanel;
 
