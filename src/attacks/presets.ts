@@ -35,6 +35,11 @@ export type AttackName = Preset | keyof typeof ATTACK_ALIASES;
 /** Every name --attack and sweeps accept: the attacks, then the old names. */
 export const ATTACK_NAMES = [...ATTACKS, ...(Object.keys(ATTACK_ALIASES) as (keyof typeof ATTACK_ALIASES)[])] as [AttackName, ...AttackName[]];
 
+/** The attacks that need a model a malicious server built (its construction): `attack --threat-model malicious` only. */
+export const MALICIOUS_SERVER_ATTACKS: readonly AttackName[] = ['imprint', 'trap', 'fishing'];
+/** Why a sweep or an audit does not take one of them (yet): one line. */
+export const MALICIOUS_NOT_SWEPT = 'needs a model a malicious server built, which sweeps and audits do not build yet: run gradleak attack --attack <name> --threat-model malicious, or gradleak malicious-table';
+
 const presetOf = (a: AttackName): Preset => (a in ATTACK_ALIASES ? ATTACK_ALIASES[a as keyof typeof ATTACK_ALIASES] : (a as Preset));
 
 /** The kind(s) of message each attack consumes; the protocols that send them are the attack's (fl/protocols). */

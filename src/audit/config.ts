@@ -4,7 +4,7 @@
 // each defense entry into the settings the audit trains and attacks.
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { ATTACK_NAMES, attackProtocols, consumes, DEFAULT_ITERATIONS, type AttackName } from '../attacks/presets.js';
+import { ATTACK_NAMES, MALICIOUS_NOT_SWEPT, MALICIOUS_SERVER_ATTACKS, attackProtocols, consumes, DEFAULT_ITERATIONS, type AttackName } from '../attacks/presets.js';
 import { parseProtocol, type ProtocolParams } from '../fl/protocols/index.js';
 import { INITS, PARTICIPATIONS, PARTITIONS, type InitName, type Participation, type PartitionName } from '../fl/simulation.js';
 import { MODEL_ACTIVATIONS, type ModelActivation } from '../engine/graph.js';
@@ -58,7 +58,7 @@ const schema = z.strictObject({
   delta: z.number().gt(0).lt(1).optional(),
   defenses: z.array(defenseSchema).default([{ name: 'none' }]),
   /** Default: the strongest attacks on the protocol's messages (settings.ts DEFAULT_ATTACKS). */
-  attacks: z.array(z.enum(ATTACK_NAMES, { error: (i) => `unknown attack ${quoted(i.input)} (available: ${ATTACK_NAMES.join(', ')})` })).optional(),
+  attacks: z.array(z.enum(ATTACK_NAMES, { error: (i) => `unknown attack ${quoted(i.input)} (available: ${ATTACK_NAMES.join(', ')})` }).refine((a) => !(MALICIOUS_SERVER_ATTACKS as readonly string[]).includes(a), { error: (i) => `attack ${i.input} ${MALICIOUS_NOT_SWEPT}` })).optional(),
   /** Rounds whose messages are attacked (default the first and the last). */
   captureRounds: z.array(z.number().int().min(1)).optional(),
   /** Clients attacked per captured round: its first participants. */

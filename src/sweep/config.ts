@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { z } from 'zod';
 import YAML from 'yaml';
-import { ATTACK_NAMES, attackProtocols, consumes, DEFAULT_ITERATIONS, defaultProtocolOf, type AttackName } from '../attacks/presets.js';
+import { ATTACK_NAMES, MALICIOUS_NOT_SWEPT, MALICIOUS_SERVER_ATTACKS, attackProtocols, consumes, DEFAULT_ITERATIONS, defaultProtocolOf, type AttackName } from '../attacks/presets.js';
 import { checkDefense, DEFENSES, type DefenseName, type DefenseSpec } from '../defenses/defense.js';
 import { DEFAULT_PROTOCOL, parseProtocol, PROTOCOL_FIELDS, protocolOf, PROTOCOLS, type ProtocolParams } from '../fl/protocols/index.js';
 import { UserError } from '../util/errors.js';
@@ -88,7 +88,7 @@ const schema = z.strictObject({
   /** Target models (default lenet; tiny-gpt on text): names of the zoo, .onnx or .json files, or {model, width, stem, bn}. */
   models: z.array(modelSchema).optional(),
   /** Default dlg (lamp on text). */
-  attacks: z.array(z.enum(SWEEP_ATTACKS, { error: (i) => `unknown attack ${quoted(i.input)} (available: ${available(SWEEP_ATTACKS)})` })).optional(),
+  attacks: z.array(z.enum(SWEEP_ATTACKS, { error: (i) => `unknown attack ${quoted(i.input)} (available: ${available(SWEEP_ATTACKS)})` }).refine((a) => !(MALICIOUS_SERVER_ATTACKS as readonly string[]).includes(a), { error: (i) => `attack ${i.input} ${MALICIOUS_NOT_SWEPT}` })).optional(),
   protocols: z.array(protocolSchema).optional(),
   /** Attack x protocol pairs whose protocol the attack does not consume: an error unless true (then left out of the grid). */
   skipIncompatible: z.boolean().default(false),

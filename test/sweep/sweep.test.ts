@@ -55,6 +55,7 @@ test('config: bad input names the key path', () => {
   rejects({ attacks: [] }, /attacks: empty axis/);
   rejects({ attacks: ['dlg', 'dlg'] }, /attacks\[1\]: duplicate attack dlg/);
   rejects({ attacks: ['dgl'] }, /attacks\[0\]: unknown attack 'dgl'/);
+  rejects({ attacks: ['dlg', 'imprint'] }, /attacks\[1\]: attack imprint needs a model a malicious server built, which sweeps and audits do not build yet/);
   rejects({ images: [0, 1, 0] }, /images\[2\]: duplicate image 0/);
   rejects({ seeds: [] }, /seeds: empty axis/);
   rejects({ images: { count: 0 } }, /images\.count: .*>=1/);
