@@ -38,6 +38,8 @@ export interface AttackMetrics extends RunMetrics {
   per_image: ImageScore[];
   /** How many true images were recovered: matched by a reconstruction above RECOVERED_PSNR (the malicious-server papers' count). */
   recovered: number;
+  /** What theory expects `recovered` to be, for the malicious-server attacks (their analytic `expected`). */
+  expected?: number;
   /** How many labels are right as a multiset (the order of a batch's labels is not recoverable). */
   label_matches: number;
   /** a number for one sample, a list (in the true batch order) for a batch */
@@ -86,6 +88,7 @@ export function attackMetrics(
     psnr_gain: known ? perImage.reduce((s, p) => s + p.psnr_gain, 0) / perImage.length : NaN,
     per_image: perImage,
     recovered: perImage.filter((p) => p.psnr > RECOVERED_PSNR).length,
+    ...(typeof r.analytic?.expected === 'number' ? { expected: r.analytic.expected } : {}),
     label_matches: known ? multisetMatches(labels, predicted) : 0,
     label_true: one(labels),
     label_pred: one(predicted),

@@ -50,6 +50,7 @@ export const IMAGE_METRICS = z.strictObject({
   psnr_gain: float,
   per_image: z.array(imageScore),
   recovered: count.optional(),
+  expected: z.number().nonnegative().optional(),
   label_matches: count,
   label_true: label,
   label_pred: label,

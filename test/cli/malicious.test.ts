@@ -56,6 +56,7 @@ test('malicious-model writes model.onnx, weights.safetensors and construction.js
   assert.equal(m.per_image.length, 32);
   assert.ok(m.recovered >= 5, `recovered ${m.recovered}`);
   assert.equal(m.analytic.expected, Number(c.expected_recovered.toFixed(2)));
+  assert.equal(m.expected, m.analytic.expected, 'the interface\'s top-level expected');
   refused(['attack', '--model', join(model, 'model.onnx'), '--message', msg, '--attack', 'trap', '--truth', truth, '--out', join(dir, 'x')], /trap inverts a trap construction; the model carries an imprint construction/);
   refused(['attack', '--model', join(model, 'model.onnx'), '--message', msg, '--attack', 'imprint', '--truth', truth, '--construction', join(dir, 'missing.json'), '--out', join(dir, 'x')], /missing\.json: no such file/);
 });
