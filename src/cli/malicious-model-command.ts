@@ -18,7 +18,7 @@ import { addModelOptions, modelFromFlags, type ModelFlags } from './model-option
 import { nonNegativeInt, oneOf, positiveInt } from './parse.js';
 import { PUBLIC_COUNT, readPublicImages } from './threat-options.js';
 
-const KINDS = ['imprint', 'trap'] as const;
+const KINDS = ['imprint', 'trap', 'fishing'] as const;
 
 interface Options extends ModelFlags, DataFlags {
   construction: (typeof KINDS)[number];
@@ -33,6 +33,7 @@ interface Options extends ModelFlags, DataFlags {
   weights?: string;
   modelSeed: number;
   seed: number;
+  targetClass: number;
   inputShape: ImageShape;
   numClasses?: number;
   out: string;
@@ -42,7 +43,8 @@ export function maliciousModelCommand(): Command {
   const cmd = new Command('malicious-model')
     .description(`write the model a malicious server sends (imprint module or trap weights), for a real client: ${EXPORTED_FILES.map((f) => `DIR/${f}`).join(', ')}`)
     .requiredOption('--out <dir>', 'where to write the model, its weights and construction.json')
-    .option('--construction <kind>', `${KINDS.join(' (Fowl et al. 2022) or ')} (Boenisch et al. 2023)`, oneOf(KINDS), 'imprint')
+    .option('--construction <kind>', 'imprint (Fowl et al. 2022), trap (Boenisch et al. 2023) or fishing (class fishing, Wen et al. 2022: weights only)', oneOf(KINDS), 'imprint')
+    .option('--target-class <c>', 'fishing: the class whose samples keep their gradient', nonNegativeInt, 0)
     .option('--bins <K>', `the units it owns: imprint bins (default ${DEFAULT_UNITS.imprint}), trap rows (default ${DEFAULT_UNITS.trap}); at most ${MAX_UNITS}`, positiveInt)
     .option('--measurement <kind>', `imprint: what every bin measures, ${MEASUREMENTS.join(' or ')}`, oneOf(MEASUREMENTS), 'brightness')
     .option('--placement <where>', `${PLACEMENTS[0]} (layers added in front: the client must run the exported graph) or ${PLACEMENTS[1]} (weights only, in the model's own first fully connected layer)`, oneOf(PLACEMENTS.slice(0, 2)), 'module')
@@ -59,18 +61,23 @@ export function maliciousModelCommand(): Command {
     .option('--data-dir <dir>', 'data root of --public-data cifar10, cifar100, lfw (default: $GRADLEAK_DATA, else ~/.cache/gradleak/data)');
   addModelOptions(cmd);
   cmd.action(async (o: Options) => {
-    if (o.measurement !== 'brightness' && o.construction !== 'imprint') throw new UserError(`--measurement applies to --construction imprint only`);
+    if (o.measurement !== 'brightness' && o.construction !== 'imprint') throw new UserError('--measurement applies to --construction imprint only');
+    const given = (key: string) => cmd.getOptionValueSource(key) === 'cli';
+    if (o.construction === 'fishing' && (given('bins') || given('placement'))) throw new UserError('--bins and --placement do not apply to --construction fishing: it edits the last layer');
+    if (o.construction !== 'fishing' && given('targetClass')) throw new UserError('--target-class applies to --construction fishing only');
     const model = modelFromFlags(cmd, { ...o, numClasses: o.numClasses ?? (o.model.endsWith('.onnx') || o.model.endsWith('.json') ? undefined : 10) });
     const net = createNetwork(model.spec, 1, { backend: 'ts', dtype: 'float64' });
     loadWeights(net, model, o.weights, o.modelSeed);
     const pub = await readPublicImages(o.publicData, o.publicSplit, { ...o, inputShape: model.spec.in_shape }, o.publicCount);
     const N = o.users * o.batchSize;
     const { model: built, construction } = maliciousModel({ spec: model.spec, theta: Float64Array.from(net.theta), buffers: Float64Array.from(net.bufferValues) }, pub, {
-      kind: o.construction, units: o.bins ?? DEFAULT_UNITS[o.construction], placement: o.placement, measurement: o.measurement, seed: o.seed, designImages: N,
+      kind: o.construction, units: o.bins ?? DEFAULT_UNITS[o.construction], placement: o.construction === 'fishing' ? 'last_linear' : o.placement, measurement: o.measurement,
+      seed: o.seed, designImages: N, targetClass: o.targetClass,
     });
     prepareOutDir(o.out);
     writeMaliciousModel(o.out, built, construction);
-    console.log(`${construction.kind} (${construction.rows.length} ${construction.kind === 'imprint' ? `bins of ${construction.measurement}` : 'trap rows'}) ${construction.adds_layers ? 'as a module in front of the model: the client must run model.onnx' : `written into ${construction.layer}: ordinary weights, by the model's own names`}`);
+    const what = construction.kind === 'imprint' ? `${construction.rows.length} bins of ${construction.measurement}` : construction.kind === 'trap' ? `${construction.rows.length} trap rows` : `every class but ${construction.target_class} silenced`;
+    console.log(`${construction.kind} (${what}) ${construction.adds_layers ? 'as a module in front of the model: the client must run model.onnx' : `written into ${construction.layer}: ordinary weights, by the model's own names`}`);
     console.log(`  estimated from ${pub.count} ${pub.source.dataset} ${pub.source.split} images; theory expects ${construction.expected_recovered.toFixed(1)} of ${N} images recovered from one message`);
     console.log(`  wrote ${EXPORTED_FILES.map((f) => `${o.out}/${f}`).join(', ')}`);
   });

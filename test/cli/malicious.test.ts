@@ -61,6 +61,17 @@ test('malicious-model writes model.onnx, weights.safetensors and construction.js
   refused(['attack', '--model', join(model, 'model.onnx'), '--message', msg, '--attack', 'imprint', '--truth', truth, '--construction', join(dir, 'missing.json'), '--out', join(dir, 'x')], /missing\.json: no such file/);
 });
 
+test('malicious-model --construction fishing: ordinary weights, flagged by inspect-model on the last layer', () => {
+  const model = join(dir, 'fish');
+  const w = gradleak(['malicious-model', '--model', 'lenet', '--input-shape', '1,28,28', '--construction', 'fishing', '--target-class', '7', '--public-count', '200', '--out', model]);
+  assert.equal(w.code, 0, w.stderr);
+  assert.match(w.stdout, /fishing \(every class but 7 silenced\) written into fc: ordinary weights/);
+  const c = JSON.parse(readFileSync(join(model, 'construction.json'), 'utf8'));
+  assert.deepEqual([c.kind, c.placement, c.adds_layers, c.target_class, c.rows.length], ['fishing', 'last_linear', false, 7, 9]);
+  const inspect = gradleak(['inspect-model', 'lenet', '--input-shape', '1,28,28', '--weights', join(model, 'weights.safetensors')]);
+  assert.match(inspect.stdout, /FLAGGED: fc: class fishing/);
+});
+
 test('bad requests: one line, exit 2', () => {
   refused(['attack', '--attack', 'imprint', '--users', '0'], /--users.*positive integer/);
   refused(['attack', '--attack', 'imprint', '--model', 'mlp', '--placement', 'first_linear', '--bins', '256'], /256 units do not fit in fc1, which has 200 rows/);
@@ -72,5 +83,7 @@ test('bad requests: one line, exit 2', () => {
   refused(['attack', '--attack', 'imprint', '--bins', '1'], /--bins 1: an integer in 2\.\.4096/);
   refused(['attack', '--attack', 'imprint', '--batch-size', '64', '--users', '100'], /at most 4096 images behind one message/);
   refused(['attack', '--attack', 'ig', '--model', 'resnet8', '--input-shape', '1,28,28', '--users', '2', '--batch-size', '2', '--iterations', '1'], /train-mode BatchNorm/);
-  refused(['malicious-model', '--model', 'lenet', '--out', join(dir, 'm2'), '--construction', 'fishing'], /--construction/);
+  refused(['malicious-model', '--model', 'lenet', '--out', join(dir, 'm2'), '--construction', 'seer'], /--construction/);
+  refused(['malicious-model', '--model', 'lenet', '--out', join(dir, 'm2'), '--construction', 'fishing', '--bins', '8'], /--bins and --placement do not apply to --construction fishing/);
+  refused(['malicious-model', '--model', 'lenet', '--out', join(dir, 'm2'), '--target-class', '3'], /--target-class applies to --construction fishing only/);
 });
