@@ -41,7 +41,7 @@ interface Options extends ModelFlags, DataFlags {
 
 export function maliciousModelCommand(): Command {
   const cmd = new Command('malicious-model')
-    .description(`write the model a malicious server sends (imprint module or trap weights), for a real client: ${EXPORTED_FILES.map((f) => `DIR/${f}`).join(', ')}`)
+    .description(`write the model a malicious server sends (imprint module, trap weights or class fishing), for a real client: ${EXPORTED_FILES.map((f) => `DIR/${f}`).join(', ')}`)
     .requiredOption('--out <dir>', 'where to write the model, its weights and construction.json')
     .option('--construction <kind>', 'imprint (Fowl et al. 2022), trap (Boenisch et al. 2023) or fishing (class fishing, Wen et al. 2022: weights only)', oneOf(KINDS), 'imprint')
     .option('--target-class <c>', 'fishing: the class whose samples keep their gradient', nonNegativeInt, 0)
