@@ -18,6 +18,7 @@ import { positiveInt } from './parse.js';
 
 interface Options {
   weights?: string;
+  width?: number;
   inputShape: ImageShape;
   numClasses?: number;
   json?: boolean;
@@ -31,6 +32,7 @@ export function inspectModelCommand(): Command {
     .description('look for known malicious structures (imprint, trap weights, class fishing) in a model a client received; no finding is no guarantee')
     .argument('<file>', `the model: a .onnx file (graph and weights), a .json model description, or a name (${MODEL_NAMES.join(', ')})`)
     .option('--weights <file>', 'its weights: a PyTorch state_dict as .safetensors (by name), or JSON; default: the ONNX file\'s, else the seeded init')
+    .option('--width <w>', 'channels or hidden units of a model by name (as attack --width)', positiveInt)
     .option('--input-shape <C,H,W>', 'input of a model by name (a model file has its own, checked against this when given)', parseShape, DEFAULT_IMAGE_SHAPE)
     .option('--num-classes <K>', `classes of a model by name (default ${DEFAULT_CLASSES}; a model file has its own)`, positiveInt)
     .option('--json', 'one JSON object: {flagged, layers, findings, note}');
@@ -48,7 +50,7 @@ export function inspectModelCommand(): Command {
 function inspectFile(cmd: Command, file: string, o: Options): Inspection {
   try {
     const numClasses = o.numClasses ?? (isModelName(file) ? DEFAULT_CLASSES : undefined);
-    const model = modelFromFlags(cmd, { model: file, inputShape: o.inputShape, numClasses });
+    const model = modelFromFlags(cmd, { model: file, width: o.width, inputShape: o.inputShape, numClasses });
     // batch 2: a train-mode BatchNorm on 1x1 maps needs two values per channel (nothing is evaluated)
     const net = createNetwork(model.spec, 2, { backend: 'ts', dtype: 'float64' });
     loadWeights(net, model, o.weights, DEFAULT_MODEL_SEED);

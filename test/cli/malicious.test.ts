@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { gradleak } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gradleak-malicious-'));
@@ -70,6 +71,14 @@ test('malicious-model --construction fishing: ordinary weights, flagged by inspe
   assert.deepEqual([c.kind, c.placement, c.adds_layers, c.target_class, c.rows.length], ['fishing', 'last_linear', false, 7, 9]);
   const inspect = gradleak(['inspect-model', 'lenet', '--input-shape', '1,28,28', '--weights', join(model, 'weights.safetensors')]);
   assert.match(inspect.stdout, /FLAGGED: fc: class fishing/);
+});
+
+test('inspect-model --width: the committed trap fixture (an MLP of width 64) is flagged on fc1', () => {
+  const weights = fileURLToPath(new URL('../../../test/data/malicious/trap-mlp-w64/weights.safetensors', import.meta.url));
+  const r = gradleak(['inspect-model', 'mlp', '--width', '64', '--input-shape', '1,28,28', '--weights', weights]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /FLAGGED: fc1: trap weights/);
+  refused(['inspect-model', 'mlp', '--input-shape', '1,28,28', '--weights', weights], /fc1\.weight/);
 });
 
 test('bad requests: one line, exit 2', () => {
