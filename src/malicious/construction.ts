@@ -24,7 +24,7 @@
 //   target_class    fishing: the class whose samples keep their gradient
 //   public_data     where the server's estimates came from: { dataset, split, count }
 //   needs           one line: what the attack assumes of the client (FedSGD, or one local step of plain SGD)
-import type { ImageShape } from '../engine/graph.js';
+import type { ImageShape, ModelSpec } from '../engine/graph.js';
 
 export const CONSTRUCTION_FORMAT = 'gradleak-malicious/1';
 export const CONSTRUCTION_KINDS = ['imprint', 'trap', 'fishing'] as const;
@@ -58,4 +58,22 @@ export interface Construction {
   target_class: number | null;
   public_data: PublicData;
   needs: string;
+}
+
+/** What the analytic inversions assume of the client (imprint, trap). */
+export const ONE_STEP_NEEDS = 'the gradient of the mean loss (FedSGD) or one local step of plain SGD on the whole batch (FedAvg, FedProx); any number of users summed';
+
+/** A construction of the base model `spec`, its public data and what the kind sets; the fields every kind shares filled in. */
+export function constructionRecord(
+  spec: ModelSpec, publicData: PublicData,
+  own: Omit<Construction, 'format' | 'adds_layers' | 'input_shape' | 'num_classes' | 'public_data' | 'needs'> & { needs?: string },
+): Construction {
+  // the fields in the order of the format above, as construction.json has always listed them
+  return {
+    format: CONSTRUCTION_FORMAT, kind: own.kind, placement: own.placement, adds_layers: own.placement === 'module',
+    input_shape: spec.in_shape, num_classes: spec.num_classes, layer: own.layer, rows: own.rows, next_layer: own.next_layer,
+    measurement: own.measurement, thresholds: own.thresholds, bin_probabilities: own.bin_probabilities,
+    design_images: own.design_images, expected_recovered: own.expected_recovered, target_class: own.target_class,
+    public_data: publicData, needs: own.needs ?? ONE_STEP_NEEDS,
+  };
 }

@@ -7,7 +7,7 @@
 // single dummy then meets one image's gradient, whatever the batch size (attacks/presets.ts 'fishing').
 // Feature fishing (Wen et al. Sec. 4.2: narrowing the target class to one sample over successive rounds) is not built.
 import { UserError } from '../util/errors.js';
-import { CONSTRUCTION_FORMAT, type Construction } from './construction.js';
+import { constructionRecord, type Construction } from './construction.js';
 import { expectedAloneInBins } from './expected.js';
 import { layoutOf, slotOf, type ServerModel } from './model-edit.js';
 import type { PublicImages } from './public-data.js';
@@ -36,13 +36,11 @@ export function fishingModel(base: ServerModel, pub: PublicImages, r: FishingReq
   const p = pub.labels ? pub.labels.filter((y) => y === r.targetClass).length / pub.labels.length : 1 / K;
   return {
     model: { ...base, theta },
-    construction: {
-      format: CONSTRUCTION_FORMAT, kind: 'fishing', placement: 'last_linear', adds_layers: false,
-      input_shape: base.spec.in_shape, num_classes: K, layer: node.paramNames[0].replace(/\.weight$/, ''), rows: silenced, next_layer: null,
+    construction: constructionRecord(base.spec, pub.source, {
+      kind: 'fishing', placement: 'last_linear', layer: node.paramNames[0].replace(/\.weight$/, ''), rows: silenced, next_layer: null,
       measurement: null, thresholds: [], bin_probabilities: [p],
-      design_images: r.designImages, expected_recovered: expectedAloneInBins(r.designImages, [p]),
-      target_class: r.targetClass, public_data: pub.source,
+      design_images: r.designImages, expected_recovered: expectedAloneInBins(r.designImages, [p]), target_class: r.targetClass,
       needs: 'the gradient of the mean loss (FedSGD) or one local step of plain SGD on the whole batch; one sample of the target class in the batch',
-    },
+    }),
   };
 }

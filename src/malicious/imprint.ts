@@ -5,7 +5,7 @@
 // c_s x_s to each of their weight gradients and c_s to their bias gradients, so adjacent units differ by the samples
 // of one bin: dW_k - dW_{k+1} = Σ_{s in bin k} c_s x_s, db_k - db_{k+1} = Σ c_s, and their ratio is an image wherever
 // one sample is alone in its bin (attacks/analytic/imprint-attack.ts). Sums over users (secure aggregation) keep this.
-import { CONSTRUCTION_FORMAT, type Construction, type Measurement, type Placement } from './construction.js';
+import { constructionRecord, type Construction, type Measurement, type Placement } from './construction.js';
 import { expectedAloneInBins } from './expected.js';
 import { binThresholds, measurementVector } from './measurement.js';
 import type { ServerModel } from './model-edit.js';
@@ -37,13 +37,10 @@ export function imprintModel(base: ServerModel, pub: PublicImages, r: ImprintReq
   equalizeNextColumns(owned, 1 / SCALE);
   return {
     model: owned.model,
-    construction: {
-      format: CONSTRUCTION_FORMAT, kind: 'imprint', placement: r.placement, adds_layers: r.placement === 'module',
-      input_shape: base.spec.in_shape, num_classes: base.spec.num_classes, layer: owned.layer, rows: owned.rows, next_layer: owned.next,
+    construction: constructionRecord(base.spec, pub.source, {
+      kind: 'imprint', placement: r.placement, layer: owned.layer, rows: owned.rows, next_layer: owned.next,
       measurement: r.measurement, thresholds, bin_probabilities: probabilities,
-      design_images: r.designImages, expected_recovered: expectedAloneInBins(r.designImages, probabilities),
-      target_class: null, public_data: pub.source,
-      needs: 'the gradient of the mean loss (FedSGD) or one local step of plain SGD on the whole batch (FedAvg, FedProx); any number of users summed',
-    },
+      design_images: r.designImages, expected_recovered: expectedAloneInBins(r.designImages, probabilities), target_class: null,
+    }),
   };
 }

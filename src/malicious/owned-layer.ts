@@ -3,6 +3,7 @@
 // loads them). Its rows 0..units-1 become the construction's; the layer reading their ReLU is `next`.
 import { firstLinearLayer } from '../engine/first-linear-layer.js';
 import { UserError } from '../util/errors.js';
+import type { Network } from '../engine/network.js';
 import type { Placement } from './construction.js';
 import { equalColumns, inputSize, layoutOf, measureModule, prependModule, slotOf, type ServerModel } from './model-edit.js';
 
@@ -14,6 +15,8 @@ export interface OwnedLayer {
   rows: number[];
   /** The layer's input size (C * H * W). */
   d: number;
+  /** The model's parameter slots (a network of it at batch 1), for the writes below. */
+  layout: Network;
 }
 
 /** Takes over `units` rows of a fully connected layer reading the input, by `placement`. */
@@ -27,7 +30,7 @@ export function ownedLayer(base: ServerModel, placement: Placement, units: numbe
       [`${prefix}.measure.weight`]: new Float64Array(units * d), [`${prefix}.measure.bias`]: new Float64Array(units),
       [`${prefix}.back.weight`]: equalColumns(v, units), [`${prefix}.back.bias`]: new Float64Array(d),
     });
-    return { model, layer: `${prefix}.measure`, next: `${prefix}.back`, rows, d };
+    return { model, layer: `${prefix}.measure`, next: `${prefix}.back`, rows, d, layout: layoutOf(model.spec) };
   }
   if (placement !== 'first_linear') throw new UserError(`placement ${placement} does not apply here: module or first_linear`);
   const net = layoutOf(base.spec);
@@ -45,12 +48,12 @@ export function ownedLayer(base: ServerModel, placement: Placement, units: numbe
   }
   const [out] = first.weight.shape;
   if (units > out) throw new UserError(`${units} units do not fit in ${layer}, which has ${out} rows; use at most ${out} or placement module`);
-  return { model: { ...base, theta: Float64Array.from(base.theta) }, layer, next: after.label, rows, d };
+  return { model: { ...base, theta: Float64Array.from(base.theta) }, layer, next: after.label, rows, d, layout: net };
 }
 
 /** Sets the owned rows' weights (row r of `vectors`, each of length d) and biases. */
 export function writeRows(o: OwnedLayer, vectors: readonly Float64Array[], biases: readonly number[]): void {
-  const net = layoutOf(o.model.spec), w = slotOf(net, `${o.layer}.weight`)!, b = slotOf(net, `${o.layer}.bias`)!;
+  const w = slotOf(o.layout, `${o.layer}.weight`)!, b = slotOf(o.layout, `${o.layer}.bias`)!;
   o.rows.forEach((r, i) => {
     o.model.theta.set(vectors[i], w.offset + r * o.d);
     o.model.theta[b.offset + r] = biases[i];
@@ -59,7 +62,7 @@ export function writeRows(o: OwnedLayer, vectors: readonly Float64Array[], biase
 
 /** Makes the next layer's columns of the owned rows equal (to its first owned column, times `scale`): every owned unit then passes the same signal back. */
 export function equalizeNextColumns(o: OwnedLayer, scale = 1): void {
-  const net = layoutOf(o.model.spec), w = slotOf(net, `${o.next}.weight`)!, [out, inn] = w.shape, t = o.model.theta;
+  const w = slotOf(o.layout, `${o.next}.weight`)!, [out, inn] = w.shape, t = o.model.theta;
   for (let r = 0; r < out; r++) {
     const v = t[w.offset + r * inn + o.rows[0]] * scale;
     for (const c of o.rows) t[w.offset + r * inn + c] = v;

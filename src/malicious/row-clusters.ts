@@ -3,6 +3,7 @@
 // (Fowl et al., ICLR 2022) writes one measurement vector into K rows and one column vector into the K columns of the
 // layer after; an honestly initialised or trained layer has no such pair (used by inspect.ts).
 import { Prng } from '../util/prng.js';
+import { dot } from './measurement.js';
 
 /** Cosine above which two vectors count as the same: random vectors of 8+ entries essentially never reach it. */
 export const NEAR_IDENTICAL = 0.999;
@@ -64,10 +65,4 @@ export function nearIdentical(n: number, at: (i: number) => Float64Array): Clust
 function unit(v: Float64Array): Float64Array {
   const norm = Math.sqrt(dot(v, v));
   return v.map((x) => x / norm);
-}
-
-function dot(a: Float64Array, b: Float64Array): number {
-  let s = 0;
-  for (let k = 0; k < a.length; k++) s += a[k] * b[k];
-  return s;
 }

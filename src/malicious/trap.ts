@@ -6,7 +6,7 @@
 // one message), which makes "fired for exactly one" most likely: with w_i = w+ + w-, the unit fires on x when
 // w+·x + s w-·x > 0, i.e. when s < w+·x / (-w-·x), so s_i is the (1 - 1/N) quantile of that ratio over the public
 // images. The biases stay 0.
-import { CONSTRUCTION_FORMAT, type Construction, type Placement } from './construction.js';
+import { constructionRecord, type Construction, type Placement } from './construction.js';
 import { expectedAloneInRows } from './expected.js';
 import { dot } from './measurement.js';
 import type { ServerModel } from './model-edit.js';
@@ -51,13 +51,10 @@ export function trapModel(base: ServerModel, pub: PublicImages, r: TrapRequest):
   writeRows(owned, vectors, vectors.map(() => 0));
   return {
     model: owned.model,
-    construction: {
-      format: CONSTRUCTION_FORMAT, kind: 'trap', placement: r.placement, adds_layers: r.placement === 'module',
-      input_shape: base.spec.in_shape, num_classes: base.spec.num_classes, layer: owned.layer, rows: owned.rows, next_layer: owned.next,
+    construction: constructionRecord(base.spec, pub.source, {
+      kind: 'trap', placement: r.placement, layer: owned.layer, rows: owned.rows, next_layer: owned.next,
       measurement: null, thresholds: [], bin_probabilities: rates,
-      design_images: r.designImages, expected_recovered: expectedAloneInRows(r.designImages, firing, rates),
-      target_class: null, public_data: pub.source,
-      needs: 'the gradient of the mean loss (FedSGD) or one local step of plain SGD on the whole batch (FedAvg, FedProx); any number of users summed',
-    },
+      design_images: r.designImages, expected_recovered: expectedAloneInRows(r.designImages, firing, rates), target_class: null,
+    }),
   };
 }
